@@ -1,0 +1,761 @@
+/**
+ * The interpreter: a pure step function. `startExecution` and `step` take the execution state
+ * and one event, run every state that can run without waiting, and return the history events
+ * and the commands (tasks to invoke, timers to set) for the runtime to carry out.
+ *
+ * No I/O, no clock, no randomness of its own: all of that comes in through `InterpreterEnv`.
+ * For speed the state object is updated in place and handed back; callers treat it as owned by
+ * the interpreter between calls.
+ */
+import type { CompiledDefinition, Machine, State } from '../language/model.js';
+import type { JsonObject, JsonValue } from '../language/json.js';
+import { StatesErrors, StatesRuntimeError } from '../language/errors.js';
+import type { StepContext } from './step-context.js';
+import type {
+  Command,
+  ExecutionInit,
+  ExecutionState,
+  Frame,
+  HistoryEvent,
+  InputEvent,
+  InterpreterEnv,
+  StepResult,
+} from './types.js';
+import { completeState, evaluateState, type Outcome } from './evaluators.js';
+import { catchOutput, findCatcher, findRetrier, retryDelayMs } from './errors.js';
+import { scheduledEvents, taskEndEvent } from './task-events.js';
+import { formatTimestamp, runtimeFailure } from './context.js';
+
+/** Builds the initial state and runs the execution until it waits for something. */
+export function startExecution(
+  def: CompiledDefinition,
+  init: ExecutionInit,
+  env: InterpreterEnv,
+): { state: ExecutionState; result: StepResult } {
+  const { input, ...rest } = init;
+  const now = env.now();
+  const state: ExecutionState = {
+    init: rest,
+    input,
+    startTime: now,
+    status: 'RUNNING',
+    output: undefined,
+    error: undefined,
+    cause: undefined,
+    stopTime: undefined,
+    lastEventId: 0,
+    nextFrameId: 1,
+    nextTaskSeq: 1,
+    frames: {},
+    tasks: {},
+    timers: {},
+  };
+  const run = new Run(def, state, env);
+  run.emitExecution('ExecutionStarted', 0, {
+    executionStartedEventDetails: {
+      input,
+      inputDetails: { truncated: false },
+      roleArn: init.roleArn,
+    },
+  });
+  if (def.timeoutSeconds !== undefined) {
+    run.startTimer('execution-timeout', now + def.timeoutSeconds * 1000, { kind: 'executionTimeout' });
+  }
+  const root = run.newFrame(def.root, undefined, 0, input, undefined);
+  root.lastEventId = 0;
+  run.runFrame(root);
+  return { state, result: run.result() };
+}
+
+/** Applies one event to a running execution. Events for finished work are ignored. */
+export function step(
+  def: CompiledDefinition,
+  state: ExecutionState,
+  event: InputEvent,
+  env: InterpreterEnv,
+): StepResult {
+  const run = new Run(def, state, env);
+  if (state.status !== 'RUNNING') return run.result();
+  switch (event.type) {
+    case 'taskSucceeded':
+      run.onTaskSucceeded(event.taskId, event.output);
+      break;
+    case 'taskFailed':
+      run.onTaskFailed(event.taskId, event.error, event.cause);
+      break;
+    case 'timerFired':
+      run.onTimer(event.timerId);
+      break;
+    case 'stop':
+      run.abortExecution(event.error, event.cause);
+      break;
+  }
+  return run.result();
+}
+
+/** One call's worth of work: accumulates events and commands. */
+export class Run implements StepContext {
+  private readonly events: HistoryEvent[] = [];
+  private readonly commands: Command[] = [];
+  private readonly record: boolean;
+
+  constructor(
+    readonly def: CompiledDefinition,
+    readonly st: ExecutionState,
+    readonly env: InterpreterEnv,
+  ) {
+    this.record = st.init.recordHistory;
+  }
+
+  result(): StepResult {
+    return { events: this.events, commands: this.commands };
+  }
+
+  // ---- history -------------------------------------------------------------------------
+
+  private push(type: string, previousEventId: number, details: Record<string, unknown> | undefined): number {
+    const id = ++this.st.lastEventId;
+    if (this.record) {
+      const e: HistoryEvent = { id, previousEventId, timestamp: this.env.now(), type };
+      if (details) Object.assign(e, details);
+      this.events.push(e);
+    }
+    return id;
+  }
+
+  /** Emits an event in a frame's chain (it links to the frame's last event and becomes it). */
+  emit(frame: Frame, type: string, details?: Record<string, unknown>): number {
+    const id = this.push(type, frame.lastEventId, details);
+    frame.lastEventId = id;
+    return id;
+  }
+
+  /** Emits an event linked to `previousEventId` without moving any frame's chain. */
+  emitExecution(type: string, previousEventId: number, details?: Record<string, unknown>): number {
+    return this.push(type, previousEventId, details);
+  }
+
+  // ---- commands ------------------------------------------------------------------------
+
+  startTimer(timerId: string, dueTime: number, purpose: ExecutionState['timers'][string]): void {
+    this.st.timers[timerId] = purpose;
+    this.commands.push({ kind: 'startTimer', timerId, dueTime });
+  }
+
+  cancelTimer(timerId: string): void {
+    if (this.st.timers[timerId] === undefined) return;
+    delete this.st.timers[timerId];
+    this.commands.push({ kind: 'cancelTimer', timerId });
+  }
+
+  invokeTask(frame: Frame, command: Extract<Command, { kind: 'invokeTask' }>): void {
+    this.st.tasks[command.task.taskId] = frame.id;
+    frame.taskId = command.task.taskId;
+    frame.phase = 'task';
+    this.commands.push(command);
+  }
+
+  nextTaskId(frame: Frame): string {
+    return `${frame.id}-${this.st.nextTaskSeq++}`;
+  }
+
+  // ---- frames --------------------------------------------------------------------------
+
+  machine(frame: Frame): Machine {
+    return this.def.machines[frame.machineId]!;
+  }
+
+  stateOf(frame: Frame): State {
+    return this.machine(frame).states.get(frame.stateName)!;
+  }
+
+  newFrame(
+    machine: Machine,
+    parentId: number | undefined,
+    index: number,
+    input: JsonValue,
+    mapItem: Frame['mapItem'],
+  ): Frame {
+    const frame: Frame = {
+      id: this.st.nextFrameId++,
+      machineId: machine.id,
+      parentId,
+      index,
+      stateName: machine.startAt,
+      input,
+      enteredEventId: 0,
+      enteredTime: 0,
+      lastEventId: 0,
+      retryCounts: [],
+      retryCount: 0,
+      phase: 'ready',
+      taskId: undefined,
+      timerIds: [],
+      mapItem,
+      children: undefined,
+      taskInput: undefined,
+    };
+    this.st.frames[frame.id] = frame;
+    return frame;
+  }
+
+  /** Runs a frame through as many states as it can without waiting. */
+  runFrame(frame: Frame): void {
+    while (frame.phase === 'ready' && this.st.status === 'RUNNING') {
+      const state = this.stateOf(frame);
+      frame.retryCounts = [];
+      frame.retryCount = 0;
+      frame.enteredTime = this.env.now();
+      frame.enteredEventId = this.emit(frame, `${state.type}StateEntered`, {
+        stateEnteredEventDetails: { name: state.name, input: frame.input, inputDetails: { truncated: false } },
+      });
+      this.attempt(frame, state);
+    }
+  }
+
+  /** Evaluates the frame's current state (first attempt or a retry) and applies the outcome. */
+  attempt(frame: Frame, state: State): void {
+    let outcome: Outcome;
+    try {
+      outcome = evaluateState(this, frame, state);
+    } catch (e) {
+      if (!(e instanceof StatesRuntimeError)) throw e;
+      outcome = { kind: 'fail', error: e.error, cause: e.causeText };
+    }
+    this.apply(frame, state, outcome);
+  }
+
+  /** Applies an evaluator's outcome to a frame. */
+  apply(frame: Frame, state: State, outcome: Outcome): void {
+    switch (outcome.kind) {
+      case 'next':
+        this.exitState(frame, state, outcome.output, outcome.next);
+        return;
+      case 'end':
+        this.exitState(frame, state, outcome.output, undefined);
+        return;
+      case 'succeedMachine':
+        // Succeed state: exits, then ends its (sub-)machine.
+        this.exitState(frame, state, outcome.output, undefined);
+        return;
+      case 'failMachine':
+        // Fail state: no exit event; the (sub-)machine fails.
+        this.failFrame(frame, outcome.error, outcome.cause);
+        return;
+      case 'fail':
+        this.handleFailure(frame, state, outcome.error, outcome.cause);
+        return;
+      case 'wait':
+        // The evaluator has set up what the frame waits for.
+        return;
+    }
+  }
+
+  exitState(frame: Frame, state: State, output: JsonValue, next: string | undefined): void {
+    this.emit(frame, `${state.type}StateExited`, {
+      stateExitedEventDetails: { name: state.name, output, outputDetails: { truncated: false } },
+    });
+    if (next !== undefined) {
+      frame.stateName = next;
+      frame.input = output;
+      frame.phase = 'ready';
+    } else {
+      this.completeFrame(frame, output);
+    }
+  }
+
+  /** Retry, then Catch, then fail the frame. */
+  handleFailure(frame: Frame, state: State, error: string, cause: string | undefined): void {
+    if (state.type === 'Task' || state.type === 'Parallel' || state.type === 'Map') {
+      const r = findRetrier(state.retry, error);
+      if (r !== undefined) {
+        const retrier = state.retry[r]!;
+        const attempts = frame.retryCounts[r] ?? 0;
+        if (attempts < retrier.maxAttempts) {
+          frame.retryCounts[r] = attempts + 1;
+          frame.retryCount++;
+          const delay = retryDelayMs(retrier, attempts, this.env.random);
+          const timerId = `retry-${frame.id}-${this.st.nextTaskSeq++}`;
+          frame.phase = 'retryWait';
+          frame.timerIds = [timerId];
+          this.startTimer(timerId, this.env.now() + delay, { kind: 'retry', frameId: frame.id });
+          return;
+        }
+      }
+      const c = findCatcher(state.catch, error);
+      if (c !== undefined) {
+        const catcher = state.catch[c]!;
+        let output: JsonValue;
+        try {
+          output = catchOutput(catcher, frame.input, error, cause);
+        } catch (e) {
+          if (!(e instanceof StatesRuntimeError)) throw e;
+          this.failFrame(frame, e.error, e.causeText);
+          return;
+        }
+        frame.phase = 'ready';
+        this.exitState(frame, state, output, catcher.next);
+        return;
+      }
+    }
+    this.failFrame(frame, error, cause);
+  }
+
+  /** A frame's machine reached its end with `output`. */
+  completeFrame(frame: Frame, output: JsonValue): void {
+    frame.phase = 'done';
+    delete this.st.frames[frame.id];
+    if (frame.parentId === undefined) {
+      this.finishExecution('SUCCEEDED', output, undefined, undefined, frame.lastEventId);
+      return;
+    }
+    const parent = this.st.frames[frame.parentId];
+    if (parent?.children === undefined) return;
+    const parentState = this.stateOf(parent);
+    const progress = parent.children;
+    delete progress.active[frame.index];
+    progress.running--;
+    progress.done++;
+    progress.results[frame.index] = output;
+    if (parentState.type === 'Map') {
+      const id = this.emitExecution('MapIterationSucceeded', frame.lastEventId, {
+        mapIterationSucceededEventDetails: { name: parentState.name, index: frame.index },
+      });
+      progress.lastChildEventId = frame.lastEventId;
+      progress.lastEndEventId = id;
+    } else {
+      progress.lastChildEventId = frame.lastEventId;
+      progress.lastEndEventId = frame.lastEventId;
+    }
+    if (!progress.pumping) this.settleChildren(parent);
+  }
+
+  /** A frame's machine failed (uncaught error or a Fail state). */
+  failFrame(frame: Frame, error: string, cause: string | undefined): void {
+    frame.phase = 'done';
+    this.cancelFrameWork(frame);
+    delete this.st.frames[frame.id];
+    if (frame.parentId === undefined) {
+      this.finishExecution('FAILED', undefined, error, cause, frame.lastEventId);
+      return;
+    }
+    const parent = this.st.frames[frame.parentId];
+    if (parent?.children === undefined) return;
+    const parentState = this.stateOf(parent);
+    const progress = parent.children;
+    delete progress.active[frame.index];
+    progress.running--;
+    progress.failed++;
+    if (parentState.type === 'Map') {
+      progress.lastChildEventId = this.emitExecution('MapIterationFailed', frame.lastEventId, {
+        mapIterationFailedEventDetails: { name: parentState.name, index: frame.index },
+      });
+    } else {
+      progress.lastChildEventId = frame.lastEventId;
+    }
+    progress.failure ??= { error, cause };
+    if (!progress.pumping) this.settleChildren(parent);
+  }
+
+  /** Starts children while concurrency allows, then finishes the parent when all are done. */
+  pumpChildren(parent: Frame): void {
+    const progress = parent.children!;
+    const state = this.stateOf(parent);
+    progress.pumping = true;
+    while (
+      progress.failure === undefined &&
+      progress.nextIndex < progress.items.length &&
+      (progress.maxConcurrency === 0 || progress.running < progress.maxConcurrency) &&
+      this.st.status === 'RUNNING'
+    ) {
+      const index = progress.nextIndex++;
+      progress.running++;
+      let child: Frame;
+      if (state.type === 'Map') {
+        const item = progress.items[index]!;
+        const input = progress.childInputs?.[index] ?? item;
+        child = this.newFrame(state.processor, parent.id, index, input, undefined);
+        child.lastEventId = this.emitExecution('MapIterationStarted', progress.lastChildEventId, {
+          mapIterationStartedEventDetails: { name: state.name, index },
+        });
+      } else if (state.type === 'Parallel') {
+        child = this.newFrame(state.branches[index]!, parent.id, index, progress.items[index]!, undefined);
+        child.lastEventId = progress.startedEventId;
+      } else {
+        throw new Error(`state ${state.name} has no children`);
+      }
+      progress.active[index] = child.id;
+      this.runFrame(child);
+    }
+    progress.pumping = false;
+    this.settleChildren(parent);
+  }
+
+  /** After a child ended: start more, or finish the Map/Parallel state. */
+  settleChildren(parent: Frame): void {
+    const progress = parent.children!;
+    if (progress.pumping || parent.phase !== 'children') return;
+    const state = this.stateOf(parent);
+    if (progress.failure !== undefined && !this.tolerated(parent)) {
+      const { error, cause } = progress.failure;
+      this.abortChildren(parent);
+      parent.children = undefined;
+      parent.lastEventId = progress.lastChildEventId;
+      this.emit(parent, `${state.type}StateFailed`);
+      parent.phase = 'ready';
+      this.handleFailure(parent, state, error, cause);
+      this.continueFrame(parent);
+      return;
+    }
+    if (progress.nextIndex < progress.items.length) {
+      if (progress.maxConcurrency === 0 || progress.running < progress.maxConcurrency) this.pumpChildren(parent);
+      return;
+    }
+    if (progress.running > 0) return;
+    parent.children = undefined;
+    // The Succeeded event does not move the chain: the Exited event links to the same event.
+    const prev = progress.lastEndEventId;
+    this.emitExecution(`${state.type}StateSucceeded`, prev);
+    parent.lastEventId = prev;
+    parent.phase = 'ready';
+    let outcome: Outcome;
+    try {
+      outcome = completeState(this, parent, state, progress.results);
+    } catch (e) {
+      if (!(e instanceof StatesRuntimeError)) throw e;
+      outcome = { kind: 'fail', error: e.error, cause: e.causeText };
+    }
+    this.apply(parent, state, outcome);
+    this.continueFrame(parent);
+  }
+
+  /** Whether a Map's failures stay within its tolerated failure threshold. */
+  private tolerated(parent: Frame): boolean {
+    const progress = parent.children!;
+    return progress.toleratedCount !== undefined && progress.failed <= progress.toleratedCount;
+  }
+
+  /** Runs a frame on if it became ready again (after a Catch or a completed Map/Parallel). */
+  continueFrame(frame: Frame): void {
+    if (frame.phase === 'ready' && this.st.frames[frame.id] === frame) this.runFrame(frame);
+  }
+
+  /** Aborts every running child of a Map/Parallel frame (and their descendants). */
+  abortChildren(parent: Frame): void {
+    const progress = parent.children;
+    if (progress === undefined) return;
+    const state = this.stateOf(parent);
+    for (const key of Object.keys(progress.active)) {
+      const childId = progress.active[Number(key)]!;
+      const child = this.st.frames[childId];
+      if (child === undefined) continue;
+      this.abortFrame(child);
+      if (state.type === 'Map') {
+        this.emitExecution('MapIterationAborted', child.lastEventId, {
+          mapIterationAbortedEventDetails: { name: state.name, index: child.index },
+        });
+      }
+    }
+    progress.active = {};
+    progress.running = 0;
+  }
+
+  /** Aborts a frame: its pending work is cancelled and its current state is recorded as aborted. */
+  abortFrame(frame: Frame): void {
+    if (frame.phase === 'children') this.abortChildren(frame);
+    this.cancelFrameWork(frame);
+    if (frame.phase !== 'done') {
+      const state = this.stateOf(frame);
+      this.emit(frame, `${state.type}StateAborted`);
+    }
+    frame.phase = 'done';
+    delete this.st.frames[frame.id];
+  }
+
+  cancelFrameWork(frame: Frame): void {
+    for (const t of frame.timerIds) this.cancelTimer(t);
+    frame.timerIds = [];
+    if (frame.taskId !== undefined) {
+      if (this.st.tasks[frame.taskId] !== undefined) {
+        delete this.st.tasks[frame.taskId];
+        this.commands.push({ kind: 'cancelTask', taskId: frame.taskId });
+      }
+      frame.taskId = undefined;
+    }
+  }
+
+  finishExecution(
+    status: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED',
+    output: JsonValue | undefined,
+    error: string | undefined,
+    cause: string | undefined,
+    prev: number,
+  ): void {
+    const st = this.st;
+    if (st.status !== 'RUNNING') return;
+    switch (status) {
+      case 'SUCCEEDED':
+        this.emitExecution('ExecutionSucceeded', prev, {
+          executionSucceededEventDetails: { output, outputDetails: { truncated: false } },
+        });
+        break;
+      case 'FAILED':
+        this.emitExecution('ExecutionFailed', prev, {
+          executionFailedEventDetails: errorDetails(error, cause),
+        });
+        break;
+      case 'TIMED_OUT':
+        this.emitExecution('ExecutionTimedOut', prev, {
+          executionTimedOutEventDetails: errorDetails(error, cause),
+        });
+        break;
+      case 'ABORTED':
+        this.emitExecution('ExecutionAborted', prev, {
+          executionAbortedEventDetails: errorDetails(error, cause),
+        });
+        break;
+    }
+    st.status = status;
+    st.output = output;
+    st.error = error;
+    st.cause = cause;
+    st.stopTime = this.env.now();
+    // Nothing may outlive the execution.
+    for (const timerId of Object.keys(st.timers)) this.cancelTimer(timerId);
+    for (const taskId of Object.keys(st.tasks)) {
+      delete st.tasks[taskId];
+      this.commands.push({ kind: 'cancelTask', taskId });
+    }
+    st.frames = {};
+  }
+
+  // ---- inputs --------------------------------------------------------------------------
+
+  private taskFrame(taskId: string): Frame | undefined {
+    const frameId = this.st.tasks[taskId];
+    if (frameId === undefined) return undefined;
+    delete this.st.tasks[taskId];
+    const frame = this.st.frames[frameId];
+    if (frame === undefined || frame.taskId !== taskId || frame.phase !== 'task') return undefined;
+    frame.taskId = undefined;
+    for (const t of frame.timerIds) this.cancelTimer(t);
+    frame.timerIds = [];
+    return frame;
+  }
+
+  onTaskSucceeded(taskId: string, output: JsonValue): void {
+    const frame = this.taskFrame(taskId);
+    if (frame === undefined) return;
+    const state = this.stateOf(frame);
+    if (state.type !== 'Task') return;
+    this.emit(frame, ...taskEndEvent(state, { kind: 'succeeded', output }));
+    frame.phase = 'ready';
+    let outcome: Outcome;
+    try {
+      outcome = completeState(this, frame, state, output);
+    } catch (e) {
+      if (!(e instanceof StatesRuntimeError)) throw e;
+      outcome = { kind: 'fail', error: e.error, cause: e.causeText };
+    }
+    this.apply(frame, state, outcome);
+    this.continueFrame(frame);
+  }
+
+  onTaskFailed(taskId: string, error: string, cause: string | undefined): void {
+    const frame = this.taskFrame(taskId);
+    if (frame === undefined) return;
+    const state = this.stateOf(frame);
+    if (state.type !== 'Task') return;
+    this.emit(frame, ...taskEndEvent(state, { kind: 'failed', error, cause }));
+    frame.phase = 'ready';
+    this.handleFailure(frame, state, error, cause);
+    this.continueFrame(frame);
+  }
+
+  onTimer(timerId: string): void {
+    const purpose = this.st.timers[timerId];
+    if (purpose === undefined) return;
+    delete this.st.timers[timerId];
+    if (purpose.kind === 'executionTimeout') {
+      this.timeOutExecution();
+      return;
+    }
+    const frame = this.st.frames[purpose.frameId];
+    if (frame === undefined) return;
+    frame.timerIds = frame.timerIds.filter((t) => t !== timerId);
+    const state = this.stateOf(frame);
+    switch (purpose.kind) {
+      case 'wait':
+        if (frame.phase !== 'wait' || state.type !== 'Wait') return;
+        frame.phase = 'ready';
+        this.exitState(frame, state, frame.taskInput ?? frame.input, state.next);
+        frame.taskInput = undefined;
+        this.continueFrame(frame);
+        return;
+      case 'retry':
+        if (frame.phase !== 'retryWait') return;
+        frame.phase = 'ready';
+        this.attempt(frame, state);
+        this.continueFrame(frame);
+        return;
+      case 'taskTimeout':
+      case 'heartbeat': {
+        if (frame.phase !== 'task' || frame.taskId !== purpose.taskId || state.type !== 'Task') return;
+        delete this.st.tasks[purpose.taskId];
+        this.commands.push({ kind: 'cancelTask', taskId: purpose.taskId });
+        frame.taskId = undefined;
+        for (const t of frame.timerIds) this.cancelTimer(t);
+        frame.timerIds = [];
+        const error = purpose.kind === 'taskTimeout' ? StatesErrors.Timeout : StatesErrors.HeartbeatTimeout;
+        this.emit(frame, ...taskEndEvent(state, { kind: 'timedOut', error, cause: undefined }));
+        frame.phase = 'ready';
+        this.handleFailure(frame, state, error, undefined);
+        this.continueFrame(frame);
+        return;
+      }
+    }
+  }
+
+  private rootFrame(): Frame | undefined {
+    for (const f of Object.values(this.st.frames)) if (f.parentId === undefined) return f;
+    return undefined;
+  }
+
+  timeOutExecution(): void {
+    const root = this.rootFrame();
+    const prev = root ? root.lastEventId : this.st.lastEventId;
+    if (root) this.abortFrameTree(root);
+    this.finishExecution('TIMED_OUT', undefined, StatesErrors.Timeout, undefined, prev);
+  }
+
+  abortExecution(error: string | undefined, cause: string | undefined): void {
+    const root = this.rootFrame();
+    const prev = root ? root.lastEventId : this.st.lastEventId;
+    if (root) this.abortFrameTree(root);
+    this.finishExecution('ABORTED', undefined, error, cause, prev);
+  }
+
+  /** Aborts the root frame's current work (and everything below it) without history noise. */
+  private abortFrameTree(root: Frame): void {
+    if (root.phase === 'children') this.abortChildren(root);
+    this.cancelFrameWork(root);
+  }
+
+  /** The context object (`$$`) as the frame's current state sees it. */
+  context(frame: Frame, state: State, extra?: JsonObject): JsonObject {
+    const st = this.st;
+    const stateCtx: JsonObject = { Name: state.name, EnteredTime: formatTimestamp(frame.enteredTime) };
+    if (state.type === 'Task' || state.type === 'Parallel' || state.type === 'Map') {
+      stateCtx.RetryCount = frame.retryCount;
+    }
+    const ctx: JsonObject = {
+      Execution: {
+        Id: st.init.executionArn,
+        Input: st.input,
+        StartTime: formatTimestamp(st.startTime),
+        Name: st.init.name,
+        RoleArn: st.init.roleArn,
+        RedriveCount: 0,
+      },
+      StateMachine: { Id: st.init.stateMachineArn, Name: st.init.stateMachineName },
+      State: stateCtx,
+    };
+    if (frame.mapItem !== undefined) ctx.Map = { Item: frame.mapItem };
+    if (extra) Object.assign(ctx, extra);
+    return ctx;
+  }
+
+  /** Failure text AWS uses for errors raised by a state's own fields. */
+  runtimeError(frame: Frame, state: State, message: string): StatesRuntimeError {
+    return runtimeFailure(state.name, frame.enteredEventId, message);
+  }
+
+  /** Starts a task attempt for a frame in a Task state. */
+  scheduleTask(
+    frame: Frame,
+    state: Extract<State, { type: 'Task' }>,
+    params: JsonValue,
+    timeoutSeconds: number | undefined,
+    heartbeatSeconds: number | undefined,
+  ): void {
+    const taskId = this.nextTaskId(frame);
+    for (const [type, details] of scheduledEvents(
+      state,
+      params,
+      timeoutSeconds,
+      heartbeatSeconds,
+      this.st.init.executionArn.split(':')[3] ?? '',
+    )) {
+      this.emit(frame, type, details);
+    }
+    this.invokeTask(frame, {
+      kind: 'invokeTask',
+      task: {
+        taskId,
+        resource: state.resource,
+        input: params,
+        timeoutSeconds,
+        heartbeatSeconds,
+        taskToken: undefined,
+        stateName: state.name,
+      },
+    });
+    const timers: string[] = [];
+    if (timeoutSeconds !== undefined) {
+      const id = `timeout-${taskId}`;
+      timers.push(id);
+      this.startTimer(id, this.env.now() + timeoutSeconds * 1000, { kind: 'taskTimeout', frameId: frame.id, taskId });
+    }
+    frame.timerIds = timers;
+  }
+
+  /** Puts a frame to sleep in a Wait state until `dueTime`. */
+  sleep(frame: Frame, dueTime: number, output: JsonValue): void {
+    const timerId = `wait-${frame.id}-${this.st.nextTaskSeq++}`;
+    frame.phase = 'wait';
+    frame.timerIds = [timerId];
+    frame.taskInput = output;
+    this.startTimer(timerId, dueTime, { kind: 'wait', frameId: frame.id });
+  }
+
+  /** Starts a Map's iterations or a Parallel's branches. */
+  startChildren(
+    frame: Frame,
+    items: JsonValue[],
+    childInputs: JsonValue[] | undefined,
+    maxConcurrency: number,
+    toleratedCount: number | undefined,
+  ): void {
+    const state = this.stateOf(frame);
+    frame.phase = 'children';
+    const startedEventId =
+      state.type === 'Map'
+        ? this.emit(frame, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } })
+        : this.emit(frame, 'ParallelStateStarted');
+    frame.children = {
+      items,
+      childInputs,
+      results: new Array<JsonValue>(items.length),
+      nextIndex: 0,
+      running: 0,
+      done: 0,
+      failed: 0,
+      maxConcurrency,
+      toleratedCount,
+      active: {},
+      lastChildEventId: startedEventId,
+      lastEndEventId: startedEventId,
+      startedEventId,
+      failure: undefined,
+      pumping: false,
+    };
+    this.pumpChildren(frame);
+  }
+}
+
+function errorDetails(error: string | undefined, cause: string | undefined): JsonObject {
+  const d: JsonObject = {};
+  if (error !== undefined) d.error = error;
+  if (cause !== undefined) d.cause = cause;
+  return d;
+}

@@ -1,0 +1,31 @@
+/**
+ * What a state evaluator may ask of the running step. The interpreter implements it; keeping it
+ * an interface lets evaluators stay independent of the interpreter class.
+ */
+import type { JsonObject, JsonValue } from '../language/json.js';
+import type { StatesRuntimeError } from '../language/errors.js';
+import type { State, TaskState } from '../language/model.js';
+import type { Frame, InterpreterEnv } from './types.js';
+
+export interface StepContext {
+  readonly env: InterpreterEnv;
+  /** The context object (`$$`) for the frame's current state. */
+  context(frame: Frame, state: State, extra?: JsonObject): JsonObject;
+  /** A States.Runtime failure with AWS's "An error occurred while executing the state…" text. */
+  runtimeError(frame: Frame, state: State, message: string): StatesRuntimeError;
+  scheduleTask(
+    frame: Frame,
+    state: TaskState,
+    params: JsonValue,
+    timeoutSeconds: number | undefined,
+    heartbeatSeconds: number | undefined,
+  ): void;
+  sleep(frame: Frame, dueTime: number, output: JsonValue): void;
+  startChildren(
+    frame: Frame,
+    items: JsonValue[],
+    childInputs: JsonValue[] | undefined,
+    maxConcurrency: number,
+    toleratedCount: number | undefined,
+  ): void;
+}

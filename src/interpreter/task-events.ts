@@ -1,0 +1,87 @@
+/** The history events of a task attempt, which depend on the kind of resource (as AWS records them). */
+import type { JsonValue } from '../language/json.js';
+import type { TaskState } from '../language/model.js';
+import { parseResource, type ResourceInfo } from '../language/resources.js';
+
+const cache = new WeakMap<TaskState, ResourceInfo>();
+
+export function resourceOf(state: TaskState): ResourceInfo {
+  let info = cache.get(state);
+  if (info === undefined) {
+    info = parseResource(state.resource);
+    cache.set(state, info);
+  }
+  return info;
+}
+
+type Ev = [type: string, details: Record<string, unknown> | undefined];
+
+/** Scheduled + Started events for one attempt. */
+export function scheduledEvents(
+  state: TaskState,
+  params: JsonValue,
+  timeoutSeconds: number | undefined,
+  heartbeatSeconds: number | undefined,
+  region: string,
+): Ev[] {
+  const r = resourceOf(state);
+  switch (r.kind) {
+    case 'lambda': {
+      const d: Record<string, unknown> = { resource: r.functionArn, input: params, inputDetails: { truncated: false } };
+      if (timeoutSeconds !== undefined) d.timeoutInSeconds = timeoutSeconds;
+      return [
+        ['LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: d }],
+        ['LambdaFunctionStarted', undefined],
+      ];
+    }
+    case 'activity': {
+      const d: Record<string, unknown> = { resource: r.activityArn, input: params, inputDetails: { truncated: false } };
+      if (timeoutSeconds !== undefined) d.timeoutInSeconds = timeoutSeconds;
+      if (heartbeatSeconds !== undefined) d.heartbeatInSeconds = heartbeatSeconds;
+      return [['ActivityScheduled', { activityScheduledEventDetails: d }]];
+    }
+    case 'service':
+    case 'unknown': {
+      const resourceType = r.kind === 'service' ? r.resourceType : 'unknown';
+      const resource = r.kind === 'service' ? r.resource : r.arn;
+      const d: Record<string, unknown> = {
+        resourceType,
+        resource,
+        region: (r.kind === 'service' ? r.region : undefined) ?? region,
+        parameters: params,
+      };
+      if (timeoutSeconds !== undefined) d.timeoutInSeconds = timeoutSeconds;
+      if (heartbeatSeconds !== undefined) d.heartbeatInSeconds = heartbeatSeconds;
+      return [
+        ['TaskScheduled', { taskScheduledEventDetails: d }],
+        ['TaskStarted', { taskStartedEventDetails: { resourceType, resource } }],
+      ];
+    }
+  }
+}
+
+export type TaskEnd =
+  | { kind: 'succeeded'; output: JsonValue }
+  | { kind: 'failed'; error: string; cause: string | undefined }
+  | { kind: 'timedOut'; error: string; cause: string | undefined };
+
+function errorFields(end: { error: string; cause: string | undefined }): Record<string, unknown> {
+  const d: Record<string, unknown> = { error: end.error };
+  if (end.cause !== undefined) d.cause = end.cause;
+  return d;
+}
+
+/** The event that ends an attempt. */
+export function taskEndEvent(state: TaskState, end: TaskEnd): Ev {
+  const r = resourceOf(state);
+  const prefix = r.kind === 'lambda' ? 'LambdaFunction' : r.kind === 'activity' ? 'Activity' : 'Task';
+  const detailsKey = r.kind === 'lambda' ? 'lambdaFunction' : r.kind === 'activity' ? 'activity' : 'task';
+  const suffix = end.kind === 'succeeded' ? 'Succeeded' : end.kind === 'failed' ? 'Failed' : 'TimedOut';
+  const d: Record<string, unknown> =
+    end.kind === 'succeeded' ? { output: end.output, outputDetails: { truncated: false } } : errorFields(end);
+  if (r.kind === 'service' || r.kind === 'unknown') {
+    d.resourceType = r.kind === 'service' ? r.resourceType : 'unknown';
+    d.resource = r.kind === 'service' ? r.resource : r.arn;
+  }
+  return [`${prefix}${suffix}`, { [`${detailsKey}${suffix}EventDetails`]: d }];
+}

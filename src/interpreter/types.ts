@@ -1,0 +1,157 @@
+/**
+ * The interpreter's data: the execution state it owns, the events it consumes, the history
+ * events and commands it produces. All of it is plain data (JSON-serialisable), so a durable
+ * runtime can store it and an in-memory one can keep it as is.
+ */
+import type { JsonValue } from '../language/json.js';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** Injected effects: the interpreter never reads a clock or a random source itself. */
+export interface InterpreterEnv {
+  /** Current time, epoch milliseconds. */
+  now(): number;
+  /** Uniform in [0, 1). */
+  random(): number;
+  /** A fresh UUID v4 string. */
+  uuid(): string;
+}
+
+/** What the runtime knows about an execution when it starts. */
+export interface ExecutionInit {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  stateMachineName: string;
+  roleArn: string;
+  input: JsonValue;
+  /** Record history events (false skips building them, e.g. for fire-and-forget Express runs). */
+  recordHistory: boolean;
+}
+
+/**
+ * A history event, as GetExecutionHistory shows it, except that payload fields (`input`,
+ * `output`, `parameters`) hold JSON values; surfaces serialise them to text.
+ */
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  /** Epoch milliseconds. */
+  timestamp: number;
+  type: string;
+  [details: string]: unknown;
+}
+
+/** A task attempt the runtime must carry out. */
+export interface TaskRequest {
+  taskId: string;
+  resource: string;
+  /** The effective parameters (after InputPath and Parameters). */
+  input: JsonValue;
+  timeoutSeconds: number | undefined;
+  heartbeatSeconds: number | undefined;
+  /** `$$.Task.Token` for callback patterns. */
+  taskToken: string | undefined;
+  stateName: string;
+}
+
+export type Command =
+  | { kind: 'invokeTask'; task: TaskRequest }
+  | { kind: 'cancelTask'; taskId: string }
+  | { kind: 'startTimer'; timerId: string; dueTime: number }
+  | { kind: 'cancelTimer'; timerId: string };
+
+/** Events that drive an execution forward. */
+export type InputEvent =
+  | { type: 'taskSucceeded'; taskId: string; output: JsonValue }
+  | { type: 'taskFailed'; taskId: string; error: string; cause: string | undefined }
+  | { type: 'timerFired'; timerId: string }
+  | { type: 'stop'; error: string | undefined; cause: string | undefined };
+
+export interface StepResult {
+  events: HistoryEvent[];
+  commands: Command[];
+}
+
+/** Why a timer exists; tells the interpreter what to do when it fires. */
+export type TimerPurpose =
+  | { kind: 'wait'; frameId: number }
+  | { kind: 'retry'; frameId: number }
+  | { kind: 'taskTimeout'; frameId: number; taskId: string }
+  | { kind: 'heartbeat'; frameId: number; taskId: string }
+  | { kind: 'executionTimeout' };
+
+export interface ChildProgress {
+  /** Items (Map) or the branch inputs (Parallel). */
+  items: JsonValue[];
+  /** Map iteration inputs after ItemSelector, when it differs from the item. */
+  childInputs: JsonValue[] | undefined;
+  results: JsonValue[];
+  nextIndex: number;
+  running: number;
+  done: number;
+  failed: number;
+  maxConcurrency: number;
+  /** Map failures tolerated before the Map fails (`undefined`: none). */
+  toleratedCount: number | undefined;
+  /** Child frame ids still running, by index. */
+  active: Record<number, number>;
+  /** The last event of the last child that ended: the next MapIterationStarted links to it. */
+  lastChildEventId: number;
+  /** The event the Map/Parallel Succeeded event links to (last MapIterationSucceeded). */
+  lastEndEventId: number;
+  /** MapStateStarted / ParallelStateStarted: branches link their first event to it. */
+  startedEventId: number;
+  /** The first child failure; the state fails with it unless tolerated. */
+  failure: { error: string; cause: string | undefined } | undefined;
+  /** Set while the parent is starting children, so completions do not re-enter it. */
+  pumping: boolean;
+}
+
+/**
+ * One thread of control: the root machine, a Parallel branch or a Map iteration. A frame is
+ * always in exactly one state of its machine.
+ */
+export interface Frame {
+  id: number;
+  machineId: number;
+  parentId: number | undefined;
+  /** Branch or item index in the parent. */
+  index: number;
+  stateName: string;
+  /** Raw state input (what StateEntered shows). */
+  input: JsonValue;
+  enteredEventId: number;
+  enteredTime: number;
+  /** The last history event of this frame: the next one links to it. */
+  lastEventId: number;
+  /** Attempts per retrier of the current state. */
+  retryCounts: number[];
+  /** Total retries of the current state (`$$.State.RetryCount`). */
+  retryCount: number;
+  phase: 'ready' | 'task' | 'wait' | 'retryWait' | 'children' | 'done';
+  taskId: string | undefined;
+  timerIds: string[];
+  /** `$$.Map.Item` for frames that run a Map iteration. */
+  mapItem: { Index: number; Value: JsonValue } | undefined;
+  children: ChildProgress | undefined;
+  /** Effective task input, kept for retries and for the timeout/heartbeat values. */
+  taskInput: JsonValue | undefined;
+}
+
+export interface ExecutionState {
+  init: Omit<ExecutionInit, 'input'>;
+  input: JsonValue;
+  startTime: number;
+  status: ExecutionStatus;
+  output: JsonValue | undefined;
+  error: string | undefined;
+  cause: string | undefined;
+  stopTime: number | undefined;
+  lastEventId: number;
+  nextFrameId: number;
+  nextTaskSeq: number;
+  frames: Record<number, Frame>;
+  tasks: Record<string, number>;
+  timers: Record<string, TimerPurpose>;
+}

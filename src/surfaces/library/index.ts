@@ -1,0 +1,165 @@
+/**
+ * The library API: run a state machine in-process, e.g. from a user's unit tests.
+ *
+ *   const sm = StateMachine.fromDefinition(definitionJsonOrText);
+ *   const result = await sm.run({ input: { x: 1 }, functions: { myFn: async (e) => e } });
+ */
+import { randomUUID } from 'node:crypto';
+import type { ExecutionStatus, HistoryEvent } from '../../interpreter/types.js';
+import { compileDefinition } from '../../language/compile.js';
+import { DefinitionError } from '../../language/errors.js';
+import type { JsonValue } from '../../language/json.js';
+import { loadDefinition, type DefinitionFormat } from '../../language/load.js';
+import type { CompiledDefinition } from '../../language/model.js';
+import { LocalTaskDispatcher } from '../../runtime/dispatcher.js';
+import { functionsFromMap, type FunctionProvider, type LambdaHandler } from '../../runtime/functions.js';
+import { runLocalExecution } from '../../runtime/local-execution.js';
+import { toWireEvent, type WireHistoryEvent } from './wire.js';
+
+export { DefinitionError };
+export type { FunctionProvider, LambdaHandler, LambdaContext } from '../../runtime/functions.js';
+export { loadFunctionsModule, functionsFromMap } from '../../runtime/functions.js';
+export type { WireHistoryEvent };
+export { toWireEvent };
+
+export interface StateMachineOptions {
+  /** `${Name}` placeholders to replace (SAM's DefinitionSubstitutions). */
+  substitutions?: Readonly<Record<string, string>>;
+  /** Format of definition text; guessed when absent. */
+  format?: DefinitionFormat;
+  name?: string;
+  region?: string;
+  account?: string;
+}
+
+export interface RunOptions {
+  /** Execution input: a JSON value, or JSON text when `inputIsText` is set. Default `{}`. */
+  input?: JsonValue;
+  /** Treat `input` (a string) as JSON text, as StartExecution receives it. */
+  inputIsText?: boolean;
+  /** Lambda functions: a provider, or a map from function name to handler. */
+  functions?: FunctionProvider | Readonly<Record<string, LambdaHandler>>;
+  /** 1 = real time (default), 0 = skip waits, 0.01 = 100× faster. */
+  waitScale?: number;
+  executionName?: string;
+  roleArn?: string;
+  /** Collect the execution history (default true). */
+  history?: boolean;
+  /** Aborting stops the execution (status ABORTED). */
+  signal?: AbortSignal;
+  /** Deterministic randomness for tests. */
+  random?: () => number;
+}
+
+export interface RunResult {
+  status: Exclude<ExecutionStatus, 'RUNNING'>;
+  /** Output as JSON text (SUCCEEDED only), as DescribeExecution returns it. */
+  output?: string;
+  error?: string;
+  cause?: string;
+  executionArn: string;
+  stateMachineArn: string;
+  startDate: Date;
+  stopDate: Date;
+  /** History events as GetExecutionHistory returns them (when `history` is on). */
+  events?: WireHistoryEvent[];
+}
+
+/** Thrown for execution input that is not valid JSON. */
+export class InvalidExecutionInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidExecutionInputError';
+  }
+}
+
+function isProvider(f: RunOptions['functions']): f is FunctionProvider {
+  return typeof (f as FunctionProvider | undefined)?.resolveFunction === 'function';
+}
+
+/** A compiled state machine that can be run many times. */
+export class StateMachine {
+  readonly arn: string;
+
+  private constructor(
+    readonly compiled: CompiledDefinition,
+    readonly name: string,
+    readonly region: string,
+    readonly account: string,
+  ) {
+    this.arn = `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+  }
+
+  /** Compiles a definition (object, or JSON/YAML text). Throws DefinitionError when invalid. */
+  static fromDefinition(definition: JsonValue, options: StateMachineOptions = {}): StateMachine {
+    const json =
+      typeof definition === 'string'
+        ? loadDefinition(definition, {
+            ...(options.format ? { format: options.format } : {}),
+            ...(options.substitutions ? { substitutions: options.substitutions } : {}),
+          })
+        : definition;
+    return new StateMachine(
+      compileDefinition(json),
+      options.name ?? 'StateMachine',
+      options.region ?? 'us-east-1',
+      options.account ?? '123456789012',
+    );
+  }
+
+  async run(options: RunOptions = {}): Promise<RunResult> {
+    let input: JsonValue = options.input ?? {};
+    if (options.inputIsText) {
+      if (typeof input !== 'string') throw new InvalidExecutionInputError('input must be JSON text');
+      try {
+        input = JSON.parse(input) as JsonValue;
+      } catch (e) {
+        throw new InvalidExecutionInputError(`Invalid State Machine Execution Input: ${(e as Error).message}`);
+      }
+    }
+    const name = options.executionName ?? randomUUID();
+    const executionArn = `arn:aws:states:${this.region}:${this.account}:execution:${this.name}:${name}`;
+    const functions = options.functions;
+    const provider = functions === undefined ? undefined : isProvider(functions) ? functions : functionsFromMap(functions);
+    const record = options.history ?? true;
+    const { state, events } = await runLocalExecution(
+      this.compiled,
+      {
+        executionArn,
+        stateMachineArn: this.arn,
+        name,
+        stateMachineName: this.name,
+        roleArn: options.roleArn ?? `arn:aws:iam::${this.account}:role/stepwise`,
+        input,
+        recordHistory: record,
+      },
+      {
+        dispatcher: new LocalTaskDispatcher({ functions: provider, region: this.region, account: this.account }),
+        ...(options.waitScale !== undefined ? { waitScale: options.waitScale } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.random ? { random: options.random } : {}),
+      },
+    );
+    const status = state.status === 'RUNNING' ? 'FAILED' : state.status;
+    const result: RunResult = {
+      status,
+      executionArn,
+      stateMachineArn: this.arn,
+      startDate: new Date(state.startTime),
+      stopDate: new Date(state.stopTime ?? state.startTime),
+    };
+    if (status === 'SUCCEEDED') result.output = JSON.stringify(state.output ?? null);
+    if (state.error !== undefined) result.error = state.error;
+    if (state.cause !== undefined) result.cause = state.cause;
+    if (record) result.events = events.map(toWireEvent);
+    return result;
+  }
+}
+
+/** One-shot convenience: compile and run. */
+export function runStateMachine(
+  definition: JsonValue,
+  options: RunOptions & StateMachineOptions = {},
+): Promise<RunResult> {
+  return StateMachine.fromDefinition(definition, options).run(options);
+}

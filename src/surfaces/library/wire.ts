@@ -1,0 +1,35 @@
+/** History events in the shape GetExecutionHistory returns: payloads as JSON text, dates as Date. */
+import type { HistoryEvent } from '../../interpreter/types.js';
+
+export interface WireHistoryEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: Date;
+  type: string;
+  [details: string]: unknown;
+}
+
+/** Fields of event details that carry JSON payloads (text on the wire). */
+const PAYLOAD_FIELDS = new Set(['input', 'output', 'parameters']);
+
+export function toWireEvent(e: HistoryEvent): WireHistoryEvent {
+  const out: WireHistoryEvent = {
+    id: e.id,
+    previousEventId: e.previousEventId,
+    timestamp: new Date(e.timestamp),
+    type: e.type,
+  };
+  for (const [k, v] of Object.entries(e)) {
+    if (k === 'id' || k === 'previousEventId' || k === 'timestamp' || k === 'type') continue;
+    out[k] = typeof v === 'object' && v !== null ? serialiseDetails(v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+function serialiseDetails(d: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(d)) {
+    out[k] = PAYLOAD_FIELDS.has(k) ? JSON.stringify(v === undefined ? null : v) : v;
+  }
+  return out;
+}
