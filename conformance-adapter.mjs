@@ -18,7 +18,7 @@ export async function runCase(c, { lambdas, signal }) {
   let sm;
   try {
     sm = StateMachine.fromDefinition(c.definitionString ?? c.definition, {
-      name: `conformance-${Math.random().toString(36).slice(2, 10)}`,
+      name: `StepwiseConformance${Math.random().toString(36).slice(2, 10)}`,
       region: REGION,
       account: ACCOUNT,
     });

@@ -4,8 +4,12 @@ import type { JsonObject, JsonValue } from '../language/json.js';
 import type { Catcher, Retrier } from '../language/model.js';
 import { applyResultPath } from './io.js';
 
-/** Errors that the wildcards (States.ALL, States.TaskFailed) do not match; only their own name does. */
-const TERMINAL = new Set<string>([StatesErrors.Runtime, StatesErrors.DataLimitExceeded]);
+/**
+ * Errors that the wildcards (States.ALL, States.TaskFailed) do not match; only their own name
+ * does. AWS's recordings show States.ALL catching a task's States.DataLimitExceeded, so only
+ * States.Runtime is here.
+ */
+const TERMINAL = new Set<string>([StatesErrors.Runtime]);
 
 function matches(errorEquals: readonly string[], error: string): boolean {
   for (const name of errorEquals) {
@@ -43,7 +47,7 @@ export function catchOutput(
   error: string,
   cause: string | undefined,
 ): JsonValue {
-  const errorOutput: JsonObject = { Error: error };
-  if (cause !== undefined) errorOutput.Cause = cause;
+  // AWS always hands on a Cause, empty when the error had none (e.g. States.Timeout).
+  const errorOutput: JsonObject = { Error: error, Cause: cause ?? '' };
   return applyResultPath(catcher.resultPath, stateInput, errorOutput);
 }

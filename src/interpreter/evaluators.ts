@@ -28,20 +28,26 @@ export type Outcome =
   | { kind: 'next'; output: JsonValue; next: string }
   | { kind: 'end'; output: JsonValue }
   | { kind: 'succeedMachine'; output: JsonValue }
-  | { kind: 'failMachine'; error: string; cause: string | undefined }
+  | { kind: 'failMachine'; error: string | undefined; cause: string | undefined }
   | { kind: 'fail'; error: string; cause: string | undefined }
   | { kind: 'wait' };
 
 /** Per-evaluation helpers: the context object is built only if a field reads it. */
 class Scope {
   private ctxObj: JsonObject | undefined;
+  private pathCtxObj: JsonObject | undefined;
   constructor(
     readonly ctx: StepContext,
     readonly frame: Frame,
     readonly state: State,
   ) {}
 
-  readonly context = (): JsonObject => (this.ctxObj ??= this.ctx.context(this.frame, this.state));
+  /** `$$` as payload templates and intrinsics see it. */
+  readonly context = (): JsonObject => (this.ctxObj ??= this.ctx.context(this.frame, this.state, false));
+
+  /** `$$` as InputPath/OutputPath and other paths see it. */
+  readonly pathContext = (): JsonObject =>
+    (this.pathCtxObj ??= this.ctx.context(this.frame, this.state, true));
 
   readonly fail = (message: string): StatesRuntimeError => this.ctx.runtimeError(this.frame, this.state, message);
 
@@ -62,17 +68,29 @@ class Scope {
   inputPath(): JsonValue {
     const s = this.state;
     if (s.type === 'Fail') return this.frame.input;
-    return applyFilterPath(s.inputPath, this.frame.input, this.context, this.fail);
+    return applyFilterPath(s.inputPath, this.frame.input, this.pathContext, this.fail);
   }
 
   outputPath(value: JsonValue): JsonValue {
     const s = this.state;
     if (s.type === 'Fail') return value;
-    return applyFilterPath(s.outputPath, value, this.context, this.fail);
+    return applyFilterPath(s.outputPath, value, this.pathContext, this.fail);
   }
 
   payload(template: CompiledPayload | undefined, input: JsonValue): JsonValue {
-    return template === undefined ? input : template.evaluate(this.env(input));
+    return template === undefined ? input : this.evaluate(template, input);
+  }
+
+  /** Evaluates a template; its failures get AWS's "error occurred while executing the state" prefix. */
+  evaluate(template: CompiledPayload, input: JsonValue, extraContext?: JsonObject): JsonValue {
+    try {
+      return template.evaluate(this.env(input, extraContext));
+    } catch (e) {
+      if (e instanceof StatesRuntimeError && !e.causeText.startsWith('An error occurred while executing')) {
+        throw new StatesRuntimeError(e.error, this.fail(e.causeText).causeText);
+      }
+      throw e;
+    }
   }
 
   /** Resolves a literal-or-path number (TimeoutSecondsPath, MaxConcurrencyPath…). */
@@ -97,7 +115,7 @@ class Scope {
     result: JsonValue,
     selector: CompiledPayload | undefined,
   ): Outcome {
-    const selected = selector === undefined ? result : selector.evaluate(this.env(result));
+    const selected = selector === undefined ? result : this.evaluate(selector, result);
     const merged = applyResultPath(state.resultPath, this.frame.input, selected);
     return transition(state, this.outputPath(merged));
   }
@@ -254,7 +272,7 @@ function failState(scope: Scope, state: FailState): Outcome {
   };
   const error = state.error ?? read(state.errorPath, 'ErrorPath');
   const cause = state.cause ?? read(state.causePath, 'CausePath');
-  return { kind: 'failMachine', error: error ?? '', cause };
+  return { kind: 'failMachine', error, cause };
 }
 
 function parallel(scope: Scope, state: ParallelState): Outcome {
@@ -265,7 +283,7 @@ function parallel(scope: Scope, state: ParallelState): Outcome {
     state.branches.map(() => branchInput),
     undefined,
     0,
-    undefined,
+    () => undefined,
   );
   return { kind: 'wait' };
 }
@@ -283,22 +301,26 @@ function map(scope: Scope, state: MapState): Outcome {
     throw scope.fail(`Map state input must be an array but was: ${JSON.stringify(items)}`);
   }
   const maxConcurrency = scope.number(state.maxConcurrency, effective, true) ?? 0;
-  const count = scope.number(state.toleratedFailure.count, effective, true);
-  const percentage = scope.number(state.toleratedFailure.percentage, effective, false);
-  if (count !== undefined && count < 0) throw scope.fail('ToleratedFailureCount cannot be negative.');
-  if (percentage !== undefined && (percentage < 0 || percentage > 100))
-    throw scope.fail('ToleratedFailurePercentage must be between 0 and 100.');
-  let tolerated: number | undefined;
-  if (count !== undefined) tolerated = count;
-  if (percentage !== undefined) {
-    const fromPct = Math.floor((items.length * percentage) / 100);
-    tolerated = tolerated === undefined ? fromPct : Math.min(tolerated, fromPct);
-  }
+  const total = items.length;
+  const tolerated = (): number | undefined => {
+    const count = scope.number(state.toleratedFailure.count, effective, true);
+    const percentage = scope.number(state.toleratedFailure.percentage, effective, false);
+    if (count !== undefined && count < 0) throw scope.fail('ToleratedFailureCount cannot be negative.');
+    if (percentage !== undefined && (percentage < 0 || percentage > 100))
+      throw scope.fail('ToleratedFailurePercentage must be between 0 and 100.');
+    let limit: number | undefined;
+    if (count !== undefined) limit = count;
+    if (percentage !== undefined) {
+      const fromPct = Math.floor((total * percentage) / 100);
+      limit = limit === undefined ? fromPct : Math.min(limit, fromPct);
+    }
+    return limit;
+  };
   const selector = state.itemSelector;
   const childInputs =
     selector === undefined
       ? undefined
-      : items.map((value, index) => selector.evaluate(scope.env(effective, { Map: { Item: { Index: index, Value: value } } })));
+      : items.map((value, index) => scope.evaluate(selector, effective, { Map: { Item: { Index: index, Value: value } } }));
   scope.ctx.startChildren(scope.frame, items, childInputs, maxConcurrency, tolerated);
   return { kind: 'wait' };
 }

@@ -125,6 +125,7 @@ export class Run implements StepContext {
 
   /** Emits an event in a frame's chain (it links to the frame's last event and becomes it). */
   emit(frame: Frame, type: string, details?: Record<string, unknown>): number {
+    if (frame.silent) return frame.lastEventId;
     const id = this.push(type, frame.lastEventId, details);
     frame.lastEventId = id;
     return id;
@@ -194,6 +195,7 @@ export class Run implements StepContext {
       mapItem,
       children: undefined,
       taskInput: undefined,
+      silent: false,
     };
     this.st.frames[frame.id] = frame;
     return frame;
@@ -264,10 +266,19 @@ export class Run implements StepContext {
     }
   }
 
-  /** Retry, then Catch, then fail the frame. */
-  handleFailure(frame: Frame, state: State, error: string, cause: string | undefined): void {
+  /**
+   * Retry, then Catch, then fail the frame. `failedEvent` (MapStateFailed, ParallelStateFailed)
+   * is recorded only when no retry follows.
+   */
+  handleFailure(
+    frame: Frame,
+    state: State,
+    error: string | undefined,
+    cause: string | undefined,
+    failedEvent?: string,
+  ): void {
     if (state.type === 'Task' || state.type === 'Parallel' || state.type === 'Map') {
-      const r = findRetrier(state.retry, error);
+      const r = findRetrier(state.retry, error ?? '');
       if (r !== undefined) {
         const retrier = state.retry[r]!;
         const attempts = frame.retryCounts[r] ?? 0;
@@ -282,12 +293,13 @@ export class Run implements StepContext {
           return;
         }
       }
-      const c = findCatcher(state.catch, error);
+      if (failedEvent !== undefined) this.emit(frame, failedEvent);
+      const c = findCatcher(state.catch, error ?? '');
       if (c !== undefined) {
         const catcher = state.catch[c]!;
         let output: JsonValue;
         try {
-          output = catchOutput(catcher, frame.input, error, cause);
+          output = catchOutput(catcher, frame.input, error ?? '', cause);
         } catch (e) {
           if (!(e instanceof StatesRuntimeError)) throw e;
           this.failFrame(frame, e.error, e.causeText);
@@ -297,6 +309,8 @@ export class Run implements StepContext {
         this.exitState(frame, state, output, catcher.next);
         return;
       }
+    } else if (failedEvent !== undefined) {
+      this.emit(frame, failedEvent);
     }
     this.failFrame(frame, error, cause);
   }
@@ -317,7 +331,9 @@ export class Run implements StepContext {
     progress.running--;
     progress.done++;
     progress.results[frame.index] = output;
-    if (parentState.type === 'Map') {
+    if (progress.distributed) {
+      // Child executions: nothing in this history.
+    } else if (parentState.type === 'Map') {
       const id = this.emitExecution('MapIterationSucceeded', frame.lastEventId, {
         mapIterationSucceededEventDetails: { name: parentState.name, index: frame.index },
       });
@@ -331,7 +347,7 @@ export class Run implements StepContext {
   }
 
   /** A frame's machine failed (uncaught error or a Fail state). */
-  failFrame(frame: Frame, error: string, cause: string | undefined): void {
+  failFrame(frame: Frame, error: string | undefined, cause: string | undefined): void {
     frame.phase = 'done';
     this.cancelFrameWork(frame);
     delete this.st.frames[frame.id];
@@ -346,11 +362,15 @@ export class Run implements StepContext {
     delete progress.active[frame.index];
     progress.running--;
     progress.failed++;
-    if (parentState.type === 'Map') {
-      progress.lastChildEventId = this.emitExecution('MapIterationFailed', frame.lastEventId, {
-        mapIterationFailedEventDetails: { name: parentState.name, index: frame.index },
-      });
+    if (progress.distributed) {
+      // Child executions: nothing in this history.
     } else {
+      if (parentState.type === 'Map') {
+        this.emitExecution('MapIterationFailed', frame.lastEventId, {
+          mapIterationFailedEventDetails: { name: parentState.name, index: frame.index },
+        });
+      }
+      // Like the Succeeded events, MapIterationFailed does not move the chain.
       progress.lastChildEventId = frame.lastEventId;
     }
     progress.failure ??= { error, cause };
@@ -375,12 +395,17 @@ export class Run implements StepContext {
         const item = progress.items[index]!;
         const input = progress.childInputs?.[index] ?? item;
         child = this.newFrame(state.processor, parent.id, index, input, undefined);
-        child.lastEventId = this.emitExecution('MapIterationStarted', progress.lastChildEventId, {
-          mapIterationStartedEventDetails: { name: state.name, index },
-        });
+        if (progress.distributed || parent.silent) {
+          child.silent = true;
+        } else {
+          child.lastEventId = this.emitExecution('MapIterationStarted', progress.lastChildEventId, {
+            mapIterationStartedEventDetails: { name: state.name, index },
+          });
+        }
       } else if (state.type === 'Parallel') {
         child = this.newFrame(state.branches[index]!, parent.id, index, progress.items[index]!, undefined);
         child.lastEventId = progress.startedEventId;
+        child.silent = parent.silent;
       } else {
         throw new Error(`state ${state.name} has no children`);
       }
@@ -397,13 +422,20 @@ export class Run implements StepContext {
     if (progress.pumping || parent.phase !== 'children') return;
     const state = this.stateOf(parent);
     if (progress.failure !== undefined && !this.tolerated(parent)) {
-      const { error, cause } = progress.failure;
+      let { error, cause } = progress.failure;
       this.abortChildren(parent);
       parent.children = undefined;
-      parent.lastEventId = progress.lastChildEventId;
-      this.emit(parent, `${state.type}StateFailed`);
+      if (progress.distributed) {
+        if (progress.toleratedCount !== undefined) {
+          error = StatesErrors.ExceedToleratedFailureThreshold;
+          cause = 'The specified tolerated failure threshold was exceeded';
+        }
+        this.emit(parent, 'MapRunFailed', { mapRunFailedEventDetails: errorDetails(error, cause) });
+      } else {
+        parent.lastEventId = progress.lastChildEventId;
+      }
       parent.phase = 'ready';
-      this.handleFailure(parent, state, error, cause);
+      this.handleFailure(parent, state, error, cause, `${state.type}StateFailed`);
       this.continueFrame(parent);
       return;
     }
@@ -413,6 +445,9 @@ export class Run implements StepContext {
     }
     if (progress.running > 0) return;
     parent.children = undefined;
+    if (progress.distributed) {
+      progress.lastEndEventId = this.emit(parent, 'MapRunSucceeded');
+    }
     // The Succeeded event does not move the chain: the Exited event links to the same event.
     const prev = progress.lastEndEventId;
     this.emitExecution(`${state.type}StateSucceeded`, prev);
@@ -642,26 +677,26 @@ export class Run implements StepContext {
   }
 
   /** The context object (`$$`) as the frame's current state sees it. */
-  context(frame: Frame, state: State, extra?: JsonObject): JsonObject {
+  context(frame: Frame, state: State, withRedriveCount: boolean): JsonObject {
     const st = this.st;
     const stateCtx: JsonObject = { Name: state.name, EnteredTime: formatTimestamp(frame.enteredTime) };
     if (state.type === 'Task' || state.type === 'Parallel' || state.type === 'Map') {
       stateCtx.RetryCount = frame.retryCount;
     }
+    const execution: JsonObject = {
+      Id: st.init.executionArn,
+      Input: st.input,
+      StartTime: formatTimestamp(st.startTime),
+      Name: st.init.name,
+      RoleArn: st.init.roleArn,
+    };
+    if (withRedriveCount) execution.RedriveCount = 0;
     const ctx: JsonObject = {
-      Execution: {
-        Id: st.init.executionArn,
-        Input: st.input,
-        StartTime: formatTimestamp(st.startTime),
-        Name: st.init.name,
-        RoleArn: st.init.roleArn,
-        RedriveCount: 0,
-      },
+      Execution: execution,
       StateMachine: { Id: st.init.stateMachineArn, Name: st.init.stateMachineName },
       State: stateCtx,
     };
     if (frame.mapItem !== undefined) ctx.Map = { Item: frame.mapItem };
-    if (extra) Object.assign(ctx, extra);
     return ctx;
   }
 
@@ -724,14 +759,26 @@ export class Run implements StepContext {
     items: JsonValue[],
     childInputs: JsonValue[] | undefined,
     maxConcurrency: number,
-    toleratedCount: number | undefined,
+    tolerated: () => number | undefined,
   ): void {
     const state = this.stateOf(frame);
-    frame.phase = 'children';
     const startedEventId =
       state.type === 'Map'
         ? this.emit(frame, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } })
         : this.emit(frame, 'ParallelStateStarted');
+    const toleratedCount = tolerated();
+    const distributed = state.type === 'Map' && state.mode === 'DISTRIBUTED';
+    if (distributed) {
+      const st = this.st;
+      const arnParts = st.init.stateMachineArn.split(':');
+      const mapRunArn = [
+        ...arnParts.slice(0, 5),
+        'mapRun',
+        `${st.init.stateMachineName}/${state.label ?? this.env.uuid()}:${this.env.uuid()}`,
+      ].join(':');
+      this.emit(frame, 'MapRunStarted', { mapRunStartedEventDetails: { mapRunArn } });
+    }
+    frame.phase = 'children';
     frame.children = {
       items,
       childInputs,
@@ -746,6 +793,7 @@ export class Run implements StepContext {
       lastChildEventId: startedEventId,
       lastEndEventId: startedEventId,
       startedEventId,
+      distributed,
       failure: undefined,
       pumping: false,
     };

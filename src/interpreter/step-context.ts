@@ -9,8 +9,11 @@ import type { Frame, InterpreterEnv } from './types.js';
 
 export interface StepContext {
   readonly env: InterpreterEnv;
-  /** The context object (`$$`) for the frame's current state. */
-  context(frame: Frame, state: State, extra?: JsonObject): JsonObject;
+  /**
+   * The context object (`$$`) for the frame's current state. AWS shows
+   * `Execution.RedriveCount` to InputPath/OutputPath but not to payload templates.
+   */
+  context(frame: Frame, state: State, withRedriveCount: boolean): JsonObject;
   /** A States.Runtime failure with AWS's "An error occurred while executing the state…" text. */
   runtimeError(frame: Frame, state: State, message: string): StatesRuntimeError;
   scheduleTask(
@@ -26,6 +29,7 @@ export interface StepContext {
     items: JsonValue[],
     childInputs: JsonValue[] | undefined,
     maxConcurrency: number,
-    toleratedCount: number | undefined,
+    /** Evaluated after MapStateStarted is recorded, as AWS does (its errors come after it). */
+    toleratedCount: () => number | undefined,
   ): void;
 }

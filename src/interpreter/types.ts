@@ -102,8 +102,10 @@ export interface ChildProgress {
   lastEndEventId: number;
   /** MapStateStarted / ParallelStateStarted: branches link their first event to it. */
   startedEventId: number;
+  /** Distributed Map: the MapRun events replace the iteration events. */
+  distributed: boolean;
   /** The first child failure; the state fails with it unless tolerated. */
-  failure: { error: string; cause: string | undefined } | undefined;
+  failure: { error: string | undefined; cause: string | undefined } | undefined;
   /** Set while the parent is starting children, so completions do not re-enter it. */
   pumping: boolean;
 }
@@ -137,6 +139,11 @@ export interface Frame {
   children: ChildProgress | undefined;
   /** Effective task input, kept for retries and for the timeout/heartbeat values. */
   taskInput: JsonValue | undefined;
+  /**
+   * Frames of a distributed Map's child workflows record nothing in this execution's history
+   * (on AWS they are executions of their own).
+   */
+  silent: boolean;
 }
 
 export interface ExecutionState {

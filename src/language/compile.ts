@@ -402,6 +402,7 @@ class Compiler {
             percentage: numberSource(json, 'ToleratedFailurePercentage', p, 0, false),
           },
           legacyIterator: iter !== undefined,
+          label: str(json, 'Label', p),
         };
       }
       default:

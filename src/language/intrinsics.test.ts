@@ -9,7 +9,13 @@ import { compileIntrinsic, isIntrinsicCall } from './intrinsics.js';
 import type { JsonValue } from './json.js';
 
 function env(input: JsonValue = {}, extra: Partial<IntrinsicEnv> = {}): IntrinsicEnv {
-  return { input, context: {}, random: () => 0.5, uuid: () => '00000000-0000-4000-8000-000000000000', ...extra };
+  return {
+    input,
+    context: {},
+    random: () => 0.5,
+    uuid: () => '00000000-0000-4000-8000-000000000000',
+    ...extra,
+  };
 }
 
 function ev(text: string, input: JsonValue = {}, extra: Partial<IntrinsicEnv> = {}): JsonValue {
@@ -47,7 +53,15 @@ describe('isIntrinsicCall', () => {
 
 describe('compileIntrinsic: syntax', () => {
   it('parses literals of every kind', () => {
-    assert.deepEqual(ev("States.Array('a', 1, -2.5, 1e3, true, false, null)"), ['a', 1, -2.5, 1000, true, false, null]);
+    assert.deepEqual(ev("States.Array('a', 1, -2.5, 1e3, true, false, null)"), [
+      'a',
+      1,
+      -2.5,
+      1000,
+      true,
+      false,
+      null,
+    ]);
     assert.deepEqual(ev('States.Array()'), []);
     assert.deepEqual(ev('States.Array( 1 ,2 )'), [1, 2]);
   });
@@ -115,7 +129,7 @@ describe('compileIntrinsic: syntax', () => {
       'States.Array($.missing)',
       { a: 1 },
       StatesErrors.Runtime,
-      'The JSONPath \'$.missing\' specified for the field \'r.$\' could not be found in the input \'{"a":1}\'',
+      "The JSONPath '$.missing' specified for the field 'r.$' could not be found in the input '{\"a\":1}'",
     );
   });
 
@@ -137,11 +151,11 @@ describe('States.Format', () => {
       ev("States.Format('fst={} and snd={}.', $.v, $.v)", { v: { Arg1: 1, Arg2: [] } }),
       'fst={Arg1=1, Arg2=[]} and snd={Arg1=1, Arg2=[]}.',
     );
-    assert.equal(ev("States.Format('{}', $.v)", { v: ['a', 1, { k: 'x' }, [null]] }), '[a, 1, {k=x}, [null]]');
     assert.equal(
-      ev("States.Format('{}', $.v)", { v: '{"Arg1": 1, "Arg2": []}' }),
-      '{"Arg1": 1, "Arg2": []}',
+      ev("States.Format('{}', $.v)", { v: ['a', 1, { k: 'x' }, [null]] }),
+      '[a, 1, {k=x}, [null]]',
     );
+    assert.equal(ev("States.Format('{}', $.v)", { v: '{"Arg1": 1, "Arg2": []}' }), '{"Arg1": 1, "Arg2": []}');
   });
 
   it('escaped braces are not placeholders', () => {
@@ -172,7 +186,7 @@ describe('JSON functions', () => {
     assert.equal(ev('States.StringToJson($.s)', { s: 'true' }), true);
     assert.deepEqual(ev('States.StringToJson($.s)', { s: '[1, 2, "HelloWorld"]' }), [1, 2, 'HelloWorld']);
     assert.deepEqual(ev('States.StringToJson($.s)', { s: '{"Arg1": 1, "Arg2": []}' }), { Arg1: 1, Arg2: [] });
-    assert.deepEqual(ev("States.StringToJson('{\"a\": \\{\\}}')"), { a: {} });
+    assert.deepEqual(ev('States.StringToJson(\'{"a": \\{\\}}\')'), { a: {} });
   });
 
   it('States.StringToJson failures', () => {
@@ -198,7 +212,10 @@ describe('JSON functions', () => {
       d: 4,
     });
     assert.deepEqual(input.fst, { a: { a1: 1, a2: 2 }, b: 2, d: 3 }, 'inputs untouched');
-    const merged = ev('States.JsonMerge($.a, $.b, false)', JSON.parse('{"a": {}, "b": {"__proto__": 1}}') as JsonValue);
+    const merged = ev(
+      'States.JsonMerge($.a, $.b, false)',
+      JSON.parse('{"a": {}, "b": {"__proto__": 1}}') as JsonValue,
+    );
     assert.ok(Object.prototype.hasOwnProperty.call(merged, '__proto__'));
   });
 
@@ -266,11 +283,30 @@ describe('array functions', () => {
   it('States.ArrayLength and States.ArrayUnique', () => {
     const values: JsonValue = [null, null, true, true, false, 1, 1, 1.1, 0, 'a', 'a', [], [], [null], [null]];
     assert.equal(ev('States.ArrayLength($.a)', { a: values }), 15);
-    assert.deepEqual(ev('States.ArrayUnique($.a)', { a: values }), [null, true, false, 1, 1.1, 0, 'a', [], [null]]);
-    assert.deepEqual(ev('States.ArrayUnique($.a)', { a: [{ a: 1, b: 2 }, { b: 2, a: 1 }, { a: 1, b: 1 }] }), [
-      { a: 1, b: 2 },
-      { a: 1, b: 1 },
+    assert.deepEqual(ev('States.ArrayUnique($.a)', { a: values }), [
+      null,
+      true,
+      false,
+      1,
+      1.1,
+      0,
+      'a',
+      [],
+      [null],
     ]);
+    assert.deepEqual(
+      ev('States.ArrayUnique($.a)', {
+        a: [
+          { a: 1, b: 2 },
+          { b: 2, a: 1 },
+          { a: 1, b: 1 },
+        ],
+      }),
+      [
+        { a: 1, b: 2 },
+        { a: 1, b: 1 },
+      ],
+    );
     intrinsicFailure('States.ArrayLength($.a)', { a: 'abc' });
     intrinsicFailure('States.ArrayUnique($.a)', { a: {} });
   });
@@ -375,8 +411,19 @@ describe('strings and ids', () => {
     assert.deepEqual(split('1,2,3,4,5', ','), ['1', '2', '3', '4', '5']);
     assert.deepEqual(split('This.is+a,test=string', '.+,='), ['This', 'is', 'a', 'test', 'string']);
     assert.deepEqual(
-      split('Value1,Value2,Value3\nValue4,Value5,Value6\n,,,\ntrue,1,\'HelloWorld\'\nNull,None,\n   \n', ','),
-      ['Value1', 'Value2', 'Value3\nValue4', 'Value5', 'Value6\n', '\ntrue', '1', "'HelloWorld'\nNull", 'None', '\n   \n'],
+      split("Value1,Value2,Value3\nValue4,Value5,Value6\n,,,\ntrue,1,'HelloWorld'\nNull,None,\n   \n", ','),
+      [
+        'Value1',
+        'Value2',
+        'Value3\nValue4',
+        'Value5',
+        'Value6\n',
+        '\ntrue',
+        '1',
+        "'HelloWorld'\nNull",
+        'None',
+        '\n   \n',
+      ],
     );
     assert.deepEqual(split('abc', ''), ['abc']);
     intrinsicFailure("States.StringSplit($.s, ',')", { s: 1 });

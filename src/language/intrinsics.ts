@@ -72,7 +72,10 @@ class IntrinsicParser {
   constructor(readonly src: string) {}
 
   fail(msg: string): never {
-    throw new DefinitionError(`invalid intrinsic function call '${this.src}': ${msg} at position ${this.pos}`, '');
+    throw new DefinitionError(
+      `invalid intrinsic function call '${this.src}': ${msg} at position ${this.pos}`,
+      '',
+    );
   }
 
   skipWs(): void {
@@ -150,7 +153,8 @@ class IntrinsicParser {
       const ch = this.src[this.pos]!;
       if (ch === '\\') {
         const next = this.src[this.pos + 1];
-        if (next !== "'" && next !== '{' && next !== '}' && next !== '\\') this.fail('invalid escape sequence');
+        if (next !== "'" && next !== '{' && next !== '}' && next !== '\\')
+          this.fail('invalid escape sequence');
         value += next;
         piece += next;
         this.pos += 2;
@@ -256,12 +260,14 @@ class Evaluator {
     const v = c.args.map((a) => this.arg(a));
     const str = (i: number): string => {
       const x = v[i]!;
-      if (typeof x !== 'string') fail(`The ${ordinal(i)} argument of ${name} must be a string, got ${typeName(x)}`);
+      if (typeof x !== 'string')
+        fail(`The ${ordinal(i)} argument of ${name} must be a string, got ${typeName(x)}`);
       return x;
     };
     const arr = (i: number): JsonValue[] => {
       const x = v[i]!;
-      if (!Array.isArray(x)) fail(`The ${ordinal(i)} argument of ${name} must be an array, got ${typeName(x)}`);
+      if (!Array.isArray(x))
+        fail(`The ${ordinal(i)} argument of ${name} must be an array, got ${typeName(x)}`);
       return x;
     };
     const int = (i: number): number => {
@@ -273,7 +279,8 @@ class Evaluator {
     };
     const obj = (i: number): JsonObject => {
       const x = v[i]!;
-      if (!isJsonObject(x)) fail(`The ${ordinal(i)} argument of ${name} must be a JSON object, got ${typeName(x)}`);
+      if (!isJsonObject(x))
+        fail(`The ${ordinal(i)} argument of ${name} must be a JSON object, got ${typeName(x)}`);
       return x;
     };
     switch (name) {
@@ -335,14 +342,18 @@ class Evaluator {
       case 'States.Base64Encode': {
         const s = str(0);
         if (s.length > MAX_ENCODE_CHARS) {
-          fail(`The input of States.Base64Encode must be at most ${MAX_ENCODE_CHARS} characters, got ${s.length}`);
+          fail(
+            `The input of States.Base64Encode must be at most ${MAX_ENCODE_CHARS} characters, got ${s.length}`,
+          );
         }
         return Buffer.from(s, 'utf8').toString('base64');
       }
       case 'States.Base64Decode': {
         const s = str(0);
         if (s.length > MAX_ENCODE_CHARS) {
-          fail(`The input of States.Base64Decode must be at most ${MAX_ENCODE_CHARS} characters, got ${s.length}`);
+          fail(
+            `The input of States.Base64Decode must be at most ${MAX_ENCODE_CHARS} characters, got ${s.length}`,
+          );
         }
         if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) {
           fail(`The input of States.Base64Decode is not valid base64: '${s}'`);
@@ -357,7 +368,9 @@ class Evaluator {
         }
         const algo = HASHES[algorithm];
         if (algo === undefined) {
-          fail(`The algorithm of States.Hash must be one of ${Object.keys(HASHES).join(', ')}, got '${algorithm}'`);
+          fail(
+            `The algorithm of States.Hash must be one of ${Object.keys(HASHES).join(', ')}, got '${algorithm}'`,
+          );
         }
         return createHash(algo).update(data, 'utf8').digest('hex');
       }
@@ -378,7 +391,7 @@ class Evaluator {
         // AWS rounds each operand (Java Math.round: half up) before adding (recorded cases).
         const a = roundedInt(v[0]!, 0, name);
         const b = roundedInt(v[1]!, 1, name);
-        return normalizeZero(a + b) as number;
+        return normalizeZero(a + b);
       }
       case 'States.StringSplit': {
         // Java StringTokenizer: every character of the delimiter splits; empty tokens dropped.
@@ -408,7 +421,8 @@ class Evaluator {
       pieces = first.pieces;
     } else {
       const t = this.arg(first);
-      if (typeof t !== 'string') fail(`The first argument of States.Format must be a string, got ${typeName(t)}`);
+      if (typeof t !== 'string')
+        fail(`The first argument of States.Format must be a string, got ${typeName(t)}`);
       pieces = t.split('{}');
     }
     const values = args.slice(1).map((a) => this.arg(a));
@@ -425,7 +439,8 @@ class Evaluator {
   mathRandom(v: JsonValue[], name: string): number {
     const start = roundedInt(v[0]!, 0, name);
     const end = roundedInt(v[1]!, 1, name);
-    if (end <= start) fail(`The end of States.MathRandom must be greater than its start, got ${start} and ${end}`);
+    if (end <= start)
+      fail(`The end of States.MathRandom must be greater than its start, got ${start} and ${end}`);
     const bound = end - start;
     if (v.length === 3) {
       const seed = v[2]!;
@@ -472,7 +487,10 @@ function normalizeZero(v: JsonValue): JsonValue {
 function formatValue(v: JsonValue): string {
   if (typeof v === 'string') return v;
   if (Array.isArray(v)) return `[${v.map(formatValue).join(', ')}]`;
-  if (isJsonObject(v)) return `{${Object.keys(v).map((k) => `${k}=${formatValue(v[k]!)}`).join(', ')}}`;
+  if (isJsonObject(v))
+    return `{${Object.keys(v)
+      .map((k) => `${k}=${formatValue(v[k]!)}`)
+      .join(', ')}}`;
   return JSON.stringify(v);
 }
 

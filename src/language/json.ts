@@ -50,3 +50,35 @@ export function jsonEquals(a: JsonValue, b: JsonValue): boolean {
   }
   return false;
 }
+
+/**
+ * AWS keeps the execution input's original text while the value travels unchanged through
+ * states (e.g. `[1, 2]` keeps its spaces in history and output). Values parsed by
+ * `parseJsonKeepingText` remember their text; `stringifyJson` reuses it.
+ */
+const originalText = new WeakMap<object, string>();
+
+export function parseJsonKeepingText(text: string): JsonValue {
+  const v = JSON.parse(text) as JsonValue;
+  if (v !== null && typeof v === 'object') originalText.set(v, text.trim());
+  return v;
+}
+
+/** JSON.stringify, except that values with a remembered original text are written with it. */
+export function stringifyJson(v: JsonValue): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  const text = originalText.get(v);
+  if (text !== undefined) return text;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + stringifyJson(v[i]!);
+    return out + ']';
+  }
+  let out = '{';
+  let first = true;
+  for (const k of Object.keys(v)) {
+    out += (first ? '' : ',') + JSON.stringify(k) + ':' + stringifyJson(v[k]!);
+    first = false;
+  }
+  return out + '}';
+}

@@ -60,7 +60,21 @@ describe('compilePath: roots', () => {
   });
 
   it('rejects text that is not a path', () => {
-    for (const bad of ['', 'a.b', '.a', '$.', '$..', '$.a.', '$[', '$[0', "$['a", '$.a b', '$a-b', '$.a[?(@.x', '$.a[1:2:0]']) {
+    for (const bad of [
+      '',
+      'a.b',
+      '.a',
+      '$.',
+      '$..',
+      '$.a.',
+      '$[',
+      '$[0',
+      "$['a",
+      '$.a b',
+      '$a-b',
+      '$.a[?(@.x',
+      '$.a[1:2:0]',
+    ]) {
       assert.throws(() => compilePath(bad), PathSyntaxError, bad);
     }
   });
@@ -146,7 +160,13 @@ describe('compilePath: indefinite paths', () => {
   });
 
   it('returns [] when nothing matches (recorded json_path_array_wildcard_or_slice_with_no_input)', () => {
-    for (const p of ['$[*]', '$.items[*]', '$.items[1:]', '$.items[:1].itemValue', '$.item.items[1:5].itemValue']) {
+    for (const p of [
+      '$[*]',
+      '$.items[*]',
+      '$.items[1:]',
+      '$.items[:1].itemValue',
+      '$.item.items[1:5].itemValue',
+    ]) {
       assert.deepEqual(sel(p, {}), [], p);
     }
   });
@@ -168,7 +188,12 @@ describe('compilePath: indefinite paths', () => {
     assert.deepEqual(sel('$.nums[0,99]'), [0]);
     assert.deepEqual(sel("$.store.bicycle['color','price']"), ['red', 19.95]);
     assert.deepEqual(sel("$.store.bicycle['color','nope']"), ['red']);
-    assert.deepEqual(sel("$.store.book.[*].['author','price']").slice(0, 4), ['Rees', 8.95, 'Waugh', 12.99]);
+    assert.deepEqual((sel("$.store.book.[*].['author','price']") as JsonValue[]).slice(0, 4), [
+      'Rees',
+      8.95,
+      'Waugh',
+      12.99,
+    ]);
   });
 
   it('recursive descent in document order', () => {
@@ -196,19 +221,19 @@ describe('compilePath: indefinite paths', () => {
     assert.deepEqual(sel('$.store.book[?(@.isbn)].title'), ['Sword', 'Moby Dick', 'LOTR']);
     assert.deepEqual(sel('$.store.book[?(@.isbn == null)].title'), ['LOTR']);
     assert.deepEqual(sel('$.store.book[?(!@.isbn)].title'), ['Sayings']);
-    assert.deepEqual(
-      sel("$.store.book[?(@.category == 'fiction' && @.price < 20)].title"),
-      ['Sword', 'Moby Dick'],
-    );
+    assert.deepEqual(sel("$.store.book[?(@.category == 'fiction' && @.price < 20)].title"), [
+      'Sword',
+      'Moby Dick',
+    ]);
     assert.deepEqual(sel("$.store.book[?(@.price < 9 || @.author == 'Tolkien')].title"), [
       'Sayings',
       'Moby Dick',
       'LOTR',
     ]);
-    assert.deepEqual(
-      sel("$.store.book[?((@.price < 9 || @.price > 20) && @.category == 'fiction')].title"),
-      ['Moby Dick', 'LOTR'],
-    );
+    assert.deepEqual(sel("$.store.book[?((@.price < 9 || @.price > 20) && @.category == 'fiction')].title"), [
+      'Moby Dick',
+      'LOTR',
+    ]);
     assert.deepEqual(sel('$[?(@.ok == true)].n', [{ ok: true, n: 1 }, { ok: false, n: 2 }, { n: 3 }]), [1]);
   });
 
@@ -222,7 +247,13 @@ describe('compilePath: indefinite paths', () => {
 
   it('filters against the document root and nested paths', () => {
     assert.deepEqual(sel('$.store.book[?(@.price > $.store.bicycle.price)].title'), ['LOTR']);
-    assert.deepEqual(sel('$[?(@.a.b[0] == 2)].id', [{ a: { b: [2] }, id: 'x' }, { a: { b: [3] }, id: 'y' }]), ['x']);
+    assert.deepEqual(
+      sel('$[?(@.a.b[0] == 2)].id', [
+        { a: { b: [2] }, id: 'x' },
+        { a: { b: [3] }, id: 'y' },
+      ]),
+      ['x'],
+    );
     assert.deepEqual(sel("$[?(@['a b'] == 1)].id", [{ 'a b': 1, id: 'x' }]), ['x']);
   });
 
@@ -245,7 +276,12 @@ describe('compilePath: indefinite paths', () => {
   });
 
   it('matches the recorded state_pass_regex_json_path_base case', () => {
-    const input = { users: [{ year: 1997, status: 0 }, { year: 1998, status: 1 }] };
+    const input = {
+      users: [
+        { year: 1997, status: 0 },
+        { year: 1998, status: 1 },
+      ],
+    };
     assert.deepEqual(sel('$.users[?(@.status == 0)]', input), [{ year: 1997, status: 0 }]);
   });
 
@@ -312,10 +348,24 @@ describe('compileReferencePath', () => {
     assert.ok(Object.prototype.hasOwnProperty.call(out, '__proto__'));
     assert.equal(Object.getPrototypeOf(out), Object.prototype);
     assert.equal(({} as Record<string, unknown>).x, undefined);
+    const input = JSON.parse('{"__proto__": {"p": 1}, "k": 0}') as JsonValue;
+    const copied = compileReferencePath('$.k').assign(input, 2) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(copied), Object.prototype);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(copied, '__proto__')?.value, { p: 1 });
+    assert.equal(copied.k, 2);
   });
 
   it('rejects indefinite and non-input paths', () => {
-    for (const p of ['$.a[*]', '$..a', '$.a[0:1]', '$.a[?(@.b)]', "$['a','b']", '$$.Execution', '$var.x', 'a']) {
+    for (const p of [
+      '$.a[*]',
+      '$..a',
+      '$.a[0:1]',
+      '$.a[?(@.b)]',
+      "$['a','b']",
+      '$$.Execution',
+      '$var.x',
+      'a',
+    ]) {
       assert.throws(() => compileReferencePath(p), PathSyntaxError, p);
     }
   });
@@ -341,11 +391,14 @@ describe('cause texts', () => {
   it('payload path not found (recorded Parameters case)', () => {
     assert.equal(
       jsonPathNotFoundCause('$.no_such_jsonpath', 'value.$', { 'int-literal': 0 }),
-      'The JSONPath \'$.no_such_jsonpath\' specified for the field \'value.$\' could not be found in the input \'{"int-literal":0}\'',
+      "The JSONPath '$.no_such_jsonpath' specified for the field 'value.$' could not be found in the input '{\"int-literal\":0}'",
     );
   });
 
   it('ResultPath match failure names the path and the input', () => {
-    assert.equal(resultPathMatchFailureCause('$.a.b', { a: 'x' }), 'Unable to apply ReplacePath \'$.a.b\' to input \'{"a":"x"}\'');
+    assert.equal(
+      resultPathMatchFailureCause('$.a.b', { a: 'x' }),
+      'Unable to apply ReplacePath \'$.a.b\' to input \'{"a":"x"}\'',
+    );
   });
 });

@@ -346,7 +346,10 @@ class Parser {
     if (!w) this.fail('expected a value');
     this.pos += w[0].length;
     const word = w[0];
-    return { t: 'lit', value: word === 'true' ? true : word === 'false' ? false : word === 'null' ? null : word };
+    return {
+      t: 'lit',
+      value: word === 'true' ? true : word === 'false' ? false : word === 'null' ? null : word,
+    };
   }
 
   balanced(): string {
@@ -580,17 +583,24 @@ function compare(op: CmpOp, a: JsonValue | undefined, b: JsonValue | undefined):
       return a !== undefined && Array.isArray(b) && b.some((x) => jsonEquals(a, x));
     case 'nin':
       return a !== undefined && Array.isArray(b) && !b.some((x) => jsonEquals(a, x));
-    default: {
-      // Ordering is defined between two numbers or two strings only.
-      if (!((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string'))) {
-        return false;
-      }
-      if (op === '<') return a < b;
-      if (op === '<=') return a <= b;
-      if (op === '>') return a > b;
-      return a >= b;
-    }
+    case '=~':
+      return false; // handled with the regex operand in testFilter
+    case '<':
+      return order(a, b, (x) => x < 0);
+    case '<=':
+      return order(a, b, (x) => x <= 0);
+    case '>':
+      return order(a, b, (x) => x > 0);
+    case '>=':
+      return order(a, b, (x) => x >= 0);
   }
+}
+
+/** Ordering is defined between two numbers or two strings only (Jayway); anything else is false. */
+function order(a: JsonValue | undefined, b: JsonValue | undefined, test: (cmp: number) => boolean): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return test(a < b ? -1 : a > b ? 1 : 0);
+  if (typeof a === 'string' && typeof b === 'string') return test(a < b ? -1 : a > b ? 1 : 0);
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -727,6 +737,14 @@ export function resultPathMatchFailureCause(path: string, input: JsonValue): str
   return `Unable to apply ReplacePath '${path}' to input '${JSON.stringify(input)}'`;
 }
 
+/**
+ * Shallow copy. Object.assign is several times faster than spread in V8 but assigns through
+ * [[Set]], which would turn an own `__proto__` key into a prototype change: spread covers that.
+ */
+function copyObject(o: JsonObject): JsonObject {
+  return Object.prototype.hasOwnProperty.call(o, '__proto__') ? { ...o } : Object.assign({}, o);
+}
+
 export function compileReferencePath(source: string): CompiledReferencePath {
   const { root, segments } = parse(source);
   if (root.kind !== 'input') {
@@ -736,7 +754,11 @@ export function compileReferencePath(source: string): CompiledReferencePath {
   for (const s of segments) {
     if (s.t === 'key') steps.push(s.key);
     else if (s.t === 'index') steps.push(s.index);
-    else throw new PathSyntaxError('a reference path must select a single node (no wildcard, filter, slice, union or ..)', source);
+    else
+      throw new PathSyntaxError(
+        'a reference path must select a single node (no wildcard, filter, slice, union or ..)',
+        source,
+      );
   }
   const fail = (): never => {
     throw new ReferencePathError(`cannot write to '${source}' in the input`, source);
@@ -747,7 +769,7 @@ export function compileReferencePath(source: string): CompiledReferencePath {
     if (typeof s === 'string') {
       if (node === undefined) node = {};
       if (!isJsonObject(node)) return fail();
-      const copy: JsonObject = { ...node };
+      const copy = copyObject(node);
       setOwn(copy, s, put(getOwn(node, s), i + 1, value));
       return copy;
     }

@@ -139,8 +139,10 @@ export interface MapState extends StateBase {
   retry: Retrier[];
   catch: Catcher[];
   toleratedFailure: ToleratedFailure;
-  /** Uses the legacy `Iterator` field: AWS then names iteration events differently. */
+  /** Uses the legacy `Iterator` field. */
   legacyIterator: boolean;
+  /** `Label` (distributed Map): part of the map run ARN. */
+  label: string | undefined;
 }
 
 export type State =

@@ -115,11 +115,10 @@ async function invokeRaw(
   handler: LambdaHandler,
   functionName: string,
   functionArn: string,
-  event: JsonValue,
+  payloadText: string,
   signal: AbortSignal,
 ): Promise<RawInvocation> {
   const requestId = randomUUID();
-  const payloadText = JSON.stringify(event);
   try {
     const result = await handler(JSON.parse(payloadText), {
       functionName,
@@ -182,7 +181,7 @@ export async function invokeLegacyLambda(
       cause: `Function not found: ${functionArn} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: ${randomUUID()}; Proxy: null)`,
     };
   }
-  const raw = await invokeRaw(provider, handler, name, functionArn, input, signal);
+  const raw = await invokeRaw(provider, handler, name, functionArn, JSON.stringify(input), signal);
   if (!raw.ok) return { ok: false, error: raw.errorType ?? 'Error', cause: raw.payload };
   if (encoder.encode(raw.payload).length > MAX_PAYLOAD_BYTES) return dataLimit(functionArn);
   const output = parsePayload(raw.payload);
@@ -219,7 +218,21 @@ export async function invokeLambdaService(
     };
   }
   const payload = getOwn(params, 'Payload');
-  const raw = await invokeRaw(provider, handler, functionNameOf(fn), functionArn, payload ?? null, signal);
+  // A string Payload is the request document itself; without one the function gets `{}`.
+  let payloadText: string;
+  if (typeof payload === 'string') {
+    if (parsePayload(payload) === undefined) {
+      return {
+        ok: false,
+        error: 'Lambda.InvalidRequestContentException',
+        cause: 'Could not parse request body into json: the Payload string is not valid JSON.',
+      };
+    }
+    payloadText = payload;
+  } else {
+    payloadText = JSON.stringify(payload ?? {});
+  }
+  const raw = await invokeRaw(provider, handler, functionNameOf(fn), functionArn, payloadText, signal);
   if (!raw.ok) {
     // AWS re-serialises the error document compactly.
     const parsed = parsePayload(raw.payload);
@@ -229,7 +242,7 @@ export async function invokeLambdaService(
       cause: parsed === undefined ? raw.payload : JSON.stringify(parsed),
     };
   }
-  if (encoder.encode(raw.payload).length > MAX_PAYLOAD_BYTES) return dataLimit(resource);
+  if (encoder.encode(raw.payload).length > MAX_PAYLOAD_BYTES) return dataLimit('lambda');
   const parsed = parsePayload(raw.payload);
   const requestId = randomUUID();
   const output: JsonObject = {

@@ -9,6 +9,7 @@ import type { ExecutionStatus, HistoryEvent } from '../../interpreter/types.js';
 import { compileDefinition } from '../../language/compile.js';
 import { DefinitionError } from '../../language/errors.js';
 import type { JsonValue } from '../../language/json.js';
+import { parseJsonKeepingText, stringifyJson } from '../../language/json.js';
 import { loadDefinition, type DefinitionFormat } from '../../language/load.js';
 import type { CompiledDefinition } from '../../language/model.js';
 import { LocalTaskDispatcher } from '../../runtime/dispatcher.js';
@@ -112,7 +113,7 @@ export class StateMachine {
     if (options.inputIsText) {
       if (typeof input !== 'string') throw new InvalidExecutionInputError('input must be JSON text');
       try {
-        input = JSON.parse(input) as JsonValue;
+        input = parseJsonKeepingText(input);
       } catch (e) {
         throw new InvalidExecutionInputError(`Invalid State Machine Execution Input: ${(e as Error).message}`);
       }
@@ -148,7 +149,7 @@ export class StateMachine {
       startDate: new Date(state.startTime),
       stopDate: new Date(state.stopTime ?? state.startTime),
     };
-    if (status === 'SUCCEEDED') result.output = JSON.stringify(state.output ?? null);
+    if (status === 'SUCCEEDED') result.output = stringifyJson(state.output ?? null);
     if (state.error !== undefined) result.error = state.error;
     if (state.cause !== undefined) result.cause = state.cause;
     if (record) result.events = events.map(toWireEvent);

@@ -1,5 +1,7 @@
 /** History events in the shape GetExecutionHistory returns: payloads as JSON text, dates as Date. */
 import type { HistoryEvent } from '../../interpreter/types.js';
+import type { JsonValue } from '../../language/json.js';
+import { stringifyJson } from '../../language/json.js';
 
 export interface WireHistoryEvent {
   id: number;
@@ -29,7 +31,7 @@ export function toWireEvent(e: HistoryEvent): WireHistoryEvent {
 function serialiseDetails(d: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(d)) {
-    out[k] = PAYLOAD_FIELDS.has(k) ? JSON.stringify(v === undefined ? null : v) : v;
+    out[k] = PAYLOAD_FIELDS.has(k) ? stringifyJson(v === undefined ? null : (v as JsonValue)) : v;
   }
   return out;
 }

@@ -1,0 +1,293 @@
+#!/usr/bin/env node
+// Stepwise vs aws-local-stepfunctions (ALS) on the shared workloads, plus a memory check.
+// Every engine x workload x repetition runs in a fresh `node bench.mjs` process (the shared
+// driver); engines are interleaved within each repetition so load spikes hit both alike.
+//   node bench/run.mjs                                  # all workloads, 3 reps, table on stdout
+//   node bench/run.mjs --workloads pass-chain,map-10k --reps 5
+//   node bench/run.mjs --json                           # one JSON object per line instead
+// Progress goes to stderr; raw per-run records to bench/results/run-<time>.jsonl.
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { availableParallelism } from 'node:os';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+const { values: opts } = parseArgs({
+  options: {
+    workloads: { type: 'string' },
+    reps: { type: 'string', default: '3' },
+    json: { type: 'boolean', default: false },
+    concurrency: { type: 'string', default: '1000' }, // task-chain concurrent mode
+    scale: { type: 'string', default: '1' }, // passed to bench.mjs: more executions, less noise
+    'memory-iterations': { type: 'string', default: '100000' },
+    'no-memory': { type: 'boolean', default: false },
+    harness: { type: 'string', default: join(HERE, '..', '..', 'shared', 'bench') },
+    'timeout-s': { type: 'string', default: '300' },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+if (opts.help) {
+  console.error(
+    'usage: node bench/run.mjs [--workloads a,b] [--reps N] [--json] [--concurrency N] [--scale K]\n' +
+      '       [--memory-iterations N] [--no-memory] [--harness DIR] [--timeout-s S] [--out FILE.jsonl]',
+  );
+  process.exit(0);
+}
+
+const ENGINES = [
+  { id: 'stepwise', label: 'Stepwise', adapter: join(HERE, 'adapters', 'stepwise.mjs') },
+  { id: 'als', label: 'ALS', adapter: join(HERE, 'adapters', 'aws-local-stepfunctions.mjs') },
+];
+// Throughput targets for Stepwise / ALS: pass-chain is the pure interpreter loop.
+const targetFor = (workload) => (workload === 'pass-chain' ? 20 : 10);
+
+const { listWorkloads } = await import(pathToFileURL(join(opts.harness, 'lib', 'workloads.mjs')).href);
+const available = listWorkloads();
+const selected = opts.workloads ? opts.workloads.split(',').map((s) => s.trim()) : available;
+const unknown = selected.filter((w) => !available.includes(w));
+if (unknown.length) {
+  console.error(`unknown workload(s): ${unknown.join(', ')}; available: ${available.join(', ')}`);
+  process.exit(64);
+}
+const reps = Number(opts.reps);
+if (!(reps >= 1)) {
+  console.error('--reps must be >= 1');
+  process.exit(64);
+}
+
+const jobs = [];
+for (const w of selected) {
+  if (w === 'task-chain') {
+    jobs.push({ label: 'task-chain (sequential)', workload: w, args: ['--workload', w] });
+    jobs.push({
+      label: `task-chain (concurrent ${opts.concurrency})`,
+      workload: w,
+      args: ['--workload', w, '--mode', 'concurrent', '--concurrency', opts.concurrency],
+    });
+  } else {
+    jobs.push({ label: w, workload: w, args: ['--workload', w] });
+  }
+}
+
+const resultsDir = join(HERE, 'results');
+mkdirSync(resultsDir, { recursive: true });
+const outFile = opts.out ?? join(resultsDir, `run-${new Date().toISOString().replace(/[:.]/g, '-')}.jsonl`);
+const log = (msg) => process.stderr.write(msg + '\n');
+const timeoutS = Number(opts['timeout-s']);
+
+/** Runs `node args...` to completion and returns its last JSON line (or an error record). */
+function runChild(args, fallback) {
+  const p = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    timeout: (timeoutS + 30) * 1000,
+  });
+  const lines = (p.stdout ?? '').split('\n').filter((l) => l.startsWith('{'));
+  if (lines.length) return JSON.parse(lines[lines.length - 1]);
+  const why = p.error ? p.error.message : `exit ${p.status}, signal ${p.signal}`;
+  return {
+    ...fallback,
+    status: 'error',
+    error: `no output (${why}): ${(p.stderr ?? '').trim().slice(-300)}`,
+  };
+}
+
+const records = new Map(); // `${job.label}\u0000${engine.id}` -> bench.mjs records
+for (const job of jobs) {
+  for (let r = 0; r < reps; r++) {
+    // Alternate which engine goes first, so neither always runs right after the other.
+    const order = r % 2 ? [...ENGINES].reverse() : ENGINES;
+    for (const engine of order) {
+      const rec = runChild(
+        [
+          join(opts.harness, 'bench.mjs'),
+          '--adapter',
+          engine.adapter,
+          ...job.args,
+          '--scale',
+          opts.scale,
+          '--timeout-s',
+          String(timeoutS),
+        ],
+        { workload: job.workload, adapter: engine.id },
+      );
+      rec.job = job.label;
+      rec.rep = r + 1;
+      appendFileSync(outFile, JSON.stringify(rec) + '\n');
+      const key = `${job.label}\u0000${engine.id}`;
+      if (!records.has(key)) records.set(key, []);
+      records.get(key).push(rec);
+      log(
+        `${job.label} / ${engine.label} rep ${r + 1}/${reps}: ` +
+          (rec.status === 'ok'
+            ? `${fmt(rec.transitionsPerSec)} transitions/s, load ${rec.loadavg1}${rec.correct === false ? ` OUTPUT MISMATCH (${rec.checkError})` : ''}`
+            : `${rec.status}: ${rec.error ?? rec.reason ?? ''}`),
+      );
+    }
+  }
+}
+
+let memory = null;
+if (!opts['no-memory']) {
+  log(`memory check: choice-loop with ${opts['memory-iterations']} iterations on Stepwise, history off`);
+  memory = runChild(['--expose-gc', join(HERE, 'memory.mjs'), '--iterations', opts['memory-iterations']], {
+    check: 'memory',
+    engine: 'stepwise',
+  });
+  appendFileSync(outFile, JSON.stringify(memory) + '\n');
+}
+
+// Summarise: medians over the successful reps of each job x engine.
+const rows = jobs.map((job) => {
+  const perEngine = Object.fromEntries(
+    ENGINES.map((e) => [e.id, summarise(records.get(`${job.label}\u0000${e.id}`) ?? [])]),
+  );
+  const sw = perEngine.stepwise;
+  const als = perEngine.als;
+  const ratio = sw.ok && als.ok ? sw.transitionsPerSec / als.transitionsPerSec : null;
+  const target = targetFor(job.workload);
+  const result = ratio === null ? 'ERROR' : ratio >= target ? 'PASS' : 'MISS';
+  return { job, perEngine, ratio, target, result };
+});
+
+if (opts.json) {
+  for (const { job, perEngine, ratio, target, result } of rows) {
+    for (const e of ENGINES) {
+      const s = perEngine[e.id];
+      console.log(
+        JSON.stringify({
+          workload: job.label,
+          engine: s.engine ?? e.id,
+          engineVersion: s.engineVersion ?? null,
+          status: s.ok ? 'ok' : 'error',
+          ...(s.error ? { error: s.error } : {}),
+          transitionsPerSec: s.transitionsPerSec,
+          transitionsPerSecMin: s.min,
+          transitionsPerSecMax: s.max,
+          execPerSec: s.execPerSec,
+          reps: s.reps,
+          correct: s.correct,
+          ...(s.checkError ? { checkError: s.checkError } : {}),
+          maxRssMB: s.maxRssMB,
+          ratio: ratio === null ? null : round(ratio, 2), // Stepwise / ALS, same on both lines
+          target,
+          result,
+        }),
+      );
+    }
+  }
+  if (memory) console.log(JSON.stringify(memory));
+} else {
+  printTable();
+}
+
+const failed =
+  rows.some((r) => r.result === 'ERROR' || ENGINES.some((e) => r.perEngine[e.id].correct === false)) ||
+  (memory !== null && (memory.status !== 'SUCCEEDED' || memory.correct !== true));
+process.exit(failed ? 1 : 0);
+
+function summarise(recs) {
+  const ok = recs.filter((r) => r.status === 'ok');
+  const first = recs[0] ?? {};
+  if (!ok.length) {
+    return { ok: false, reps: 0, error: String(first.error ?? first.reason ?? 'no runs'), correct: null };
+  }
+  const t = ok.map((r) => r.transitionsPerSec);
+  const bad = ok.find((r) => r.correct === false);
+  return {
+    ok: true,
+    engine: first.engine,
+    engineVersion: first.engineVersion,
+    reps: ok.length,
+    ...(ok.length < recs.length ? { error: `${recs.length - ok.length} of ${recs.length} runs failed` } : {}),
+    transitionsPerSec: median(t),
+    min: Math.min(...t),
+    max: Math.max(...t),
+    execPerSec: median(ok.map((r) => r.execPerSec)),
+    maxRssMB: median(ok.map((r) => r.maxRssMB)),
+    correct: ok.every((r) => r.correct === true) ? true : bad ? false : null,
+    ...(bad ? { checkError: bad.checkError } : {}),
+    loadavg1: median(ok.map((r) => r.loadavg1)),
+    variant: first.variant,
+  };
+}
+
+function printTable() {
+  const yesNo = (s) => (s.correct === true ? 'yes' : s.correct === false ? 'NO' : '?');
+  const tps = (s) => (s.ok ? fmt(s.transitionsPerSec) : 'error');
+  const header = ['workload', 'Stepwise tr/s', 'ALS tr/s', 'ratio', 'target', 'result', 'correct (SW/ALS)'];
+  const body = rows.map(({ job, perEngine: p, ratio, target, result }) => [
+    job.label,
+    tps(p.stepwise),
+    tps(p.als),
+    ratio === null ? '-' : `${ratio.toFixed(1)}x`,
+    `${target}x`,
+    result,
+    `${yesNo(p.stepwise)}/${yesNo(p.als)}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells) =>
+    '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  const loads = rows.flatMap((r) =>
+    ENGINES.map((e) => r.perEngine[e.id].loadavg1).filter((x) => x !== undefined),
+  );
+
+  console.log(
+    `\nNode ${process.version}, ${reps} rep(s) each in fresh processes, median transitions/s` +
+      `${opts.scale !== '1' ? `, executions x${opts.scale}` : ''}. Raw: ${relative(process.cwd(), outFile)}\n`,
+  );
+  console.log(line(header));
+  console.log(
+    '|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|',
+  );
+  for (const row of body) console.log(line(row));
+
+  for (const { job, perEngine } of rows) {
+    for (const e of ENGINES) {
+      const s = perEngine[e.id];
+      if (s.error) console.log(`  ${job.label} / ${e.label}: ${s.error}`);
+      if (s.checkError) console.log(`  ${job.label} / ${e.label} output mismatch: ${s.checkError}`);
+    }
+  }
+  if (loads.length && Math.max(...loads) >= 1.5) {
+    console.log(
+      `\nNote: the 1-min load average reached ${Math.max(...loads)} on ${availableParallelism()} cores: ` +
+        'other processes competed for the CPU, so compare these figures with care.',
+    );
+  }
+
+  if (memory) {
+    console.log('');
+    if (memory.status === 'error' || memory.rssStartMB === undefined) {
+      console.log(`Memory check: error: ${memory.error ?? memory.status}`);
+    } else {
+      console.log(
+        `Memory check (Stepwise, ${memory.workload}, ${fmt(memory.transitions)} transitions, history off, ` +
+          `${fmt(memory.transitionsPerSec)} transitions/s, ${memory.samples} RSS samples): ` +
+          `RSS start ${memory.rssStartMB} MB, peak ${memory.rssPeakMB} MB, end ${memory.rssEndMB} MB; ` +
+          `heap retained after GC ${memory.heapRetainedMB ?? '?'} MB -> ${memory.flat ? 'FLAT' : 'NOT FLAT'} ` +
+          `(${memory.budget}); output ${memory.correct ? 'correct' : 'WRONG'}`,
+      );
+    }
+  }
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function round(x, d) {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+function fmt(x) {
+  return Math.round(x).toLocaleString('en-US');
+}

@@ -1,0 +1,280 @@
+/** End-to-end tests of the `stepwise` command: the built CLI run as a child process. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+
+// This file runs as dist/surfaces/cli/cli.test.js: the repository root is three levels up.
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'stepwise.js');
+const TMP = mkdtempSync(join(tmpdir(), 'stepwise-cli-'));
+after(() => rmSync(TMP, { recursive: true, force: true }));
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function cli(...args: string[]): CliResult {
+  const start = Date.now();
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  const result = { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - start };
+  // Whatever happens, the user never sees a stack trace.
+  assert.doesNotMatch(result.stderr, /^\s+at /m, `stack trace on stderr: ${result.stderr}`);
+  return result;
+}
+
+function json(r: CliResult): Record<string, unknown> {
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+/** Writes a file into the temporary directory and returns its path. */
+function file(name: string, content: unknown): string {
+  const path = join(TMP, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+const example = (name: string, definition = `${name}.asl.json`) => ({
+  definition: join(ROOT, 'examples', name, definition),
+  functions: join(ROOT, 'examples', name, 'functions.mjs'),
+  input: join(ROOT, 'examples', name, 'input.json'),
+});
+
+const PASS = { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } };
+
+describe('stepwise CLI: commands', () => {
+  test('--help and help print the usage and exit 0', () => {
+    for (const arg of ['--help', 'help']) {
+      const r = cli(arg);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /stepwise run <definition>/);
+    }
+  });
+
+  test('--version prints the package version', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = cli('--version');
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+
+  test('no command, an unknown command and serve exit 2', () => {
+    const none = cli();
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /Usage:/);
+    const unknown = cli('frobnicate');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+    assert.match(unknown.stderr, /Usage:/);
+    const serve = cli('serve');
+    assert.equal(serve.code, 2);
+    assert.match(serve.stderr, /not available yet/);
+  });
+
+  test('bad usage of run exits 2 with one line', () => {
+    const def = file('pass.json', PASS);
+    for (const args of [
+      ['run'],
+      ['run', def, 'extra.json'],
+      ['run', def, '--frob'],
+      ['run', def, '--input', '{}', '--input-file', def],
+      ['run', def, '--wait-scale', 'fast'],
+      ['run', def, '--substitution', 'NoEquals'],
+    ]) {
+      const r = cli(...args);
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /^stepwise: /);
+    }
+  });
+});
+
+describe('stepwise run', () => {
+  test('a SUCCEEDED run prints the result object and exits 0', () => {
+    const ex = example('approval');
+    const r = cli('run', ex.definition, '--functions', ex.functions, '--input-file', ex.input);
+    assert.equal(r.code, 0, r.stderr);
+    const out = json(r);
+    assert.deepEqual(Object.keys(out), ['status', 'output', 'executionArn', 'stateMachineArn']);
+    assert.equal(out.status, 'SUCCEEDED');
+    assert.deepEqual(out.output, {
+      accuracypct: 100,
+      latencyMs: 225,
+      review: { decision: 'approved', reviewer: 'engineering@example.com' },
+    });
+    assert.match(String(out.executionArn), /^arn:aws:states:us-east-1:123456789012:execution:approval:/);
+    assert.equal(out.stateMachineArn, 'arn:aws:states:us-east-1:123456789012:stateMachine:approval');
+  });
+
+  test('a FAILED run prints error and cause and exits 1', () => {
+    const def = file('fail.json', { StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Boom', Cause: 'it broke' } } });
+    const r = cli('run', def);
+    assert.equal(r.code, 1);
+    const out = json(r);
+    assert.deepEqual(Object.keys(out), ['status', 'error', 'cause', 'executionArn', 'stateMachineArn']);
+    assert.equal(out.status, 'FAILED');
+    assert.equal(out.error, 'Boom');
+    assert.equal(out.cause, 'it broke');
+  });
+
+  test('--input sets the input; output is printed as a JSON value', () => {
+    const r = cli('run', file('pass.json', PASS), '--input', '"just a string"');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(json(r).output, 'just a string');
+  });
+
+  test('--history adds the events as GetExecutionHistory returns them', () => {
+    const r = cli('run', file('pass.json', PASS), '--input', '{"a":1}', '--history');
+    assert.equal(r.code, 0, r.stderr);
+    const events = json(r).events as Record<string, unknown>[];
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['ExecutionStarted', 'PassStateEntered', 'PassStateExited', 'ExecutionSucceeded'],
+    );
+    assert.deepEqual(
+      events.map((e) => [e.id, e.previousEventId]),
+      [
+        [1, 0],
+        [2, 0],
+        [3, 2],
+        [4, 3],
+      ],
+    );
+    for (const e of events) assert.match(String(e.timestamp), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const started = events[0]!.executionStartedEventDetails as { input: unknown };
+    assert.equal(started.input, '{"a":1}');
+  });
+
+  test('without --history there are no events', () => {
+    const r = cli('run', file('pass.json', PASS));
+    assert.equal(json(r).events, undefined);
+  });
+
+  test('--wait-scale 0 skips waits and retry backoff', () => {
+    const ex = example('parallel-wait');
+    const r = cli('run', ex.definition, '--functions', ex.functions, '--input-file', ex.input, '--wait-scale', '0');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((json(r).output as { status: string }).status, 'SHIPPED');
+    // Real time would take about 4 s (1 s retry, 1 s and 2 s waits).
+    assert.ok(r.ms < 2500, `took ${r.ms} ms`);
+  });
+
+  test('a YAML definition with substitutions', () => {
+    const def = file(
+      'greet.asl.yaml',
+      ['StartAt: Greet', 'States:', '  Greet:', '    Type: Pass', "    Result: '${Greeting}, ${Who}!'", '    End: true'].join(
+        '\n',
+      ),
+    );
+    const r = cli('run', def, '--substitution', 'Greeting=Hello', '--substitution', 'Who=a=b');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(json(r).output, 'Hello, a=b!');
+    // Without values the placeholders stay as they are.
+    assert.equal(json(cli('run', def)).output, '${Greeting}, ${Who}!');
+  });
+
+  test('the YAML example runs with its substitutions', () => {
+    const ex = example('yaml', 'triage.asl.yaml');
+    const r = cli(
+      'run',
+      ex.definition,
+      '--functions',
+      ex.functions,
+      '--input-file',
+      ex.input,
+      '--substitution',
+      'ClassifyFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:Classify',
+      '--substitution',
+      'NotifyFunctionName=Notify',
+      '--substitution',
+      'OnCallChannel=#oncall',
+      '--substitution',
+      'DefaultQueue=support-queue',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((json(r).output as { page: unknown }).page, { notified: true, channel: '#oncall' });
+  });
+
+  test('--functions loads an examples module', () => {
+    const ex = example('calculation');
+    const r = cli('run', ex.definition, '--functions', ex.functions, '--input-file', ex.input);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(json(r).output, { x: 4, y: 6, result: 13 });
+  });
+
+  test('a Task without its function fails the execution (exit 1)', () => {
+    const ex = example('calculation');
+    const r = cli('run', ex.definition, '--input-file', ex.input);
+    assert.equal(r.code, 1);
+    assert.equal(json(r).error, 'Lambda.ResourceNotFoundException');
+  });
+
+  test('a 100-level nested input passes through', () => {
+    const deep = '['.repeat(100) + '1' + ']'.repeat(100);
+    const r = cli('run', file('pass.json', PASS), '--input', deep);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(json(r).output, JSON.parse(deep));
+    const objects = '{"a":'.repeat(100) + 'null' + '}'.repeat(100);
+    assert.deepEqual(json(cli('run', file('pass.json', PASS), '--input', objects)).output, JSON.parse(objects));
+  });
+
+  test('__proto__ keys stay plain data', () => {
+    const def = file(
+      'proto.json',
+      '{"StartAt":"A","States":{"A":{"Type":"Pass","Result":{"__proto__":{"polluted":true}},"End":true}}}',
+    );
+    const r = cli('run', def, '--input', '{"__proto__":{"x":1}}');
+    assert.equal(r.code, 0, r.stderr);
+    const output = json(r).output as Record<string, unknown>;
+    assert.ok(Object.hasOwn(output, '__proto__'));
+    assert.deepEqual(Object.keys(output), ['__proto__']);
+    // At the top level of a definition it is an unknown field.
+    const top = cli('run', file('proto-top.json', '{"__proto__":{},"StartAt":"A","States":{"A":{"Type":"Succeed"}}}'));
+    assert.equal(top.code, 2);
+    assert.match(top.stderr, /__proto__/);
+  });
+});
+
+describe('stepwise run: problems with the inputs exit 2 with a one-line message', () => {
+  function fails(r: CliResult, pattern: RegExp): void {
+    assert.equal(r.code, 2, r.stdout);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, pattern);
+  }
+
+  test('invalid JSON input', () => {
+    fails(cli('run', file('pass.json', PASS), '--input', '{"a":'), /invalid JSON in --input/);
+    fails(cli('run', file('pass.json', PASS), '--input-file', file('bad-input.json', '{oops')), /invalid JSON in input file/);
+  });
+
+  test('unreadable files', () => {
+    fails(cli('run', join(TMP, 'missing.asl.json')), /cannot read definition .*missing\.asl\.json/);
+    fails(cli('run', file('pass.json', PASS), '--input-file', join(TMP, 'none.json')), /cannot read input file/);
+    fails(cli('run', file('pass.json', PASS), '--functions', join(TMP, 'none.mjs')), /cannot load functions module/);
+    const throwing = file('throwing.mjs', 'throw new Error("module init failed");\n');
+    fails(cli('run', file('pass.json', PASS), '--functions', throwing), /module init failed/);
+  });
+
+  test('a missing Next target names the location', () => {
+    const def = file('next.json', { StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Foo' } } });
+    fails(cli('run', def), /^stepwise: invalid definition: missing 'Next' target: Foo at \/States\/A\/Next$/m);
+  });
+
+  test('an unknown field in a state', () => {
+    const def = file('unknown.json', { StartAt: 'A', States: { A: { Type: 'Pass', Bogus: 1, End: true } } });
+    fails(cli('run', def), /invalid definition: .*'Bogus'.* at \/States\/A\/Bogus/);
+  });
+
+  test('definition text that does not parse', () => {
+    fails(cli('run', file('broken.json', '{"StartAt": ')), /invalid definition: the definition is not valid JSON/);
+    fails(cli('run', file('broken.yaml', 'StartAt: A\nStates:\n  A: {Type: Pass\n')), /not valid YAML/);
+  });
+});
