@@ -8,10 +8,12 @@ class HandledError extends Error {
 export default {
   async RequestReview(event) {
     if (event.latency !== undefined) {
-      if (event.latency > 250) throw new HandledError(`latency ${event.latency} ms rejected by ${event.team_alias}`);
+      if (event.latency > 250)
+        throw new HandledError(`latency ${event.latency} ms rejected by ${event.team_alias}`);
       return { decision: 'approved', reviewer: event.team_alias };
     }
-    if (event.accuracy < 90) throw new HandledError(`accuracy ${event.accuracy} % rejected by ${event.team_alias}`);
+    if (event.accuracy < 90)
+      throw new HandledError(`accuracy ${event.accuracy} % rejected by ${event.team_alias}`);
     return { decision: 'approved', reviewer: event.team_alias };
   },
 };

@@ -2,7 +2,8 @@
 // returns `{ result }` alongside the operands it was given, so the next step can use them.
 const number = (v, name) => {
   const n = typeof v === 'string' ? Number(v.trim()) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n)) throw new TypeError(`${name} is not a number: ${JSON.stringify(v)}`);
+  if (typeof n !== 'number' || !Number.isFinite(n))
+    throw new TypeError(`${name} is not a number: ${JSON.stringify(v)}`);
   return n;
 };
 

@@ -9,6 +9,7 @@
  */
 import type { CompiledDefinition, Machine, State } from '../language/model.js';
 import type { JsonObject, JsonValue } from '../language/json.js';
+import { markAggregate } from '../language/json.js';
 import { StatesErrors, StatesRuntimeError } from '../language/errors.js';
 import type { StepContext } from './step-context.js';
 import type {
@@ -331,7 +332,7 @@ export class Run implements StepContext {
     progress.running--;
     progress.done++;
     progress.results[frame.index] = output;
-    if (progress.distributed) {
+    if (progress.distributed || parent.silent) {
       // Child executions: nothing in this history.
     } else if (parentState.type === 'Map') {
       const id = this.emitExecution('MapIterationSucceeded', frame.lastEventId, {
@@ -362,7 +363,7 @@ export class Run implements StepContext {
     delete progress.active[frame.index];
     progress.running--;
     progress.failed++;
-    if (progress.distributed) {
+    if (progress.distributed || parent.silent) {
       // Child executions: nothing in this history.
     } else {
       if (parentState.type === 'Map') {
@@ -450,7 +451,7 @@ export class Run implements StepContext {
     }
     // The Succeeded event does not move the chain: the Exited event links to the same event.
     const prev = progress.lastEndEventId;
-    this.emitExecution(`${state.type}StateSucceeded`, prev);
+    if (!parent.silent) this.emitExecution(`${state.type}StateSucceeded`, prev);
     parent.lastEventId = prev;
     parent.phase = 'ready';
     let outcome: Outcome;
@@ -485,7 +486,7 @@ export class Run implements StepContext {
       const child = this.st.frames[childId];
       if (child === undefined) continue;
       this.abortFrame(child);
-      if (state.type === 'Map') {
+      if (state.type === 'Map' && !progress.distributed && !parent.silent) {
         this.emitExecution('MapIterationAborted', child.lastEventId, {
           mapIterationAbortedEventDetails: { name: state.name, index: child.index },
         });
@@ -782,7 +783,7 @@ export class Run implements StepContext {
     frame.children = {
       items,
       childInputs,
-      results: new Array<JsonValue>(items.length),
+      results: markAggregate(new Array<JsonValue>(items.length)),
       nextIndex: 0,
       running: 0,
       done: 0,

@@ -52,11 +52,14 @@ export function jsonEquals(a: JsonValue, b: JsonValue): boolean {
 }
 
 /**
- * AWS keeps the execution input's original text while the value travels unchanged through
- * states (e.g. `[1, 2]` keeps its spaces in history and output). Values parsed by
- * `parseJsonKeepingText` remember their text; `stringifyJson` reuses it.
+ * AWS keeps the execution input's original text while the value travels unchanged from state to
+ * state (`[1, 2]` keeps its spaces in history and output), and builds Map/Parallel results from
+ * their children's texts. Values parsed by `parseJsonKeepingText` remember their text; arrays
+ * marked with `markAggregate` let their elements keep theirs; `stringifyJson` writes both.
+ * Anything else, e.g. an object built by a payload template, is serialised afresh.
  */
 const originalText = new WeakMap<object, string>();
+const aggregates = new WeakSet<JsonValue[]>();
 
 export function parseJsonKeepingText(text: string): JsonValue {
   const v = JSON.parse(text) as JsonValue;
@@ -64,21 +67,24 @@ export function parseJsonKeepingText(text: string): JsonValue {
   return v;
 }
 
-/** JSON.stringify, except that values with a remembered original text are written with it. */
-export function stringifyJson(v: JsonValue): string {
+/** Marks a Map/Parallel result array: its elements are written with their own original texts. */
+export function markAggregate(results: JsonValue[]): JsonValue[] {
+  aggregates.add(results);
+  return results;
+}
+
+/** JSON.stringify, except for values that keep their original text (see above). */
+export function stringifyJson(v: JsonValue, keepText = true): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  const text = originalText.get(v);
-  if (text !== undefined) return text;
+  if (keepText) {
+    const text = originalText.get(v);
+    if (text !== undefined) return text;
+  }
   if (Array.isArray(v)) {
+    if (!aggregates.has(v)) return JSON.stringify(v);
     let out = '[';
-    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + stringifyJson(v[i]!);
+    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + stringifyJson(v[i]!, true);
     return out + ']';
   }
-  let out = '{';
-  let first = true;
-  for (const k of Object.keys(v)) {
-    out += (first ? '' : ',') + JSON.stringify(k) + ':' + stringifyJson(v[k]!);
-    first = false;
-  }
-  return out + '}';
+  return JSON.stringify(v);
 }

@@ -1,4 +1,6 @@
 /** End-to-end tests of the `stepwise` command: the built CLI run as a child process. */
+// node:test's describe/test return promises that the runner itself tracks.
+/* eslint-disable @typescript-eslint/no-floating-promises */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,7 +116,10 @@ describe('stepwise run', () => {
   });
 
   test('a FAILED run prints error and cause and exits 1', () => {
-    const def = file('fail.json', { StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Boom', Cause: 'it broke' } } });
+    const def = file('fail.json', {
+      StartAt: 'F',
+      States: { F: { Type: 'Fail', Error: 'Boom', Cause: 'it broke' } },
+    });
     const r = cli('run', def);
     assert.equal(r.code, 1);
     const out = json(r);
@@ -159,7 +164,16 @@ describe('stepwise run', () => {
 
   test('--wait-scale 0 skips waits and retry backoff', () => {
     const ex = example('parallel-wait');
-    const r = cli('run', ex.definition, '--functions', ex.functions, '--input-file', ex.input, '--wait-scale', '0');
+    const r = cli(
+      'run',
+      ex.definition,
+      '--functions',
+      ex.functions,
+      '--input-file',
+      ex.input,
+      '--wait-scale',
+      '0',
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal((json(r).output as { status: string }).status, 'SHIPPED');
     // Real time would take about 4 s (1 s retry, 1 s and 2 s waits).
@@ -169,9 +183,14 @@ describe('stepwise run', () => {
   test('a YAML definition with substitutions', () => {
     const def = file(
       'greet.asl.yaml',
-      ['StartAt: Greet', 'States:', '  Greet:', '    Type: Pass', "    Result: '${Greeting}, ${Who}!'", '    End: true'].join(
-        '\n',
-      ),
+      [
+        'StartAt: Greet',
+        'States:',
+        '  Greet:',
+        '    Type: Pass',
+        "    Result: '${Greeting}, ${Who}!'",
+        '    End: true',
+      ].join('\n'),
     );
     const r = cli('run', def, '--substitution', 'Greeting=Hello', '--substitution', 'Who=a=b');
     assert.equal(r.code, 0, r.stderr);
@@ -222,7 +241,10 @@ describe('stepwise run', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(json(r).output, JSON.parse(deep));
     const objects = '{"a":'.repeat(100) + 'null' + '}'.repeat(100);
-    assert.deepEqual(json(cli('run', file('pass.json', PASS), '--input', objects)).output, JSON.parse(objects));
+    assert.deepEqual(
+      json(cli('run', file('pass.json', PASS), '--input', objects)).output,
+      JSON.parse(objects),
+    );
   });
 
   test('__proto__ keys stay plain data', () => {
@@ -236,7 +258,10 @@ describe('stepwise run', () => {
     assert.ok(Object.hasOwn(output, '__proto__'));
     assert.deepEqual(Object.keys(output), ['__proto__']);
     // At the top level of a definition it is an unknown field.
-    const top = cli('run', file('proto-top.json', '{"__proto__":{},"StartAt":"A","States":{"A":{"Type":"Succeed"}}}'));
+    const top = cli(
+      'run',
+      file('proto-top.json', '{"__proto__":{},"StartAt":"A","States":{"A":{"Type":"Succeed"}}}'),
+    );
     assert.equal(top.code, 2);
     assert.match(top.stderr, /__proto__/);
   });
@@ -252,20 +277,32 @@ describe('stepwise run: problems with the inputs exit 2 with a one-line message'
 
   test('invalid JSON input', () => {
     fails(cli('run', file('pass.json', PASS), '--input', '{"a":'), /invalid JSON in --input/);
-    fails(cli('run', file('pass.json', PASS), '--input-file', file('bad-input.json', '{oops')), /invalid JSON in input file/);
+    fails(
+      cli('run', file('pass.json', PASS), '--input-file', file('bad-input.json', '{oops')),
+      /invalid JSON in input file/,
+    );
   });
 
   test('unreadable files', () => {
     fails(cli('run', join(TMP, 'missing.asl.json')), /cannot read definition .*missing\.asl\.json/);
-    fails(cli('run', file('pass.json', PASS), '--input-file', join(TMP, 'none.json')), /cannot read input file/);
-    fails(cli('run', file('pass.json', PASS), '--functions', join(TMP, 'none.mjs')), /cannot load functions module/);
+    fails(
+      cli('run', file('pass.json', PASS), '--input-file', join(TMP, 'none.json')),
+      /cannot read input file/,
+    );
+    fails(
+      cli('run', file('pass.json', PASS), '--functions', join(TMP, 'none.mjs')),
+      /cannot load functions module/,
+    );
     const throwing = file('throwing.mjs', 'throw new Error("module init failed");\n');
     fails(cli('run', file('pass.json', PASS), '--functions', throwing), /module init failed/);
   });
 
   test('a missing Next target names the location', () => {
     const def = file('next.json', { StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Foo' } } });
-    fails(cli('run', def), /^stepwise: invalid definition: missing 'Next' target: Foo at \/States\/A\/Next$/m);
+    fails(
+      cli('run', def),
+      /^stepwise: invalid definition: missing 'Next' target: Foo at \/States\/A\/Next$/m,
+    );
   });
 
   test('an unknown field in a state', () => {
@@ -274,7 +311,10 @@ describe('stepwise run: problems with the inputs exit 2 with a one-line message'
   });
 
   test('definition text that does not parse', () => {
-    fails(cli('run', file('broken.json', '{"StartAt": ')), /invalid definition: the definition is not valid JSON/);
+    fails(
+      cli('run', file('broken.json', '{"StartAt": ')),
+      /invalid definition: the definition is not valid JSON/,
+    );
     fails(cli('run', file('broken.yaml', 'StartAt: A\nStates:\n  A: {Type: Pass\n')), /not valid YAML/);
   });
 });

@@ -1,4 +1,6 @@
 /** Runs every example in examples/ through the library API and checks what it produces. */
+// node:test's describe/test return promises that the runner itself tracks.
+/* eslint-disable @typescript-eslint/no-floating-promises */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +63,10 @@ describe('examples/approval', () => {
   });
 
   test('a rejected review is caught and ends in the Fail state', async () => {
-    for (const input of [{ accuracypct: 80, latencyMs: 10 }, { accuracypct: 100, latencyMs: 900 }]) {
+    for (const input of [
+      { accuracypct: 80, latencyMs: 10 },
+      { accuracypct: 100, latencyMs: 900 },
+    ]) {
       const r = await run(input);
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'Failed Approval');
@@ -96,7 +101,12 @@ describe('examples/parallel-wait', () => {
   test('input.json: both branches finish, the charge after one retry', async () => {
     const r = await runExample('parallel-wait', 'parallel-wait.asl.json');
     assert.equal(r.status, 'SUCCEEDED', r.cause);
-    assert.deepEqual(output(r), { orderId: 'A-1001', status: 'SHIPPED', receipt: 'rcpt-A-1001', itemCount: 2 });
+    assert.deepEqual(output(r), {
+      orderId: 'A-1001',
+      status: 'SHIPPED',
+      receipt: 'rcpt-A-1001',
+      itemCount: 2,
+    });
     const types = r.events!.map((e) => e.type);
     assert.ok(types.includes('ParallelStateStarted'));
     assert.equal(types.filter((t) => t === 'WaitStateEntered').length, 2);
@@ -125,7 +135,12 @@ describe('examples/yaml', () => {
   });
 
   test('a normal ticket goes to the substituted queue', async () => {
-    const r = await runExample('yaml', 'triage.asl.yaml', { ticketId: 'T-2', subject: 'Invoice question' }, subs);
+    const r = await runExample(
+      'yaml',
+      'triage.asl.yaml',
+      { ticketId: 'T-2', subject: 'Invoice question' },
+      subs,
+    );
     assert.equal(r.status, 'SUCCEEDED');
     assert.equal((output(r) as { queue: string }).queue, 'support-queue');
   });
