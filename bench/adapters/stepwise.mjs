@@ -11,7 +11,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 
 export const engine = 'stepwise';
 export const engineVersion = pkg.version;
-export const notes = ['history: false, waitScale: 0; output parsed from RunResult.output (JSON text)'];
+export const notes = ['history: false, waitScale: 0; output taken from RunResult.outputValue'];
 
 // Stepwise implements every ASL intrinsic.
 const INTRINSICS = (
@@ -52,5 +52,5 @@ export async function runExecution(definition, input, { handlers = defaultHandle
       `execution ${result.status}: ${result.error ?? ''}${result.cause ? ` - ${result.cause}` : ''}`,
     );
   }
-  return JSON.parse(result.output);
+  return result.outputValue;
 }

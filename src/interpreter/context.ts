@@ -7,7 +7,11 @@ export function formatTimestamp(ms: number): string {
 }
 
 /** States.Runtime failure of a state's own field, with AWS's wording. */
-export function runtimeFailure(stateName: string, enteredEventId: number, message: string): StatesRuntimeError {
+export function runtimeFailure(
+  stateName: string,
+  enteredEventId: number,
+  message: string,
+): StatesRuntimeError {
   return new StatesRuntimeError(
     StatesErrors.Runtime,
     `An error occurred while executing the state '${stateName}' (entered at the event id #${enteredEventId}). ${message}`,

@@ -20,7 +20,8 @@ import type {
 } from '../language/model.js';
 import type { CompiledPayload } from '../language/payload.js';
 import { parseTimestamp } from '../language/timestamp.js';
-import { applyFilterPath, applyResultPath, invalidPathMessage } from './io.js';
+import { applyFilterPath, applyResultPath, type PathScope } from './io.js';
+import { pathNotFoundCause } from '../language/jsonpath.js';
 import type { StepContext } from './step-context.js';
 import type { Frame } from './types.js';
 
@@ -32,8 +33,27 @@ export type Outcome =
   | { kind: 'fail'; error: string; cause: string | undefined }
   | { kind: 'wait' };
 
+/** The environment templates and intrinsics see; `$$` is built only when read. */
+class TemplateEnv implements IntrinsicEnv {
+  readonly random: () => number;
+  readonly uuid: () => string;
+  constructor(
+    private readonly scope: Scope,
+    readonly input: JsonValue,
+    private readonly extraContext: JsonObject | undefined,
+  ) {
+    this.random = scope.ctx.env.random;
+    this.uuid = scope.ctx.env.uuid;
+  }
+
+  get context(): JsonValue {
+    const base = this.scope.context();
+    return this.extraContext ? { ...base, ...this.extraContext } : base;
+  }
+}
+
 /** Per-evaluation helpers: the context object is built only if a field reads it. */
-class Scope {
+class Scope implements PathScope {
   private ctxObj: JsonObject | undefined;
   private pathCtxObj: JsonObject | undefined;
   constructor(
@@ -43,38 +63,34 @@ class Scope {
   ) {}
 
   /** `$$` as payload templates and intrinsics see it. */
-  readonly context = (): JsonObject => (this.ctxObj ??= this.ctx.context(this.frame, this.state, false));
+  context(): JsonObject {
+    return (this.ctxObj ??= this.ctx.context(this.frame, this.state, false));
+  }
 
   /** `$$` as InputPath/OutputPath and other paths see it. */
-  readonly pathContext = (): JsonObject =>
-    (this.pathCtxObj ??= this.ctx.context(this.frame, this.state, true));
+  pathContext(): JsonObject {
+    return (this.pathCtxObj ??= this.ctx.context(this.frame, this.state, true));
+  }
 
-  readonly fail = (message: string): StatesRuntimeError => this.ctx.runtimeError(this.frame, this.state, message);
+  fail(message: string): StatesRuntimeError {
+    return this.ctx.runtimeError(this.frame, this.state, message);
+  }
 
   /** An environment for payload templates and intrinsics with `input` as `$`. */
   env(input: JsonValue, extraContext?: JsonObject): IntrinsicEnv {
-    const scope = this;
-    const { random, uuid } = this.ctx.env;
-    return {
-      input,
-      get context(): JsonValue {
-        return extraContext ? { ...scope.context(), ...extraContext } : scope.context();
-      },
-      random: () => random(),
-      uuid: () => uuid(),
-    };
+    return new TemplateEnv(this, input, extraContext);
   }
 
   inputPath(): JsonValue {
     const s = this.state;
     if (s.type === 'Fail') return this.frame.input;
-    return applyFilterPath(s.inputPath, this.frame.input, this.pathContext, this.fail);
+    return applyFilterPath(s.inputPath, this.frame.input, this);
   }
 
   outputPath(value: JsonValue): JsonValue {
     const s = this.state;
     if (s.type === 'Fail') return value;
-    return applyFilterPath(s.outputPath, value, this.pathContext, this.fail);
+    return applyFilterPath(s.outputPath, value, this);
   }
 
   payload(template: CompiledPayload | undefined, input: JsonValue): JsonValue {
@@ -97,9 +113,9 @@ class Scope {
   number(src: NumberSource | undefined, input: JsonValue, integer: boolean): number | undefined {
     if (src === undefined) return undefined;
     if (src.kind === 'literal') return src.value;
-    const root = src.path.root.kind === 'context' ? this.context() : input;
+    const root = src.path.root.kind === 'context' ? this.pathContext() : input;
     const v = src.path.selectFrom(root);
-    if (v === undefined) throw this.fail(invalidPathMessage(src.path.source));
+    if (v === undefined) throw this.fail(pathNotFoundCause(src.path, root));
     if (typeof v !== 'number' || (integer && !Number.isInteger(v))) {
       const shown = typeof v === 'string' ? v : JSON.stringify(v);
       throw this.fail(
@@ -190,7 +206,7 @@ function task(scope: Scope, state: TaskState): Outcome {
 
 function choice(scope: Scope, state: ChoiceState): Outcome {
   const effective = scope.inputPath();
-  const env = { input: effective, get context(): JsonValue { return scope.context(); } };
+  const env = scope.env(effective);
   let next: string | undefined;
   try {
     for (const branch of state.choices) {
@@ -219,9 +235,9 @@ function wait(scope: Scope, state: WaitState): Outcome {
       due = now + spec.seconds * 1000;
       break;
     case 'secondsPath': {
-      const root = spec.path.root.kind === 'context' ? scope.context() : effective;
+      const root = spec.path.root.kind === 'context' ? scope.pathContext() : effective;
       const v = spec.path.selectFrom(root);
-      if (v === undefined) throw scope.fail(invalidPathMessage(spec.path.source));
+      if (v === undefined) throw scope.fail(pathNotFoundCause(spec.path, root));
       const shown = `${spec.path.source} == ${typeof v === 'string' ? v : JSON.stringify(v)}`;
       if (typeof v !== 'number' || !Number.isInteger(v))
         throw scope.fail(`The SecondsPath parameter cannot be parsed as a long value: ${shown}`);
@@ -239,9 +255,9 @@ function wait(scope: Scope, state: WaitState): Outcome {
       break;
     }
     case 'timestampPath': {
-      const root = spec.path.root.kind === 'context' ? scope.context() : effective;
+      const root = spec.path.root.kind === 'context' ? scope.pathContext() : effective;
       const v = spec.path.selectFrom(root);
-      if (v === undefined) throw scope.fail(invalidPathMessage(spec.path.source));
+      if (v === undefined) throw scope.fail(pathNotFoundCause(spec.path, root));
       const t = typeof v === 'string' ? parseTimestamp(v) : undefined;
       if (t === undefined)
         throw scope.fail(
@@ -292,9 +308,9 @@ function map(scope: Scope, state: MapState): Outcome {
   const effective = scope.inputPath();
   let items: JsonValue = effective;
   if (state.itemsPath !== undefined) {
-    const root = state.itemsPath.root.kind === 'context' ? scope.context() : effective;
+    const root = state.itemsPath.root.kind === 'context' ? scope.pathContext() : effective;
     const v = state.itemsPath.selectFrom(root);
-    if (v === undefined) throw scope.fail(invalidPathMessage(state.itemsPath.source));
+    if (v === undefined) throw scope.fail(pathNotFoundCause(state.itemsPath, root));
     items = v;
   }
   if (!Array.isArray(items)) {
@@ -320,7 +336,9 @@ function map(scope: Scope, state: MapState): Outcome {
   const childInputs =
     selector === undefined
       ? undefined
-      : items.map((value, index) => scope.evaluate(selector, effective, { Map: { Item: { Index: index, Value: value } } }));
+      : items.map((value, index) =>
+          scope.evaluate(selector, effective, { Map: { Item: { Index: index, Value: value } } }),
+        );
   scope.ctx.startChildren(scope.frame, items, childInputs, maxConcurrency, tolerated);
   return { kind: 'wait' };
 }

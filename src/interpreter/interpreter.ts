@@ -24,7 +24,7 @@ import type {
 } from './types.js';
 import { completeState, evaluateState, type Outcome } from './evaluators.js';
 import { catchOutput, findCatcher, findRetrier, retryDelayMs } from './errors.js';
-import { scheduledEvents, taskEndEvent } from './task-events.js';
+import { scheduledEventCount, scheduledEvents, taskEndEvent } from './task-events.js';
 import { formatTimestamp, runtimeFailure } from './context.js';
 
 /** Builds the initial state and runs the execution until it waits for something. */
@@ -132,6 +132,17 @@ export class Run implements StepContext {
     return id;
   }
 
+  /**
+   * Takes the next event id for a frame without building the event: used on hot paths when
+   * history is off (ids must still advance: causes quote them).
+   */
+  skip(frame: Frame): number {
+    if (frame.silent) return frame.lastEventId;
+    const id = ++this.st.lastEventId;
+    frame.lastEventId = id;
+    return id;
+  }
+
   /** Emits an event linked to `previousEventId` without moving any frame's chain. */
   emitExecution(type: string, previousEventId: number, details?: Record<string, unknown>): number {
     return this.push(type, previousEventId, details);
@@ -209,9 +220,15 @@ export class Run implements StepContext {
       frame.retryCounts = [];
       frame.retryCount = 0;
       frame.enteredTime = this.env.now();
-      frame.enteredEventId = this.emit(frame, `${state.type}StateEntered`, {
-        stateEnteredEventDetails: { name: state.name, input: frame.input, inputDetails: { truncated: false } },
-      });
+      frame.enteredEventId = this.record
+        ? this.emit(frame, ENTERED[state.type], {
+            stateEnteredEventDetails: {
+              name: state.name,
+              input: frame.input,
+              inputDetails: { truncated: false },
+            },
+          })
+        : this.skip(frame);
       this.attempt(frame, state);
     }
   }
@@ -255,9 +272,13 @@ export class Run implements StepContext {
   }
 
   exitState(frame: Frame, state: State, output: JsonValue, next: string | undefined): void {
-    this.emit(frame, `${state.type}StateExited`, {
-      stateExitedEventDetails: { name: state.name, output, outputDetails: { truncated: false } },
-    });
+    if (this.record) {
+      this.emit(frame, EXITED[state.type], {
+        stateExitedEventDetails: { name: state.name, output, outputDetails: { truncated: false } },
+      });
+    } else {
+      this.skip(frame);
+    }
     if (next !== undefined) {
       frame.stateName = next;
       frame.input = output;
@@ -441,7 +462,8 @@ export class Run implements StepContext {
       return;
     }
     if (progress.nextIndex < progress.items.length) {
-      if (progress.maxConcurrency === 0 || progress.running < progress.maxConcurrency) this.pumpChildren(parent);
+      if (progress.maxConcurrency === 0 || progress.running < progress.maxConcurrency)
+        this.pumpChildren(parent);
       return;
     }
     if (progress.running > 0) return;
@@ -584,7 +606,8 @@ export class Run implements StepContext {
     if (frame === undefined) return;
     const state = this.stateOf(frame);
     if (state.type !== 'Task') return;
-    this.emit(frame, ...taskEndEvent(state, { kind: 'succeeded', output }));
+    if (this.record) this.emit(frame, ...taskEndEvent(state, { kind: 'succeeded', output }));
+    else this.skip(frame);
     frame.phase = 'ready';
     let outcome: Outcome;
     try {
@@ -624,7 +647,12 @@ export class Run implements StepContext {
       case 'wait':
         if (frame.phase !== 'wait' || state.type !== 'Wait') return;
         frame.phase = 'ready';
-        this.exitState(frame, state, frame.taskInput ?? frame.input, state.next);
+        this.exitState(
+          frame,
+          state,
+          frame.taskInput !== undefined ? frame.taskInput : frame.input,
+          state.next,
+        );
         frame.taskInput = undefined;
         this.continueFrame(frame);
         return;
@@ -715,15 +743,18 @@ export class Run implements StepContext {
     heartbeatSeconds: number | undefined,
   ): void {
     const taskId = this.nextTaskId(frame);
-    for (const [type, details] of scheduledEvents(
-      state,
-      params,
-      timeoutSeconds,
-      heartbeatSeconds,
-      this.st.init.executionArn.split(':')[3] ?? '',
-    )) {
-      this.emit(frame, type, details);
-    }
+    if (!this.record) {
+      for (let n = scheduledEventCount(state); n > 0; n--) this.skip(frame);
+    } else
+      for (const [type, details] of scheduledEvents(
+        state,
+        params,
+        timeoutSeconds,
+        heartbeatSeconds,
+        this.st.init.executionArn.split(':')[3] ?? '',
+      )) {
+        this.emit(frame, type, details);
+      }
     this.invokeTask(frame, {
       kind: 'invokeTask',
       task: {
@@ -740,7 +771,11 @@ export class Run implements StepContext {
     if (timeoutSeconds !== undefined) {
       const id = `timeout-${taskId}`;
       timers.push(id);
-      this.startTimer(id, this.env.now() + timeoutSeconds * 1000, { kind: 'taskTimeout', frameId: frame.id, taskId });
+      this.startTimer(id, this.env.now() + timeoutSeconds * 1000, {
+        kind: 'taskTimeout',
+        frameId: frame.id,
+        taskId,
+      });
     }
     frame.timerIds = timers;
   }
@@ -801,6 +836,16 @@ export class Run implements StepContext {
     this.pumpChildren(frame);
   }
 }
+
+const STATE_TYPES = ['Pass', 'Task', 'Choice', 'Wait', 'Succeed', 'Fail', 'Parallel', 'Map'] as const;
+const ENTERED = Object.fromEntries(STATE_TYPES.map((t) => [t, `${t}StateEntered`])) as Record<
+  State['type'],
+  string
+>;
+const EXITED = Object.fromEntries(STATE_TYPES.map((t) => [t, `${t}StateExited`])) as Record<
+  State['type'],
+  string
+>;
 
 function errorDetails(error: string | undefined, cause: string | undefined): JsonObject {
   const d: JsonObject = {};

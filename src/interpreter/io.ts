@@ -2,54 +2,29 @@
 import { StatesErrors, StatesRuntimeError } from '../language/errors.js';
 import type { JsonValue } from '../language/json.js';
 import type { CompiledPath } from '../language/jsonpath.js';
-import { ReferencePathError } from '../language/jsonpath.js';
+import { pathNotFoundCause, ReferencePathError, resultPathMatchFailureCause } from '../language/jsonpath.js';
 import type { FilterPath, ResultPathSpec } from '../language/model.js';
 
-/** `$['a']['b'][0]`: the normalised form AWS prints in path errors. */
-export function normalizedPath(source: string): string {
-  const m = /^\$\$?/.exec(source);
-  const root = m ? m[0] : '$';
-  let rest = source.slice(root.length);
-  let out = root;
-  while (rest.length > 0) {
-    let mm: RegExpExecArray | null;
-    if ((mm = /^\.([^.[\]]+)/.exec(rest))) out += `['${mm[1]}']`;
-    else if ((mm = /^\[(\d+)\]/.exec(rest))) out += `[${mm[1]}]`;
-    else if ((mm = /^\[(['"])(.*?)\1\]/.exec(rest))) out += `['${mm[2]}']`;
-    else return source;
-    rest = rest.slice(mm[0].length);
-  }
-  return out;
-}
-
-export function invalidPathMessage(source: string): string {
-  return `Invalid path '${source}' : No results for path: ${normalizedPath(source)}`;
+/** What path evaluation needs from its caller: the context object and failure construction. */
+export interface PathScope {
+  pathContext(): JsonValue;
+  fail(message: string): StatesRuntimeError;
 }
 
 /**
  * Applies InputPath/OutputPath. `undefined` passes the value through, `null` gives `{}`.
- * A path that selects nothing is a States.Runtime failure (`fail` builds it).
+ * A path that selects nothing is a States.Runtime failure.
  */
-export function applyFilterPath(
-  spec: FilterPath,
-  value: JsonValue,
-  context: () => JsonValue,
-  fail: (message: string) => StatesRuntimeError,
-): JsonValue {
+export function applyFilterPath(spec: FilterPath, value: JsonValue, scope: PathScope): JsonValue {
   if (spec === undefined) return value;
   if (spec === null) return {};
-  return selectOrFail(spec, value, context, fail);
+  return selectOrFail(spec, value, scope);
 }
 
-export function selectOrFail(
-  path: CompiledPath,
-  value: JsonValue,
-  context: () => JsonValue,
-  fail: (message: string) => StatesRuntimeError,
-): JsonValue {
-  const root = path.root.kind === 'context' ? context() : value;
+export function selectOrFail(path: CompiledPath, value: JsonValue, scope: PathScope): JsonValue {
+  const root = path.root.kind === 'context' ? scope.pathContext() : value;
   const selected = path.selectFrom(root);
-  if (selected === undefined) throw fail(invalidPathMessage(path.source));
+  if (selected === undefined) throw scope.fail(pathNotFoundCause(path, root));
   return selected;
 }
 
@@ -63,7 +38,7 @@ export function applyResultPath(spec: ResultPathSpec, input: JsonValue, result: 
     if (e instanceof ReferencePathError) {
       throw new StatesRuntimeError(
         StatesErrors.ResultPathMatchFailure,
-        `Unable to apply step "${spec.source}" to input ${JSON.stringify(input)}`,
+        resultPathMatchFailureCause(spec.source, input),
       );
     }
     throw e;

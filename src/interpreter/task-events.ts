@@ -16,6 +16,11 @@ export function resourceOf(state: TaskState): ResourceInfo {
 
 type Ev = [type: string, details: Record<string, unknown> | undefined];
 
+/** How many events `scheduledEvents` records for this state's resource. */
+export function scheduledEventCount(state: TaskState): number {
+  return resourceOf(state).kind === 'activity' ? 1 : 2;
+}
+
 /** Scheduled + Started events for one attempt. */
 export function scheduledEvents(
   state: TaskState,
@@ -27,7 +32,11 @@ export function scheduledEvents(
   const r = resourceOf(state);
   switch (r.kind) {
     case 'lambda': {
-      const d: Record<string, unknown> = { resource: r.functionArn, input: params, inputDetails: { truncated: false } };
+      const d: Record<string, unknown> = {
+        resource: r.functionArn,
+        input: params,
+        inputDetails: { truncated: false },
+      };
       if (timeoutSeconds !== undefined) d.timeoutInSeconds = timeoutSeconds;
       return [
         ['LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: d }],
@@ -35,7 +44,11 @@ export function scheduledEvents(
       ];
     }
     case 'activity': {
-      const d: Record<string, unknown> = { resource: r.activityArn, input: params, inputDetails: { truncated: false } };
+      const d: Record<string, unknown> = {
+        resource: r.activityArn,
+        input: params,
+        inputDetails: { truncated: false },
+      };
       if (timeoutSeconds !== undefined) d.timeoutInSeconds = timeoutSeconds;
       if (heartbeatSeconds !== undefined) d.heartbeatInSeconds = heartbeatSeconds;
       return [['ActivityScheduled', { activityScheduledEventDetails: d }]];

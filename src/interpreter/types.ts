@@ -10,11 +10,11 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' |
 /** Injected effects: the interpreter never reads a clock or a random source itself. */
 export interface InterpreterEnv {
   /** Current time, epoch milliseconds. */
-  now(): number;
+  now: () => number;
   /** Uniform in [0, 1). */
-  random(): number;
+  random: () => number;
   /** A fresh UUID v4 string. */
-  uuid(): string;
+  uuid: () => string;
 }
 
 /** What the runtime knows about an execution when it starts. */

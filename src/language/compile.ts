@@ -50,7 +50,17 @@ const ALLOWED: Record<string, readonly string[]> = {
   Wait: [...COMMON, ...IO, ...FLOW, 'Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath'],
   Succeed: [...COMMON, ...IO],
   Fail: [...COMMON, 'Error', 'Cause', 'ErrorPath', 'CausePath'],
-  Parallel: [...COMMON, ...IO, ...FLOW, 'Branches', 'Parameters', 'ResultSelector', 'ResultPath', 'Retry', 'Catch'],
+  Parallel: [
+    ...COMMON,
+    ...IO,
+    ...FLOW,
+    'Branches',
+    'Parameters',
+    'ResultSelector',
+    'ResultPath',
+    'Retry',
+    'Catch',
+  ],
   Map: [
     ...COMMON,
     ...IO,
@@ -145,12 +155,12 @@ function resultPath(obj: JsonObject, key: string, pointer: string): ResultPathSp
 function payload(obj: JsonObject, key: string, pointer: string) {
   const v = getOwn(obj, key);
   if (v === undefined) return undefined;
-  return compilePayloadTemplate(v, key);
+  return compilePayloadTemplate(v, key, ptr(pointer, key));
 }
 
-function dynamicValue(text: string, pointer: string): DynamicValue {
+function dynamicValue(text: string, field: string, pointer: string): DynamicValue {
   if (isIntrinsicCall(text)) {
-    const fn = compileIntrinsic(text);
+    const fn = compileIntrinsic(text, field);
     return { source: text, evaluate: (env) => fn.evaluate(env) };
   }
   const p = path(text, pointer);
@@ -166,7 +176,8 @@ function numberSource(
 ): NumberSource | undefined {
   const literal = integer ? int(obj, key, pointer, min) : num(obj, key, pointer, min);
   const p = pathField(obj, `${key}Path`, pointer);
-  if (literal !== undefined && p !== undefined) fail(`'${key}' and '${key}Path' are mutually exclusive`, pointer);
+  if (literal !== undefined && p !== undefined)
+    fail(`'${key}' and '${key}Path' are mutually exclusive`, pointer);
   if (literal !== undefined) return { kind: 'literal', value: literal };
   if (p !== undefined) return { kind: 'path', path: p, field: `${key}Path` };
   return undefined;
@@ -174,7 +185,8 @@ function numberSource(
 
 function errorList(obj: JsonObject, pointer: string): string[] {
   const v = getOwn(obj, 'ErrorEquals');
-  if (!Array.isArray(v) || v.length === 0) fail(`'ErrorEquals' must be a non-empty array of strings`, pointer);
+  if (!Array.isArray(v) || v.length === 0)
+    fail(`'ErrorEquals' must be a non-empty array of strings`, pointer);
   return v.map((e, i) => {
     if (typeof e !== 'string') fail(`error names must be strings`, ptr(ptr(pointer, 'ErrorEquals'), i));
     return e;
@@ -190,11 +202,20 @@ function retriers(obj: JsonObject, pointer: string): Retrier[] {
     if (!isJsonObject(r)) fail(`a retrier must be an object`, p);
     checkKeys(
       r,
-      ['ErrorEquals', 'IntervalSeconds', 'MaxAttempts', 'BackoffRate', 'MaxDelaySeconds', 'JitterStrategy', 'Comment'],
+      [
+        'ErrorEquals',
+        'IntervalSeconds',
+        'MaxAttempts',
+        'BackoffRate',
+        'MaxDelaySeconds',
+        'JitterStrategy',
+        'Comment',
+      ],
       p,
     );
     const jitter = str(r, 'JitterStrategy', p) ?? 'NONE';
-    if (jitter !== 'FULL' && jitter !== 'NONE') fail(`'JitterStrategy' must be FULL or NONE`, ptr(p, 'JitterStrategy'));
+    if (jitter !== 'FULL' && jitter !== 'NONE')
+      fail(`'JitterStrategy' must be FULL or NONE`, ptr(p, 'JitterStrategy'));
     return {
       errorEquals: errorList(r, p),
       intervalSeconds: int(r, 'IntervalSeconds', p, 1) ?? 1,
@@ -240,7 +261,13 @@ class Compiler {
     const names = new Set(Object.keys(statesJson));
     if (names.size === 0) fail(`'States' must not be empty`, ptr(pointer, 'States'));
     if (!names.has(startAt)) fail(`missing 'StartAt' target: ${startAt}`, ptr(pointer, 'StartAt'));
-    const machine: Machine = { id: this.machines.length, pointer, startAt, states: new Map(), queryLanguage: ql };
+    const machine: Machine = {
+      id: this.machines.length,
+      pointer,
+      startAt,
+      states: new Map(),
+      queryLanguage: ql,
+    };
     this.machines.push(machine);
     for (const name of names) {
       const p = ptr(ptr(pointer, 'States'), name);
@@ -253,7 +280,8 @@ class Compiler {
   queryLanguage(obj: JsonObject, pointer: string, inherited: QueryLanguage): QueryLanguage {
     const ql = str(obj, 'QueryLanguage', pointer) ?? inherited;
     if (ql !== 'JSONPath' && ql !== 'JSONata') fail(`'QueryLanguage' must be JSONPath or JSONata`, pointer);
-    if (ql === 'JSONata') fail(`the JSONata query language is not supported yet`, ptr(pointer, 'QueryLanguage'));
+    if (ql === 'JSONata')
+      fail(`the JSONata query language is not supported yet`, ptr(pointer, 'QueryLanguage'));
     return ql;
   }
 
@@ -322,7 +350,8 @@ class Compiler {
           return { rule: compileChoiceRule(c, cp), next: target };
         });
         const dflt = str(json, 'Default', p);
-        if (dflt !== undefined && !names.has(dflt)) fail(`missing 'Default' target: ${dflt}`, ptr(p, 'Default'));
+        if (dflt !== undefined && !names.has(dflt))
+          fail(`missing 'Default' target: ${dflt}`, ptr(p, 'Default'));
         return { ...base, type, choices, default: dflt };
       }
       case 'Wait':
@@ -334,15 +363,19 @@ class Compiler {
         const cause = str(json, 'Cause', p);
         const errorPath = str(json, 'ErrorPath', p);
         const causePath = str(json, 'CausePath', p);
-        if (error !== undefined && errorPath !== undefined) fail(`'Error' and 'ErrorPath' are mutually exclusive`, p);
-        if (cause !== undefined && causePath !== undefined) fail(`'Cause' and 'CausePath' are mutually exclusive`, p);
+        if (error !== undefined && errorPath !== undefined)
+          fail(`'Error' and 'ErrorPath' are mutually exclusive`, p);
+        if (cause !== undefined && causePath !== undefined)
+          fail(`'Cause' and 'CausePath' are mutually exclusive`, p);
         return {
           ...base,
           type,
           error,
           cause,
-          errorPath: errorPath === undefined ? undefined : dynamicValue(errorPath, ptr(p, 'ErrorPath')),
-          causePath: causePath === undefined ? undefined : dynamicValue(causePath, ptr(p, 'CausePath')),
+          errorPath:
+            errorPath === undefined ? undefined : dynamicValue(errorPath, 'ErrorPath', ptr(p, 'ErrorPath')),
+          causePath:
+            causePath === undefined ? undefined : dynamicValue(causePath, 'CausePath', ptr(p, 'CausePath')),
         };
       }
       case 'Parallel': {
@@ -363,7 +396,8 @@ class Compiler {
       case 'Map': {
         const proc = getOwn(json, 'ItemProcessor');
         const iter = getOwn(json, 'Iterator');
-        if (proc !== undefined && iter !== undefined) fail(`'ItemProcessor' and 'Iterator' are mutually exclusive`, p);
+        if (proc !== undefined && iter !== undefined)
+          fail(`'ItemProcessor' and 'Iterator' are mutually exclusive`, p);
         const procJson = proc ?? iter;
         if (procJson === undefined) fail(`a Map state needs 'ItemProcessor'`, p);
         const procKey = proc !== undefined ? 'ItemProcessor' : 'Iterator';
@@ -388,9 +422,9 @@ class Compiler {
           itemsPath: pathField(json, 'ItemsPath', p),
           itemSelector:
             selector !== undefined
-              ? compilePayloadTemplate(selector, 'ItemSelector')
+              ? compilePayloadTemplate(selector, 'ItemSelector', ptr(p, 'ItemSelector'))
               : params !== undefined
-                ? compilePayloadTemplate(params, 'Parameters')
+                ? compilePayloadTemplate(params, 'Parameters', ptr(p, 'Parameters'))
                 : undefined,
           maxConcurrency,
           resultSelector: payload(json, 'ResultSelector', p),

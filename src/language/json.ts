@@ -88,3 +88,77 @@ export function stringifyJson(v: JsonValue, keepText = true): string {
   }
   return JSON.stringify(v);
 }
+
+/**
+ * Copies a value as a JSON round trip would (undefined and functions dropped from objects,
+ * `null` in arrays, `toJSON` honoured), and estimates its UTF-8 size from above. Plain data is
+ * copied directly, which is several times faster than stringify + parse.
+ */
+export function cloneJson(v: unknown): { value: JsonValue; maxBytes: number } | undefined {
+  const size = { n: 0 };
+  try {
+    const value = cloneInto(v, size, 0);
+    return value === undefined ? undefined : { value, maxBytes: size.n };
+  } catch (e) {
+    if (e instanceof NotPlain) {
+      const text: string | undefined = JSON.stringify(v);
+      if (text === undefined) return undefined;
+      return { value: JSON.parse(text) as JsonValue, maxBytes: text.length * 3 };
+    }
+    throw e;
+  }
+}
+
+class NotPlain extends Error {}
+
+function cloneInto(v: unknown, size: { n: number }, depth: number): JsonValue | undefined {
+  switch (typeof v) {
+    case 'string':
+      size.n += v.length * 3 + 2;
+      return v;
+    case 'number':
+      if (!Number.isFinite(v)) {
+        size.n += 4;
+        return null;
+      }
+      size.n += 24;
+      return v;
+    case 'boolean':
+      size.n += 5;
+      return v;
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    case 'bigint':
+      throw new TypeError('Do not know how to serialize a BigInt');
+    case 'object': {
+      if (v === null) {
+        size.n += 4;
+        return null;
+      }
+      if (depth > 1000) throw new NotPlain();
+      if (Array.isArray(v)) {
+        const out: JsonValue[] = new Array<JsonValue>(v.length);
+        size.n += 2;
+        for (let i = 0; i < v.length; i++) {
+          out[i] = cloneInto(v[i], size, depth + 1) ?? null;
+          size.n += 1;
+        }
+        return out;
+      }
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if ((proto !== Object.prototype && proto !== null) || 'toJSON' in v) throw new NotPlain();
+      const out: JsonObject = {};
+      size.n += 2;
+      for (const k of Object.keys(v)) {
+        const x = cloneInto((v as Record<string, unknown>)[k], size, depth + 1);
+        if (x === undefined) continue;
+        size.n += k.length * 3 + 4;
+        if (k === '__proto__') setOwn(out, k, x);
+        else out[k] = x;
+      }
+      return out;
+    }
+  }
+}

@@ -32,14 +32,22 @@ export function loadDefinition(text: string, options: LoadOptions = {}): JsonVal
     try {
       value = JSON.parse(text);
     } catch (e) {
-      throw new DefinitionError(`the definition is not valid JSON: ${(e as Error).message}`, '', 'INVALID_JSON_DESCRIPTION');
+      throw new DefinitionError(
+        `the definition is not valid JSON: ${(e as Error).message}`,
+        '',
+        'INVALID_JSON_DESCRIPTION',
+      );
     }
   } else {
     try {
       // YAML 1.2 core schema: `Yes`/`No` stay strings; no custom tags, no aliases bombs.
       value = parseYaml(text, { schema: 'core', maxAliasCount: 100, merge: false });
     } catch (e) {
-      throw new DefinitionError(`the definition is not valid YAML: ${(e as Error).message}`, '', 'INVALID_YAML_DESCRIPTION');
+      throw new DefinitionError(
+        `the definition is not valid YAML: ${(e as Error).message}`,
+        '',
+        'INVALID_YAML_DESCRIPTION',
+      );
     }
   }
   const json = toJson(value, '', 0);

@@ -20,8 +20,7 @@ export type ResultPathSpec = CompiledReferencePath | null | undefined;
 
 /** A number given either literally or by a path read from the state input. */
 export type NumberSource =
-  | { kind: 'literal'; value: number }
-  | { kind: 'path'; path: CompiledPath; field: string };
+  { kind: 'literal'; value: number } | { kind: 'path'; path: CompiledPath; field: string };
 
 export interface Retrier {
   errorEquals: string[];
@@ -146,14 +145,7 @@ export interface MapState extends StateBase {
 }
 
 export type State =
-  | PassState
-  | TaskState
-  | ChoiceState
-  | WaitState
-  | SucceedState
-  | FailState
-  | ParallelState
-  | MapState;
+  PassState | TaskState | ChoiceState | WaitState | SucceedState | FailState | ParallelState | MapState;
 
 /** A (sub-)machine: the root definition, a Parallel branch or a Map processor. */
 export interface Machine {

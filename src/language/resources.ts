@@ -21,7 +21,20 @@ export type ResourceInfo =
 
 const SERVICE = /^arn:([\w-]+):states:([\w-]*):(\d*):(.+)$/;
 
+const memo = new Map<string, ResourceInfo>();
+
+/** Parses a resource ARN (memoised: a definition has few distinct resources, tasks run often). */
 export function parseResource(arn: string): ResourceInfo {
+  let info = memo.get(arn);
+  if (info === undefined) {
+    info = parseResourceUncached(arn);
+    if (memo.size > 10_000) memo.clear();
+    memo.set(arn, info);
+  }
+  return info;
+}
+
+function parseResourceUncached(arn: string): ResourceInfo {
   const parts = arn.split(':');
   if (parts[0] === 'arn' && parts[2] === 'lambda' && parts[5] === 'function') {
     return { kind: 'lambda', functionArn: arn };

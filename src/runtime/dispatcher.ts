@@ -2,10 +2,17 @@
 import type { TaskRequest } from '../interpreter/types.js';
 import { StatesErrors } from '../language/errors.js';
 import { parseResource } from '../language/resources.js';
-import { invokeLambdaService, invokeLegacyLambda, type FunctionProvider, type TaskOutcome } from './functions.js';
+import {
+  invokeLambdaService,
+  invokeLegacyLambda,
+  type FunctionProvider,
+  type SignalSource,
+  type TaskOutcome,
+} from './functions.js';
 
 export interface TaskDispatcher {
-  dispatch(task: TaskRequest, signal: AbortSignal): Promise<TaskOutcome>;
+  /** `signal` may be a function that creates the signal on first use (most tasks never need one). */
+  dispatch(task: TaskRequest, signal: SignalSource): Promise<TaskOutcome>;
 }
 
 export interface LocalDispatcherOptions {
@@ -24,10 +31,15 @@ export class LocalTaskDispatcher implements TaskDispatcher {
     this.functions = options.functions ?? NO_FUNCTIONS;
   }
 
-  async dispatch(task: TaskRequest, signal: AbortSignal): Promise<TaskOutcome> {
+  async dispatch(task: TaskRequest, signal: SignalSource): Promise<TaskOutcome> {
     const r = parseResource(task.resource);
     if (r.kind === 'lambda') return invokeLegacyLambda(this.functions, r.functionArn, task.input, signal);
-    if (r.kind === 'service' && r.resourceType === 'lambda' && r.action === 'invoke' && r.pattern === 'request') {
+    if (
+      r.kind === 'service' &&
+      r.resourceType === 'lambda' &&
+      r.action === 'invoke' &&
+      r.pattern === 'request'
+    ) {
       return invokeLambdaService(
         this.functions,
         task.resource,

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve as resolvePath } from 'node:path';
 import { StatesErrors } from '../language/errors.js';
 import type { JsonObject, JsonValue } from '../language/json.js';
-import { getOwn, isJsonObject } from '../language/json.js';
+import { cloneJson, getOwn, isJsonObject, stringifyJson } from '../language/json.js';
 
 export interface LambdaContext {
   functionName: string;
@@ -38,8 +38,20 @@ export function functionsFromMap(map: Readonly<Record<string, LambdaHandler>>): 
   };
 }
 
+const names = new Map<string, string>();
+
 /** `arn:aws:lambda:r:a:function:NAME[:qualifier]`, `a:function:NAME` or `NAME[:qualifier]` → NAME. */
 export function functionNameOf(nameOrArn: string): string {
+  let name = names.get(nameOrArn);
+  if (name === undefined) {
+    name = parseFunctionName(nameOrArn);
+    if (names.size > 10_000) names.clear();
+    names.set(nameOrArn, name);
+  }
+  return name;
+}
+
+function parseFunctionName(nameOrArn: string): string {
   const arn = /^arn:[^:]+:lambda:[^:]*:[^:]*:function:([^:]+)(?::[^:]+)?$/.exec(nameOrArn);
   if (arn) return arn[1]!;
   const partial = /^\d{12}:function:([^:]+)/.exec(nameOrArn);
@@ -88,7 +100,8 @@ export async function loadFunctionsModule(file: string): Promise<FunctionProvide
   const provider = combineProviders(...providers);
   const formatError = mod.formatError;
   if (typeof formatError === 'function') {
-    provider.formatError = (err, info) => String((formatError as (e: unknown, i: unknown) => unknown)(err, info));
+    provider.formatError = (err, info) =>
+      String((formatError as (e: unknown, i: unknown) => unknown)(err, info));
   }
   return provider;
 }
@@ -97,48 +110,80 @@ export async function loadFunctionsModule(file: string): Promise<FunctionProvide
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 export type TaskOutcome =
-  | { ok: true; output: JsonValue }
-  | { ok: false; error: string; cause: string | undefined };
+  { ok: true; output: JsonValue } | { ok: false; error: string; cause: string | undefined };
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-interface RawInvocation {
-  ok: boolean;
-  /** Response payload text (result or error document). */
-  payload: string;
-  errorType?: string;
+/** A signal, or a function that makes one on demand (an AbortController costs more than a task). */
+export type SignalSource = AbortSignal | (() => AbortSignal);
+
+/** The handler's context; request id, payload text and signal are made only when read. */
+class InvocationContext implements LambdaContext {
+  private requestId: string | undefined;
+  constructor(
+    readonly functionName: string,
+    readonly invokedFunctionArn: string,
+    private readonly event: JsonValue,
+    private text: string | undefined,
+    private readonly signalSource: SignalSource,
+  ) {}
+
+  get awsRequestId(): string {
+    return (this.requestId ??= randomUUID());
+  }
+
+  get payloadText(): string {
+    return (this.text ??= stringifyJson(this.event));
+  }
+
+  get signal(): AbortSignal {
+    return typeof this.signalSource === 'function' ? this.signalSource() : this.signalSource;
+  }
 }
+
+type RawInvocation =
+  /** The handler returned data: a private copy and an upper bound of its JSON size. */
+  | { ok: true; kind: 'value'; value: JsonValue; maxBytes: number }
+  /** The handler returned raw response bytes. */
+  | { ok: true; kind: 'text'; text: string }
+  /** The handler threw: `payload` is the error document's text. */
+  | { ok: false; payload: string; errorType: string };
 
 async function invokeRaw(
   provider: FunctionProvider,
   handler: LambdaHandler,
   functionName: string,
   functionArn: string,
-  payloadText: string,
-  signal: AbortSignal,
+  event: JsonValue,
+  exactText: string | undefined,
+  signal: SignalSource,
 ): Promise<RawInvocation> {
-  const requestId = randomUUID();
+  const context = new InvocationContext(functionName, functionArn, event, exactText, signal);
   try {
-    const result = await handler(JSON.parse(payloadText), {
-      functionName,
-      invokedFunctionArn: functionArn,
-      awsRequestId: requestId,
-      payloadText,
-      signal,
-    });
-    const payload =
-      result instanceof Uint8Array ? decoder.decode(result) : result === undefined ? 'null' : JSON.stringify(result);
-    return { ok: true, payload };
+    // The handler gets its own copy: it must not be able to change the execution's data.
+    const arg = exactText !== undefined ? (JSON.parse(exactText) as JsonValue) : cloneJson(event)!.value;
+    const result = await handler(arg, context);
+    if (result instanceof Uint8Array) return { ok: true, kind: 'text', text: decoder.decode(result) };
+    const copy = cloneJson(result);
+    return copy === undefined
+      ? { ok: true, kind: 'value', value: null, maxBytes: 4 }
+      : { ok: true, kind: 'value', value: copy.value, maxBytes: copy.maxBytes };
   } catch (err) {
     const errorType = err instanceof Error && err.name ? err.name : 'Error';
+    const rid = context.awsRequestId;
     const payload = provider.formatError
-      ? provider.formatError(err, { requestId })
+      ? provider.formatError(err, { requestId: rid })
       : JSON.stringify({
           errorMessage: err instanceof Error ? err.message : String(err),
           errorType,
-          requestId,
-          stackTrace: err instanceof Error && err.stack ? err.stack.split('\n').slice(1).map((l) => l.trim()) : [],
+          requestId: rid,
+          stackTrace:
+            err instanceof Error && err.stack
+              ? err.stack
+                  .split('\n')
+                  .slice(1)
+                  .map((l) => l.trim())
+              : [],
         });
     return { ok: false, payload, errorType };
   }
@@ -160,9 +205,37 @@ function dataLimit(resource: string): TaskOutcome {
   };
 }
 
+/** The response payload as a value with its exact size, or the outcome when it is too large. */
+function responsePayload(
+  raw: Extract<RawInvocation, { ok: true }>,
+  resourceForLimit: string,
+): { value: JsonValue | undefined; text: string | undefined } | TaskOutcome {
+  if (raw.kind === 'text') {
+    if (Buffer.byteLength(raw.text) > MAX_PAYLOAD_BYTES) return dataLimit(resourceForLimit);
+    return { value: parsePayload(raw.text), text: raw.text };
+  }
+  // The estimate is an upper bound: only a large value needs its exact size.
+  if (raw.maxBytes > MAX_PAYLOAD_BYTES && Buffer.byteLength(JSON.stringify(raw.value)) > MAX_PAYLOAD_BYTES) {
+    return dataLimit(resourceForLimit);
+  }
+  return { value: raw.value, text: undefined };
+}
+
+function isOutcome(x: object): x is TaskOutcome {
+  return 'ok' in x;
+}
+
 function account(arn: string): { region: string; account: string } {
   const p = arn.split(':');
   return { region: p[3] ?? 'us-east-1', account: p[4] ?? '123456789012' };
+}
+
+function notFound(arn: string): TaskOutcome {
+  return {
+    ok: false,
+    error: 'Lambda.ResourceNotFoundException',
+    cause: `Function not found: ${arn} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: ${randomUUID()}; Proxy: null)`,
+  };
 }
 
 /** A legacy Task (`Resource` is a function ARN): result = the parsed payload, error cause = raw text. */
@@ -170,99 +243,109 @@ export async function invokeLegacyLambda(
   provider: FunctionProvider,
   functionArn: string,
   input: JsonValue,
-  signal: AbortSignal,
+  signal: SignalSource,
 ): Promise<TaskOutcome> {
-  const name = functionNameOf(functionArn);
   const handler = provider.resolveFunction(functionArn);
-  if (handler === undefined) {
+  if (handler === undefined) return notFound(functionArn);
+  const raw = await invokeRaw(
+    provider,
+    handler,
+    functionNameOf(functionArn),
+    functionArn,
+    input,
+    undefined,
+    signal,
+  );
+  if (!raw.ok) return { ok: false, error: raw.errorType, cause: raw.payload };
+  const payload = responsePayload(raw, functionArn);
+  if (isOutcome(payload)) return payload;
+  if (payload.value === undefined) {
     return {
       ok: false,
-      error: 'Lambda.ResourceNotFoundException',
-      cause: `Function not found: ${functionArn} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: ${randomUUID()}; Proxy: null)`,
+      error: 'Lambda.Unknown',
+      cause: 'The Lambda function returned a payload that is not valid JSON.',
     };
   }
-  const raw = await invokeRaw(provider, handler, name, functionArn, JSON.stringify(input), signal);
-  if (!raw.ok) return { ok: false, error: raw.errorType ?? 'Error', cause: raw.payload };
-  if (encoder.encode(raw.payload).length > MAX_PAYLOAD_BYTES) return dataLimit(functionArn);
-  const output = parsePayload(raw.payload);
-  if (output === undefined) {
-    return { ok: false, error: 'Lambda.Unknown', cause: 'The Lambda function returned a payload that is not valid JSON.' };
-  }
-  return { ok: true, output };
+  return { ok: true, output: payload.value };
 }
 
 /** `arn:aws:states:::lambda:invoke`: result wraps the payload in the SDK's response shape. */
 export async function invokeLambdaService(
   provider: FunctionProvider,
-  resource: string,
+  _resource: string,
   params: JsonValue,
   region: string,
   accountId: string,
-  signal: AbortSignal,
+  signal: SignalSource,
 ): Promise<TaskOutcome> {
   if (!isJsonObject(params)) {
-    return { ok: false, error: StatesErrors.Runtime, cause: 'The Parameters of lambda:invoke must be an object.' };
+    return {
+      ok: false,
+      error: StatesErrors.Runtime,
+      cause: 'The Parameters of lambda:invoke must be an object.',
+    };
   }
   const fn = getOwn(params, 'FunctionName');
   if (typeof fn !== 'string') {
     return { ok: false, error: 'Lambda.InvalidParameterValueException', cause: 'FunctionName is required.' };
   }
-  const functionArn = fn.startsWith('arn:') ? fn : `arn:aws:lambda:${region}:${accountId}:function:${functionNameOf(fn)}`;
+  const functionArn = fn.startsWith('arn:')
+    ? fn
+    : `arn:aws:lambda:${region}:${accountId}:function:${functionNameOf(fn)}`;
   const handler = provider.resolveFunction(fn);
   if (handler === undefined) {
-    const arn = functionArn.split(':').length > 7 ? functionArn : `${functionArn}:$LATEST`;
-    return {
-      ok: false,
-      error: 'Lambda.ResourceNotFoundException',
-      cause: `Function not found: ${arn} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: ${randomUUID()}; Proxy: null)`,
-    };
+    return notFound(functionArn.split(':').length > 7 ? functionArn : `${functionArn}:$LATEST`);
   }
   const payload = getOwn(params, 'Payload');
   // A string Payload is the request document itself; without one the function gets `{}`.
-  let payloadText: string;
-  if (typeof payload === 'string') {
-    if (parsePayload(payload) === undefined) {
-      return {
-        ok: false,
-        error: 'Lambda.InvalidRequestContentException',
-        cause: 'Could not parse request body into json: the Payload string is not valid JSON.',
-      };
-    }
-    payloadText = payload;
-  } else {
-    payloadText = JSON.stringify(payload ?? {});
+  if (typeof payload === 'string' && parsePayload(payload) === undefined) {
+    return {
+      ok: false,
+      error: 'Lambda.InvalidRequestContentException',
+      cause: 'Could not parse request body into json: the Payload string is not valid JSON.',
+    };
   }
-  const raw = await invokeRaw(provider, handler, functionNameOf(fn), functionArn, payloadText, signal);
+  const raw = await invokeRaw(
+    provider,
+    handler,
+    functionNameOf(fn),
+    functionArn,
+    typeof payload === 'string' ? null : (payload ?? {}),
+    typeof payload === 'string' ? payload : undefined,
+    signal,
+  );
   if (!raw.ok) {
     // AWS re-serialises the error document compactly.
     const parsed = parsePayload(raw.payload);
     return {
       ok: false,
-      error: raw.errorType ?? 'Error',
+      error: raw.errorType,
       cause: parsed === undefined ? raw.payload : JSON.stringify(parsed),
     };
   }
-  if (encoder.encode(raw.payload).length > MAX_PAYLOAD_BYTES) return dataLimit('lambda');
-  const parsed = parsePayload(raw.payload);
+  const response = responsePayload(raw, 'lambda');
+  if (isOutcome(response)) return response;
+  const length = String(Buffer.byteLength(response.text ?? JSON.stringify(response.value ?? null)));
   const requestId = randomUUID();
+  const date = new Date().toUTCString();
   const output: JsonObject = {
     ExecutedVersion: '$LATEST',
-    Payload: parsed === undefined ? raw.payload : parsed,
+    Payload: response.value === undefined ? (response.text ?? null) : response.value,
     SdkHttpMetadata: {
       AllHttpHeaders: {
         'X-Amz-Executed-Version': ['$LATEST'],
         'x-amzn-Remapped-Content-Length': ['0'],
         Connection: ['keep-alive'],
         'x-amzn-RequestId': [requestId],
-        'Content-Length': [String(encoder.encode(raw.payload).length)],
-        Date: [new Date().toUTCString()],
+        'Content-Length': [length],
+        Date: [date],
         'Content-Type': ['application/json'],
       },
       HttpHeaders: {
         Connection: 'keep-alive',
-        'Content-Length': String(encoder.encode(raw.payload).length),
+        'Content-Length': length,
         'Content-Type': 'application/json',
-        Date: new Date().toUTCString(),
+        Date: date,
         'X-Amz-Executed-Version': '$LATEST',
         'x-amzn-Remapped-Content-Length': '0',
         'x-amzn-RequestId': requestId,

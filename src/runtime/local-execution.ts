@@ -46,6 +46,12 @@ export function runLocalExecution(
   return new LocalExecution(def, init, options).run();
 }
 
+/** A running task: its AbortController exists only once someone asked for the signal. */
+interface RunningTask {
+  controller: AbortController | undefined;
+  cancelled: boolean;
+}
+
 class LocalExecution {
   private readonly scale: number;
   private readonly env: InterpreterEnv;
@@ -53,10 +59,14 @@ class LocalExecution {
   /** Virtual time gained by skipping waits (waitScale 0). */
   private skipped = 0;
   private readonly timers = new Map<string, { due: number; handle: NodeJS.Timeout | undefined }>();
-  private readonly tasks = new Map<string, AbortController>();
+  private readonly tasks = new Map<string, RunningTask>();
   private readonly queue: InputEvent[] = [];
   private readonly events: HistoryEvent[] = [];
-  private wake: (() => void) | undefined;
+  private state: ExecutionState | undefined;
+  private draining = false;
+  private skipScheduled = false;
+  private finish: ((r: LocalExecutionResult) => void) | undefined;
+  private fail: ((e: Error) => void) | undefined;
 
   constructor(
     private readonly def: CompiledDefinition,
@@ -64,7 +74,8 @@ class LocalExecution {
     private readonly options: LocalExecutionOptions,
   ) {
     const scale = options.waitScale ?? 1;
-    if (!(scale >= 0) || !Number.isFinite(scale)) throw new RangeError('waitScale must be a finite number >= 0');
+    if (!(scale >= 0) || !Number.isFinite(scale))
+      throw new RangeError('waitScale must be a finite number >= 0');
     this.scale = scale;
     this.env = {
       now: () => this.now(),
@@ -76,39 +87,85 @@ class LocalExecution {
   /** Virtual now: real time, sped up by the scale and moved ahead by skipped waits. */
   private now(): number {
     const real = Date.now();
-    const elapsed = this.scale > 0 && this.scale !== 1 ? (real - this.origin) / this.scale : real - this.origin;
+    const elapsed =
+      this.scale > 0 && this.scale !== 1 ? (real - this.origin) / this.scale : real - this.origin;
     return this.origin + elapsed + this.skipped;
   }
 
-  async run(): Promise<LocalExecutionResult> {
-    const { state, result } = startExecution(this.def, this.init, this.env);
-    const signal = this.options.signal;
-    const onAbort = () => this.enqueue({ type: 'stop', error: undefined, cause: undefined });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) onAbort();
-    try {
-      this.apply(result);
-      while (state.status === 'RUNNING') {
-        const event = this.queue.shift();
-        if (event !== undefined) {
-          this.apply(step(this.def, state, event, this.env));
-          continue;
-        }
-        if (this.scale === 0 && this.tasks.size === 0 && this.timers.size > 0) {
-          this.skipToNextTimer();
-          continue;
-        }
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = undefined;
+  run(): Promise<LocalExecutionResult> {
+    return new Promise<LocalExecutionResult>((resolve, reject) => {
+      this.finish = resolve;
+      this.fail = reject;
+      const signal = this.options.signal;
+      const onAbort = () => this.deliver({ type: 'stop', error: undefined, cause: undefined });
+      try {
+        const { state, result } = startExecution(this.def, this.init, this.env);
+        this.state = state;
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.finish = (r) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(r);
+        };
+        this.draining = true;
+        this.apply(result);
+        this.draining = false;
+        if (signal?.aborted) onAbort();
+        this.drain();
+      } catch (e) {
+        this.shutdown();
+        reject(e instanceof Error ? e : new Error(String(e)));
       }
+    });
+  }
+
+  /** Feeds an event; events arriving while one is being applied wait their turn. */
+  private deliver(event: InputEvent): void {
+    this.queue.push(event);
+    if (!this.draining) this.drain();
+  }
+
+  /** Applies queued events until none is left, then finishes or waits for tasks and timers. */
+  private drain(): void {
+    const state = this.state;
+    if (state === undefined) return;
+    this.draining = true;
+    try {
+      for (;;) {
+        if (state.status !== 'RUNNING') {
+          this.shutdown();
+          this.finish?.({ state, events: this.events });
+          this.finish = undefined;
+          return;
+        }
+        const event = this.queue.shift();
+        if (event === undefined) break;
+        this.apply(step(this.def, state, event, this.env));
+      }
+    } catch (e) {
+      this.shutdown();
+      this.fail?.(e instanceof Error ? e : new Error(String(e)));
+      this.finish = undefined;
+      return;
     } finally {
-      signal?.removeEventListener('abort', onAbort);
-      for (const t of this.timers.values()) if (t.handle) clearTimeout(t.handle);
-      this.timers.clear();
-      for (const ac of this.tasks.values()) ac.abort();
-      this.tasks.clear();
+      this.draining = false;
     }
-    return { state, events: this.events };
+    // Idle with waits pending and no task running: in skip mode, jump to the next timer. This
+    // goes through the macrotask queue so that tasks settling right now are seen first.
+    if (this.scale === 0 && this.tasks.size === 0 && this.timers.size > 0 && !this.skipScheduled) {
+      this.skipScheduled = true;
+      setImmediate(() => {
+        this.skipScheduled = false;
+        if (this.tasks.size === 0 && this.queue.length === 0) this.skipToNextTimer();
+        else this.drain();
+      });
+    }
+  }
+
+  private shutdown(): void {
+    for (const t of this.timers.values()) if (t.handle) clearTimeout(t.handle);
+    this.timers.clear();
+    for (const t of this.tasks.values()) this.cancel(t);
+    this.tasks.clear();
   }
 
   private skipToNextTimer(): void {
@@ -126,36 +183,41 @@ class LocalExecution {
     this.fire(firstId);
   }
 
-  private enqueue(event: InputEvent): void {
-    this.queue.push(event);
-    this.wake?.();
-  }
-
   private apply(result: StepResult): void {
     for (const e of result.events) this.events.push(e);
     for (const c of result.commands) this.command(c);
   }
 
+  private cancel(task: RunningTask): void {
+    task.cancelled = true;
+    task.controller?.abort();
+  }
+
   private command(c: Command): void {
     switch (c.kind) {
       case 'invokeTask': {
-        const ac = new AbortController();
+        const task: RunningTask = { controller: undefined, cancelled: false };
         const taskId = c.task.taskId;
-        this.tasks.set(taskId, ac);
-        this.options.dispatcher.dispatch(c.task, ac.signal).then(
+        this.tasks.set(taskId, task);
+        const signal = (): AbortSignal => {
+          task.controller ??= new AbortController();
+          if (task.cancelled) task.controller.abort();
+          return task.controller.signal;
+        };
+        this.options.dispatcher.dispatch(c.task, signal).then(
           (outcome) => {
-            if (this.tasks.get(taskId) !== ac) return;
+            if (this.tasks.get(taskId) !== task) return;
             this.tasks.delete(taskId);
-            this.enqueue(
+            this.deliver(
               outcome.ok
                 ? { type: 'taskSucceeded', taskId, output: outcome.output }
                 : { type: 'taskFailed', taskId, error: outcome.error, cause: outcome.cause },
             );
           },
           (err: unknown) => {
-            if (this.tasks.get(taskId) !== ac) return;
+            if (this.tasks.get(taskId) !== task) return;
             this.tasks.delete(taskId);
-            this.enqueue({
+            this.deliver({
               type: 'taskFailed',
               taskId,
               error: 'States.TaskFailed',
@@ -166,10 +228,10 @@ class LocalExecution {
         return;
       }
       case 'cancelTask': {
-        const ac = this.tasks.get(c.taskId);
-        if (ac) {
+        const task = this.tasks.get(c.taskId);
+        if (task) {
           this.tasks.delete(c.taskId);
-          ac.abort();
+          this.cancel(task);
         }
         return;
       }
@@ -186,7 +248,10 @@ class LocalExecution {
     }
   }
 
-  /** Sets the real timer; in skip mode it still runs in real time while tasks are in flight. */
+  /**
+   * Sets the real timer. In skip mode it still runs in real time (while tasks are in flight a
+   * timeout must be able to fire), but does not keep the process alive.
+   */
   private arm(timerId: string): void {
     const t = this.timers.get(timerId);
     if (t === undefined) return;
@@ -201,7 +266,6 @@ class LocalExecution {
       },
       Math.min(delay, MAX_TIMER_MS),
     );
-    // Timers must not keep a finished process alive on their own.
     if (this.scale === 0) t.handle.unref();
   }
 
@@ -210,6 +274,6 @@ class LocalExecution {
     if (t === undefined) return;
     if (t.handle) clearTimeout(t.handle);
     this.timers.delete(timerId);
-    this.enqueue({ type: 'timerFired', timerId });
+    this.deliver({ type: 'timerFired', timerId });
   }
 }

@@ -103,6 +103,7 @@ async function run(argv: readonly string[]): Promise<number> {
   try {
     result = await machine.run({
       input,
+      inputIsText: true,
       history: values.history === true,
       signal: ac.signal,
       ...(functions ? { functions } : {}),
@@ -126,9 +127,11 @@ function parse(argv: readonly string[]) {
   }
 }
 
-function parseInput(text: string, where: string): JsonValue {
+/** Checks input text here for a clearer message; the run gets the text, as StartExecution does. */
+function parseInput(text: string, where: string): string {
   try {
-    return JSON.parse(text) as JsonValue;
+    JSON.parse(text);
+    return text;
   } catch (e) {
     throw new UsageError(`invalid JSON in ${where}: ${describe(e)}`);
   }

@@ -5,7 +5,7 @@
  *   const result = await sm.run({ input: { x: 1 }, functions: { myFn: async (e) => e } });
  */
 import { randomUUID } from 'node:crypto';
-import type { ExecutionStatus, HistoryEvent } from '../../interpreter/types.js';
+import type { ExecutionStatus } from '../../interpreter/types.js';
 import { compileDefinition } from '../../language/compile.js';
 import { DefinitionError } from '../../language/errors.js';
 import type { JsonValue } from '../../language/json.js';
@@ -56,6 +56,8 @@ export interface RunResult {
   status: Exclude<ExecutionStatus, 'RUNNING'>;
   /** Output as JSON text (SUCCEEDED only), as DescribeExecution returns it. */
   output?: string;
+  /** The same output as a value (do not mutate it). */
+  outputValue?: JsonValue;
   error?: string;
   cause?: string;
   executionArn: string;
@@ -115,13 +117,16 @@ export class StateMachine {
       try {
         input = parseJsonKeepingText(input);
       } catch (e) {
-        throw new InvalidExecutionInputError(`Invalid State Machine Execution Input: ${(e as Error).message}`);
+        throw new InvalidExecutionInputError(
+          `Invalid State Machine Execution Input: ${(e as Error).message}`,
+        );
       }
     }
     const name = options.executionName ?? randomUUID();
     const executionArn = `arn:aws:states:${this.region}:${this.account}:execution:${this.name}:${name}`;
     const functions = options.functions;
-    const provider = functions === undefined ? undefined : isProvider(functions) ? functions : functionsFromMap(functions);
+    const provider =
+      functions === undefined ? undefined : isProvider(functions) ? functions : functionsFromMap(functions);
     const record = options.history ?? true;
     const { state, events } = await runLocalExecution(
       this.compiled,
@@ -135,7 +140,11 @@ export class StateMachine {
         recordHistory: record,
       },
       {
-        dispatcher: new LocalTaskDispatcher({ functions: provider, region: this.region, account: this.account }),
+        dispatcher: new LocalTaskDispatcher({
+          functions: provider,
+          region: this.region,
+          account: this.account,
+        }),
         ...(options.waitScale !== undefined ? { waitScale: options.waitScale } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.random ? { random: options.random } : {}),
@@ -149,7 +158,17 @@ export class StateMachine {
       startDate: new Date(state.startTime),
       stopDate: new Date(state.stopTime ?? state.startTime),
     };
-    if (status === 'SUCCEEDED') result.output = stringifyJson(state.output ?? null);
+    if (status === 'SUCCEEDED') {
+      const value = state.output ?? null;
+      result.outputValue = value;
+      // Serialised on first read: callers that use outputValue never pay for it.
+      let text: string | undefined;
+      Object.defineProperty(result, 'output', {
+        enumerable: true,
+        configurable: true,
+        get: () => (text ??= stringifyJson(value)),
+      });
+    }
     if (state.error !== undefined) result.error = state.error;
     if (state.cause !== undefined) result.cause = state.cause;
     if (record) result.events = events.map(toWireEvent);
