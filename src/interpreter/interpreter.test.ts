@@ -258,6 +258,32 @@ describe('history of a Pass chain', () => {
     assert.equal(h.st.output, 7);
   });
 
+  it('history off still numbers events: causes quote the same event ids', () => {
+    const def = machine({
+      A: { Type: 'Pass', Next: 'T' },
+      T: lambdaTask({ Retry: [{ ErrorEquals: ['E'], MaxAttempts: 1 }] }, 'W'),
+      W: { Type: 'Wait', Seconds: 1, Next: 'B' },
+      B: { Type: 'Pass', OutputPath: '$.missing', End: true },
+    });
+    const causes: (string | undefined)[] = [];
+    const lastIds: number[] = [];
+    for (const record of [true, false]) {
+      const h = new Harness(def);
+      h.start({}, record);
+      failTask(h, h.task().taskId, 'E');
+      h.fire(h.timer('retry-')[0]);
+      complete(h, h.task().taskId, { x: 1 });
+      h.fire(h.timer('wait-')[0]);
+      assert.equal(h.st.error, StatesErrors.Runtime);
+      causes.push(h.st.cause);
+      lastIds.push(h.st.lastEventId);
+      if (!record) assert.equal(h.events.length, 0);
+    }
+    assert.match(causes[0] ?? '', /'B' \(entered at the event id #\d+\)/);
+    assert.equal(causes[1], causes[0]);
+    assert.equal(lastIds[1], lastIds[0]);
+  });
+
   it('does not read the clock of its own: timestamps follow env.now()', () => {
     const h = new Harness(
       machine({ W: { Type: 'Wait', Seconds: 5, Next: 'P' }, P: { Type: 'Pass', End: true } }),
@@ -740,31 +766,25 @@ describe('task timeouts', () => {
     assert.equal(d.timeoutInSeconds, 60);
   });
 
-  it(
-    'HeartbeatSeconds without a heartbeat fails the task with States.HeartbeatTimeout',
-    {
-      todo: 'interpreter.ts scheduleTask starts only the TimeoutSeconds timer; no heartbeat timer is ever started (the "heartbeat" TimerPurpose is dead code) and InputEvent has no heartbeat event',
-    },
-    () => {
-      const h = new Harness(
-        machine({
-          T: {
-            Type: 'Task',
-            Resource: 'arn:aws:states:us-east-1:123456789012:activity:act',
-            TimeoutSeconds: 60,
-            HeartbeatSeconds: 5,
-            End: true,
-          },
-        }),
-      );
-      h.start();
-      const hb = [...h.timers].filter(([, due]) => due === T0 + 5000);
-      assert.equal(hb.length, 1, 'a timer due at HeartbeatSeconds');
-      const r = h.fire(hb[0]![0]);
-      assert.equal(r.events[0]!.type, 'ActivityTimedOut');
-      assert.equal(h.st.error, StatesErrors.HeartbeatTimeout);
-    },
-  );
+  it('HeartbeatSeconds without a heartbeat fails the task with States.HeartbeatTimeout', () => {
+    const h = new Harness(
+      machine({
+        T: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:us-east-1:123456789012:activity:act',
+          TimeoutSeconds: 60,
+          HeartbeatSeconds: 5,
+          End: true,
+        },
+      }),
+    );
+    h.start();
+    const hb = [...h.timers].filter(([, due]) => due === T0 + 5000);
+    assert.equal(hb.length, 1, 'a timer due at HeartbeatSeconds');
+    const r = h.fire(hb[0]![0]);
+    assert.equal(r.events[0]!.type, 'ActivityTimedOut');
+    assert.equal(h.st.error, StatesErrors.HeartbeatTimeout);
+  });
 });
 
 describe('execution timeout', () => {
@@ -943,18 +963,14 @@ describe('Wait', () => {
     assert.deepEqual(h.st.output, { b: 1 });
   });
 
-  it(
-    'hands on a null output (OutputPath selecting null)',
-    {
-      todo: "interpreter.ts onTimer 'wait': exitState(frame, state, frame.taskInput ?? frame.input, …) replaces a null Wait output by the raw input",
-    },
-    () => {
-      const h = new Harness(waitThen({ Seconds: 1, OutputPath: '$.a' }));
+  it('hands on a null output (OutputPath selecting null), also across a JSON round trip', () => {
+    for (const roundTrip of [false, true]) {
+      const h = new Harness(waitThen({ Seconds: 1, OutputPath: '$.a' }), roundTrip);
       h.start({ a: null, c: 2 });
       h.fire(h.timer('wait-')[0]);
       assert.equal(h.st.output, null);
-    },
-  );
+    }
+  });
 });
 
 describe('Map', () => {
@@ -1112,6 +1128,9 @@ describe('Map', () => {
     assert.equal(h.timers.size, 0, 'their timeout timers are cancelled');
     assert.equal(h.types().filter((t) => t === 'MapIterationAborted').length, 2);
     assert.deepEqual(h.st.output, { items: [1, 2, 3], err: { Error: 'ItemErr', Cause: 'cause 2' } });
+    // The cancelled iterations answer anyway: ignored.
+    assert.deepEqual(h.succeed(a.taskId, 'late'), { events: [], commands: [] });
+    assert.deepEqual(h.fail(c.taskId, 'Late'), { events: [], commands: [] });
     assertWellFormed(h.events);
   });
 });

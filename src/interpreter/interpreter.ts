@@ -24,7 +24,13 @@ import type {
 } from './types.js';
 import { completeState, evaluateState, type Outcome } from './evaluators.js';
 import { catchOutput, findCatcher, findRetrier, retryDelayMs } from './errors.js';
-import { scheduledEventCount, scheduledEvents, taskEndEvent } from './task-events.js';
+import {
+  reportsHeartbeats,
+  resourceOf,
+  scheduledEventCount,
+  scheduledEvents,
+  taskEndEvent,
+} from './task-events.js';
 import { formatTimestamp, runtimeFailure } from './context.js';
 
 /** Builds the initial state and runs the execution until it waits for something. */
@@ -86,6 +92,9 @@ export function step(
       break;
     case 'timerFired':
       run.onTimer(event.timerId);
+      break;
+    case 'taskHeartbeat':
+      run.onTaskHeartbeat(event.taskId);
       break;
     case 'stop':
       run.abortExecution(event.error, event.cause);
@@ -207,6 +216,7 @@ export class Run implements StepContext {
       mapItem,
       children: undefined,
       taskInput: undefined,
+      taskHeartbeatSeconds: undefined,
       silent: false,
     };
     this.st.frames[frame.id] = frame;
@@ -620,6 +630,21 @@ export class Run implements StepContext {
     this.continueFrame(frame);
   }
 
+  /** A heartbeat from the worker: the heartbeat timer starts again. */
+  onTaskHeartbeat(taskId: string): void {
+    const frameId = this.st.tasks[taskId];
+    const frame = frameId === undefined ? undefined : this.st.frames[frameId];
+    if (frame === undefined || frame.taskId !== taskId || frame.taskHeartbeatSeconds === undefined) return;
+    const id = `heartbeat-${taskId}`;
+    if (this.st.timers[id] === undefined) return;
+    this.cancelTimer(id);
+    this.startTimer(id, this.env.now() + frame.taskHeartbeatSeconds * 1000, {
+      kind: 'heartbeat',
+      frameId: frame.id,
+      taskId,
+    });
+  }
+
   onTaskFailed(taskId: string, error: string, cause: string | undefined): void {
     const frame = this.taskFrame(taskId);
     if (frame === undefined) return;
@@ -670,7 +695,12 @@ export class Run implements StepContext {
         frame.taskId = undefined;
         for (const t of frame.timerIds) this.cancelTimer(t);
         frame.timerIds = [];
-        const error = purpose.kind === 'taskTimeout' ? StatesErrors.Timeout : StatesErrors.HeartbeatTimeout;
+        // AWS records a callback's missed heartbeat as States.Timeout; an activity's as
+        // States.HeartbeatTimeout.
+        const error =
+          purpose.kind === 'heartbeat' && resourceOf(state).kind === 'activity'
+            ? StatesErrors.HeartbeatTimeout
+            : StatesErrors.Timeout;
         this.emit(frame, ...taskEndEvent(state, { kind: 'timedOut', error, cause: undefined }));
         frame.phase = 'ready';
         this.handleFailure(frame, state, error, undefined);
@@ -773,6 +803,17 @@ export class Run implements StepContext {
       timers.push(id);
       this.startTimer(id, this.env.now() + timeoutSeconds * 1000, {
         kind: 'taskTimeout',
+        frameId: frame.id,
+        taskId,
+      });
+    }
+    // Heartbeats exist for work done elsewhere: activities and callbacks.
+    frame.taskHeartbeatSeconds = heartbeatSeconds;
+    if (heartbeatSeconds !== undefined && reportsHeartbeats(state)) {
+      const id = `heartbeat-${taskId}`;
+      timers.push(id);
+      this.startTimer(id, this.env.now() + heartbeatSeconds * 1000, {
+        kind: 'heartbeat',
         frameId: frame.id,
         taskId,
       });

@@ -14,6 +14,12 @@ export function resourceOf(state: TaskState): ResourceInfo {
   return info;
 }
 
+/** Whether the task's worker sends heartbeats: activities and `.waitForTaskToken` callbacks. */
+export function reportsHeartbeats(state: TaskState): boolean {
+  const r = resourceOf(state);
+  return r.kind === 'activity' || (r.kind === 'service' && r.pattern === 'waitForTaskToken');
+}
+
 type Ev = [type: string, details: Record<string, unknown> | undefined];
 
 /** How many events `scheduledEvents` records for this state's resource. */

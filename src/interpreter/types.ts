@@ -66,6 +66,8 @@ export type InputEvent =
   | { type: 'taskSucceeded'; taskId: string; output: JsonValue }
   | { type: 'taskFailed'; taskId: string; error: string; cause: string | undefined }
   | { type: 'timerFired'; timerId: string }
+  /** A worker's heartbeat for an activity or callback task. */
+  | { type: 'taskHeartbeat'; taskId: string }
   | { type: 'stop'; error: string | undefined; cause: string | undefined };
 
 export interface StepResult {
@@ -139,6 +141,8 @@ export interface Frame {
   children: ChildProgress | undefined;
   /** Effective task input, kept for retries and for the timeout/heartbeat values. */
   taskInput: JsonValue | undefined;
+  /** HeartbeatSeconds of the running task attempt. */
+  taskHeartbeatSeconds: number | undefined;
   /**
    * Frames of a distributed Map's child workflows record nothing in this execution's history
    * (on AWS they are executions of their own).

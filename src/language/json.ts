@@ -114,7 +114,8 @@ class NotPlain extends Error {}
 function cloneInto(v: unknown, size: { n: number }, depth: number): JsonValue | undefined {
   switch (typeof v) {
     case 'string':
-      size.n += v.length * 3 + 2;
+      // Worst case per UTF-16 unit is a 6-byte `\u00XX` escape.
+      size.n += v.length * 6 + 2;
       return v;
     case 'number':
       if (!Number.isFinite(v)) {
@@ -154,7 +155,7 @@ function cloneInto(v: unknown, size: { n: number }, depth: number): JsonValue | 
       for (const k of Object.keys(v)) {
         const x = cloneInto((v as Record<string, unknown>)[k], size, depth + 1);
         if (x === undefined) continue;
-        size.n += k.length * 3 + 4;
+        size.n += k.length * 6 + 4;
         if (k === '__proto__') setOwn(out, k, x);
         else out[k] = x;
       }

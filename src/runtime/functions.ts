@@ -291,9 +291,12 @@ export async function invokeLambdaService(
   }
   const functionArn = fn.startsWith('arn:')
     ? fn
-    : `arn:aws:lambda:${region}:${accountId}:function:${functionNameOf(fn)}`;
+    : /^\d{12}:function:/.test(fn)
+      ? `arn:aws:lambda:${region}:${fn}`
+      : `arn:aws:lambda:${region}:${accountId}:function:${fn}`;
   const handler = provider.resolveFunction(fn);
   if (handler === undefined) {
+    // Lambda names the version it looked for: the qualifier, or $LATEST.
     return notFound(functionArn.split(':').length > 7 ? functionArn : `${functionArn}:$LATEST`);
   }
   const payload = getOwn(params, 'Payload');
