@@ -27,6 +27,8 @@ function catcher(errorEquals: string[], resultPath?: string | null): Catcher {
     next: 'Next',
     resultPath:
       resultPath === undefined || resultPath === null ? resultPath : compileReferencePath(resultPath),
+    assign: undefined,
+    output: undefined,
   };
 }
 

@@ -47,7 +47,10 @@ export function catchOutput(
   error: string,
   cause: string | undefined,
 ): JsonValue {
-  // AWS always hands on a Cause, empty when the error had none (e.g. States.Timeout).
-  const errorOutput: JsonObject = { Error: error, Cause: cause ?? '' };
-  return applyResultPath(catcher.resultPath, stateInput, errorOutput);
+  return applyResultPath(catcher.resultPath, stateInput, errorOutputOf(error, cause));
+}
+
+/** `{Error, Cause}`: AWS always hands on a Cause, empty when the error had none (e.g. States.Timeout). */
+export function errorOutputOf(error: string, cause: string | undefined): JsonObject {
+  return { Error: error, Cause: cause ?? '' };
 }

@@ -1,12 +1,26 @@
 /**
  * One evaluator per state type, with one contract: given the frame (whose `input` is the raw
- * state input) and the state, return what happens next. Task, Parallel and Map start work and
- * return `wait`; `completeState` finishes them when their result arrives.
+ * state input) and the state, say what happens next as an `Outcome`. Evaluators have no
+ * effects: starting a task, a timer or children is an outcome the interpreter carries out.
+ *
+ * JSONPath states evaluate synchronously. JSONata expressions evaluate asynchronously (the
+ * `jsonata` package has no synchronous API), so a JSONata state may return a Promise of its
+ * outcome; the interpreter parks the frame until it settles.
  */
 import { StatesErrors, StatesRuntimeError } from '../language/errors.js';
 import type { IntrinsicEnv } from '../language/intrinsics.js';
 import type { JsonObject, JsonValue } from '../language/json.js';
+import { isJsonObject } from '../language/json.js';
+import {
+  jsonataTypeName,
+  jsonataUnexpectedTypeCause,
+  type CompiledJsonataTemplate,
+  type JsonataBindings,
+} from '../language/jsonata.js';
+import { pathNotFoundCause, type PathEnv } from '../language/jsonpath.js';
 import type {
+  AssignSpec,
+  Catcher,
   ChoiceState,
   FailState,
   MapState,
@@ -21,19 +35,51 @@ import type {
 import type { CompiledPayload } from '../language/payload.js';
 import { parseTimestamp } from '../language/timestamp.js';
 import { applyFilterPath, applyResultPath, type PathScope } from './io.js';
-import { pathNotFoundCause } from '../language/jsonpath.js';
-import type { StepContext } from './step-context.js';
+import { catchOutput, errorOutputOf } from './errors.js';
+import type { StepContext, VariableView } from './step-context.js';
 import type { Frame } from './types.js';
 
 export type Outcome =
-  | { kind: 'next'; output: JsonValue; next: string }
-  | { kind: 'end'; output: JsonValue }
+  /** Exit the state with `output`; go to `next`, or end the (sub-)machine when undefined. */
+  | { kind: 'next'; output: JsonValue; next: string | undefined; assigned: JsonObject | undefined }
   | { kind: 'succeedMachine'; output: JsonValue }
   | { kind: 'failMachine'; error: string | undefined; cause: string | undefined }
+  /** A failure the state's Retry/Catch handles. */
   | { kind: 'fail'; error: string; cause: string | undefined }
-  | { kind: 'wait' };
+  | {
+      kind: 'schedule';
+      params: JsonValue;
+      timeoutSeconds: number | undefined;
+      heartbeatSeconds: number | undefined;
+    }
+  | { kind: 'sleep'; due: number; output: JsonValue; assigned: JsonObject | undefined }
+  | {
+      kind: 'children';
+      items: JsonValue[];
+      childInputs: JsonValue[] | undefined;
+      maxConcurrency: number;
+      tolerated: number | undefined;
+      /** A failure AWS records only after MapStateStarted (e.g. a bad tolerated-failure value). */
+      lateFailure: { error: string; cause: string } | undefined;
+    };
 
-/** The environment templates and intrinsics see; `$$` is built only when read. */
+export type MaybeOutcome = Outcome | Promise<Outcome>;
+type Maybe<T> = T | Promise<T>;
+
+function isPromise<T>(v: Maybe<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
+}
+
+/** Applies `f` now for a plain value, or when the promise settles. */
+function then<T, U>(v: Maybe<T>, f: (t: T) => Maybe<U>): Maybe<U> {
+  return isPromise(v) ? v.then(f) : f(v);
+}
+
+function all<T>(vs: Maybe<T>[]): Maybe<T[]> {
+  return vs.some(isPromise) ? Promise.all(vs) : (vs as T[]);
+}
+
+/** The environment templates and intrinsics see; `$$` and variables are built only when read. */
 class TemplateEnv implements IntrinsicEnv {
   readonly random: () => number;
   readonly uuid: () => string;
@@ -50,12 +96,17 @@ class TemplateEnv implements IntrinsicEnv {
     const base = this.scope.context();
     return this.extraContext ? { ...base, ...this.extraContext } : base;
   }
+
+  get variables(): VariableView {
+    return this.scope.variables();
+  }
 }
 
-/** Per-evaluation helpers: the context object is built only if a field reads it. */
+/** Per-evaluation helpers shared by the evaluators. */
 class Scope implements PathScope {
   private ctxObj: JsonObject | undefined;
   private pathCtxObj: JsonObject | undefined;
+  private vars: VariableView | undefined;
   constructor(
     readonly ctx: StepContext,
     readonly frame: Frame,
@@ -67,19 +118,32 @@ class Scope implements PathScope {
     return (this.ctxObj ??= this.ctx.context(this.frame, this.state, false));
   }
 
-  /** `$$` as InputPath/OutputPath and other paths see it. */
+  /** `$$` as InputPath/OutputPath, other paths and `$states.context` see it. */
   pathContext(): JsonObject {
     return (this.pathCtxObj ??= this.ctx.context(this.frame, this.state, true));
+  }
+
+  variables(): VariableView {
+    return (this.vars ??= this.ctx.variables(this.frame));
   }
 
   fail(message: string): StatesRuntimeError {
     return this.ctx.runtimeError(this.frame, this.state, message);
   }
 
-  /** An environment for payload templates and intrinsics with `input` as `$`. */
+  /** Adds AWS's "An error occurred while executing the state…" prefix to a bare cause. */
+  prefixed(e: unknown): never {
+    if (e instanceof StatesRuntimeError && !e.causeText.startsWith('An error occurred while executing')) {
+      throw new StatesRuntimeError(e.error, this.fail(e.causeText).causeText);
+    }
+    throw e;
+  }
+
   env(input: JsonValue, extraContext?: JsonObject): IntrinsicEnv {
     return new TemplateEnv(this, input, extraContext);
   }
+
+  // ---- JSONPath ------------------------------------------------------------------------
 
   inputPath(): JsonValue {
     const s = this.state;
@@ -97,87 +161,166 @@ class Scope implements PathScope {
     return template === undefined ? input : this.evaluate(template, input);
   }
 
-  /** Evaluates a template; its failures get AWS's "error occurred while executing the state" prefix. */
   evaluate(template: CompiledPayload, input: JsonValue, extraContext?: JsonObject): JsonValue {
     try {
       return template.evaluate(this.env(input, extraContext));
     } catch (e) {
-      if (e instanceof StatesRuntimeError && !e.causeText.startsWith('An error occurred while executing')) {
-        throw new StatesRuntimeError(e.error, this.fail(e.causeText).causeText);
-      }
-      throw e;
+      return this.prefixed(e);
     }
   }
 
   /** Resolves a literal-or-path number (TimeoutSecondsPath, MaxConcurrencyPath…). */
-  number(src: NumberSource | undefined, input: JsonValue, integer: boolean): number | undefined {
+  number(src: NumberSource | undefined, input: JsonValue, integer: boolean): Maybe<number | undefined> {
     if (src === undefined) return undefined;
-    if (src.kind === 'literal') return src.value;
-    const root = src.path.root.kind === 'context' ? this.pathContext() : input;
-    const v = src.path.selectFrom(root);
-    if (v === undefined) throw this.fail(pathNotFoundCause(src.path, root));
-    if (typeof v !== 'number' || (integer && !Number.isInteger(v))) {
-      const shown = typeof v === 'string' ? v : JSON.stringify(v);
-      throw this.fail(
-        `The ${src.field} field refers to value "${shown}" which is not a valid ${integer ? 'integer' : 'float'}: ${src.path.source}`,
-      );
+    switch (src.kind) {
+      case 'literal':
+        return src.value;
+      case 'path': {
+        const root = src.path.root.kind === 'context' ? this.pathContext() : input;
+        const v =
+          src.path.root.kind === 'variable'
+            ? src.path.select(this.pathEnv(input))
+            : src.path.selectFrom(root);
+        if (v === undefined) throw this.fail(pathNotFoundCause(src.path, root));
+        if (typeof v !== 'number' || (integer && !Number.isInteger(v))) {
+          const shown = typeof v === 'string' ? v : JSON.stringify(v);
+          throw this.fail(
+            `The ${src.field} field refers to value "${shown}" which is not a valid ${integer ? 'integer' : 'float'}: ${src.path.source}`,
+          );
+        }
+        return v;
+      }
+      case 'jsonata':
+        return then(this.jsonata(src.template, this.bindings(input)), (v) => {
+          if (typeof v !== 'number' || (integer && !Number.isInteger(v))) {
+            throw this.fail(
+              jsonataUnexpectedTypeCause(
+                src.template.expression ?? '',
+                src.field,
+                integer ? 'integer' : 'number',
+                v,
+              ),
+            );
+          }
+          return v;
+        });
     }
-    return v;
   }
 
-  /** Result handling shared by Task, Parallel and Map. */
-  finish(
-    state: TaskState | ParallelState | MapState | PassState,
-    result: JsonValue,
-    selector: CompiledPayload | undefined,
-  ): Outcome {
-    const selected = selector === undefined ? result : this.evaluate(selector, result);
-    const merged = applyResultPath(state.resultPath, this.frame.input, selected);
-    return transition(state, this.outputPath(merged));
+  pathEnv(input: JsonValue): PathEnv {
+    return this.env(input);
+  }
+
+  /** JSONPath Assign: `$` is the state's result. */
+  assignJsonPath(spec: AssignSpec | undefined, result: JsonValue): JsonObject | undefined {
+    if (spec === undefined || spec.kind !== 'jsonpath') return undefined;
+    const v = this.evaluate(spec.payload, result);
+    return isJsonObject(v) && Object.keys(v).length > 0 ? v : undefined;
+  }
+
+  // ---- JSONata -------------------------------------------------------------------------
+
+  bindings(input: JsonValue, extra?: { result?: JsonValue; errorOutput?: JsonValue }): JsonataBindings {
+    const states: JsonObject = { input, context: this.pathContext() };
+    if (extra?.result !== undefined) states.result = extra.result;
+    if (extra?.errorOutput !== undefined) states.errorOutput = extra.errorOutput;
+    return {
+      states,
+      variables: this.variables(),
+      random: this.ctx.env.random,
+      uuid: this.ctx.env.uuid,
+      now: this.ctx.env.now,
+    };
+  }
+
+  jsonata(template: CompiledJsonataTemplate, b: JsonataBindings): Maybe<JsonValue> {
+    try {
+      const v = template.evaluate(b);
+      return isPromise(v) ? v.catch((e: unknown) => this.prefixed(e)) : v;
+    } catch (e) {
+      return this.prefixed(e);
+    }
+  }
+
+  /** JSONata Output (or `fallback` when absent) and Assign, evaluated against the same bindings. */
+  outputAndAssign(
+    output: CompiledJsonataTemplate | undefined,
+    assign: AssignSpec | undefined,
+    b: JsonataBindings,
+    fallback: JsonValue,
+  ): Maybe<[JsonValue, JsonObject | undefined]> {
+    const out = output === undefined ? fallback : this.jsonata(output, b);
+    const asg = assign?.kind === 'jsonata' ? this.jsonata(assign.template, b) : undefined;
+    return then(all<JsonValue | undefined>([out, asg]), ([o, a]) => [
+      o as JsonValue,
+      isJsonObject(a ?? null) && Object.keys(a as JsonObject).length > 0 ? (a as JsonObject) : undefined,
+    ]);
   }
 }
 
-function transition(state: State, output: JsonValue): Outcome {
-  return state.next === undefined ? { kind: 'end', output } : { kind: 'next', output, next: state.next };
+function next(state: State, output: JsonValue, assigned: JsonObject | undefined): Outcome {
+  return { kind: 'next', output, next: state.next, assigned };
 }
 
 function assertNever(x: never): never {
   throw new Error(`unexpected state ${JSON.stringify(x)}`);
 }
 
+/** Turns a settled evaluation failure into a `fail` outcome the state can retry or catch. */
+function settle(o: MaybeOutcome): MaybeOutcome {
+  if (!isPromise(o)) return o;
+  return o.catch((e: unknown) => {
+    if (e instanceof StatesRuntimeError)
+      return { kind: 'fail', error: e.error, cause: e.causeText } as Outcome;
+    throw e;
+  });
+}
+
 /** Enters (or retries) the frame's current state. */
-export function evaluateState(ctx: StepContext, frame: Frame, state: State): Outcome {
+export function evaluateState(ctx: StepContext, frame: Frame, state: State): MaybeOutcome {
   const scope = new Scope(ctx, frame, state);
+  const ata = state.queryLanguage === 'JSONata';
   switch (state.type) {
     case 'Pass':
-      return pass(scope, state);
+      return ata ? settle(passJsonata(scope, state)) : pass(scope, state);
     case 'Task':
-      return task(scope, state);
+      return ata ? settle(taskJsonata(scope, state)) : task(scope, state);
     case 'Choice':
-      return choice(scope, state);
+      return ata ? settle(choiceJsonata(scope, state)) : choice(scope, state);
     case 'Wait':
-      return wait(scope, state);
+      return ata ? settle(waitJsonata(scope, state)) : wait(scope, state);
     case 'Succeed':
-      return succeed(scope, state);
+      return ata ? settle(succeedJsonata(scope, state)) : succeed(scope, state);
     case 'Fail':
-      return failState(scope, state);
+      return ata ? settle(failJsonata(scope, state)) : failState(scope, state);
     case 'Parallel':
-      return parallel(scope, state);
+      return ata ? settle(parallelJsonata(scope, state)) : parallel(scope, state);
     case 'Map':
-      return map(scope, state);
+      return ata ? settle(mapJsonata(scope, state)) : map(scope, state);
     default:
       return assertNever(state);
   }
 }
 
 /** Finishes a Task with its result, or a Parallel/Map with its children's results. */
-export function completeState(ctx: StepContext, frame: Frame, state: State, result: JsonValue): Outcome {
+export function completeState(ctx: StepContext, frame: Frame, state: State, result: JsonValue): MaybeOutcome {
   const scope = new Scope(ctx, frame, state);
   switch (state.type) {
     case 'Task':
     case 'Parallel':
-    case 'Map':
-      return scope.finish(state, result, state.resultSelector);
+    case 'Map': {
+      if (state.queryLanguage === 'JSONata') {
+        const b = scope.bindings(frame.input, { result });
+        return settle(
+          then(scope.outputAndAssign(state.output, state.assign, b, result), ([o, a]) => next(state, o, a)),
+        );
+      }
+      const selected =
+        state.resultSelector === undefined ? result : scope.evaluate(state.resultSelector, result);
+      const assigned = scope.assignJsonPath(state.assign, selected);
+      const merged = applyResultPath(state.resultPath, frame.input, selected);
+      return next(state, scope.outputPath(merged), assigned);
+    }
     case 'Pass':
     case 'Choice':
     case 'Wait':
@@ -189,29 +332,68 @@ export function completeState(ctx: StepContext, frame: Frame, state: State, resu
   }
 }
 
+/** What a catcher hands on: the error output, placed as the catcher says, and its Assign. */
+export function catchState(
+  ctx: StepContext,
+  frame: Frame,
+  state: State,
+  catcher: Catcher,
+  error: string,
+  cause: string | undefined,
+): MaybeOutcome {
+  const scope = new Scope(ctx, frame, state);
+  const errorOutput = errorOutputOf(error, cause);
+  if (state.queryLanguage === 'JSONata') {
+    const b = scope.bindings(frame.input, { errorOutput });
+    return settle(
+      then(scope.outputAndAssign(catcher.output, catcher.assign, b, errorOutput), ([o, a]) => ({
+        kind: 'next',
+        output: o,
+        next: catcher.next,
+        assigned: a,
+      })),
+    );
+  }
+  const assigned = scope.assignJsonPath(catcher.assign, errorOutput);
+  return {
+    kind: 'next',
+    output: catchOutput(catcher, frame.input, error, cause),
+    next: catcher.next,
+    assigned,
+  };
+}
+
+// ---- JSONPath states -------------------------------------------------------------------
+
 function pass(scope: Scope, state: PassState): Outcome {
   const effective = scope.inputPath();
   const result = state.result !== undefined ? state.result : scope.payload(state.parameters, effective);
-  return scope.finish(state, result, undefined);
+  const assigned = scope.assignJsonPath(state.assign, result);
+  const merged = applyResultPath(state.resultPath, scope.frame.input, result);
+  return next(state, scope.outputPath(merged), assigned);
 }
 
 function task(scope: Scope, state: TaskState): Outcome {
   const effective = scope.inputPath();
   const params = scope.payload(state.parameters, effective);
-  const timeout = scope.number(state.timeoutSeconds, effective, true);
-  const heartbeat = scope.number(state.heartbeatSeconds, effective, true);
-  scope.ctx.scheduleTask(scope.frame, state, params, timeout, heartbeat);
-  return { kind: 'wait' };
+  return {
+    kind: 'schedule',
+    params,
+    timeoutSeconds: scope.number(state.timeoutSeconds, effective, true) as number | undefined,
+    heartbeatSeconds: scope.number(state.heartbeatSeconds, effective, true) as number | undefined,
+  };
 }
 
 function choice(scope: Scope, state: ChoiceState): Outcome {
   const effective = scope.inputPath();
   const env = scope.env(effective);
-  let next: string | undefined;
+  let target: string | undefined;
+  let assign: AssignSpec | undefined;
   try {
     for (const branch of state.choices) {
-      if (branch.rule.evaluate(env)) {
-        next = branch.next;
+      if (branch.rule?.evaluate(env)) {
+        target = branch.next;
+        assign = branch.assign;
         break;
       }
     }
@@ -220,29 +402,44 @@ function choice(scope: Scope, state: ChoiceState): Outcome {
     if (e instanceof StatesRuntimeError && e.error === StatesErrors.Runtime) throw scope.fail(e.causeText);
     throw e;
   }
-  next ??= state.default;
-  if (next === undefined) throw new StatesRuntimeError(StatesErrors.NoChoiceMatched, 'No Matches!');
-  return { kind: 'next', output: scope.outputPath(effective), next };
+  if (target === undefined) {
+    target = state.default;
+    assign = state.assign;
+  }
+  if (target === undefined) throw new StatesRuntimeError(StatesErrors.NoChoiceMatched, 'No Matches!');
+  const assigned = scope.assignJsonPath(assign, effective);
+  return { kind: 'next', output: scope.outputPath(effective), next: target, assigned };
+}
+
+function dueFromSeconds(scope: Scope, seconds: number): number {
+  return scope.ctx.env.now() + seconds * 1000;
 }
 
 function wait(scope: Scope, state: WaitState): Outcome {
   const effective = scope.inputPath();
-  const now = scope.ctx.env.now();
   let due: number;
   const spec = state.wait;
+  const shown = (path: string, v: JsonValue) => `${path} == ${typeof v === 'string' ? v : JSON.stringify(v)}`;
   switch (spec.kind) {
     case 'seconds':
-      due = now + spec.seconds * 1000;
+      due = dueFromSeconds(scope, spec.seconds);
       break;
     case 'secondsPath': {
       const root = spec.path.root.kind === 'context' ? scope.pathContext() : effective;
-      const v = spec.path.selectFrom(root);
+      const v =
+        spec.path.root.kind === 'variable'
+          ? spec.path.select(scope.pathEnv(effective))
+          : spec.path.selectFrom(root);
       if (v === undefined) throw scope.fail(pathNotFoundCause(spec.path, root));
-      const shown = `${spec.path.source} == ${typeof v === 'string' ? v : JSON.stringify(v)}`;
       if (typeof v !== 'number' || !Number.isInteger(v))
-        throw scope.fail(`The SecondsPath parameter cannot be parsed as a long value: ${shown}`);
-      if (v < 0) throw scope.fail(`The SecondsPath parameter references a negative value: ${shown}`);
-      due = now + v * 1000;
+        throw scope.fail(
+          `The SecondsPath parameter cannot be parsed as a long value: ${shown(spec.path.source, v)}`,
+        );
+      if (v < 0)
+        throw scope.fail(
+          `The SecondsPath parameter references a negative value: ${shown(spec.path.source, v)}`,
+        );
+      due = dueFromSeconds(scope, v);
       break;
     }
     case 'timestamp': {
@@ -256,19 +453,25 @@ function wait(scope: Scope, state: WaitState): Outcome {
     }
     case 'timestampPath': {
       const root = spec.path.root.kind === 'context' ? scope.pathContext() : effective;
-      const v = spec.path.selectFrom(root);
+      const v =
+        spec.path.root.kind === 'variable'
+          ? spec.path.select(scope.pathEnv(effective))
+          : spec.path.selectFrom(root);
       if (v === undefined) throw scope.fail(pathNotFoundCause(spec.path, root));
       const t = typeof v === 'string' ? parseTimestamp(v) : undefined;
       if (t === undefined)
         throw scope.fail(
-          `The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: ${spec.path.source} == ${typeof v === 'string' ? v : JSON.stringify(v)}`,
+          `The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: ${shown(spec.path.source, v)}`,
         );
       due = t;
       break;
     }
+    case 'secondsExpr':
+    case 'timestampExpr':
+      throw new Error('JSONata Wait fields in a JSONPath state');
   }
-  scope.ctx.sleep(scope.frame, Math.max(due, now), scope.outputPath(effective));
-  return { kind: 'wait' };
+  const assigned = scope.assignJsonPath(state.assign, effective);
+  return { kind: 'sleep', due, output: scope.outputPath(effective), assigned };
 }
 
 function succeed(scope: Scope, _state: SucceedState): Outcome {
@@ -278,7 +481,12 @@ function succeed(scope: Scope, _state: SucceedState): Outcome {
 function failState(scope: Scope, state: FailState): Outcome {
   const read = (v: FailState['errorPath'], field: string): string | undefined => {
     if (v === undefined) return undefined;
-    const value = v.evaluate(scope.env(scope.frame.input));
+    let value: JsonValue | undefined;
+    try {
+      value = v.evaluate(scope.env(scope.frame.input));
+    } catch (e) {
+      return scope.prefixed(e);
+    }
     if (value === undefined) {
       throw scope.fail(
         `The JSONPath '${v.source}' specified for the field '${field}' could not be found in the input '${JSON.stringify(scope.frame.input)}'`,
@@ -292,53 +500,258 @@ function failState(scope: Scope, state: FailState): Outcome {
 }
 
 function parallel(scope: Scope, state: ParallelState): Outcome {
-  const effective = scope.inputPath();
-  const branchInput = scope.payload(state.parameters, effective);
-  scope.ctx.startChildren(
-    scope.frame,
-    state.branches.map(() => branchInput),
-    undefined,
-    0,
-    () => undefined,
-  );
-  return { kind: 'wait' };
+  const branchInput = scope.payload(state.parameters, scope.inputPath());
+  return {
+    kind: 'children',
+    items: state.branches.map(() => branchInput),
+    childInputs: undefined,
+    maxConcurrency: 0,
+    tolerated: undefined,
+    lateFailure: undefined,
+  };
+}
+
+/** Tolerated failures of a Map, or the failure AWS reports after MapStateStarted. */
+function tolerance(
+  scope: Scope,
+  state: MapState,
+  input: JsonValue,
+  total: number,
+): Maybe<{ tolerated: number | undefined; lateFailure: { error: string; cause: string } | undefined }> {
+  const lateFailure = (e: unknown) => {
+    if (e instanceof StatesRuntimeError)
+      return { tolerated: undefined, lateFailure: { error: e.error, cause: e.causeText } };
+    throw e;
+  };
+  try {
+    const counts = all([
+      scope.number(state.toleratedFailure.count, input, true),
+      scope.number(state.toleratedFailure.percentage, input, false),
+    ]);
+    const compute = ([count, percentage]: (number | undefined)[]) => {
+      if (count !== undefined && count < 0) throw scope.fail('ToleratedFailureCount cannot be negative.');
+      if (percentage !== undefined && (percentage < 0 || percentage > 100))
+        throw scope.fail('ToleratedFailurePercentage must be between 0 and 100.');
+      let limit: number | undefined = count;
+      if (percentage !== undefined) {
+        const fromPct = Math.floor((total * percentage) / 100);
+        limit = limit === undefined ? fromPct : Math.min(limit, fromPct);
+      }
+      return { tolerated: limit, lateFailure: undefined };
+    };
+    return isPromise(counts) ? counts.then(compute).catch(lateFailure) : compute(counts);
+  } catch (e) {
+    return lateFailure(e);
+  }
 }
 
 function map(scope: Scope, state: MapState): Outcome {
   const effective = scope.inputPath();
   let items: JsonValue = effective;
   if (state.itemsPath !== undefined) {
-    const root = state.itemsPath.root.kind === 'context' ? scope.pathContext() : effective;
-    const v = state.itemsPath.selectFrom(root);
-    if (v === undefined) throw scope.fail(pathNotFoundCause(state.itemsPath, root));
+    const path = state.itemsPath;
+    const root = path.root.kind === 'context' ? scope.pathContext() : effective;
+    const v = path.root.kind === 'variable' ? path.select(scope.pathEnv(effective)) : path.selectFrom(root);
+    if (v === undefined) throw scope.fail(pathNotFoundCause(path, root));
     items = v;
   }
-  if (!Array.isArray(items)) {
+  if (!Array.isArray(items))
     throw scope.fail(`Map state input must be an array but was: ${JSON.stringify(items)}`);
-  }
-  const maxConcurrency = scope.number(state.maxConcurrency, effective, true) ?? 0;
-  const total = items.length;
-  const tolerated = (): number | undefined => {
-    const count = scope.number(state.toleratedFailure.count, effective, true);
-    const percentage = scope.number(state.toleratedFailure.percentage, effective, false);
-    if (count !== undefined && count < 0) throw scope.fail('ToleratedFailureCount cannot be negative.');
-    if (percentage !== undefined && (percentage < 0 || percentage > 100))
-      throw scope.fail('ToleratedFailurePercentage must be between 0 and 100.');
-    let limit: number | undefined;
-    if (count !== undefined) limit = count;
-    if (percentage !== undefined) {
-      const fromPct = Math.floor((total * percentage) / 100);
-      limit = limit === undefined ? fromPct : Math.min(limit, fromPct);
-    }
-    return limit;
-  };
+  const maxConcurrency = (scope.number(state.maxConcurrency, effective, true) as number | undefined) ?? 0;
   const selector = state.itemSelector;
   const childInputs =
-    selector === undefined
-      ? undefined
-      : items.map((value, index) =>
-          scope.evaluate(selector, effective, { Map: { Item: { Index: index, Value: value } } }),
+    selector?.kind === 'jsonpath'
+      ? items.map((value, index) =>
+          scope.evaluate(selector.payload, effective, { Map: { Item: { Index: index, Value: value } } }),
+        )
+      : undefined;
+  const t = tolerance(scope, state, effective, items.length) as Exclude<
+    ReturnType<typeof tolerance>,
+    Promise<unknown>
+  >;
+  return { kind: 'children', items, childInputs, maxConcurrency, ...t };
+}
+
+// ---- JSONata states --------------------------------------------------------------------
+
+function passJsonata(scope: Scope, state: PassState): MaybeOutcome {
+  const input = scope.frame.input;
+  const b = scope.bindings(input);
+  return then(scope.outputAndAssign(state.output, state.assign, b, input), ([o, a]) => next(state, o, a));
+}
+
+function taskJsonata(scope: Scope, state: TaskState): MaybeOutcome {
+  const input = scope.frame.input;
+  const b = scope.bindings(input);
+  const args = state.arguments === undefined ? input : scope.jsonata(state.arguments, b);
+  return then(
+    all<JsonValue | number | undefined>([
+      args,
+      scope.number(state.timeoutSeconds, input, true),
+      scope.number(state.heartbeatSeconds, input, true),
+    ]),
+    ([params, timeoutSeconds, heartbeatSeconds]) => ({
+      kind: 'schedule' as const,
+      params: params as JsonValue,
+      timeoutSeconds: timeoutSeconds as number | undefined,
+      heartbeatSeconds: heartbeatSeconds as number | undefined,
+    }),
+  );
+}
+
+async function choiceJsonata(scope: Scope, state: ChoiceState): Promise<Outcome> {
+  const input = scope.frame.input;
+  const b = scope.bindings(input);
+  for (const branch of state.choices) {
+    const condition = branch.condition;
+    if (condition === undefined) continue;
+    const v = await scope.jsonata(condition, b);
+    if (typeof v !== 'boolean') {
+      throw scope.fail(jsonataUnexpectedTypeCause(condition.expression ?? '', condition.field, 'boolean', v));
+    }
+    if (v) {
+      const [o, a] = await scope.outputAndAssign(branch.output ?? state.output, branch.assign, b, input);
+      return { kind: 'next', output: o, next: branch.next, assigned: a };
+    }
+  }
+  if (state.default === undefined) throw new StatesRuntimeError(StatesErrors.NoChoiceMatched, 'No Matches!');
+  const [o, a] = await scope.outputAndAssign(state.output, state.assign, b, input);
+  return { kind: 'next', output: o, next: state.default, assigned: a };
+}
+
+function waitJsonata(scope: Scope, state: WaitState): MaybeOutcome {
+  const input = scope.frame.input;
+  const b = scope.bindings(input);
+  const spec = state.wait;
+  let due: Maybe<number>;
+  switch (spec.kind) {
+    case 'seconds':
+      due = dueFromSeconds(scope, spec.seconds);
+      break;
+    case 'timestamp': {
+      const t = parseTimestamp(spec.timestamp);
+      if (t === undefined)
+        throw scope.fail(
+          `The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${spec.timestamp}`,
         );
-  scope.ctx.startChildren(scope.frame, items, childInputs, maxConcurrency, tolerated);
-  return { kind: 'wait' };
+      due = t;
+      break;
+    }
+    case 'secondsExpr':
+      due = then(scope.jsonata(spec.template, b), (v) => {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+          throw scope.fail(
+            jsonataUnexpectedTypeCause(spec.template.expression ?? '', 'Seconds', 'integer', v),
+          );
+        return dueFromSeconds(scope, v);
+      });
+      break;
+    case 'timestampExpr':
+      due = then(scope.jsonata(spec.template, b), (v) => {
+        const t = typeof v === 'string' ? parseTimestamp(v) : undefined;
+        if (t === undefined)
+          throw scope.fail(
+            `The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${typeof v === 'string' ? v : jsonataTypeName(v)}`,
+          );
+        return t;
+      });
+      break;
+    case 'secondsPath':
+    case 'timestampPath':
+      throw new Error('JSONPath Wait fields in a JSONata state');
+  }
+  return then(
+    all<number | [JsonValue, JsonObject | undefined]>([
+      due,
+      scope.outputAndAssign(state.output, state.assign, b, input),
+    ]),
+    ([d, oa]) => {
+      const [output, assigned] = oa as [JsonValue, JsonObject | undefined];
+      return { kind: 'sleep' as const, due: d as number, output, assigned };
+    },
+  );
+}
+
+function succeedJsonata(scope: Scope, state: SucceedState): MaybeOutcome {
+  const input = scope.frame.input;
+  const out = state.output === undefined ? input : scope.jsonata(state.output, scope.bindings(input));
+  return then(out, (output) => ({ kind: 'succeedMachine' as const, output }));
+}
+
+function failJsonata(scope: Scope, state: FailState): MaybeOutcome {
+  const b = scope.bindings(scope.frame.input);
+  const text = (
+    t: CompiledJsonataTemplate | undefined,
+    literal: string | undefined,
+  ): Maybe<string | undefined> =>
+    t === undefined
+      ? literal
+      : then(scope.jsonata(t, b), (v) => {
+          if (typeof v !== 'string')
+            throw scope.fail(jsonataUnexpectedTypeCause(t.expression ?? '', t.field, 'string', v));
+          return v;
+        });
+  return then(
+    all([text(state.errorExpr, state.error), text(state.causeExpr, state.cause)]),
+    ([error, cause]) => ({
+      kind: 'failMachine' as const,
+      error,
+      cause,
+    }),
+  );
+}
+
+function parallelJsonata(scope: Scope, state: ParallelState): MaybeOutcome {
+  const input = scope.frame.input;
+  const args = state.arguments === undefined ? input : scope.jsonata(state.arguments, scope.bindings(input));
+  return then(args, (branchInput) => ({
+    kind: 'children' as const,
+    items: state.branches.map(() => branchInput),
+    childInputs: undefined,
+    maxConcurrency: 0,
+    tolerated: undefined,
+    lateFailure: undefined,
+  }));
+}
+
+function mapJsonata(scope: Scope, state: MapState): MaybeOutcome {
+  const input = scope.frame.input;
+  const b = scope.bindings(input);
+  const itemsTemplate = state.items;
+  const itemsValue = itemsTemplate === undefined ? input : scope.jsonata(itemsTemplate, b);
+  return then(itemsValue, (items) => {
+    if (!Array.isArray(items)) {
+      if (itemsTemplate?.expression !== undefined)
+        throw scope.fail(jsonataUnexpectedTypeCause(itemsTemplate.expression, 'Items', 'array', items));
+      throw scope.fail(`Map state input must be an array but was: ${JSON.stringify(items)}`);
+    }
+    const selector = state.itemSelector;
+    const childInputs: Maybe<JsonValue[] | undefined> =
+      selector?.kind === 'jsonata'
+        ? all(
+            items.map((value, index) => {
+              const ib = scope.bindings(input);
+              ib.states.context = { ...scope.pathContext(), Map: { Item: { Index: index, Value: value } } };
+              return scope.jsonata(selector.template, ib);
+            }),
+          )
+        : undefined;
+    return then(
+      all<unknown>([
+        childInputs,
+        scope.number(state.maxConcurrency, input, true),
+        tolerance(scope, state, input, items.length),
+      ]),
+      ([ci, max, t]) => ({
+        kind: 'children' as const,
+        items,
+        childInputs: ci as JsonValue[] | undefined,
+        maxConcurrency: (max as number | undefined) ?? 0,
+        ...(t as {
+          tolerated: number | undefined;
+          lateFailure: { error: string; cause: string } | undefined;
+        }),
+      }),
+    );
+  });
 }

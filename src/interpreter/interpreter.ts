@@ -9,9 +9,9 @@
  */
 import type { CompiledDefinition, Machine, State } from '../language/model.js';
 import type { JsonObject, JsonValue } from '../language/json.js';
-import { markAggregate } from '../language/json.js';
+import { markAggregate, setOwn, stringifyJson } from '../language/json.js';
 import { StatesErrors, StatesRuntimeError } from '../language/errors.js';
-import type { StepContext } from './step-context.js';
+import type { StepContext, VariableView } from './step-context.js';
 import type {
   Command,
   ExecutionInit,
@@ -22,8 +22,8 @@ import type {
   InterpreterEnv,
   StepResult,
 } from './types.js';
-import { completeState, evaluateState, type Outcome } from './evaluators.js';
-import { catchOutput, findCatcher, findRetrier, retryDelayMs } from './errors.js';
+import { catchState, completeState, evaluateState, type MaybeOutcome, type Outcome } from './evaluators.js';
+import { findCatcher, findRetrier, retryDelayMs } from './errors.js';
 import {
   reportsHeartbeats,
   resourceOf,
@@ -56,6 +56,8 @@ export function startExecution(
     frames: {},
     tasks: {},
     timers: {},
+    scopes: { 1: { parent: undefined, vars: {} } },
+    nextScopeId: 2,
   };
   const run = new Run(def, state, env);
   run.emitExecution('ExecutionStarted', 0, {
@@ -68,7 +70,7 @@ export function startExecution(
   if (def.timeoutSeconds !== undefined) {
     run.startTimer('execution-timeout', now + def.timeoutSeconds * 1000, { kind: 'executionTimeout' });
   }
-  const root = run.newFrame(def.root, undefined, 0, input, undefined);
+  const root = run.newFrame(def.root, undefined, 0, input, undefined, 1);
   root.lastEventId = 0;
   run.runFrame(root);
   return { state, result: run.result() };
@@ -98,6 +100,9 @@ export function step(
       break;
     case 'stop':
       run.abortExecution(event.error, event.cause);
+      break;
+    case 'evaluated':
+      run.onEvaluated(event.frameId, event.token, event.outcome as Outcome);
       break;
   }
   return run.result();
@@ -197,6 +202,7 @@ export class Run implements StepContext {
     index: number,
     input: JsonValue,
     mapItem: Frame['mapItem'],
+    scopeId: number,
   ): Frame {
     const frame: Frame = {
       id: this.st.nextFrameId++,
@@ -218,6 +224,10 @@ export class Run implements StepContext {
       taskInput: undefined,
       taskHeartbeatSeconds: undefined,
       silent: false,
+      evalToken: 0,
+      evalPurpose: undefined,
+      waitAssigned: undefined,
+      scopeId,
     };
     this.st.frames[frame.id] = frame;
     return frame;
@@ -245,28 +255,55 @@ export class Run implements StepContext {
 
   /** Evaluates the frame's current state (first attempt or a retry) and applies the outcome. */
   attempt(frame: Frame, state: State): void {
-    let outcome: Outcome;
+    this.resolve(frame, state, 'attempt', () => evaluateState(this, frame, state));
+  }
+
+  /**
+   * Runs an evaluation and applies its outcome. A JSONata evaluation may still be running: the
+   * frame is then parked ('evaluating') until the runtime feeds back the settled outcome.
+   */
+  resolve(
+    frame: Frame,
+    state: State,
+    purpose: NonNullable<Frame['evalPurpose']>,
+    evaluate: () => MaybeOutcome,
+  ): void {
+    let outcome: MaybeOutcome;
     try {
-      outcome = evaluateState(this, frame, state);
+      outcome = evaluate();
     } catch (e) {
       if (!(e instanceof StatesRuntimeError)) throw e;
       outcome = { kind: 'fail', error: e.error, cause: e.causeText };
     }
+    if (outcome instanceof Promise) {
+      frame.phase = 'evaluating';
+      frame.evalPurpose = purpose;
+      const token = ++frame.evalToken;
+      this.commands.push({ kind: 'await', frameId: frame.id, token, outcome });
+      return;
+    }
     this.apply(frame, state, outcome);
+  }
+
+  /** The settled outcome of a parked frame's evaluation. */
+  onEvaluated(frameId: number, token: number, outcome: Outcome): void {
+    const frame = this.st.frames[frameId];
+    if (frame === undefined || frame.phase !== 'evaluating' || frame.evalToken !== token) return;
+    frame.phase = 'ready';
+    frame.evalPurpose = undefined;
+    this.apply(frame, this.stateOf(frame), outcome);
+    this.continueFrame(frame);
   }
 
   /** Applies an evaluator's outcome to a frame. */
   apply(frame: Frame, state: State, outcome: Outcome): void {
     switch (outcome.kind) {
       case 'next':
-        this.exitState(frame, state, outcome.output, outcome.next);
-        return;
-      case 'end':
-        this.exitState(frame, state, outcome.output, undefined);
+        this.exitState(frame, state, outcome.output, outcome.next, outcome.assigned);
         return;
       case 'succeedMachine':
         // Succeed state: exits, then ends its (sub-)machine.
-        this.exitState(frame, state, outcome.output, undefined);
+        this.exitState(frame, state, outcome.output, undefined, undefined);
         return;
       case 'failMachine':
         // Fail state: no exit event; the (sub-)machine fails.
@@ -275,17 +312,36 @@ export class Run implements StepContext {
       case 'fail':
         this.handleFailure(frame, state, outcome.error, outcome.cause);
         return;
-      case 'wait':
-        // The evaluator has set up what the frame waits for.
+      case 'schedule':
+        if (state.type !== 'Task') throw new Error(`${state.type} states do not run tasks`);
+        this.scheduleTask(frame, state, outcome.params, outcome.timeoutSeconds, outcome.heartbeatSeconds);
+        return;
+      case 'sleep':
+        this.sleep(frame, Math.max(outcome.due, this.env.now()), outcome.output, outcome.assigned);
+        return;
+      case 'children':
+        this.startChildren(frame, outcome);
         return;
     }
   }
 
-  exitState(frame: Frame, state: State, output: JsonValue, next: string | undefined): void {
+  exitState(
+    frame: Frame,
+    state: State,
+    output: JsonValue,
+    next: string | undefined,
+    assigned: JsonObject | undefined,
+  ): void {
+    if (assigned !== undefined) this.assign(frame, assigned);
     if (this.record) {
-      this.emit(frame, EXITED[state.type], {
-        stateExitedEventDetails: { name: state.name, output, outputDetails: { truncated: false } },
-      });
+      const details: JsonObject = { name: state.name, output, outputDetails: { truncated: false } };
+      if (assigned !== undefined) {
+        const texts: JsonObject = {};
+        for (const k of Object.keys(assigned)) texts[k] = stringifyJson(assigned[k]!);
+        details.assignedVariables = texts;
+        details.assignedVariablesDetails = { truncated: false };
+      }
+      this.emit(frame, EXITED[state.type], { stateExitedEventDetails: details });
     } else {
       this.skip(frame);
     }
@@ -296,6 +352,31 @@ export class Run implements StepContext {
     } else {
       this.completeFrame(frame, output);
     }
+  }
+
+  // ---- variables -----------------------------------------------------------------------
+
+  /** Sets variables in the frame's own scope, all at once (values were computed beforehand). */
+  assign(frame: Frame, assigned: JsonObject): void {
+    const scope = this.st.scopes[frame.scopeId];
+    if (scope === undefined) return;
+    for (const k of Object.keys(assigned)) setOwn(scope.vars, k, assigned[k]!);
+  }
+
+  variables(frame: Frame): VariableView {
+    const chain: JsonObject[] = [];
+    for (let id: number | undefined = frame.scopeId; id !== undefined;) {
+      const scope: ExecutionState['scopes'][number] | undefined = this.st.scopes[id];
+      if (scope === undefined) break;
+      chain.push(scope.vars);
+      id = scope.parent;
+    }
+    const view = new Map<string, JsonValue>();
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const vars = chain[i]!;
+      for (const k of Object.keys(vars)) view.set(k, vars[k]!);
+    }
+    return view;
   }
 
   /**
@@ -329,16 +410,19 @@ export class Run implements StepContext {
       const c = findCatcher(state.catch, error ?? '');
       if (c !== undefined) {
         const catcher = state.catch[c]!;
-        let output: JsonValue;
-        try {
-          output = catchOutput(catcher, frame.input, error ?? '', cause);
-        } catch (e) {
-          if (!(e instanceof StatesRuntimeError)) throw e;
-          this.failFrame(frame, e.error, e.causeText);
-          return;
-        }
         frame.phase = 'ready';
-        this.exitState(frame, state, output, catcher.next);
+        this.resolve(frame, state, 'catch', () => {
+          const o = catchState(this, frame, state, catcher, error ?? '', cause);
+          // A failing catcher (ResultPath, Output, Assign) is not caught again: it fails the frame.
+          const asFailure = (x: Outcome): Outcome =>
+            x.kind === 'fail' ? { kind: 'failMachine', error: x.error, cause: x.cause } : x;
+          try {
+            return o instanceof Promise ? o.then(asFailure) : asFailure(o);
+          } catch (e) {
+            if (!(e instanceof StatesRuntimeError)) throw e;
+            return { kind: 'failMachine', error: e.error, cause: e.causeText };
+          }
+        });
         return;
       }
     } else if (failedEvent !== undefined) {
@@ -350,7 +434,7 @@ export class Run implements StepContext {
   /** A frame's machine reached its end with `output`. */
   completeFrame(frame: Frame, output: JsonValue): void {
     frame.phase = 'done';
-    delete this.st.frames[frame.id];
+    this.dropFrame(frame);
     if (frame.parentId === undefined) {
       this.finishExecution('SUCCEEDED', output, undefined, undefined, frame.lastEventId);
       return;
@@ -382,7 +466,7 @@ export class Run implements StepContext {
   failFrame(frame: Frame, error: string | undefined, cause: string | undefined): void {
     frame.phase = 'done';
     this.cancelFrameWork(frame);
-    delete this.st.frames[frame.id];
+    this.dropFrame(frame);
     if (frame.parentId === undefined) {
       this.finishExecution('FAILED', undefined, error, cause, frame.lastEventId);
       return;
@@ -426,7 +510,14 @@ export class Run implements StepContext {
       if (state.type === 'Map') {
         const item = progress.items[index]!;
         const input = progress.childInputs?.[index] ?? item;
-        child = this.newFrame(state.processor, parent.id, index, input, undefined);
+        child = this.newFrame(
+          state.processor,
+          parent.id,
+          index,
+          input,
+          undefined,
+          this.childScope(parent, progress.distributed),
+        );
         if (progress.distributed || parent.silent) {
           child.silent = true;
         } else {
@@ -435,7 +526,14 @@ export class Run implements StepContext {
           });
         }
       } else if (state.type === 'Parallel') {
-        child = this.newFrame(state.branches[index]!, parent.id, index, progress.items[index]!, undefined);
+        child = this.newFrame(
+          state.branches[index]!,
+          parent.id,
+          index,
+          progress.items[index]!,
+          undefined,
+          this.childScope(parent, false),
+        );
         child.lastEventId = progress.startedEventId;
         child.silent = parent.silent;
       } else {
@@ -486,14 +584,7 @@ export class Run implements StepContext {
     if (!parent.silent) this.emitExecution(`${state.type}StateSucceeded`, prev);
     parent.lastEventId = prev;
     parent.phase = 'ready';
-    let outcome: Outcome;
-    try {
-      outcome = completeState(this, parent, state, progress.results);
-    } catch (e) {
-      if (!(e instanceof StatesRuntimeError)) throw e;
-      outcome = { kind: 'fail', error: e.error, cause: e.causeText };
-    }
-    this.apply(parent, state, outcome);
+    this.resolve(parent, state, 'complete', () => completeState(this, parent, state, progress.results));
     this.continueFrame(parent);
   }
 
@@ -537,10 +628,26 @@ export class Run implements StepContext {
       this.emit(frame, `${state.type}StateAborted`);
     }
     frame.phase = 'done';
+    this.dropFrame(frame);
+  }
+
+  /** Forgets a finished frame, and its variable scope unless it shares its parent's. */
+  private dropFrame(frame: Frame): void {
     delete this.st.frames[frame.id];
+    const parent = frame.parentId === undefined ? undefined : this.st.frames[frame.parentId];
+    if (parent !== undefined && parent.scopeId !== frame.scopeId) delete this.st.scopes[frame.scopeId];
+  }
+
+  /** A scope for a branch or iteration: it reads the parent's variables (not a distributed Map's). */
+  childScope(parent: Frame, isolated: boolean): number {
+    const id = this.st.nextScopeId++;
+    this.st.scopes[id] = { parent: isolated ? undefined : parent.scopeId, vars: {} };
+    return id;
   }
 
   cancelFrameWork(frame: Frame): void {
+    // A late evaluation result for this frame must be ignored.
+    frame.evalToken++;
     for (const t of frame.timerIds) this.cancelTimer(t);
     frame.timerIds = [];
     if (frame.taskId !== undefined) {
@@ -619,14 +726,7 @@ export class Run implements StepContext {
     if (this.record) this.emit(frame, ...taskEndEvent(state, { kind: 'succeeded', output }));
     else this.skip(frame);
     frame.phase = 'ready';
-    let outcome: Outcome;
-    try {
-      outcome = completeState(this, frame, state, output);
-    } catch (e) {
-      if (!(e instanceof StatesRuntimeError)) throw e;
-      outcome = { kind: 'fail', error: e.error, cause: e.causeText };
-    }
-    this.apply(frame, state, outcome);
+    this.resolve(frame, state, 'complete', () => completeState(this, frame, state, output));
     this.continueFrame(frame);
   }
 
@@ -677,8 +777,10 @@ export class Run implements StepContext {
           state,
           frame.taskInput !== undefined ? frame.taskInput : frame.input,
           state.next,
+          frame.waitAssigned,
         );
         frame.taskInput = undefined;
+        frame.waitAssigned = undefined;
         this.continueFrame(frame);
         return;
       case 'retry':
@@ -822,28 +924,27 @@ export class Run implements StepContext {
   }
 
   /** Puts a frame to sleep in a Wait state until `dueTime`. */
-  sleep(frame: Frame, dueTime: number, output: JsonValue): void {
+  sleep(frame: Frame, dueTime: number, output: JsonValue, assigned: JsonObject | undefined): void {
     const timerId = `wait-${frame.id}-${this.st.nextTaskSeq++}`;
     frame.phase = 'wait';
     frame.timerIds = [timerId];
     frame.taskInput = output;
+    frame.waitAssigned = assigned;
     this.startTimer(timerId, dueTime, { kind: 'wait', frameId: frame.id });
   }
 
   /** Starts a Map's iterations or a Parallel's branches. */
-  startChildren(
-    frame: Frame,
-    items: JsonValue[],
-    childInputs: JsonValue[] | undefined,
-    maxConcurrency: number,
-    tolerated: () => number | undefined,
-  ): void {
+  startChildren(frame: Frame, start: Extract<Outcome, { kind: 'children' }>): void {
+    const { items, childInputs, maxConcurrency, tolerated: toleratedCount } = start;
     const state = this.stateOf(frame);
     const startedEventId =
       state.type === 'Map'
         ? this.emit(frame, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } })
         : this.emit(frame, 'ParallelStateStarted');
-    const toleratedCount = tolerated();
+    if (start.lateFailure !== undefined) {
+      this.handleFailure(frame, state, start.lateFailure.error, start.lateFailure.cause);
+      return;
+    }
     const distributed = state.type === 'Map' && state.mode === 'DISTRIBUTED';
     if (distributed) {
       const st = this.st;

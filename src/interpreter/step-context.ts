@@ -4,8 +4,11 @@
  */
 import type { JsonObject, JsonValue } from '../language/json.js';
 import type { StatesRuntimeError } from '../language/errors.js';
-import type { State, TaskState } from '../language/model.js';
+import type { State } from '../language/model.js';
 import type { Frame, InterpreterEnv } from './types.js';
+
+/** The workflow variables a frame can read (its own scope and the outer ones). */
+export interface VariableView extends ReadonlyMap<string, JsonValue> {}
 
 export interface StepContext {
   readonly env: InterpreterEnv;
@@ -16,20 +19,5 @@ export interface StepContext {
   context(frame: Frame, state: State, withRedriveCount: boolean): JsonObject;
   /** A States.Runtime failure with AWS's "An error occurred while executing the state…" text. */
   runtimeError(frame: Frame, state: State, message: string): StatesRuntimeError;
-  scheduleTask(
-    frame: Frame,
-    state: TaskState,
-    params: JsonValue,
-    timeoutSeconds: number | undefined,
-    heartbeatSeconds: number | undefined,
-  ): void;
-  sleep(frame: Frame, dueTime: number, output: JsonValue): void;
-  startChildren(
-    frame: Frame,
-    items: JsonValue[],
-    childInputs: JsonValue[] | undefined,
-    maxConcurrency: number,
-    /** Evaluated after MapStateStarted is recorded, as AWS does (its errors come after it). */
-    toleratedCount: () => number | undefined,
-  ): void;
+  variables(frame: Frame): VariableView;
 }

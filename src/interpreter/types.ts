@@ -3,7 +3,7 @@
  * events and commands it produces. All of it is plain data (JSON-serialisable), so a durable
  * runtime can store it and an in-memory one can keep it as is.
  */
-import type { JsonValue } from '../language/json.js';
+import type { JsonObject, JsonValue } from '../language/json.js';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -57,6 +57,12 @@ export interface TaskRequest {
 
 export type Command =
   | { kind: 'invokeTask'; task: TaskRequest }
+  /**
+   * A JSONata evaluation is running (the jsonata package is asynchronous): when it settles,
+   * feed back `{type: 'evaluated', frameId, token, outcome}`. Not durable: after a restart the
+   * runtime re-enters frames found in the 'evaluating' phase.
+   */
+  | { kind: 'await'; frameId: number; token: number; outcome: Promise<unknown> }
   | { kind: 'cancelTask'; taskId: string }
   | { kind: 'startTimer'; timerId: string; dueTime: number }
   | { kind: 'cancelTimer'; timerId: string };
@@ -68,7 +74,9 @@ export type InputEvent =
   | { type: 'timerFired'; timerId: string }
   /** A worker's heartbeat for an activity or callback task. */
   | { type: 'taskHeartbeat'; taskId: string }
-  | { type: 'stop'; error: string | undefined; cause: string | undefined };
+  | { type: 'stop'; error: string | undefined; cause: string | undefined }
+  /** The settled outcome of an `await` command. */
+  | { type: 'evaluated'; frameId: number; token: number; outcome: unknown };
 
 export interface StepResult {
   events: HistoryEvent[];
@@ -133,7 +141,15 @@ export interface Frame {
   retryCounts: number[];
   /** Total retries of the current state (`$$.State.RetryCount`). */
   retryCount: number;
-  phase: 'ready' | 'task' | 'wait' | 'retryWait' | 'children' | 'done';
+  phase: 'ready' | 'evaluating' | 'task' | 'wait' | 'retryWait' | 'children' | 'done';
+  /** Identifies the evaluation a frame in the 'evaluating' phase waits for. */
+  evalToken: number;
+  /** What the frame does with the evaluation's outcome: enter/retry, complete, or catch. */
+  evalPurpose: 'attempt' | 'complete' | 'catch' | undefined;
+  /** Variables a Wait state assigns when it exits. */
+  waitAssigned: JsonObject | undefined;
+  /** The variable scope the frame reads and assigns. */
+  scopeId: number;
   taskId: string | undefined;
   timerIds: string[];
   /** `$$.Map.Item` for frames that run a Map iteration. */
@@ -165,4 +181,13 @@ export interface ExecutionState {
   frames: Record<number, Frame>;
   tasks: Record<string, number>;
   timers: Record<string, TimerPurpose>;
+  /** Workflow variable scopes: the root, and one per Parallel branch / Map iteration. */
+  scopes: Record<number, VariableScope>;
+  nextScopeId: number;
+}
+
+export interface VariableScope {
+  /** The enclosing scope, read but not assigned from inside (undefined: none, e.g. distributed Map). */
+  parent: number | undefined;
+  vars: JsonObject;
 }

@@ -10,6 +10,8 @@ import type { JsonObject, JsonValue } from './json.js';
 import { getOwn, isJsonObject } from './json.js';
 import { compilePath, compileReferencePath, PathSyntaxError } from './jsonpath.js';
 import type {
+  AssignSpec,
+  TemplateSpec,
   Catcher,
   ChoiceBranch,
   CompiledDefinition,
@@ -24,12 +26,24 @@ import type {
   WaitSpec,
 } from './model.js';
 import { compilePayloadTemplate } from './payload.js';
+import { compileJsonataTemplate, isJsonataExpression } from './jsonata.js';
 
 const COMMON = ['Type', 'Comment', 'QueryLanguage'];
-const IO = ['InputPath', 'OutputPath'];
 const FLOW = ['Next', 'End'];
-const ALLOWED: Record<string, readonly string[]> = {
-  Pass: [...COMMON, ...IO, ...FLOW, 'Parameters', 'Result', 'ResultPath'],
+const IO = ['InputPath', 'OutputPath'];
+const MAP_COMMON = [
+  'ItemProcessor',
+  'Iterator',
+  'ItemSelector',
+  'ItemReader',
+  'ItemBatcher',
+  'ResultWriter',
+  'Label',
+];
+
+/** Fields of each state type in JSONPath states. */
+const JSONPATH_FIELDS: Record<string, readonly string[]> = {
+  Pass: [...COMMON, ...IO, ...FLOW, 'Parameters', 'Result', 'ResultPath', 'Assign'],
   Task: [
     ...COMMON,
     ...IO,
@@ -45,9 +59,10 @@ const ALLOWED: Record<string, readonly string[]> = {
     'HeartbeatSeconds',
     'HeartbeatSecondsPath',
     'Credentials',
+    'Assign',
   ],
-  Choice: [...COMMON, ...IO, 'Choices', 'Default'],
-  Wait: [...COMMON, ...IO, ...FLOW, 'Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath'],
+  Choice: [...COMMON, ...IO, 'Choices', 'Default', 'Assign'],
+  Wait: [...COMMON, ...IO, ...FLOW, 'Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath', 'Assign'],
   Succeed: [...COMMON, ...IO],
   Fail: [...COMMON, 'Error', 'Cause', 'ErrorPath', 'CausePath'],
   Parallel: [
@@ -60,15 +75,14 @@ const ALLOWED: Record<string, readonly string[]> = {
     'ResultPath',
     'Retry',
     'Catch',
+    'Assign',
   ],
   Map: [
     ...COMMON,
     ...IO,
     ...FLOW,
-    'ItemProcessor',
-    'Iterator',
+    ...MAP_COMMON,
     'ItemsPath',
-    'ItemSelector',
     'Parameters',
     'MaxConcurrency',
     'MaxConcurrencyPath',
@@ -80,10 +94,43 @@ const ALLOWED: Record<string, readonly string[]> = {
     'ToleratedFailureCountPath',
     'ToleratedFailurePercentage',
     'ToleratedFailurePercentagePath',
-    'ItemReader',
-    'ItemBatcher',
-    'ResultWriter',
-    'Label',
+    'Assign',
+  ],
+};
+
+/** Fields of each state type in JSONata states. */
+const JSONATA_FIELDS: Record<string, readonly string[]> = {
+  Pass: [...COMMON, ...FLOW, 'Output', 'Assign'],
+  Task: [
+    ...COMMON,
+    ...FLOW,
+    'Resource',
+    'Arguments',
+    'Output',
+    'Assign',
+    'Retry',
+    'Catch',
+    'TimeoutSeconds',
+    'HeartbeatSeconds',
+    'Credentials',
+  ],
+  Choice: [...COMMON, 'Choices', 'Default', 'Output', 'Assign'],
+  Wait: [...COMMON, ...FLOW, 'Seconds', 'Timestamp', 'Output', 'Assign'],
+  Succeed: [...COMMON, 'Output'],
+  Fail: [...COMMON, 'Error', 'Cause'],
+  Parallel: [...COMMON, ...FLOW, 'Branches', 'Arguments', 'Output', 'Assign', 'Retry', 'Catch'],
+  Map: [
+    ...COMMON,
+    ...FLOW,
+    ...MAP_COMMON,
+    'Items',
+    'MaxConcurrency',
+    'Output',
+    'Assign',
+    'Retry',
+    'Catch',
+    'ToleratedFailureCount',
+    'ToleratedFailurePercentage',
   ],
 };
 
@@ -227,19 +274,69 @@ function retriers(obj: JsonObject, pointer: string): Retrier[] {
   });
 }
 
-function catchers(obj: JsonObject, pointer: string, names: Set<string>): Catcher[] {
+function catchers(obj: JsonObject, pointer: string, names: Set<string>, ql: QueryLanguage): Catcher[] {
   const v = getOwn(obj, 'Catch');
   if (v === undefined) return [];
   if (!Array.isArray(v)) fail(`'Catch' must be an array`, ptr(pointer, 'Catch'));
   return v.map((c, i) => {
     const p = ptr(ptr(pointer, 'Catch'), i);
     if (!isJsonObject(c)) fail(`a catcher must be an object`, p);
-    checkKeys(c, ['ErrorEquals', 'Next', 'ResultPath', 'Comment'], p);
+    checkKeys(
+      c,
+      ql === 'JSONata'
+        ? ['ErrorEquals', 'Next', 'Assign', 'Output', 'Comment']
+        : ['ErrorEquals', 'Next', 'ResultPath', 'Assign', 'Comment'],
+      p,
+    );
     const next = str(c, 'Next', p);
     if (next === undefined) fail(`a catcher needs 'Next'`, p);
     if (!names.has(next)) fail(`missing 'Next' target: ${next}`, ptr(p, 'Next'));
-    return { errorEquals: errorList(c, p), next, resultPath: resultPath(c, 'ResultPath', p) };
+    return {
+      errorEquals: errorList(c, p),
+      next,
+      resultPath: resultPath(c, 'ResultPath', p),
+      assign: assignSpec(c, p, ql),
+      output: jsonataField(c, 'Output', p, `Catch[${i}]/Output`),
+    };
   });
+}
+
+/** A JSONata template field (any JSON value; strings `{% … %}` are expressions). */
+function jsonataField(obj: JsonObject, key: string, pointer: string, field = key) {
+  const v = getOwn(obj, key);
+  if (v === undefined) return undefined;
+  return compileJsonataTemplate(v, field, ptr(pointer, key));
+}
+
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function assignSpec(obj: JsonObject, pointer: string, ql: QueryLanguage): AssignSpec | undefined {
+  const v = getOwn(obj, 'Assign');
+  if (v === undefined) return undefined;
+  const p = ptr(pointer, 'Assign');
+  if (!isJsonObject(v)) fail(`'Assign' must be an object`, p);
+  for (const key of Object.keys(v)) {
+    const name = ql === 'JSONPath' && key.endsWith('.$') ? key.slice(0, -2) : key;
+    if (!VARIABLE_NAME.test(name) || name.length > 80) fail(`invalid variable name '${name}'`, ptr(p, key));
+  }
+  return ql === 'JSONata'
+    ? { kind: 'jsonata', template: compileJsonataTemplate(v, 'Assign', p) }
+    : { kind: 'jsonpath', payload: compilePayloadTemplate(v, 'Assign', p) };
+}
+
+/** A number that a JSONata state may give as an expression string. */
+function jsonataNumber(obj: JsonObject, key: string, pointer: string, min: number, integer = true) {
+  const v = getOwn(obj, key);
+  if (typeof v === 'string') {
+    if (!isJsonataExpression(v)) fail(`'${key}' must be a number or a JSONata expression`, ptr(pointer, key));
+    return {
+      kind: 'jsonata' as const,
+      template: compileJsonataTemplate(v, key, ptr(pointer, key)),
+      field: key,
+    };
+  }
+  const n = integer ? int(obj, key, pointer, min) : num(obj, key, pointer, min);
+  return n === undefined ? undefined : { kind: 'literal' as const, value: n };
 }
 
 function checkKeys(obj: JsonObject, allowed: readonly string[], pointer: string): void {
@@ -280,8 +377,9 @@ class Compiler {
   queryLanguage(obj: JsonObject, pointer: string, inherited: QueryLanguage): QueryLanguage {
     const ql = str(obj, 'QueryLanguage', pointer) ?? inherited;
     if (ql !== 'JSONPath' && ql !== 'JSONata') fail(`'QueryLanguage' must be JSONPath or JSONata`, pointer);
-    if (ql === 'JSONata')
-      fail(`the JSONata query language is not supported yet`, ptr(pointer, 'QueryLanguage'));
+    // A JSONPath machine may hold JSONata states, not the reverse.
+    if (inherited === 'JSONata' && ql === 'JSONPath')
+      fail(`a JSONPath state cannot be used in a JSONata state machine`, ptr(pointer, 'QueryLanguage'));
     return ql;
   }
 
@@ -289,10 +387,10 @@ class Compiler {
     if (!isJsonObject(json)) fail('a state must be an object', p);
     const type = str(json, 'Type', p);
     if (type === undefined) fail(`'Type' is required`, p);
-    const allowed = ALLOWED[type];
-    if (allowed === undefined) fail(`unknown state type '${type}'`, ptr(p, 'Type'));
+    if (JSONPATH_FIELDS[type] === undefined) fail(`unknown state type '${type}'`, ptr(p, 'Type'));
+    const ql = this.queryLanguage(json, p, inherited);
+    const allowed = (ql === 'JSONata' ? JSONATA_FIELDS : JSONPATH_FIELDS)[type]!;
     checkKeys(json, allowed, p);
-    const queryLanguage = this.queryLanguage(json, p, inherited);
     let next: string | undefined;
     if (allowed.includes('Next')) {
       next = str(json, 'Next', p);
@@ -302,15 +400,20 @@ class Compiler {
       if (next === undefined && end !== true) fail(`a ${type} state needs 'Next' or 'End: true'`, p);
       if (next !== undefined && !names.has(next)) fail(`missing 'Next' target: ${next}`, ptr(p, 'Next'));
     }
+    const jsonata = ql === 'JSONata';
     const base = {
       name,
       pointer: p,
-      queryLanguage,
+      queryLanguage: ql,
       comment: str(json, 'Comment', p),
       inputPath: filterPath(json, 'InputPath', p),
       outputPath: filterPath(json, 'OutputPath', p),
       next,
+      assign: assignSpec(json, p, ql),
+      output: jsonataField(json, 'Output', p),
     };
+    const number = (key: string, min: number, integer = true) =>
+      jsonata ? jsonataNumber(json, key, p, min, integer) : numberSource(json, key, p, min, integer);
     switch (type) {
       case 'Pass':
         return {
@@ -328,12 +431,13 @@ class Compiler {
           type,
           resource,
           parameters: payload(json, 'Parameters', p),
+          arguments: jsonataField(json, 'Arguments', p),
           resultSelector: payload(json, 'ResultSelector', p),
           resultPath: resultPath(json, 'ResultPath', p),
           retry: retriers(json, p),
-          catch: catchers(json, p, names),
-          timeoutSeconds: numberSource(json, 'TimeoutSeconds', p, 1),
-          heartbeatSeconds: numberSource(json, 'HeartbeatSeconds', p, 1),
+          catch: catchers(json, p, names, ql),
+          timeoutSeconds: number('TimeoutSeconds', 1),
+          heartbeatSeconds: number('HeartbeatSeconds', 1),
           credentials: getOwn(json, 'Credentials'),
         };
       }
@@ -347,7 +451,26 @@ class Compiler {
           const target = str(c, 'Next', cp);
           if (target === undefined) fail(`a choice rule needs 'Next'`, cp);
           if (!names.has(target)) fail(`missing 'Next' target: ${target}`, ptr(cp, 'Next'));
-          return { rule: compileChoiceRule(c, cp), next: target };
+          if (jsonata) {
+            checkKeys(c, ['Condition', 'Next', 'Assign', 'Output', 'Comment'], cp);
+            const cond = getOwn(c, 'Condition');
+            if (cond === undefined) fail(`a JSONata choice rule needs 'Condition'`, cp);
+            return {
+              rule: undefined,
+              condition: compileJsonataTemplate(cond, 'Condition', ptr(cp, 'Condition')),
+              next: target,
+              assign: assignSpec(c, cp, ql),
+              output: jsonataField(c, 'Output', cp),
+            };
+          }
+          const { Assign: _a, ...rule } = c;
+          return {
+            rule: compileChoiceRule(rule, cp),
+            condition: undefined,
+            next: target,
+            assign: assignSpec(c, cp, ql),
+            output: undefined,
+          };
         });
         const dflt = str(json, 'Default', p);
         if (dflt !== undefined && !names.has(dflt))
@@ -355,12 +478,20 @@ class Compiler {
         return { ...base, type, choices, default: dflt };
       }
       case 'Wait':
-        return { ...base, type, wait: this.waitSpec(json, p) };
+        return { ...base, type, wait: jsonata ? this.jsonataWaitSpec(json, p) : this.waitSpec(json, p) };
       case 'Succeed':
         return { ...base, type };
       case 'Fail': {
-        const error = str(json, 'Error', p);
-        const cause = str(json, 'Cause', p);
+        const expr = (key: string) => {
+          const v = getOwn(json, key);
+          return typeof v === 'string' && isJsonataExpression(v)
+            ? compileJsonataTemplate(v, key, ptr(p, key))
+            : undefined;
+        };
+        const errorExpr = jsonata ? expr('Error') : undefined;
+        const causeExpr = jsonata ? expr('Cause') : undefined;
+        const error = errorExpr ? undefined : str(json, 'Error', p);
+        const cause = causeExpr ? undefined : str(json, 'Cause', p);
         const errorPath = str(json, 'ErrorPath', p);
         const causePath = str(json, 'CausePath', p);
         if (error !== undefined && errorPath !== undefined)
@@ -376,6 +507,8 @@ class Compiler {
             errorPath === undefined ? undefined : dynamicValue(errorPath, 'ErrorPath', ptr(p, 'ErrorPath')),
           causePath:
             causePath === undefined ? undefined : dynamicValue(causePath, 'CausePath', ptr(p, 'CausePath')),
+          errorExpr,
+          causeExpr,
         };
       }
       case 'Parallel': {
@@ -385,12 +518,13 @@ class Compiler {
         return {
           ...base,
           type,
-          branches: branchesJson.map((b, i) => this.machine(b, ptr(ptr(p, 'Branches'), i), queryLanguage)),
+          branches: branchesJson.map((b, i) => this.machine(b, ptr(ptr(p, 'Branches'), i), ql)),
           parameters: payload(json, 'Parameters', p),
+          arguments: jsonataField(json, 'Arguments', p),
           resultSelector: payload(json, 'ResultSelector', p),
           resultPath: resultPath(json, 'ResultPath', p),
           retry: retriers(json, p),
-          catch: catchers(json, p, names),
+          catch: catchers(json, p, names, ql),
         };
       }
       case 'Map': {
@@ -413,27 +547,39 @@ class Compiler {
         const params = getOwn(json, 'Parameters');
         if (selector !== undefined && params !== undefined)
           fail(`'ItemSelector' and 'Parameters' are mutually exclusive`, p);
-        const maxConcurrency = numberSource(json, 'MaxConcurrency', p, 0) ?? { kind: 'literal', value: 0 };
+        let itemSelector: TemplateSpec | undefined;
+        if (selector !== undefined) {
+          itemSelector = jsonata
+            ? {
+                kind: 'jsonata',
+                template: compileJsonataTemplate(selector, 'ItemSelector', ptr(p, 'ItemSelector')),
+              }
+            : {
+                kind: 'jsonpath',
+                payload: compilePayloadTemplate(selector, 'ItemSelector', ptr(p, 'ItemSelector')),
+              };
+        } else if (params !== undefined) {
+          itemSelector = {
+            kind: 'jsonpath',
+            payload: compilePayloadTemplate(params, 'Parameters', ptr(p, 'Parameters')),
+          };
+        }
         return {
           ...base,
           type,
-          processor: this.machine(processorDef, ptr(p, procKey), queryLanguage),
+          processor: this.machine(processorDef, ptr(p, procKey), ql),
           mode,
           itemsPath: pathField(json, 'ItemsPath', p),
-          itemSelector:
-            selector !== undefined
-              ? compilePayloadTemplate(selector, 'ItemSelector', ptr(p, 'ItemSelector'))
-              : params !== undefined
-                ? compilePayloadTemplate(params, 'Parameters', ptr(p, 'Parameters'))
-                : undefined,
-          maxConcurrency,
+          items: jsonataField(json, 'Items', p),
+          itemSelector,
+          maxConcurrency: number('MaxConcurrency', 0) ?? { kind: 'literal', value: 0 },
           resultSelector: payload(json, 'ResultSelector', p),
           resultPath: resultPath(json, 'ResultPath', p),
           retry: retriers(json, p),
-          catch: catchers(json, p, names),
+          catch: catchers(json, p, names, ql),
           toleratedFailure: {
-            count: numberSource(json, 'ToleratedFailureCount', p, 0),
-            percentage: numberSource(json, 'ToleratedFailurePercentage', p, 0, false),
+            count: number('ToleratedFailureCount', 0),
+            percentage: number('ToleratedFailurePercentage', 0, false),
           },
           legacyIterator: iter !== undefined,
           label: str(json, 'Label', p),
@@ -442,6 +588,27 @@ class Compiler {
       default:
         return fail(`unknown state type '${type}'`, ptr(p, 'Type'));
     }
+  }
+
+  jsonataWaitSpec(json: JsonObject, p: string): WaitSpec {
+    const seconds = getOwn(json, 'Seconds');
+    const timestamp = getOwn(json, 'Timestamp');
+    if ((seconds === undefined) === (timestamp === undefined))
+      fail(`a Wait state needs exactly one of 'Seconds', 'Timestamp'`, p);
+    if (seconds !== undefined) {
+      if (typeof seconds === 'string' && isJsonataExpression(seconds))
+        return {
+          kind: 'secondsExpr',
+          template: compileJsonataTemplate(seconds, 'Seconds', ptr(p, 'Seconds')),
+        };
+      return { kind: 'seconds', seconds: int(json, 'Seconds', p, 0)! };
+    }
+    if (typeof timestamp === 'string' && isJsonataExpression(timestamp))
+      return {
+        kind: 'timestampExpr',
+        template: compileJsonataTemplate(timestamp, 'Timestamp', ptr(p, 'Timestamp')),
+      };
+    return { kind: 'timestamp', timestamp: str(json, 'Timestamp', p)! };
   }
 
   waitSpec(json: JsonObject, p: string): WaitSpec {

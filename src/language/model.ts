@@ -8,6 +8,7 @@ import type { JsonValue } from './json.js';
 import type { CompiledPath, CompiledReferencePath } from './jsonpath.js';
 import type { CompiledPayload } from './payload.js';
 import type { IntrinsicEnv } from './intrinsics.js';
+import type { CompiledJsonataTemplate } from './jsonata.js';
 
 export type QueryLanguage = 'JSONPath' | 'JSONata';
 
@@ -18,9 +19,19 @@ export type FilterPath = CompiledPath | null | undefined;
 /** ResultPath: `undefined` means `$` (result replaces input), `null` means "discard the result". */
 export type ResultPathSpec = CompiledReferencePath | null | undefined;
 
-/** A number given either literally or by a path read from the state input. */
+/** A number given literally, by a path read from the state input, or by a JSONata expression. */
 export type NumberSource =
-  { kind: 'literal'; value: number } | { kind: 'path'; path: CompiledPath; field: string };
+  | { kind: 'literal'; value: number }
+  | { kind: 'path'; path: CompiledPath; field: string }
+  | { kind: 'jsonata'; template: CompiledJsonataTemplate; field: string };
+
+/** Assign: a payload template (JSONPath states) or a JSONata template. */
+export type AssignSpec =
+  { kind: 'jsonpath'; payload: CompiledPayload } | { kind: 'jsonata'; template: CompiledJsonataTemplate };
+
+/** A template in the state's query language (ItemSelector). */
+export type TemplateSpec =
+  { kind: 'jsonpath'; payload: CompiledPayload } | { kind: 'jsonata'; template: CompiledJsonataTemplate };
 
 export interface Retrier {
   errorEquals: string[];
@@ -35,6 +46,9 @@ export interface Catcher {
   errorEquals: string[];
   next: string;
   resultPath: ResultPathSpec;
+  assign: AssignSpec | undefined;
+  /** JSONata `Output` (default: `$states.errorOutput`). */
+  output: CompiledJsonataTemplate | undefined;
 }
 
 interface StateBase {
@@ -47,6 +61,10 @@ interface StateBase {
   outputPath: FilterPath;
   /** Next state, or `undefined` when the state ends its (sub-)machine. */
   next: string | undefined;
+  /** Workflow variables set when the state exits. */
+  assign: AssignSpec | undefined;
+  /** JSONata `Output`; JSONPath states use InputPath/ResultPath/OutputPath instead. */
+  output: CompiledJsonataTemplate | undefined;
 }
 
 export interface PassState extends StateBase {
@@ -60,6 +78,8 @@ export interface TaskState extends StateBase {
   type: 'Task';
   resource: string;
   parameters: CompiledPayload | undefined;
+  /** JSONata `Arguments` (default: the state input). */
+  arguments: CompiledJsonataTemplate | undefined;
   resultSelector: CompiledPayload | undefined;
   resultPath: ResultPathSpec;
   retry: Retrier[];
@@ -70,8 +90,12 @@ export interface TaskState extends StateBase {
 }
 
 export interface ChoiceBranch {
-  rule: CompiledChoiceRule;
+  /** JSONPath rule, or JSONata `Condition`: exactly one is set. */
+  rule: CompiledChoiceRule | undefined;
+  condition: CompiledJsonataTemplate | undefined;
   next: string;
+  assign: AssignSpec | undefined;
+  output: CompiledJsonataTemplate | undefined;
 }
 
 export interface ChoiceState extends StateBase {
@@ -84,7 +108,9 @@ export type WaitSpec =
   | { kind: 'seconds'; seconds: number }
   | { kind: 'secondsPath'; path: CompiledPath }
   | { kind: 'timestamp'; timestamp: string }
-  | { kind: 'timestampPath'; path: CompiledPath };
+  | { kind: 'timestampPath'; path: CompiledPath }
+  | { kind: 'secondsExpr'; template: CompiledJsonataTemplate }
+  | { kind: 'timestampExpr'; template: CompiledJsonataTemplate };
 
 export interface WaitState extends StateBase {
   type: 'Wait';
@@ -101,6 +127,9 @@ export interface FailState extends StateBase {
   cause: string | undefined;
   errorPath: DynamicValue | undefined;
   causePath: DynamicValue | undefined;
+  /** JSONata expressions given as Error/Cause. */
+  errorExpr: CompiledJsonataTemplate | undefined;
+  causeExpr: CompiledJsonataTemplate | undefined;
 }
 
 /** A single dynamic value: a path or an intrinsic call (ErrorPath, CausePath). */
@@ -113,6 +142,7 @@ export interface ParallelState extends StateBase {
   type: 'Parallel';
   branches: Machine[];
   parameters: CompiledPayload | undefined;
+  arguments: CompiledJsonataTemplate | undefined;
   resultSelector: CompiledPayload | undefined;
   resultPath: ResultPathSpec;
   retry: Retrier[];
@@ -130,8 +160,10 @@ export interface MapState extends StateBase {
   /** `DISTRIBUTED` maps run here like inline ones (no child executions yet). */
   mode: 'INLINE' | 'DISTRIBUTED';
   itemsPath: CompiledPath | undefined;
+  /** JSONata `Items` (an expression or an array of values and expressions). */
+  items: CompiledJsonataTemplate | undefined;
   /** ItemSelector, or the older Parameters. */
-  itemSelector: CompiledPayload | undefined;
+  itemSelector: TemplateSpec | undefined;
   maxConcurrency: NumberSource;
   resultSelector: CompiledPayload | undefined;
   resultPath: ResultPathSpec;

@@ -227,6 +227,26 @@ class LocalExecution {
         );
         return;
       }
+      case 'await': {
+        // A JSONata evaluation: count it like a running task so waits are not skipped meanwhile.
+        const key = `await-${c.frameId}-${c.token}`;
+        const task: RunningTask = { controller: undefined, cancelled: false };
+        this.tasks.set(key, task);
+        c.outcome.then(
+          (outcome) => {
+            if (this.tasks.get(key) !== task) return;
+            this.tasks.delete(key);
+            this.deliver({ type: 'evaluated', frameId: c.frameId, token: c.token, outcome });
+          },
+          (err: unknown) => {
+            this.tasks.delete(key);
+            this.shutdown();
+            this.fail?.(err instanceof Error ? err : new Error(String(err)));
+            this.finish = undefined;
+          },
+        );
+        return;
+      }
       case 'cancelTask': {
         const task = this.tasks.get(c.taskId);
         if (task) {
