@@ -11,9 +11,12 @@ export function runtimeFailure(
   stateName: string,
   enteredEventId: number,
   message: string,
+  error: string = StatesErrors.Runtime,
+  location?: string,
 ): StatesRuntimeError {
   return new StatesRuntimeError(
-    StatesErrors.Runtime,
+    error,
     `An error occurred while executing the state '${stateName}' (entered at the event id #${enteredEventId}). ${message}`,
+    location,
   );
 }

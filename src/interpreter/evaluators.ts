@@ -45,7 +45,7 @@ export type Outcome =
   | { kind: 'succeedMachine'; output: JsonValue }
   | { kind: 'failMachine'; error: string | undefined; cause: string | undefined }
   /** A failure the state's Retry/Catch handles. */
-  | { kind: 'fail'; error: string; cause: string | undefined }
+  | { kind: 'fail'; error: string; cause: string | undefined; location?: string | undefined }
   | {
       kind: 'schedule';
       params: JsonValue;
@@ -127,14 +127,17 @@ class Scope implements PathScope {
     return (this.vars ??= this.ctx.variables(this.frame));
   }
 
-  fail(message: string): StatesRuntimeError {
-    return this.ctx.runtimeError(this.frame, this.state, message);
+  /** A failure of the state's own fields: States.Runtime, or States.QueryEvaluationError in JSONata. */
+  fail(message: string, location?: string): StatesRuntimeError {
+    const error =
+      this.state.queryLanguage === 'JSONata' ? StatesErrors.QueryEvaluationError : StatesErrors.Runtime;
+    return this.ctx.runtimeError(this.frame, this.state, message, error, location);
   }
 
   /** Adds AWS's "An error occurred while executing the state…" prefix to a bare cause. */
   prefixed(e: unknown): never {
     if (e instanceof StatesRuntimeError && !e.causeText.startsWith('An error occurred while executing')) {
-      throw new StatesRuntimeError(e.error, this.fail(e.causeText).causeText);
+      throw this.ctx.runtimeError(this.frame, this.state, e.causeText, e.error, e.location);
     }
     throw e;
   }
@@ -200,6 +203,7 @@ class Scope implements PathScope {
                 integer ? 'integer' : 'number',
                 v,
               ),
+              src.field,
             );
           }
           return v;
@@ -270,8 +274,10 @@ function assertNever(x: never): never {
 function settle(o: MaybeOutcome): MaybeOutcome {
   if (!isPromise(o)) return o;
   return o.catch((e: unknown) => {
-    if (e instanceof StatesRuntimeError)
-      return { kind: 'fail', error: e.error, cause: e.causeText } as Outcome;
+    if (e instanceof StatesRuntimeError) {
+      const failed: Outcome = { kind: 'fail', error: e.error, cause: e.causeText, location: e.location };
+      return failed;
+    }
     throw e;
   });
 }
@@ -607,7 +613,10 @@ async function choiceJsonata(scope: Scope, state: ChoiceState): Promise<Outcome>
     if (condition === undefined) continue;
     const v = await scope.jsonata(condition, b);
     if (typeof v !== 'boolean') {
-      throw scope.fail(jsonataUnexpectedTypeCause(condition.expression ?? '', condition.field, 'boolean', v));
+      throw scope.fail(
+        jsonataUnexpectedTypeCause(condition.expression ?? '', condition.field, 'boolean', v),
+        condition.field,
+      );
     }
     if (v) {
       const [o, a] = await scope.outputAndAssign(branch.output ?? state.output, branch.assign, b, input);
@@ -633,6 +642,7 @@ function waitJsonata(scope: Scope, state: WaitState): MaybeOutcome {
       if (t === undefined)
         throw scope.fail(
           `The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${spec.timestamp}`,
+          'Timestamp',
         );
       due = t;
       break;
@@ -642,6 +652,7 @@ function waitJsonata(scope: Scope, state: WaitState): MaybeOutcome {
         if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
           throw scope.fail(
             jsonataUnexpectedTypeCause(spec.template.expression ?? '', 'Seconds', 'integer', v),
+            'Seconds',
           );
         return dueFromSeconds(scope, v);
       });
@@ -652,6 +663,7 @@ function waitJsonata(scope: Scope, state: WaitState): MaybeOutcome {
         if (t === undefined)
           throw scope.fail(
             `The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: ${typeof v === 'string' ? v : jsonataTypeName(v)}`,
+            'Timestamp',
           );
         return t;
       });
@@ -722,7 +734,10 @@ function mapJsonata(scope: Scope, state: MapState): MaybeOutcome {
   return then(itemsValue, (items) => {
     if (!Array.isArray(items)) {
       if (itemsTemplate?.expression !== undefined)
-        throw scope.fail(jsonataUnexpectedTypeCause(itemsTemplate.expression, 'Items', 'array', items));
+        throw scope.fail(
+          jsonataUnexpectedTypeCause(itemsTemplate.expression, 'Items', 'array', items),
+          'Items',
+        );
       throw scope.fail(`Map state input must be an array but was: ${JSON.stringify(items)}`);
     }
     const selector = state.itemSelector;

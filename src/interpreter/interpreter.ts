@@ -226,6 +226,7 @@ export class Run implements StepContext {
       silent: false,
       evalToken: 0,
       evalPurpose: undefined,
+      enteredPrevEventId: 0,
       waitAssigned: undefined,
       scopeId,
     };
@@ -240,6 +241,7 @@ export class Run implements StepContext {
       frame.retryCounts = [];
       frame.retryCount = 0;
       frame.enteredTime = this.env.now();
+      frame.enteredPrevEventId = frame.lastEventId;
       frame.enteredEventId = this.record
         ? this.emit(frame, ENTERED[state.type], {
             stateEnteredEventDetails: {
@@ -273,7 +275,7 @@ export class Run implements StepContext {
       outcome = evaluate();
     } catch (e) {
       if (!(e instanceof StatesRuntimeError)) throw e;
-      outcome = { kind: 'fail', error: e.error, cause: e.causeText };
+      outcome = { kind: 'fail', error: e.error, cause: e.causeText, location: e.location };
     }
     if (outcome instanceof Promise) {
       frame.phase = 'evaluating';
@@ -310,6 +312,17 @@ export class Run implements StepContext {
         this.failFrame(frame, outcome.error, outcome.cause);
         return;
       case 'fail':
+        if (outcome.error === StatesErrors.QueryEvaluationError) {
+          // JSONata failures are recorded first, linked where the state's entry was.
+          const details: JsonObject = { error: outcome.error, cause: outcome.cause ?? '', state: state.name };
+          if (outcome.location !== undefined) details.location = outcome.location;
+          frame.lastEventId = frame.enteredPrevEventId;
+          this.emit(frame, 'EvaluationFailed', { evaluationFailedEventDetails: details });
+          const failed =
+            state.type === 'Map' || state.type === 'Parallel' ? `${state.type}StateFailed` : undefined;
+          this.handleFailure(frame, state, outcome.error, outcome.cause, failed);
+          return;
+        }
         this.handleFailure(frame, state, outcome.error, outcome.cause);
         return;
       case 'schedule':
@@ -862,8 +875,14 @@ export class Run implements StepContext {
   }
 
   /** Failure text AWS uses for errors raised by a state's own fields. */
-  runtimeError(frame: Frame, state: State, message: string): StatesRuntimeError {
-    return runtimeFailure(state.name, frame.enteredEventId, message);
+  runtimeError(
+    frame: Frame,
+    state: State,
+    message: string,
+    error?: string,
+    location?: string,
+  ): StatesRuntimeError {
+    return runtimeFailure(state.name, frame.enteredEventId, message, error, location);
   }
 
   /** Starts a task attempt for a frame in a Task state. */

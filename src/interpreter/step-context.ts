@@ -8,7 +8,7 @@ import type { State } from '../language/model.js';
 import type { Frame, InterpreterEnv } from './types.js';
 
 /** The workflow variables a frame can read (its own scope and the outer ones). */
-export interface VariableView extends ReadonlyMap<string, JsonValue> {}
+export type VariableView = ReadonlyMap<string, JsonValue>;
 
 export interface StepContext {
   readonly env: InterpreterEnv;
@@ -18,6 +18,12 @@ export interface StepContext {
    */
   context(frame: Frame, state: State, withRedriveCount: boolean): JsonObject;
   /** A States.Runtime failure with AWS's "An error occurred while executing the state…" text. */
-  runtimeError(frame: Frame, state: State, message: string): StatesRuntimeError;
+  runtimeError(
+    frame: Frame,
+    state: State,
+    message: string,
+    error?: string,
+    location?: string,
+  ): StatesRuntimeError;
   variables(frame: Frame): VariableView;
 }

@@ -134,6 +134,8 @@ export interface Frame {
   /** Raw state input (what StateEntered shows). */
   input: JsonValue;
   enteredEventId: number;
+  /** The event the StateEntered event linked to (EvaluationFailed links there too). */
+  enteredPrevEventId: number;
   enteredTime: number;
   /** The last history event of this frame: the next one links to it. */
   lastEventId: number;

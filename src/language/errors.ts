@@ -33,6 +33,8 @@ export class StatesRuntimeError extends Error {
   constructor(
     readonly error: string,
     readonly causeText: string,
+    /** The field that failed (e.g. `Output/result`), as EvaluationFailed events name it. */
+    readonly location?: string,
   ) {
     super(`${error}: ${causeText}`);
     this.name = 'StatesRuntimeError';

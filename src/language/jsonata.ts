@@ -489,6 +489,7 @@ function compileExpression(source: string, field: string, pointer: string, limit
       throw new StatesRuntimeError(
         StatesErrors.QueryEvaluationError,
         jsonataThrewCause(text, field, errorDetail(e)),
+        field,
       );
     }
     let value;
@@ -498,13 +499,22 @@ function compileExpression(source: string, field: string, pointer: string, limit
       throw new StatesRuntimeError(
         StatesErrors.QueryEvaluationError,
         jsonataThrewCause(text, field, errorDetail(e)),
+        field,
       );
     }
     if (value === undefined) {
-      throw new StatesRuntimeError(StatesErrors.QueryEvaluationError, jsonataUndefinedCause(text, field));
+      throw new StatesRuntimeError(
+        StatesErrors.QueryEvaluationError,
+        jsonataUndefinedCause(text, field),
+        field,
+      );
     }
     if (value === UNSUPPORTED) {
-      throw new StatesRuntimeError(StatesErrors.QueryEvaluationError, jsonataUnsupportedCause(text, field));
+      throw new StatesRuntimeError(
+        StatesErrors.QueryEvaluationError,
+        jsonataUnsupportedCause(text, field),
+        field,
+      );
     }
     return value;
   };

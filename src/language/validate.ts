@@ -12,6 +12,7 @@ import { compilePath, compileReferencePath } from './jsonpath.js';
 import { compileChoiceRule } from './choice.js';
 import { isRfc3339Timestamp } from './timestamp.js';
 import { parseResource } from './resources.js';
+import { parseJsonWithPositions, SourceSyntaxError } from './source-map.js';
 
 export type Severity = 'ERROR' | 'WARNING';
 
@@ -51,7 +52,16 @@ const FIELDS: Record<StateType, { both: string[]; jsonpath: string[]; jsonata: s
     jsonata: ['Output'],
   },
   Task: {
-    both: [...FLOW, 'Resource', 'Retry', 'Catch', 'TimeoutSeconds', 'HeartbeatSeconds', 'Credentials', 'Assign'],
+    both: [
+      ...FLOW,
+      'Resource',
+      'Retry',
+      'Catch',
+      'TimeoutSeconds',
+      'HeartbeatSeconds',
+      'Credentials',
+      'Assign',
+    ],
     jsonpath: [
       'InputPath',
       'OutputPath',
@@ -63,7 +73,11 @@ const FIELDS: Record<StateType, { both: string[]; jsonpath: string[]; jsonata: s
     ],
     jsonata: ['Arguments', 'Output'],
   },
-  Choice: { both: ['Choices', 'Default', 'Assign'], jsonpath: ['InputPath', 'OutputPath'], jsonata: ['Output'] },
+  Choice: {
+    both: ['Choices', 'Default', 'Assign'],
+    jsonpath: ['InputPath', 'OutputPath'],
+    jsonata: ['Output'],
+  },
   Wait: {
     both: [...FLOW, 'Seconds', 'Timestamp', 'Assign'],
     jsonpath: ['InputPath', 'OutputPath', 'SecondsPath', 'TimestampPath'],
@@ -134,7 +148,10 @@ const KNOWN_STATES_ERRORS = new Set([
  * Optimised integrations and their actions (`*`: any action). DynamoDB is the one whose action
  * list AWS is known to check (`dynamodb:query` is refused); other services accept any action.
  */
-const INTEGRATIONS: ReadonlyMap<string, ReadonlySet<string> | '*'> = new Map<string, ReadonlySet<string> | '*'>([
+const INTEGRATIONS: ReadonlyMap<string, ReadonlySet<string> | '*'> = new Map<
+  string,
+  ReadonlySet<string> | '*'
+>([
   ['dynamodb', new Set(['getItem', 'putItem', 'updateItem', 'deleteItem'])],
   ...[
     'lambda',
@@ -431,7 +448,7 @@ class Validator {
       names.push(e);
       if (e.startsWith('States.') && !KNOWN_STATES_ERRORS.has(e))
         this.warn(
-          'SCHEMA_VALIDATION_FAILED',
+          'RESERVED_ERROR_NAME',
           `'${e}' uses the reserved 'States.' prefix but is not a predefined error name`,
           ptr(ep, i),
         );
@@ -474,7 +491,10 @@ class Validator {
       this.num(r, 'MaxDelaySeconds', ip, 'JSONPath', { min: 1, max: 31622400 });
       const jitter = this.str(r, 'JitterStrategy', ip);
       if (jitter !== undefined && jitter !== 'FULL' && jitter !== 'NONE')
-        this.error(`The value for the field 'JitterStrategy' must be one of [FULL, NONE]`, ptr(ip, 'JitterStrategy'));
+        this.error(
+          `The value for the field 'JitterStrategy' must be one of [FULL, NONE]`,
+          ptr(ip, 'JitterStrategy'),
+        );
       this.str(r, 'Comment', ip);
     });
   }
@@ -550,7 +570,10 @@ class Validator {
     const v = getOwn(obj, 'QueryLanguage');
     if (v === undefined) return undefined;
     if (v !== 'JSONPath' && v !== 'JSONata') {
-      this.error(`The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]`, ptr(p, 'QueryLanguage'));
+      this.error(
+        `The value for the field 'QueryLanguage' must be one of [JSONPath, JSONata]`,
+        ptr(p, 'QueryLanguage'),
+      );
       return undefined;
     }
     return v;
@@ -567,7 +590,11 @@ class Validator {
     }
     const root = def as JsonObject;
     this.size(root);
-    this.unknownFields(root, ['Comment', 'StartAt', 'States', 'TimeoutSeconds', 'Version', 'QueryLanguage'], '');
+    this.unknownFields(
+      root,
+      ['Comment', 'StartAt', 'States', 'TimeoutSeconds', 'Version', 'QueryLanguage'],
+      '',
+    );
     this.rootQL = this.queryLanguage(root, '') ?? 'JSONPath';
     this.num(root, 'TimeoutSeconds', '', 'JSONPath', { min: 1, max: MAX_INT });
     this.str(root, 'Version', '');
@@ -620,14 +647,19 @@ class Validator {
     for (const name of names) {
       const statePointer = ptr(sp, name);
       if (name.length === 0 || name.length > MAX_NAME)
-        this.error(`State names must be between 1 and ${MAX_NAME} characters long`, statePointer, 'INVALID_STATE_NAME');
+        this.error(
+          `State names must be between 1 and ${MAX_NAME} characters long`,
+          statePointer,
+          'INVALID_STATE_NAME',
+        );
       const seen = this.allNames.get(name);
       if (seen !== undefined)
         this.error(`Duplicate State name: ${name} (also at ${seen})`, statePointer, 'DUPLICATE_STATE_NAME');
       else this.allNames.set(name, statePointer);
       const edges: string[] = [];
       info.edges.set(name, edges);
-      if (this.state(getOwn(statesJson, name)!, statePointer, nameSet, ql, edges, depth)) info.terminal = true;
+      if (this.state(getOwn(statesJson, name)!, statePointer, nameSet, ql, edges, depth))
+        info.terminal = true;
     }
     if (startAt !== undefined && !nameSet.has(startAt)) {
       this.error(`Missing 'StartAt' target: ${startAt}`, ptr(p, 'StartAt'), 'MISSING_TRANSITION_TARGET');
@@ -649,8 +681,7 @@ class Validator {
       }
     }
     for (const n of info.names) {
-      if (!seen.has(n))
-        this.error(`State "${n}" is not reachable.`, ptr(sp, n), 'MISSING_TRANSITION_TARGET');
+      if (!seen.has(n)) this.error(`State "${n}" is not reachable.`, ptr(sp, n), 'MISSING_TRANSITION_TARGET');
     }
   }
 
@@ -740,7 +771,8 @@ class Validator {
   /** Next / End; returns true when the state ends its machine. */
   flow(json: JsonObject, p: string, names: ReadonlySet<string>, edges: string[]): boolean {
     const end = getOwn(json, 'End');
-    if (end !== undefined && typeof end !== 'boolean') this.error('Expected value of type Boolean', ptr(p, 'End'));
+    if (end !== undefined && typeof end !== 'boolean')
+      this.error('Expected value of type Boolean', ptr(p, 'End'));
     const hasNext = getOwn(json, 'Next') !== undefined;
     if (hasNext && end === true) {
       this.error(`The fields 'Next' and 'End' cannot be used together`, p);
@@ -794,10 +826,11 @@ class Validator {
       notRecognized();
       return;
     }
-    const info = parseResource(arn);
+    // Templates write the partition in many ways (`aws`, `aws-cn`, `<PARTITION>`): any is fine.
+    const info = parseResource(['arn', 'aws', ...parts.slice(2)].join(':'));
     switch (info.kind) {
       case 'lambda':
-        if (!parts[3] || !/^\d{12}$/.test(parts[4] ?? '') || !parts[6]) notRecognized();
+        if (!parts[6]) notRecognized();
         break;
       case 'activity':
         if (!parts[6]) notRecognized();
@@ -851,7 +884,10 @@ class Validator {
           const cond = getOwn(rule, 'Condition');
           if (cond === undefined) this.error('These fields are required: [Condition]', rp);
           else if (typeof cond !== 'boolean' && !isJsonataExpression(cond))
-            this.error(`The value for the field 'Condition' must be a JSONata expression`, ptr(rp, 'Condition'));
+            this.error(
+              `The value for the field 'Condition' must be a JSONata expression`,
+              ptr(rp, 'Condition'),
+            );
           else this.jsonata(cond, 'Condition', ptr(rp, 'Condition'));
           this.jsonataField(rule, 'Output', rp);
         }
@@ -870,7 +906,8 @@ class Validator {
     const ts = getOwn(json, 'Timestamp');
     if (ts !== undefined && !(ql === 'JSONata' && isJsonataExpression(ts))) {
       if (typeof ts !== 'string') this.error('Expected value of type String', ptr(p, 'Timestamp'));
-      else if (!isRfc3339Timestamp(ts)) this.error('String does not match RFC3339 timestamp', ptr(p, 'Timestamp'));
+      else if (!isRfc3339Timestamp(ts))
+        this.error('String does not match RFC3339 timestamp', ptr(p, 'Timestamp'));
     } else if (ts !== undefined) {
       this.jsonata(ts, 'Timestamp', ptr(p, 'Timestamp'));
     }
@@ -927,7 +964,8 @@ class Validator {
     const proc = getOwn(json, 'ItemProcessor');
     const iter = getOwn(json, 'Iterator');
     if (proc !== undefined && iter !== undefined) this.exclusive(json, 'ItemProcessor', 'Iterator', p);
-    else if (proc === undefined && iter === undefined) this.error('These fields are required: [ItemProcessor]', p);
+    else if (proc === undefined && iter === undefined)
+      this.error('These fields are required: [ItemProcessor]', p);
     let distributed = false;
     for (const key of ['ItemProcessor', 'Iterator']) {
       const v = getOwn(json, key);
@@ -947,7 +985,10 @@ class Validator {
         distributed = mode === 'DISTRIBUTED';
         const et = this.str(cfg, 'ExecutionType', cp);
         if (et !== undefined && et !== 'STANDARD' && et !== 'EXPRESS')
-          this.error(`The value for the field 'ExecutionType' must be one of [STANDARD, EXPRESS]`, ptr(cp, 'ExecutionType'));
+          this.error(
+            `The value for the field 'ExecutionType' must be one of [STANDARD, EXPRESS]`,
+            ptr(cp, 'ExecutionType'),
+          );
       }
       this.machine(v, pp, ql, depth + 1, ['ProcessorConfig', 'QueryLanguage']);
     }
@@ -988,7 +1029,14 @@ class Validator {
     const cfg = this.obj(r, 'ReaderConfig', rp);
     if (cfg) {
       const cp = ptr(rp, 'ReaderConfig');
-      const keys = ['InputType', 'CSVHeaderLocation', 'CSVHeaders', 'CSVDelimiter', 'MaxItems', 'ManifestType'];
+      const keys = [
+        'InputType',
+        'CSVHeaderLocation',
+        'CSVHeaders',
+        'CSVDelimiter',
+        'MaxItems',
+        'ManifestType',
+      ];
       this.unknownFields(cfg, ql === 'JSONPath' ? [...keys, 'MaxItemsPath'] : keys, cp);
       this.num(cfg, 'MaxItems', cp, ql, { min: 0, max: MAX_INT });
       if (ql === 'JSONPath') {
@@ -1003,7 +1051,11 @@ class Validator {
     if (!b) return;
     const bp = ptr(p, 'ItemBatcher');
     const keys = ['MaxItemsPerBatch', 'MaxInputBytesPerBatch', 'BatchInput'];
-    this.unknownFields(b, ql === 'JSONPath' ? [...keys, 'MaxItemsPerBatchPath', 'MaxInputBytesPerBatchPath'] : keys, bp);
+    this.unknownFields(
+      b,
+      ql === 'JSONPath' ? [...keys, 'MaxItemsPerBatchPath', 'MaxInputBytesPerBatchPath'] : keys,
+      bp,
+    );
     for (const key of ['MaxItemsPerBatch', 'MaxInputBytesPerBatch']) {
       this.num(b, key, bp, ql, { min: 1, max: key === 'MaxInputBytesPerBatch' ? 262144 : MAX_INT });
       if (ql === 'JSONPath') {
@@ -1065,7 +1117,12 @@ export function formatDiagnostic(d: Diagnostic): string {
 export function validateDefinitionText(text: string, options: ValidateOptions = {}): Diagnostic[] {
   if (text.trim() === '') {
     return [
-      { severity: 'ERROR', code: 'SCHEMA_VALIDATION_FAILED', message: 'Definition must be a valid JSON object', location: '' },
+      {
+        severity: 'ERROR',
+        code: 'SCHEMA_VALIDATION_FAILED',
+        message: 'Definition must be a valid JSON object',
+        location: '',
+      },
     ];
   }
   let value: JsonValue;
@@ -1090,17 +1147,17 @@ function jsonSyntaxDiagnostic(text: string): Diagnostic {
       } else col++;
     }
   };
-  // Locate the first offending character: JSON.parse's position, or the first non-blank.
-  let at = 0;
+  // Locate the first offending character with the position-keeping scanner.
+  let at = text.length;
   try {
-    JSON.parse(text);
+    parseJsonWithPositions(text);
   } catch (e) {
-    const m = /position (\d+)/.exec(describe(e));
-    at = m ? Number(m[1]) : text.length;
+    if (e instanceof SourceSyntaxError) at = e.offset;
   }
   advance(at);
   const token = /^[A-Za-z0-9_$]+/.exec(text.slice(i))?.[0];
-  const shown = text.length > 500 ? `${text.slice(0, 500)}"[truncated ${text.length - 500} chars]` : `${text}"`;
+  const shown =
+    text.length > 500 ? `${text.slice(0, 500)}"[truncated ${text.length - 500} chars]` : `${text}"`;
   let message: string;
   if (token !== undefined) {
     advance(token.length);
@@ -1112,5 +1169,10 @@ function jsonSyntaxDiagnostic(text: string): Diagnostic {
     message = `Unexpected character ('${text[i - 1]}')`;
   }
   const location = `[Source: (String)"${shown}; line: ${line}, column: ${col}]`;
-  return { severity: 'ERROR', code: 'INVALID_JSON_DESCRIPTION', message: `${message}\n at ${location}`, location };
+  return {
+    severity: 'ERROR',
+    code: 'INVALID_JSON_DESCRIPTION',
+    message: `${message}\n at ${location}`,
+    location,
+  };
 }
