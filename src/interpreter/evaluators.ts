@@ -87,13 +87,14 @@ class TemplateEnv implements IntrinsicEnv {
     private readonly scope: Scope,
     readonly input: JsonValue,
     private readonly extraContext: JsonObject | undefined,
+    private readonly asPath = false,
   ) {
     this.random = scope.ctx.env.random;
     this.uuid = scope.ctx.env.uuid;
   }
 
   get context(): JsonValue {
-    const base = this.scope.context();
+    const base = this.asPath ? this.scope.pathContext() : this.scope.context();
     return this.extraContext ? { ...base, ...this.extraContext } : base;
   }
 
@@ -185,6 +186,9 @@ class Scope implements PathScope {
             ? src.path.select(this.pathEnv(input))
             : src.path.selectFrom(root);
         if (v === undefined) throw this.fail(pathNotFoundCause(src.path, root));
+        // AWS reads numbers given as strings too ("1"), as long as they parse.
+        const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+        if (typeof n === 'number' && Number.isFinite(n) && (!integer || Number.isInteger(n))) return n;
         if (typeof v !== 'number' || (integer && !Number.isInteger(v))) {
           const shown = typeof v === 'string' ? v : JSON.stringify(v);
           throw this.fail(
@@ -218,7 +222,13 @@ class Scope implements PathScope {
   /** JSONPath Assign: `$` is the state's result. */
   assignJsonPath(spec: AssignSpec | undefined, result: JsonValue): JsonObject | undefined {
     if (spec === undefined || spec.kind !== 'jsonpath') return undefined;
-    const v = this.evaluate(spec.payload, result);
+    // Assign sees `$$` as paths do (with Execution.RedriveCount), unlike Parameters.
+    let v: JsonValue;
+    try {
+      v = spec.payload.evaluate(new TemplateEnv(this, result, undefined, true));
+    } catch (e) {
+      return this.prefixed(e);
+    }
     return isJsonObject(v) && Object.keys(v).length > 0 ? v : undefined;
   }
 

@@ -316,7 +316,8 @@ export class Run implements StepContext {
           // JSONata failures are recorded first, linked where the state's entry was.
           const details: JsonObject = { error: outcome.error, cause: outcome.cause ?? '', state: state.name };
           if (outcome.location !== undefined) details.location = outcome.location;
-          frame.lastEventId = frame.enteredPrevEventId;
+          // AWS links it before the state's entry, except for a Wait state's time fields.
+          if (state.type !== 'Wait') frame.lastEventId = frame.enteredPrevEventId;
           this.emit(frame, 'EvaluationFailed', { evaluationFailedEventDetails: details });
           const failed =
             state.type === 'Map' || state.type === 'Parallel' ? `${state.type}StateFailed` : undefined;
@@ -498,6 +499,11 @@ export class Run implements StepContext {
         this.emitExecution('MapIterationFailed', frame.lastEventId, {
           mapIterationFailedEventDetails: { name: parentState.name, index: frame.index },
         });
+      } else {
+        // A branch whose state failed records that state as aborted (a Fail state does not).
+        const failedState = this.stateOf(frame);
+        if (failedState.type !== 'Fail')
+          this.emitExecution(`${failedState.type}StateAborted`, frame.lastEventId);
       }
       // Like the Succeeded events, MapIterationFailed does not move the chain.
       progress.lastChildEventId = frame.lastEventId;

@@ -8,6 +8,7 @@ import type { FilterPath, ResultPathSpec } from '../language/model.js';
 /** What path evaluation needs from its caller: the context object and failure construction. */
 export interface PathScope {
   pathContext(): JsonValue;
+  variables(): ReadonlyMap<string, JsonValue>;
   fail(message: string): StatesRuntimeError;
 }
 
@@ -23,7 +24,10 @@ export function applyFilterPath(spec: FilterPath, value: JsonValue, scope: PathS
 
 export function selectOrFail(path: CompiledPath, value: JsonValue, scope: PathScope): JsonValue {
   const root = path.root.kind === 'context' ? scope.pathContext() : value;
-  const selected = path.selectFrom(root);
+  const selected =
+    path.root.kind === 'variable'
+      ? path.select({ input: value, context: root, variables: scope.variables() })
+      : path.selectFrom(root);
   if (selected === undefined) throw scope.fail(pathNotFoundCause(path, root));
   return selected;
 }
