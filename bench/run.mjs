@@ -2,14 +2,18 @@
 // Stepwise vs aws-local-stepfunctions (ALS) on the shared workloads, plus a memory check.
 // Every engine x workload x repetition runs in a fresh `node bench.mjs` process (the shared
 // driver); engines are interleaved within each repetition so load spikes hit both alike.
+// The JSONata variants (bench/workloads-jsonata, run by bench/driver.mjs with the same rules)
+// run on Stepwise only, ALS having no JSONata: each is compared with ALS's figure for the
+// JSONPath workload it mirrors (pass-chain-jsonata vs ALS on pass-chain).
 //   node bench/run.mjs                                  # all workloads, 3 reps, table on stdout
 //   node bench/run.mjs --workloads pass-chain,map-10k --reps 5
+//   node bench/run.mjs --workloads pass-chain-jsonata,choice-loop-jsonata
 //   node bench/run.mjs --json                           # one JSON object per line instead
 // Progress goes to stderr; raw per-run records to bench/results/run-<time>.jsonl.
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { appendFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 
@@ -43,11 +47,21 @@ const ENGINES = [
   { id: 'stepwise', label: 'Stepwise', adapter: join(HERE, 'adapters', 'stepwise.mjs') },
   { id: 'als', label: 'ALS', adapter: join(HERE, 'adapters', 'aws-local-stepfunctions.mjs') },
 ];
-// Throughput targets for Stepwise / ALS: pass-chain is the pure interpreter loop.
-const targetFor = (workload) => (workload === 'pass-chain' ? 20 : 10);
+// Throughput targets for Stepwise / ALS: pass-chain is the pure interpreter loop. The JSONata
+// pass-chain is held to 10x ALS's JSONPath pass-chain; the other JSONata variants are reported
+// without a target.
+const TARGETS = { 'pass-chain': 20, 'pass-chain-jsonata': 10 };
+const targetFor = (workload) => TARGETS[workload] ?? (JSONATA_WORKLOADS.includes(workload) ? null : 10);
 
 const { listWorkloads } = await import(pathToFileURL(join(opts.harness, 'lib', 'workloads.mjs')).href);
-const available = listWorkloads();
+const JSONATA_DIR = join(HERE, 'workloads-jsonata');
+const JSONATA_WORKLOADS = readdirSync(JSONATA_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => basename(f, '.json'))
+  .sort();
+/** The shared JSONPath workload a JSONata variant mirrors (`pass-chain-jsonata` -> `pass-chain`). */
+const baselineOf = (w) => w.replace(/-jsonata$/, '');
+const available = [...listWorkloads(), ...JSONATA_WORKLOADS];
 const selected = opts.workloads ? opts.workloads.split(',').map((s) => s.trim()) : available;
 const unknown = selected.filter((w) => !available.includes(w));
 if (unknown.length) {
@@ -60,17 +74,44 @@ if (!(reps >= 1)) {
   process.exit(64);
 }
 
+// A job runs each engine once per rep: `runs` maps engine id -> the node arguments. A JSONata job
+// runs Stepwise through bench/driver.mjs; its ALS figure is ALS on the JSONPath baseline, taken
+// from that workload's own job when it is selected too, else run within the JSONata job.
 const jobs = [];
+const sharedArgs = (engine, args) => [join(opts.harness, 'bench.mjs'), '--adapter', engine.adapter, ...args];
 for (const w of selected) {
+  if (JSONATA_WORKLOADS.includes(w)) {
+    const baseline = baselineOf(w);
+    const stepwise = ENGINES.find((e) => e.id === 'stepwise');
+    const als = ENGINES.find((e) => e.id === 'als');
+    const runs = {
+      stepwise: [
+        join(HERE, 'driver.mjs'),
+        '--adapter',
+        stepwise.adapter,
+        '--workloads-dir',
+        JSONATA_DIR,
+        '--harness',
+        opts.harness,
+        '--workload',
+        w,
+      ],
+    };
+    const alsFrom = selected.includes(baseline) ? baseline : undefined;
+    if (alsFrom === undefined) runs.als = sharedArgs(als, ['--workload', baseline]);
+    jobs.push({ label: w, workload: w, baseline, runs, alsFrom });
+    continue;
+  }
+  const runs = (args) => Object.fromEntries(ENGINES.map((e) => [e.id, sharedArgs(e, args)]));
   if (w === 'task-chain') {
-    jobs.push({ label: 'task-chain (sequential)', workload: w, args: ['--workload', w] });
+    jobs.push({ label: 'task-chain (sequential)', workload: w, runs: runs(['--workload', w]) });
     jobs.push({
       label: `task-chain (concurrent ${opts.concurrency})`,
       workload: w,
-      args: ['--workload', w, '--mode', 'concurrent', '--concurrency', opts.concurrency],
+      runs: runs(['--workload', w, '--mode', 'concurrent', '--concurrency', opts.concurrency]),
     });
   } else {
-    jobs.push({ label: w, workload: w, args: ['--workload', w] });
+    jobs.push({ label: w, workload: w, runs: runs(['--workload', w]) });
   }
 }
 
@@ -101,29 +142,21 @@ const records = new Map(); // `${job.label}\u0000${engine.id}` -> bench.mjs reco
 for (const job of jobs) {
   for (let r = 0; r < reps; r++) {
     // Alternate which engine goes first, so neither always runs right after the other.
-    const order = r % 2 ? [...ENGINES].reverse() : ENGINES;
+    const order = (r % 2 ? [...ENGINES].reverse() : ENGINES).filter((e) => job.runs[e.id]);
     for (const engine of order) {
-      const rec = runChild(
-        [
-          join(opts.harness, 'bench.mjs'),
-          '--adapter',
-          engine.adapter,
-          ...job.args,
-          '--scale',
-          opts.scale,
-          '--timeout-s',
-          String(timeoutS),
-        ],
-        { workload: job.workload, adapter: engine.id },
-      );
+      const rec = runChild([...job.runs[engine.id], '--scale', opts.scale, '--timeout-s', String(timeoutS)], {
+        workload: engine.id === 'als' && job.baseline ? job.baseline : job.workload,
+        adapter: engine.id,
+      });
       rec.job = job.label;
       rec.rep = r + 1;
       appendFileSync(outFile, JSON.stringify(rec) + '\n');
       const key = `${job.label}\u0000${engine.id}`;
       if (!records.has(key)) records.set(key, []);
       records.get(key).push(rec);
+      const what = engine.id === 'als' && job.baseline ? `${job.label} / ALS on ${job.baseline}` : null;
       log(
-        `${job.label} / ${engine.label} rep ${r + 1}/${reps}: ` +
+        `${what ?? `${job.label} / ${engine.label}`} rep ${r + 1}/${reps}: ` +
           (rec.status === 'ok'
             ? `${fmt(rec.transitionsPerSec)} transitions/s, load ${rec.loadavg1}${rec.correct === false ? ` OUTPUT MISMATCH (${rec.checkError})` : ''}`
             : `${rec.status}: ${rec.error ?? rec.reason ?? ''}`),
@@ -145,13 +178,16 @@ if (!opts['no-memory']) {
 // Summarise: medians over the successful reps of each job x engine.
 const rows = jobs.map((job) => {
   const perEngine = Object.fromEntries(
-    ENGINES.map((e) => [e.id, summarise(records.get(`${job.label}\u0000${e.id}`) ?? [])]),
+    ENGINES.map((e) => {
+      const label = e.id === 'als' && job.alsFrom !== undefined ? job.alsFrom : job.label;
+      return [e.id, summarise(records.get(`${label}\u0000${e.id}`) ?? [])];
+    }),
   );
   const sw = perEngine.stepwise;
   const als = perEngine.als;
   const ratio = sw.ok && als.ok ? sw.transitionsPerSec / als.transitionsPerSec : null;
   const target = targetFor(job.workload);
-  const result = ratio === null ? 'ERROR' : ratio >= target ? 'PASS' : 'MISS';
+  const result = ratio === null ? 'ERROR' : target === null ? 'INFO' : ratio >= target ? 'PASS' : 'MISS';
   return { job, perEngine, ratio, target, result };
 });
 
@@ -162,6 +198,7 @@ if (opts.json) {
       console.log(
         JSON.stringify({
           workload: job.label,
+          ...(job.baseline ? { engineWorkload: e.id === 'als' ? job.baseline : job.workload } : {}),
           engine: s.engine ?? e.id,
           engineVersion: s.engineVersion ?? null,
           status: s.ok ? 'ok' : 'error',
@@ -222,11 +259,11 @@ function printTable() {
   const tps = (s) => (s.ok ? fmt(s.transitionsPerSec) : 'error');
   const header = ['workload', 'Stepwise tr/s', 'ALS tr/s', 'ratio', 'target', 'result', 'correct (SW/ALS)'];
   const body = rows.map(({ job, perEngine: p, ratio, target, result }) => [
-    job.label,
+    job.baseline ? `${job.label} (ALS: ${job.baseline})` : job.label,
     tps(p.stepwise),
     tps(p.als),
-    ratio === null ? '-' : `${ratio.toFixed(1)}x`,
-    `${target}x`,
+    ratio === null ? '-' : `${ratio.toFixed(ratio < 1 ? 2 : 1)}x`,
+    target === null ? '-' : `${target}x`,
     result,
     `${yesNo(p.stepwise)}/${yesNo(p.als)}`,
   ]);
@@ -247,6 +284,12 @@ function printTable() {
   );
   for (const row of body) console.log(line(row));
 
+  if (rows.some((r) => r.job.baseline)) {
+    console.log(
+      '\nJSONata rows: Stepwise runs the JSONata variant (bench/workloads-jsonata); ALS has no JSONata, ' +
+        'so its column is its figure for the JSONPath workload named in brackets.',
+    );
+  }
   for (const { job, perEngine } of rows) {
     for (const e of ENGINES) {
       const s = perEngine[e.id];

@@ -19,7 +19,7 @@ const INTRINSICS = (
   'ArrayLength ArrayUnique Base64Encode Base64Decode Hash JsonMerge MathRandom MathAdd StringSplit UUID'
 ).split(' ');
 export const features = new Set([
-  ...['choice', 'map', 'parallel', 'wait', 'task:local-handler', 'retry', 'catch'],
+  ...['choice', 'map', 'parallel', 'wait', 'task:local-handler', 'retry', 'catch', 'jsonata'],
   ...INTRINSICS.map((f) => `intrinsic:States.${f}`),
 ]);
 

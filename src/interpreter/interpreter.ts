@@ -25,6 +25,8 @@ import type {
 import { catchState, completeState, evaluateState, type MaybeOutcome, type Outcome } from './evaluators.js';
 import { findCatcher, findRetrier, retryDelayMs } from './errors.js';
 import {
+  needsTaskToken,
+  taskSubmittedEvent,
   reportsHeartbeats,
   resourceOf,
   scheduledEventCount,
@@ -95,8 +97,14 @@ export function step(
     case 'timerFired':
       run.onTimer(event.timerId);
       break;
-    case 'taskHeartbeat':
+        case 'taskHeartbeat':
       run.onTaskHeartbeat(event.taskId);
+      break;
+    case 'taskSubmitted':
+      run.onTaskSubmitted(event.taskId, event.output);
+      break;
+    case 'taskStarted':
+      run.onTaskStarted(event.taskId, event.workerName);
       break;
     case 'stop':
       run.abortExecution(event.error, event.cause);
@@ -224,9 +232,10 @@ export class Run implements StepContext {
       taskInput: undefined,
       taskHeartbeatSeconds: undefined,
       silent: false,
-      evalToken: 0,
+            evalToken: 0,
       evalPurpose: undefined,
       enteredPrevEventId: 0,
+      taskToken: undefined,
       waitAssigned: undefined,
       scopeId,
     };
@@ -255,8 +264,11 @@ export class Run implements StepContext {
     }
   }
 
-  /** Evaluates the frame's current state (first attempt or a retry) and applies the outcome. */
+    /** Evaluates the frame's current state (first attempt or a retry) and applies the outcome. */
   attempt(frame: Frame, state: State): void {
+    // A callback or activity attempt gets its token first: Parameters may read `$$.Task.Token`.
+    frame.taskToken =
+      state.type === 'Task' && needsTaskToken(state) ? (this.env.token ?? defaultToken(this.env))() : undefined;
     this.resolve(frame, state, 'attempt', () => evaluateState(this, frame, state));
   }
 
@@ -749,6 +761,28 @@ export class Run implements StepContext {
     this.continueFrame(frame);
   }
 
+    /** The frame waiting on a task, if the task is still current. */
+  private liveTaskFrame(taskId: string): Frame | undefined {
+    const frameId = this.st.tasks[taskId];
+    const frame = frameId === undefined ? undefined : this.st.frames[frameId];
+    return frame !== undefined && frame.taskId === taskId && frame.phase === 'task' ? frame : undefined;
+  }
+
+  onTaskSubmitted(taskId: string, output: JsonValue): void {
+    const frame = this.liveTaskFrame(taskId);
+    if (frame === undefined) return;
+    const state = this.stateOf(frame);
+    if (state.type === 'Task') this.emit(frame, ...taskSubmittedEvent(state, output));
+  }
+
+  onTaskStarted(taskId: string, workerName: string | undefined): void {
+    const frame = this.liveTaskFrame(taskId);
+    if (frame === undefined) return;
+    const d: JsonObject = {};
+    if (workerName !== undefined) d.workerName = workerName;
+    this.emit(frame, 'ActivityStarted', { activityStartedEventDetails: d });
+  }
+
   /** A heartbeat from the worker: the heartbeat timer starts again. */
   onTaskHeartbeat(taskId: string): void {
     const frameId = this.st.tasks[taskId];
@@ -876,7 +910,8 @@ export class Run implements StepContext {
       StateMachine: { Id: st.init.stateMachineArn, Name: st.init.stateMachineName },
       State: stateCtx,
     };
-    if (frame.mapItem !== undefined) ctx.Map = { Item: frame.mapItem };
+        if (frame.mapItem !== undefined) ctx.Map = { Item: frame.mapItem };
+    if (frame.taskToken !== undefined && state.type === 'Task') ctx.Task = { Token: frame.taskToken };
     return ctx;
   }
 
@@ -920,7 +955,7 @@ export class Run implements StepContext {
         input: params,
         timeoutSeconds,
         heartbeatSeconds,
-        taskToken: undefined,
+                taskToken: frame.taskToken,
         stateName: state.name,
       },
     });
@@ -1019,4 +1054,9 @@ function errorDetails(error: string | undefined, cause: string | undefined): Jso
   if (error !== undefined) d.error = error;
   if (cause !== undefined) d.cause = cause;
   return d;
+}
+
+/** Two UUIDs: 244 random bits, for environments that give no token source. */
+function defaultToken(env: InterpreterEnv): () => string {
+  return () => `${env.uuid()}${env.uuid()}`.replace(/-/g, '');
 }

@@ -16,8 +16,24 @@ export function resourceOf(state: TaskState): ResourceInfo {
 
 /** Whether the task's worker sends heartbeats: activities and `.waitForTaskToken` callbacks. */
 export function reportsHeartbeats(state: TaskState): boolean {
+  return needsTaskToken(state);
+}
+
+/** Activities and `.waitForTaskToken` callbacks report back with a task token. */
+export function needsTaskToken(state: TaskState): boolean {
   const r = resourceOf(state);
   return r.kind === 'activity' || (r.kind === 'service' && r.pattern === 'waitForTaskToken');
+}
+
+/** TaskSubmitted: the request of a callback task went out. */
+export function taskSubmittedEvent(state: TaskState, output: JsonValue): Ev {
+  const r = resourceOf(state);
+  const d: Record<string, unknown> = { output, outputDetails: { truncated: false } };
+  if (r.kind === 'service') {
+    d.resourceType = r.resourceType;
+    d.resource = r.resource;
+  }
+  return ['TaskSubmitted', { taskSubmittedEventDetails: d }];
 }
 
 type Ev = [type: string, details: Record<string, unknown> | undefined];

@@ -13,8 +13,10 @@ export interface InterpreterEnv {
   now: () => number;
   /** Uniform in [0, 1). */
   random: () => number;
-  /** A fresh UUID v4 string. */
+    /** A fresh UUID v4 string. */
   uuid: () => string;
+  /** An unguessable task token (callbacks, activities); defaults to two UUIDs. */
+  token?: () => string;
 }
 
 /** What the runtime knows about an execution when it starts. */
@@ -72,8 +74,12 @@ export type InputEvent =
   | { type: 'taskSucceeded'; taskId: string; output: JsonValue }
   | { type: 'taskFailed'; taskId: string; error: string; cause: string | undefined }
   | { type: 'timerFired'; timerId: string }
-  /** A worker's heartbeat for an activity or callback task. */
+    /** A worker's heartbeat for an activity or callback task. */
   | { type: 'taskHeartbeat'; taskId: string }
+  /** A callback task's request was sent (`.waitForTaskToken`): now it waits for the token. */
+  | { type: 'taskSubmitted'; taskId: string; output: JsonValue }
+  /** A worker took an activity task. */
+  | { type: 'taskStarted'; taskId: string; workerName: string | undefined }
   | { type: 'stop'; error: string | undefined; cause: string | undefined }
   /** The settled outcome of an `await` command. */
   | { type: 'evaluated'; frameId: number; token: number; outcome: unknown };
@@ -159,8 +165,10 @@ export interface Frame {
   children: ChildProgress | undefined;
   /** Effective task input, kept for retries and for the timeout/heartbeat values. */
   taskInput: JsonValue | undefined;
-  /** HeartbeatSeconds of the running task attempt. */
+    /** HeartbeatSeconds of the running task attempt. */
   taskHeartbeatSeconds: number | undefined;
+  /** `$$.Task.Token` of the current attempt of a callback or activity task. */
+  taskToken: string | undefined;
   /**
    * Frames of a distributed Map's child workflows record nothing in this execution's history
    * (on AWS they are executions of their own).

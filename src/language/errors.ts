@@ -68,6 +68,34 @@ export const ApiErrors = {
   TaskTimedOut: 'TaskTimedOut',
   InvalidToken: 'InvalidToken',
   ActivityDoesNotExist: 'ActivityDoesNotExist',
+  ActivityAlreadyExists: 'ActivityAlreadyExists',
+  ExecutionLimitExceeded: 'ExecutionLimitExceeded',
+  InvalidLoggingConfiguration: 'InvalidLoggingConfiguration',
+  StateMachineTypeNotSupported: 'StateMachineTypeNotSupported',
+  ResourceNotFound: 'ResourceNotFound',
+  TooManyTags: 'TooManyTags',
+  ConflictException: 'ConflictException',
+  UnknownOperationException: 'UnknownOperationException',
+  SerializationException: 'SerializationException',
+  InvalidSignatureException: 'InvalidSignatureException',
+  MissingAuthenticationTokenException: 'MissingAuthenticationTokenException',
+  ExecutionNotRedrivable: 'ExecutionNotRedrivable',
 } as const;
 
 export type ApiErrorCode = (typeof ApiErrors)[keyof typeof ApiErrors];
+
+/**
+ * An error of the Step Functions API (the runtime raises it, the API server writes it as
+ * `{"__type": "com.amazonaws.swf.service.v2.model#<code>", "message": …}` with HTTP 400).
+ */
+export class ServiceError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    /** Extra members AWS sends with some errors (e.g. `resourceName`). */
+    readonly extra: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}

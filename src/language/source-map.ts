@@ -4,7 +4,7 @@
  * keeps no positions (and silently drops duplicate keys), hence the small scanner here; YAML
  * positions come from the `yaml` package's nodes and LineCounter.
  */
-import type { Alias, Document, Node, Pair, Scalar, ScalarTag, CollectionTag } from 'yaml';
+import type { Alias, Document, Node, ScalarTag, CollectionTag } from 'yaml';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, YAMLMap, YAMLSeq } from 'yaml';
 import type { JsonObject, JsonValue } from './json.js';
 import { setOwn } from './json.js';
@@ -28,7 +28,7 @@ export interface SourceMap {
   /** Position of the member (its key) or element at `pointer`, or of its nearest ancestor. */
   locate(pointer: string): Position;
   /** Keys given twice in one object (JSON only: YAML refuses them), by the object's pointer. */
-  duplicates: { pointer: string; key: string }[];
+  duplicates: { pointer: string; key: string; position: Position }[];
   /** For a string written as a YAML literal block (`|`), where its lines start. */
   blockString(pointer: string): BlockString | undefined;
 }
@@ -86,7 +86,7 @@ function locator(offsets: Map<string, number>, index: LineIndex): (pointer: stri
 class JsonScanner {
   pos = 0;
   readonly offsets = new Map<string, number>();
-  readonly duplicates: { pointer: string; key: string }[] = [];
+  readonly duplicates: { pointer: string; key: string; position: Position }[] = [];
   constructor(
     readonly text: string,
     readonly index: LineIndex,
@@ -144,7 +144,7 @@ class JsonScanner {
       if (this.text[this.pos] !== '"') this.fail('expected a double-quoted property name');
       const key = this.string();
       const child = `${pointer}/${esc(key)}`;
-      if (seen.has(key)) this.duplicates.push({ pointer, key });
+      if (seen.has(key)) this.duplicates.push({ pointer, key, position: this.index.position(keyAt) });
       seen.add(key);
       this.offsets.set(child, keyAt);
       this.ws();
@@ -265,9 +265,9 @@ const CFN_TAGS: Readonly<Record<string, string>> = {
 
 /** Custom tags that let the three node kinds carry a CloudFormation tag; values stay plain. */
 export const CFN_YAML_TAGS: (ScalarTag | CollectionTag)[] = Object.keys(CFN_TAGS).flatMap((tag) => [
-  { tag, resolve: (s: string) => s } as ScalarTag,
-  { tag, collection: 'seq', nodeClass: YAMLSeq } as CollectionTag,
-  { tag, collection: 'map', nodeClass: YAMLMap } as CollectionTag,
+  { tag, resolve: (s: string) => s },
+  { tag, collection: 'seq', nodeClass: YAMLSeq },
+  { tag, collection: 'map', nodeClass: YAMLMap },
 ]);
 
 class YamlWalker {
@@ -282,7 +282,7 @@ class YamlWalker {
   value(node: unknown, pointer: string, depth: number, keyOffset?: number): JsonValue {
     if (depth > MAX_DEPTH) throw new Error(`nesting deeper than ${MAX_DEPTH} levels`);
     let n = node as Node | Alias | null | undefined;
-    if (isAlias(n)) n = n.resolve(this.doc) as Node | undefined;
+    if (isAlias(n)) n = n.resolve(this.doc);
     const start = keyOffset ?? n?.range?.[0] ?? 0;
     if (!this.offsets.has(pointer)) this.offsets.set(pointer, start);
     if (n === null || n === undefined) return null;
@@ -303,14 +303,10 @@ class YamlWalker {
     else if (!this.offsets.has(pointer)) this.offsets.set(pointer, n.range?.[0] ?? 0);
     if (isMap(n)) {
       const out: JsonObject = {};
-      for (const item of n.items as Pair[]) {
+      for (const item of n.items) {
         if (!isPair(item)) continue;
         const k = item.key as Node | null;
-        const keyValue = isScalar(k)
-          ? (k as Scalar).value
-          : k === null
-            ? ''
-            : this.value(k, pointer, depth + 1);
+        const keyValue = isScalar(k) ? k.value : k === null ? '' : this.value(k, pointer, depth + 1);
         const key = typeof keyValue === 'string' ? keyValue : (JSON.stringify(keyValue) ?? String(keyValue));
         const child = `${pointer}/${esc(key)}`;
         setOwn(out, key, this.value(item.value, child, depth + 1, k?.range?.[0]));
@@ -329,7 +325,7 @@ class YamlWalker {
       if (typeof v === 'number') return Number.isFinite(v) ? v : String(v);
       if (typeof v === 'boolean' || v === null) return v;
       if (typeof v === 'bigint') return Number(v);
-      return String(v as string);
+      return v instanceof Date ? v.toISOString() : (JSON.stringify(v) ?? null);
     }
     return null;
   }

@@ -244,10 +244,14 @@ interface MachineInfo {
   names: string[];
   edges: Map<string, string[]>;
   terminal: boolean;
+  /** A state or transition too broken to follow: reachability and terminal checks would only echo it. */
+  broken: boolean;
 }
 
 class Validator {
   readonly out: Diagnostic[] = [];
+  /** The machine being checked, to mark it broken. */
+  current: MachineInfo | undefined;
   readonly express: boolean;
   rootQL: QL = 'JSONPath';
   /** Every state name in the definition with its pointer: names are unique across all branches. */
@@ -554,6 +558,7 @@ class Validator {
     }
     if (!names.has(v)) {
       this.error(`Missing '${key}' target: ${v}`, ptr(p, key), 'MISSING_TRANSITION_TARGET');
+      if (this.current) this.current.broken = true;
       return undefined;
     }
     edges.push(v);
@@ -583,12 +588,12 @@ class Validator {
   // Structure
 
   run(def: unknown): void {
-    if (!isJsonObject(def as JsonValue)) {
+    if (!isJsonObject(def)) {
       this.error('Definition must be a valid JSON object', '');
       this.out[this.out.length - 1]!.location = '';
       return;
     }
-    const root = def as JsonObject;
+    const root = def;
     this.size(root);
     this.unknownFields(
       root,
@@ -643,7 +648,7 @@ class Validator {
       return;
     }
     const nameSet = new Set(names);
-    const info: MachineInfo = { names, edges: new Map(), terminal: false };
+    const info: MachineInfo = { names, edges: new Map(), terminal: false, broken: false };
     for (const name of names) {
       const statePointer = ptr(sp, name);
       if (name.length === 0 || name.length > MAX_NAME)
@@ -658,13 +663,16 @@ class Validator {
       else this.allNames.set(name, statePointer);
       const edges: string[] = [];
       info.edges.set(name, edges);
-      if (this.state(getOwn(statesJson, name)!, statePointer, nameSet, ql, edges, depth))
-        info.terminal = true;
+      this.current = info;
+      const ends = this.state(getOwn(statesJson, name)!, statePointer, nameSet, ql, edges, depth);
+      if (ends === undefined) info.broken = true;
+      else if (ends) info.terminal = true;
     }
     if (startAt !== undefined && !nameSet.has(startAt)) {
       this.error(`Missing 'StartAt' target: ${startAt}`, ptr(p, 'StartAt'), 'MISSING_TRANSITION_TARGET');
       return;
     }
+    if (info.broken) return;
     if (startAt !== undefined) this.reachability(startAt, info, sp);
     if (!info.terminal) this.error('Workflow has no terminal state', p, 'MISSING_END_STATE');
   }
@@ -685,7 +693,7 @@ class Validator {
     }
   }
 
-  /** Validates one state; returns true when it can end its machine. */
+  /** Validates one state; returns true when it can end its machine, undefined if unfollowable. */
   state(
     json: JsonValue,
     p: string,
@@ -693,19 +701,19 @@ class Validator {
     inherited: QL,
     edges: string[],
     depth: number,
-  ): boolean {
+  ): boolean | undefined {
     if (!isJsonObject(json)) {
       this.error('Expected value of type Object', p);
-      return false;
+      return undefined;
     }
     const typeValue = getOwn(json, 'Type');
     if (typeValue === undefined) {
       this.error('These fields are required: [Type]', p);
-      return false;
+      return undefined;
     }
     if (typeof typeValue !== 'string' || !(STATE_TYPES as readonly string[]).includes(typeValue)) {
       this.error(`The value for the field 'Type' must be one of [${STATE_TYPES.join(', ')}]`, ptr(p, 'Type'));
-      return false;
+      return undefined;
     }
     const type = typeValue as StateType;
     const own = this.queryLanguage(json, p);
@@ -716,7 +724,7 @@ class Validator {
     this.unknownFields(json, [...COMMON, ...f.both, ...(ql === 'JSONPath' ? f.jsonpath : f.jsonata)], p);
     this.str(json, 'Comment', p);
 
-    let terminal = type === 'Succeed' || type === 'Fail';
+    let terminal: boolean | undefined = type === 'Succeed' || type === 'Fail';
     if (f.both.includes('Next')) terminal = this.flow(json, p, names, edges);
 
     if (ql === 'JSONPath') {
@@ -768,16 +776,19 @@ class Validator {
     return terminal;
   }
 
-  /** Next / End; returns true when the state ends its machine. */
-  flow(json: JsonObject, p: string, names: ReadonlySet<string>, edges: string[]): boolean {
+  /** Next / End; returns true when the state ends its machine, undefined if unfollowable. */
+  flow(json: JsonObject, p: string, names: ReadonlySet<string>, edges: string[]): boolean | undefined {
     const end = getOwn(json, 'End');
-    if (end !== undefined && typeof end !== 'boolean')
+    if (end !== undefined && typeof end !== 'boolean') {
       this.error('Expected value of type Boolean', ptr(p, 'End'));
+      return undefined;
+    }
     const hasNext = getOwn(json, 'Next') !== undefined;
     if (hasNext && end === true) {
       this.error(`The fields 'Next' and 'End' cannot be used together`, p);
     } else if (!hasNext && end !== true) {
       this.error(`These fields are required: [Next] (or 'End': true)`, p);
+      return undefined;
     }
     this.target(json, 'Next', p, names, edges, false);
     return end === true;

@@ -104,7 +104,7 @@ export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly s: ReturnType<typeof prepare>;
-  /** One batch entry inside the commit transaction: a savepoint, so a conflict undoes only it. */
+  /** One batch entry inside the commit transaction, in a savepoint: a conflict undoes only it. */
   private readonly applyEntry: (w: StepWrite, state: string, events: string[]) => CommitOutcome;
 
   constructor(options: SqliteStoreOptions) {
@@ -277,11 +277,18 @@ export class SqliteStore implements Store {
         state: JSON.stringify(w.state),
         events: (w.events ?? []).map((e) => JSON.stringify(e)),
       }));
+      try {
+        // Fast path: version and ARN conflicts are detected before an entry writes anything.
+        return this.tx(() => writes.map((w, i) => this.apply(w, texts[i]!.state, texts[i]!.events)));
+      } catch (e) {
+        if (!isConstraintError(e)) throw e;
+      }
+      // An entry broke a unique key midway (a duplicate event id, task id or token): redo the
+      // batch with a savepoint per entry, so only that entry is undone.
       return this.tx(() =>
         writes.map((w, i) => {
-          const t = texts[i]!;
           try {
-            return this.applyEntry(w, t.state, t.events);
+            return this.applyEntry(w, texts[i]!.state, texts[i]!.events);
           } catch (e) {
             if (isConstraintError(e)) return 'conflict';
             throw e;
@@ -435,6 +442,7 @@ export class SqliteStore implements Store {
       if (w.expectedVersion !== 0 || c.executionArn !== w.executionArn) {
         throw new TypeError(`create of ${w.executionArn}: expectedVersion must be 0 and the ARNs equal`);
       }
+      if (this.s.executionId.get(c.executionArn) !== undefined) return 'conflict';
       const r = this.s.insertExecution.run(
         c.executionArn,
         c.stateMachineArn,

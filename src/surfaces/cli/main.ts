@@ -15,6 +15,7 @@ import {
   type FunctionProvider,
   type RunResult,
 } from '../library/index.js';
+import { validateCommand } from './validate.js';
 
 export const USAGE = `Usage:
   stepwise run <definition> [options]   run a state machine once and print the result as JSON
@@ -52,6 +53,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (command) {
       case 'run':
         return await run(rest);
+      case 'validate':
+        return await validateCommand(rest);
       case undefined:
         process.stderr.write(`${USAGE}\n`);
         return 2;

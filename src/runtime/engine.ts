@@ -1,0 +1,1162 @@
+/**
+ * The durable engine: Standard executions whose every transition is committed to the store
+ * (history events, new state, timer and task rows in one transaction, many executions per
+ * commit), that survive restarts, and whose waits are timer rows rather than memory. Express
+ * executions run in memory (StartSyncExecution).
+ *
+ * Per execution, input events are applied one at a time: step the pure interpreter, settle any
+ * JSONata evaluation it started, commit, and only then carry out the commands (invoke tasks, arm
+ * timers). A crash therefore never loses a committed transition nor applies one twice. What a
+ * crash does to a task that was running is described in docs/adr/0005-durable-engine.md.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { startExecution, step } from '../interpreter/interpreter.js';
+import type {
+  Command,
+  ExecutionInit,
+  ExecutionState,
+  ExecutionStatus,
+  HistoryEvent,
+  InputEvent,
+  InterpreterEnv,
+  StepResult,
+  TaskRequest,
+} from '../interpreter/types.js';
+import { compileDefinition } from '../language/compile.js';
+import { ApiErrors, DefinitionError, ServiceError } from '../language/errors.js';
+import { isJsonObject, parseJsonKeepingText, stringifyJson, type JsonObject } from '../language/json.js';
+import type { JsonValue } from '../language/json.js';
+import { loadDefinition } from '../language/load.js';
+import type { CompiledDefinition } from '../language/model.js';
+import { parseResource } from '../language/resources.js';
+import { LocalTaskDispatcher, type TaskDispatcher } from './dispatcher.js';
+import type {
+  ActivityDescription,
+  ActivityTask,
+  CreateStateMachineInput,
+  ExecutionDescription,
+  ExecutionListItem,
+  HistoryInput,
+  PageInput,
+  Paged,
+  StartExecutionInput,
+  StateMachineDescription,
+  StateMachineType,
+  StepFunctionsEngine,
+  SyncExecutionResult,
+  TagInput,
+  UpdateStateMachineInput,
+} from './engine-api.js';
+import {
+  invokeLambdaService,
+  MAX_PAYLOAD_BYTES,
+  type FunctionProvider,
+  type TaskOutcome,
+} from './functions.js';
+import { runLocalExecution } from './local-execution.js';
+import { openSqliteStore } from './store/sqlite.js';
+import {
+  InvalidPageToken,
+  isIdempotentStart,
+  type NewTask,
+  type StateMachineRecord,
+  type StepChanges,
+  type StepWrite,
+  type Store,
+} from './store/types.js';
+
+export interface EngineOptions {
+  /** Data directory of the embedded SQLite store (default `./.stepwise`). */
+  dataDir?: string;
+  /** Use this store instead of opening SQLite. */
+  store?: Store;
+  functions?: FunctionProvider;
+  region?: string;
+  account?: string;
+  /**
+   * Scales Wait states and retry back-off: 1 real time (default), 0.01 is 100× faster, 0 skips
+   * them. Task, heartbeat and execution timeouts always run in real time.
+   */
+  waitScale?: number;
+  /** AWS's limit of history events per execution (the execution fails past it). */
+  maxHistoryEvents?: number;
+}
+
+const DEFAULT_REGION = 'us-east-1';
+const DEFAULT_ACCOUNT = '123456789012';
+/** Timers due within this horizon are armed in memory; later ones stay rows until the poller finds them. */
+const TIMER_HORIZON_MS = 2_000;
+const ACTIVITY_POLL_MS = 60_000;
+const EXPRESS_LIMIT_MS = 5 * 60_000;
+const INTERRUPTED_CAUSE =
+  'Stepwise restarted while this task was running, so its outcome is unknown; the attempt is recorded as failed.';
+
+/** An execution being worked on, held in memory only while it has something to do. */
+interface Live {
+  arn: string;
+  def: CompiledDefinition;
+  state: ExecutionState;
+  version: number;
+  queue: InputEvent[];
+  busy: boolean;
+  /** Local invocations in flight, by task id. */
+  running: Map<string, AbortController | undefined>;
+  /** Resolved when the execution stops being RUNNING. */
+  done: (() => void)[];
+}
+
+/** Execution names and state machine names, as AWS validates them. */
+const INVALID_NAME = /[\s<>{}[\]*?"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
+
+export function checkName(name: unknown, what = 'Name'): string {
+  if (typeof name !== 'string' || name.length < 1 || name.length > 80 || INVALID_NAME.test(name)) {
+    throw new ServiceError(ApiErrors.InvalidName, `Invalid ${what}: '${String(name)}'`);
+  }
+  return name;
+}
+
+/** Fields of an ARN, or InvalidArn. */
+function parseArn(arn: unknown, kind: string): { region: string; account: string; rest: string[] } {
+  if (typeof arn !== 'string') throw new ServiceError(ApiErrors.InvalidArn, `Invalid Arn: '${String(arn)}'`);
+  const p = arn.split(':');
+  if (p.length < 7 || p[0] !== 'arn' || p[2] !== 'states' || p[5] !== kind) {
+    throw new ServiceError(ApiErrors.InvalidArn, `Invalid Arn: '${arn}'`);
+  }
+  return { region: p[3]!, account: p[4]!, rest: p.slice(6) };
+}
+
+function pageSize(maxResults: number | undefined): number {
+  if (maxResults === undefined || maxResults === 0) return 100;
+  if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 1000) {
+    throw new ServiceError(ApiErrors.ValidationException, 'maxResults must be between 0 and 1000');
+  }
+  return maxResults;
+}
+
+async function paged<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof InvalidPageToken) throw new ServiceError(ApiErrors.ValidationException, 'Invalid Token');
+    throw e;
+  }
+}
+
+/** Batches writes of many executions into one store transaction (group commit). */
+class Committer {
+  private pending: { write: StepWrite; resolve: (ok: boolean) => void; reject: (e: Error) => void }[] = [];
+  private flushing = false;
+
+  constructor(private readonly store: Store) {}
+
+  submit(write: StepWrite): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ write, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        const outcomes = await this.store.commit(batch.map((b) => b.write));
+        batch.forEach((b, i) => b.resolve(outcomes[i] === 'ok'));
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        for (const b of batch) b.reject(err);
+      }
+    }
+    this.flushing = false;
+  }
+}
+
+export class Engine implements StepFunctionsEngine {
+  readonly region: string;
+  readonly account: string;
+  private readonly store: Store;
+  private readonly dispatcher: TaskDispatcher;
+  private readonly functions: FunctionProvider | undefined;
+  private readonly committer: Committer;
+  private readonly scale: number;
+  private readonly maxEvents: number;
+  private readonly env: InterpreterEnv;
+  private readonly live = new Map<string, Live>();
+  private readonly loading = new Map<string, Promise<Live | undefined>>();
+  private readonly definitions = new Map<string, CompiledDefinition>();
+  /** Timers armed in memory, by `executionArn \n timerId`. */
+  private readonly armed = new Map<string, NodeJS.Timeout>();
+  private readonly activityWaiters = new Map<string, Set<() => void>>();
+  private poller: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(store: Store, options: EngineOptions) {
+    this.store = store;
+    this.region = options.region ?? DEFAULT_REGION;
+    this.account = options.account ?? DEFAULT_ACCOUNT;
+    this.functions = options.functions;
+    this.dispatcher = new LocalTaskDispatcher({
+      functions: options.functions,
+      region: this.region,
+      account: this.account,
+    });
+    this.committer = new Committer(store);
+    const scale = options.waitScale ?? 1;
+    if (!(scale >= 0) || !Number.isFinite(scale))
+      throw new RangeError('waitScale must be a finite number >= 0');
+    this.scale = scale;
+    this.maxEvents = options.maxHistoryEvents ?? 25_000;
+    this.env = {
+      now: () => Date.now(),
+      random: Math.random,
+      uuid: randomUUID,
+      // 256 random bits: tokens must be unguessable.
+      token: () => randomBytes(32).toString('base64url'),
+    };
+  }
+
+  /** Opens the store, resumes the work of every open execution and starts the timer poller. */
+  static async open(options: EngineOptions = {}): Promise<Engine> {
+    const store = options.store ?? (await openSqliteStore({ dir: options.dataDir ?? '.stepwise' }));
+    const engine = new Engine(store, options);
+    await engine.recover();
+    engine.schedulePoll(0);
+    return engine;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.poller) clearTimeout(this.poller);
+    for (const t of this.armed.values()) clearTimeout(t);
+    this.armed.clear();
+    for (const waiters of this.activityWaiters.values()) for (const w of waiters) w();
+    // Let in-flight steps commit; running local tasks are left to recovery on the next start.
+    for (let i = 0; i < 100 && [...this.live.values()].some((l) => l.busy); i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const l of this.live.values()) for (const ac of l.running.values()) ac?.abort();
+    await this.store.close();
+  }
+
+  // ---- ARNs ------------------------------------------------------------------------------
+
+  private smArn(name: string): string {
+    return `arn:aws:states:${this.region}:${this.account}:stateMachine:${name}`;
+  }
+
+  private activityArn(name: string): string {
+    return `arn:aws:states:${this.region}:${this.account}:activity:${name}`;
+  }
+
+  // ---- state machines ----------------------------------------------------------------------
+
+  private compile(text: string, type: StateMachineType = 'STANDARD'): CompiledDefinition {
+    let def: CompiledDefinition;
+    try {
+      def = compileDefinition(loadDefinition(text, { format: 'json' }));
+    } catch (e) {
+      if (e instanceof DefinitionError)
+        throw new ServiceError(
+          ApiErrors.InvalidDefinition,
+          `Invalid State Machine Definition: '${e.message}'`,
+        );
+      throw e;
+    }
+    if (type === 'EXPRESS') {
+      for (const m of def.machines) {
+        for (const s of m.states.values()) {
+          if (s.type !== 'Task') continue;
+          const r = parseResource(s.resource);
+          if (r.kind === 'activity' || (r.kind === 'service' && r.pattern !== 'request')) {
+            throw new ServiceError(
+              ApiErrors.InvalidDefinition,
+              `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Express state machine does not support '${r.kind === 'activity' ? 'activity' : `.${r.pattern}`}' service integration at ${s.pointer}/Resource'`,
+            );
+          }
+        }
+      }
+    }
+    return def;
+  }
+
+  private compiled(definitionId: string, text: string): CompiledDefinition {
+    let def = this.definitions.get(definitionId);
+    if (def === undefined) {
+      def = this.compile(text);
+      if (this.definitions.size > 1000) this.definitions.clear();
+      this.definitions.set(definitionId, def);
+    }
+    return def;
+  }
+
+  private describe(sm: StateMachineRecord): StateMachineDescription {
+    const opts = sm.options;
+    return {
+      stateMachineArn: sm.arn,
+      name: sm.name,
+      status: 'ACTIVE',
+      definition: sm.definition,
+      roleArn: sm.roleArn,
+      type: sm.type,
+      creationDate: sm.creationDate,
+      loggingConfiguration: isJsonObject(opts.loggingConfiguration ?? null)
+        ? (opts.loggingConfiguration as JsonObject)
+        : { level: 'OFF', includeExecutionData: false },
+      tracingConfiguration: isJsonObject(opts.tracingConfiguration ?? null)
+        ? (opts.tracingConfiguration as JsonObject)
+        : { enabled: false },
+      revisionId: sm.revisionId,
+    };
+  }
+
+  private async stateMachine(arn: string): Promise<StateMachineRecord> {
+    parseArn(arn, 'stateMachine');
+    const sm = await this.store.getStateMachine(arn);
+    if (sm === undefined)
+      throw new ServiceError(ApiErrors.StateMachineDoesNotExist, `State Machine Does Not Exist: '${arn}'`);
+    return sm;
+  }
+
+  async createStateMachine(
+    input: CreateStateMachineInput,
+  ): Promise<{ stateMachineArn: string; creationDate: number }> {
+    const name = checkName(input.name);
+    const type = input.type ?? 'STANDARD';
+    if (type !== 'STANDARD' && type !== 'EXPRESS') {
+      throw new ServiceError(
+        ApiErrors.ValidationException,
+        `Value '${String(type)}' at 'type' failed to satisfy constraint`,
+      );
+    }
+    this.compile(input.definition, type);
+    const arn = this.smArn(name);
+    const record: StateMachineRecord = {
+      arn,
+      name,
+      type,
+      definition: input.definition,
+      roleArn: input.roleArn,
+      revisionId: randomUUID(),
+      creationDate: Date.now(),
+      options: {
+        ...(input.loggingConfiguration ? { loggingConfiguration: input.loggingConfiguration } : {}),
+        ...(input.tracingConfiguration ? { tracingConfiguration: input.tracingConfiguration } : {}),
+      },
+    };
+    const res = await this.store.createStateMachine(record, input.tags ?? []);
+    if (!res.created) {
+      const same =
+        res.existing.definition === record.definition &&
+        res.existing.roleArn === record.roleArn &&
+        res.existing.type === record.type;
+      // AWS: creating the same machine again is idempotent; a different one conflicts.
+      if (same) return { stateMachineArn: arn, creationDate: res.existing.creationDate };
+      throw new ServiceError(ApiErrors.StateMachineAlreadyExists, `State Machine Already Exists: '${arn}'`);
+    }
+    return { stateMachineArn: arn, creationDate: record.creationDate };
+  }
+
+  async describeStateMachine(arn: string): Promise<StateMachineDescription> {
+    return this.describe(await this.stateMachine(arn));
+  }
+
+  async updateStateMachine(
+    input: UpdateStateMachineInput,
+  ): Promise<{ updateDate: number; revisionId: string }> {
+    const sm = await this.stateMachine(input.stateMachineArn);
+    if (
+      input.definition === undefined &&
+      input.roleArn === undefined &&
+      !input.loggingConfiguration &&
+      !input.tracingConfiguration
+    ) {
+      throw new ServiceError(
+        ApiErrors.ValidationException,
+        'Either the definition, the roleArn, the loggingConfiguration or the tracingConfiguration must be specified',
+      );
+    }
+    if (input.definition !== undefined) this.compile(input.definition, sm.type);
+    const next: StateMachineRecord = {
+      ...sm,
+      definition: input.definition ?? sm.definition,
+      roleArn: input.roleArn ?? sm.roleArn,
+      revisionId: randomUUID(),
+      options: {
+        ...sm.options,
+        ...(input.loggingConfiguration ? { loggingConfiguration: input.loggingConfiguration } : {}),
+        ...(input.tracingConfiguration ? { tracingConfiguration: input.tracingConfiguration } : {}),
+      },
+    };
+    const res = await this.store.updateStateMachine(next, sm.revisionId);
+    if (res === 'missing')
+      throw new ServiceError(ApiErrors.StateMachineDoesNotExist, `State Machine Does Not Exist: '${sm.arn}'`);
+    if (res === 'conflict')
+      throw new ServiceError(ApiErrors.ConflictException, 'The state machine was updated concurrently');
+    return { updateDate: Date.now(), revisionId: next.revisionId };
+  }
+
+  async deleteStateMachine(arn: string): Promise<void> {
+    parseArn(arn, 'stateMachine');
+    await this.store.deleteStateMachine(arn);
+  }
+
+  async listStateMachines(
+    page: PageInput,
+  ): Promise<Paged<{ stateMachineArn: string; name: string; type: StateMachineType; creationDate: number }>> {
+    const res = await paged(() =>
+      this.store.listStateMachines({ limit: pageSize(page.maxResults), nextToken: page.nextToken }),
+    );
+    return {
+      items: res.items.map((sm) => ({
+        stateMachineArn: sm.arn,
+        name: sm.name,
+        type: sm.type,
+        creationDate: sm.creationDate,
+      })),
+      nextToken: res.nextToken,
+    };
+  }
+
+  async describeStateMachineForExecution(
+    executionArn: string,
+  ): Promise<StateMachineDescription & { updateDate: number }> {
+    const exec = await this.execution(executionArn);
+    const sm = await this.store.getStateMachine(exec.stateMachineArn);
+    const definition = (await this.store.getDefinition(exec.definitionId)) ?? sm?.definition ?? '';
+    const name = exec.stateMachineArn.split(':')[6] ?? '';
+    const base: StateMachineRecord = sm ?? {
+      arn: exec.stateMachineArn,
+      name,
+      type: 'STANDARD',
+      definition,
+      roleArn: '',
+      revisionId: '',
+      creationDate: exec.startDate,
+      options: {},
+    };
+    return { ...this.describe({ ...base, definition }), updateDate: base.creationDate };
+  }
+
+  // ---- executions --------------------------------------------------------------------------
+
+  private async execution(arn: string) {
+    parseArn(arn, 'execution');
+    const exec = await this.store.getExecution(arn);
+    if (exec === undefined)
+      throw new ServiceError(ApiErrors.ExecutionDoesNotExist, `Execution Does Not Exist: '${arn}'`);
+    return exec;
+  }
+
+  private parseInput(input: string | undefined): JsonValue {
+    const text = input ?? '{}';
+    if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
+      throw new ServiceError(
+        ApiErrors.InvalidExecutionInput,
+        'Invalid State Machine Execution Input: the input exceeds 262144 bytes',
+      );
+    }
+    try {
+      return parseJsonKeepingText(text);
+    } catch (e) {
+      throw new ServiceError(
+        ApiErrors.InvalidExecutionInput,
+        `Invalid State Machine Execution Input: '${(e as Error).message}'`,
+      );
+    }
+  }
+
+  async startExecution(input: StartExecutionInput): Promise<{ executionArn: string; startDate: number }> {
+    const sm = await this.stateMachine(input.stateMachineArn);
+    const name = checkName(input.name ?? randomUUID());
+    const inputText = input.input ?? '{}';
+    const value = this.parseInput(inputText);
+    if (sm.type === 'EXPRESS') {
+      // Express: in memory, at least once; not visible to DescribeExecution (as on AWS).
+      const executionArn = `arn:aws:states:${this.region}:${this.account}:express:${sm.name}:${name}:${randomUUID()}`;
+      void this.runExpress(sm, executionArn, name, value).catch(() => undefined);
+      return { executionArn, startDate: Date.now() };
+    }
+    const def = this.compile(sm.definition);
+    const executionArn = `arn:aws:states:${this.region}:${this.account}:execution:${sm.name}:${name}`;
+    const init: ExecutionInit = {
+      executionArn,
+      stateMachineArn: sm.arn,
+      name,
+      stateMachineName: sm.name,
+      roleArn: sm.roleArn,
+      input: value,
+      recordHistory: true,
+    };
+    const started = startExecution(def, init, this.env);
+    const state = started.state;
+    const { events, commands } = await this.settle(def, state, started.result);
+    const before = { timers: new Set<string>(), tasks: new Set<string>() };
+    const changes = this.changes(state, before, events, commands);
+    const res = await this.store.createExecution(
+      {
+        executionArn,
+        stateMachineArn: sm.arn,
+        name,
+        input: inputText,
+        startDate: state.startTime,
+        definition: sm.definition,
+      },
+      changes,
+    );
+    if (!res.created) {
+      if (isIdempotentStart(res.existing, inputText))
+        return { executionArn, startDate: res.existing.startDate };
+      throw new ServiceError(ApiErrors.ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);
+    }
+    const live: Live = {
+      arn: executionArn,
+      def,
+      state,
+      version: 1,
+      queue: [],
+      busy: false,
+      running: new Map(),
+      done: [],
+    };
+    if (state.status === 'RUNNING') this.live.set(executionArn, live);
+    this.effects(live, commands);
+    this.maybeEvict(live);
+    return { executionArn, startDate: state.startTime };
+  }
+
+  private async runExpress(sm: StateMachineRecord, executionArn: string, name: string, input: JsonValue) {
+    const def = this.compile(sm.definition, 'EXPRESS');
+    const signal = AbortSignal.timeout(EXPRESS_LIMIT_MS);
+    return runLocalExecution(
+      def,
+      {
+        executionArn,
+        stateMachineArn: sm.arn,
+        name,
+        stateMachineName: sm.name,
+        roleArn: sm.roleArn,
+        input,
+        recordHistory: false,
+      },
+      { dispatcher: this.dispatcher, waitScale: this.scale, signal },
+    );
+  }
+
+  async startSyncExecution(input: StartExecutionInput): Promise<SyncExecutionResult> {
+    const sm = await this.stateMachine(input.stateMachineArn);
+    if (sm.type !== 'EXPRESS') {
+      throw new ServiceError(
+        ApiErrors.StateMachineTypeNotSupported,
+        'This operation is only supported by EXPRESS state machines',
+      );
+    }
+    const name = checkName(input.name ?? randomUUID());
+    const inputText = input.input ?? '{}';
+    const value = this.parseInput(inputText);
+    const executionArn = `arn:aws:states:${this.region}:${this.account}:express:${sm.name}:${name}:${randomUUID()}`;
+    const started = Date.now();
+    const { state } = await this.runExpress(sm, executionArn, name, value);
+    // The five-minute limit ends an Express run as TIMED_OUT.
+    const status: ExecutionStatus = state.status === 'ABORTED' ? 'TIMED_OUT' : state.status;
+    const result: SyncExecutionResult = {
+      executionArn,
+      stateMachineArn: sm.arn,
+      name,
+      status,
+      startDate: state.startTime,
+      stopDate: state.stopTime ?? Date.now(),
+      input: inputText,
+      billingDetails: {
+        billedMemoryUsedInMB: 64,
+        billedDurationInMilliseconds: Math.max(100, Math.ceil((Date.now() - started) / 100) * 100),
+      },
+    };
+    if (status === 'SUCCEEDED') result.output = stringifyJson(state.output ?? null);
+    if (state.error !== undefined) result.error = state.error;
+    if (state.cause !== undefined) result.cause = state.cause;
+    return result;
+  }
+
+  async stopExecution(input: {
+    executionArn: string;
+    error?: string;
+    cause?: string;
+  }): Promise<{ stopDate: number }> {
+    const exec = await this.execution(input.executionArn);
+    if (exec.status !== 'RUNNING') return { stopDate: exec.stopDate ?? Date.now() };
+    await this.deliverAndWait(input.executionArn, { type: 'stop', error: input.error, cause: input.cause });
+    const after = await this.store.getExecution(input.executionArn);
+    return { stopDate: after?.stopDate ?? Date.now() };
+  }
+
+  async describeExecution(executionArn: string): Promise<ExecutionDescription> {
+    const e = await this.execution(executionArn);
+    const d: ExecutionDescription = {
+      executionArn: e.executionArn,
+      stateMachineArn: e.stateMachineArn,
+      name: e.name,
+      status: e.status,
+      startDate: e.startDate,
+      input: e.input,
+    };
+    if (e.stopDate !== undefined) d.stopDate = e.stopDate;
+    if (e.output !== undefined) d.output = e.output;
+    if (e.error !== undefined) d.error = e.error;
+    if (e.cause !== undefined) d.cause = e.cause;
+    return d;
+  }
+
+  async listExecutions(
+    input: PageInput & { stateMachineArn: string; statusFilter?: ExecutionStatus | undefined },
+  ): Promise<Paged<ExecutionListItem>> {
+    await this.stateMachine(input.stateMachineArn);
+    const res = await paged(() =>
+      this.store.listExecutions({
+        stateMachineArn: input.stateMachineArn,
+        status: input.statusFilter,
+        limit: pageSize(input.maxResults),
+        nextToken: input.nextToken,
+      }),
+    );
+    return { items: res.items, nextToken: res.nextToken };
+  }
+
+  async getExecutionHistory(input: HistoryInput): Promise<Paged<HistoryEvent>> {
+    parseArn(input.executionArn, 'execution');
+    const res = await paged(() =>
+      this.store.history(input.executionArn, {
+        reverse: input.reverseOrder,
+        limit: pageSize(input.maxResults),
+        nextToken: input.nextToken,
+      }),
+    );
+    if (res === undefined)
+      throw new ServiceError(
+        ApiErrors.ExecutionDoesNotExist,
+        `Execution Does Not Exist: '${input.executionArn}'`,
+      );
+    return { items: res.items, nextToken: res.nextToken };
+  }
+
+  // ---- activities ---------------------------------------------------------------------------
+
+  async createActivity(input: { name: string; tags?: TagInput[] | undefined }): Promise<ActivityDescription> {
+    const name = checkName(input.name);
+    const arn = this.activityArn(name);
+    const record = { arn, name, creationDate: Date.now() };
+    const res = await this.store.createActivity(record, input.tags ?? []);
+    const r = res.created ? record : res.existing;
+    return { activityArn: r.arn, name: r.name, creationDate: r.creationDate };
+  }
+
+  async describeActivity(activityArn: string): Promise<ActivityDescription> {
+    parseArn(activityArn, 'activity');
+    const a = await this.store.getActivity(activityArn);
+    if (a === undefined)
+      throw new ServiceError(ApiErrors.ActivityDoesNotExist, `Activity Does Not Exist: '${activityArn}'`);
+    return { activityArn: a.arn, name: a.name, creationDate: a.creationDate };
+  }
+
+  async deleteActivity(activityArn: string): Promise<void> {
+    parseArn(activityArn, 'activity');
+    await this.store.deleteActivity(activityArn);
+  }
+
+  async listActivities(page: PageInput): Promise<Paged<ActivityDescription>> {
+    const res = await paged(() =>
+      this.store.listActivities({ limit: pageSize(page.maxResults), nextToken: page.nextToken }),
+    );
+    return {
+      items: res.items.map((a) => ({ activityArn: a.arn, name: a.name, creationDate: a.creationDate })),
+      nextToken: res.nextToken,
+    };
+  }
+
+  async getActivityTask(
+    input: { activityArn: string; workerName?: string | undefined },
+    signal?: AbortSignal,
+  ): Promise<ActivityTask> {
+    await this.describeActivity(input.activityArn);
+    const deadline = Date.now() + ACTIVITY_POLL_MS;
+    while (!this.closed && !signal?.aborted) {
+      const task = await this.store.claimActivityTask(input.activityArn, input.workerName ?? '', Date.now());
+      if (task !== undefined) {
+        this.deliver(task.executionArn, {
+          type: 'taskStarted',
+          taskId: task.taskId,
+          workerName: input.workerName,
+        });
+        return { taskToken: task.token, input: stringifyJson(task.request.input) };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) break;
+      await new Promise<void>((resolve) => {
+        const waiters = this.activityWaiters.get(input.activityArn) ?? new Set<() => void>();
+        this.activityWaiters.set(input.activityArn, waiters);
+        const done = () => {
+          clearTimeout(t);
+          waiters.delete(done);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const t = setTimeout(done, Math.min(left, 5_000));
+        waiters.add(done);
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    }
+    return {};
+  }
+
+  private async taskByToken(taskToken: string) {
+    if (typeof taskToken !== 'string' || taskToken.length < 1 || taskToken.length > 2048) {
+      throw new ServiceError(ApiErrors.InvalidToken, 'Invalid Token');
+    }
+    const task = await this.store.findTaskByToken(taskToken);
+    if (task === undefined) throw new ServiceError(ApiErrors.TaskDoesNotExist, 'Task Does Not Exist');
+    return task;
+  }
+
+  async sendTaskSuccess(input: { taskToken: string; output: string }): Promise<void> {
+    const task = await this.taskByToken(input.taskToken);
+    let output: JsonValue;
+    try {
+      output = parseJsonKeepingText(input.output);
+    } catch {
+      throw new ServiceError(ApiErrors.ValidationException, 'Invalid Output: the output is not valid JSON');
+    }
+    await this.deliverAndWait(
+      task.executionArn,
+      { type: 'taskSucceeded', taskId: task.taskId, output },
+      false,
+    );
+  }
+
+  async sendTaskFailure(input: {
+    taskToken: string;
+    error?: string | undefined;
+    cause?: string | undefined;
+  }): Promise<void> {
+    const task = await this.taskByToken(input.taskToken);
+    await this.deliverAndWait(
+      task.executionArn,
+      { type: 'taskFailed', taskId: task.taskId, error: input.error ?? '', cause: input.cause },
+      false,
+    );
+  }
+
+  async sendTaskHeartbeat(input: { taskToken: string }): Promise<void> {
+    const task = await this.taskByToken(input.taskToken);
+    this.deliver(task.executionArn, { type: 'taskHeartbeat', taskId: task.taskId });
+  }
+
+  // ---- tags --------------------------------------------------------------------------------
+
+  private async taggable(arn: string): Promise<void> {
+    const kind = typeof arn === 'string' ? arn.split(':')[5] : undefined;
+    if (kind === 'stateMachine') {
+      if ((await this.store.getStateMachine(arn)) !== undefined) return;
+    } else if (kind === 'activity') {
+      if ((await this.store.getActivity(arn)) !== undefined) return;
+    } else {
+      throw new ServiceError(ApiErrors.InvalidArn, `Invalid Arn: '${String(arn)}'`);
+    }
+    throw new ServiceError(ApiErrors.ResourceNotFound, `Resource not found: '${arn}'`, { resourceName: arn });
+  }
+
+  async tagResource(resourceArn: string, tags: TagInput[]): Promise<void> {
+    await this.taggable(resourceArn);
+    const existing = await this.store.listTags(resourceArn);
+    const keys = new Set([...existing.map((t) => t.key), ...tags.map((t) => t.key)]);
+    if (keys.size > 50)
+      throw new ServiceError(ApiErrors.TooManyTags, 'Too many tags', { resourceName: resourceArn });
+    await this.store.tagResource(resourceArn, tags);
+  }
+
+  async untagResource(resourceArn: string, tagKeys: string[]): Promise<void> {
+    await this.taggable(resourceArn);
+    await this.store.untagResource(resourceArn, tagKeys);
+  }
+
+  async listTagsForResource(resourceArn: string): Promise<TagInput[]> {
+    await this.taggable(resourceArn);
+    return this.store.listTags(resourceArn);
+  }
+
+  // ---- the execution loop ------------------------------------------------------------------
+
+  /** Loads an execution into memory (once, even when asked concurrently). */
+  private async load(arn: string): Promise<Live | undefined> {
+    const cached = this.live.get(arn);
+    if (cached) return cached;
+    let p = this.loading.get(arn);
+    if (p === undefined) {
+      p = (async () => {
+        const loaded = await this.store.loadState(arn);
+        if (loaded === undefined) return undefined;
+        const text = await this.store.getDefinition(loaded.definitionId);
+        if (text === undefined) return undefined;
+        const state = loaded.state as ExecutionState;
+        if (state.status !== 'RUNNING') return undefined;
+        const live: Live = {
+          arn,
+          def: this.compiled(loaded.definitionId, text),
+          state,
+          version: loaded.version,
+          queue: [],
+          busy: false,
+          running: new Map(),
+          done: [],
+        };
+        this.live.set(arn, live);
+        return live;
+      })().finally(() => this.loading.delete(arn));
+      this.loading.set(arn, p);
+    }
+    return p;
+  }
+
+  /** Queues an event for an execution and works it off. */
+  private deliver(arn: string, event: InputEvent): void {
+    void this.deliverAndWait(arn, event, false).catch((e: unknown) => this.report(arn, e));
+  }
+
+  /** Queues an event; resolves when it is committed (and, with `untilDone`, when the execution ends). */
+  private async deliverAndWait(arn: string, event: InputEvent, untilDone = true): Promise<void> {
+    const live = await this.load(arn);
+    if (live === undefined) return;
+    const finished = untilDone ? new Promise<void>((r) => live.done.push(r)) : undefined;
+    live.queue.push(event);
+    await this.process(live);
+    if (finished && live.state.status === 'RUNNING') {
+      // Stop, or another event that ends the execution, is committed by the current run.
+      await Promise.race([finished, new Promise((r) => setTimeout(r, 100))]);
+    }
+  }
+
+  private report(arn: string, e: unknown): void {
+    process.emitWarning(`stepwise: execution ${arn}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  /** Applies queued events one by one: step, settle, commit, then effects. */
+  private async process(live: Live): Promise<void> {
+    if (live.busy) return;
+    live.busy = true;
+    try {
+      for (;;) {
+        const event = live.queue.shift();
+        if (event === undefined || live.state.status !== 'RUNNING') break;
+        const state = live.state;
+        const before = {
+          timers: new Set(Object.keys(state.timers)),
+          tasks: new Set(Object.keys(state.tasks)),
+        };
+        const { events, commands } = await this.settle(
+          live.def,
+          state,
+          step(live.def, state, event, this.env),
+        );
+        if (events.length === 0 && commands.length === 0) continue;
+        this.enforceHistoryLimit(live, events, commands);
+        const changes = this.changes(state, before, events, commands);
+        const ok = await this.committer.submit({
+          ...changes,
+          executionArn: live.arn,
+          expectedVersion: live.version,
+        });
+        if (!ok) {
+          // Someone else wrote this execution: our copy is stale.
+          this.evict(live);
+          return;
+        }
+        live.version++;
+        this.effects(live, commands);
+      }
+    } catch (e) {
+      // The in-memory state may be ahead of the store: forget it; the store is the truth.
+      this.evict(live);
+      throw e;
+    } finally {
+      live.busy = false;
+    }
+    if (live.state.status !== 'RUNNING') {
+      for (const d of live.done.splice(0)) d();
+    }
+    this.maybeEvict(live);
+  }
+
+  /** Runs JSONata evaluations to their end before anything is committed (transitions stay atomic). */
+  private async settle(
+    def: CompiledDefinition,
+    state: ExecutionState,
+    first: StepResult,
+  ): Promise<StepResult> {
+    const events = [...first.events];
+    const commands: Command[] = [];
+    let pending = first.commands;
+    for (;;) {
+      const awaits: Extract<Command, { kind: 'await' }>[] = [];
+      for (const c of pending) {
+        if (c.kind === 'await') awaits.push(c);
+        else commands.push(c);
+      }
+      if (awaits.length === 0) break;
+      pending = [];
+      for (const a of awaits) {
+        const outcome: unknown = await a.outcome;
+        const r = step(
+          def,
+          state,
+          { type: 'evaluated', frameId: a.frameId, token: a.token, outcome },
+          this.env,
+        );
+        events.push(...r.events);
+        pending.push(...r.commands);
+      }
+    }
+    return { events, commands };
+  }
+
+  /** AWS fails an execution whose history would pass 25,000 events. */
+  private enforceHistoryLimit(live: Live, events: HistoryEvent[], commands: Command[]): void {
+    if (live.state.lastEventId <= this.maxEvents || live.state.status !== 'RUNNING') return;
+    const r = step(
+      live.def,
+      live.state,
+      {
+        type: 'stop',
+        error: 'States.Runtime',
+        cause: `The execution reached the maximum number of history events (${this.maxEvents}).`,
+      },
+      this.env,
+    );
+    // Recorded as a failure, not an abort.
+    live.state.status = 'FAILED';
+    for (const e of r.events) {
+      if (e.type === 'ExecutionAborted') {
+        e.type = 'ExecutionFailed';
+        e.executionFailedEventDetails = e.executionAbortedEventDetails;
+        delete e.executionAbortedEventDetails;
+      }
+      events.push(e);
+    }
+    commands.push(...r.commands);
+  }
+
+  /** The store changes of one settled step. */
+  private changes(
+    state: ExecutionState,
+    before: { timers: Set<string>; tasks: Set<string> },
+    events: HistoryEvent[],
+    commands: Command[],
+  ): StepChanges {
+    const timersSet: { timerId: string; dueTime: number }[] = [];
+    const tasksAdded: NewTask[] = [];
+    const now = Date.now();
+    for (const c of commands) {
+      if (c.kind === 'startTimer' && state.timers[c.timerId] !== undefined) {
+        timersSet.push({ timerId: c.timerId, dueTime: this.scaledDue(state, c.timerId, c.dueTime, now) });
+      } else if (c.kind === 'invokeTask' && state.tasks[c.task.taskId] !== undefined) {
+        const r = parseResource(c.task.resource);
+        tasksAdded.push({
+          taskId: c.task.taskId,
+          request: c.task,
+          token: c.task.taskToken,
+          activityArn: r.kind === 'activity' ? r.activityArn : undefined,
+        });
+      }
+    }
+    const timersRemoved = [...before.timers].filter((t) => state.timers[t] === undefined);
+    const tasksRemoved = [...before.tasks].filter((t) => state.tasks[t] === undefined);
+    const changes: StepChanges = {
+      state,
+      status: state.status,
+      events,
+      timersSet,
+      timersRemoved,
+      tasksAdded,
+      tasksRemoved,
+    };
+    if (state.status !== 'RUNNING') {
+      changes.stopDate = state.stopTime ?? now;
+      if (state.status === 'SUCCEEDED') changes.output = stringifyJson(state.output ?? null);
+      if (state.error !== undefined) changes.error = state.error;
+      if (state.cause !== undefined) changes.cause = state.cause;
+    }
+    return changes;
+  }
+
+  /** Waits and retry delays follow `waitScale`; timeouts stay in real time. */
+  private scaledDue(state: ExecutionState, timerId: string, due: number, now: number): number {
+    const purpose = state.timers[timerId];
+    if (this.scale === 1 || (purpose?.kind !== 'wait' && purpose?.kind !== 'retry')) return due;
+    return now + Math.max(0, due - now) * this.scale;
+  }
+
+  /** Carries out a committed step's commands. */
+  private effects(live: Live, commands: Command[]): void {
+    for (const c of commands) {
+      switch (c.kind) {
+        case 'invokeTask':
+          if (live.state.tasks[c.task.taskId] !== undefined) this.startTask(live, c.task);
+          break;
+        case 'cancelTask': {
+          const ac = live.running.get(c.taskId);
+          live.running.delete(c.taskId);
+          ac?.abort();
+          break;
+        }
+        case 'startTimer': {
+          const due = this.scaledDue(live.state, c.timerId, c.dueTime, Date.now());
+          if (live.state.timers[c.timerId] !== undefined && due - Date.now() <= TIMER_HORIZON_MS)
+            this.arm(live.arn, c.timerId, due);
+          break;
+        }
+        case 'cancelTimer': {
+          const key = `${live.arn}\n${c.timerId}`;
+          const t = this.armed.get(key);
+          if (t) clearTimeout(t);
+          this.armed.delete(key);
+          break;
+        }
+        case 'await':
+          throw new Error('evaluations are settled before commit');
+      }
+    }
+  }
+
+  private startTask(live: Live, task: TaskRequest): void {
+    const r = parseResource(task.resource);
+    if (r.kind === 'activity') {
+      for (const w of this.activityWaiters.get(r.activityArn) ?? []) w();
+      return;
+    }
+    let controller: AbortController | undefined;
+    live.running.set(task.taskId, undefined);
+    const signal = () => {
+      controller ??= new AbortController();
+      live.running.set(task.taskId, controller);
+      return controller.signal;
+    };
+    const callback = r.kind === 'service' && r.pattern === 'waitForTaskToken';
+    let work: Promise<TaskOutcome>;
+    if (callback && r.resourceType === 'lambda' && r.action === 'invoke') {
+      work = invokeLambdaService(
+        this.functions ?? { resolveFunction: () => undefined },
+        task.resource,
+        task.input,
+        this.region,
+        this.account,
+        signal,
+      );
+    } else if (callback) {
+      work = Promise.resolve({
+        ok: false,
+        error: 'States.TaskFailed',
+        cause: `Stepwise cannot send the request of '${task.resource}' here; only lambda:invoke.waitForTaskToken callbacks are served.`,
+      });
+    } else {
+      work = this.dispatcher.dispatch(task, signal);
+    }
+    work.then(
+      (outcome) => {
+        if (!live.running.has(task.taskId)) return;
+        live.running.delete(task.taskId);
+        let event: InputEvent;
+        if (!outcome.ok)
+          event = { type: 'taskFailed', taskId: task.taskId, error: outcome.error, cause: outcome.cause };
+        else if (callback) event = { type: 'taskSubmitted', taskId: task.taskId, output: outcome.output };
+        else event = { type: 'taskSucceeded', taskId: task.taskId, output: outcome.output };
+        this.deliver(live.arn, event);
+      },
+      (e: unknown) => {
+        live.running.delete(task.taskId);
+        this.deliver(live.arn, {
+          type: 'taskFailed',
+          taskId: task.taskId,
+          error: 'States.TaskFailed',
+          cause: e instanceof Error ? e.message : String(e),
+        });
+      },
+    );
+  }
+
+  private arm(arn: string, timerId: string, due: number): void {
+    const key = `${arn}\n${timerId}`;
+    if (this.armed.has(key) || this.closed) return;
+    const t = setTimeout(
+      () => {
+        this.armed.delete(key);
+        this.deliver(arn, { type: 'timerFired', timerId });
+      },
+      Math.max(0, due - Date.now()),
+    );
+    this.armed.set(key, t);
+  }
+
+  /** Finds timers that came due (set before a restart, or beyond the horizon) and arms them. */
+  private schedulePoll(delay: number): void {
+    if (this.closed) return;
+    this.poller = setTimeout(() => {
+      void (async () => {
+        try {
+          const due = await this.store.dueTimers(Date.now() + TIMER_HORIZON_MS, 1000);
+          for (const t of due) this.arm(t.executionArn, t.timerId, t.dueTime);
+        } catch (e) {
+          if (!this.closed) this.report('(timers)', e);
+        }
+        this.schedulePoll(TIMER_HORIZON_MS / 2);
+      })();
+    }, delay);
+    this.poller.unref();
+  }
+
+  /** Keeps only executions with work in flight in memory: waiting ones cost disk, not memory. */
+  private maybeEvict(live: Live): void {
+    if (live.busy || live.queue.length > 0 || live.running.size > 0) return;
+    if (
+      live.state.status === 'RUNNING' &&
+      Object.values(live.state.frames).some((f) => f.phase === 'evaluating')
+    )
+      return;
+    this.evict(live);
+  }
+
+  private evict(live: Live): void {
+    if (this.live.get(live.arn) === live) this.live.delete(live.arn);
+  }
+
+  /**
+   * After a restart: a local task that was running has an unknown outcome. Its attempt is
+   * failed with a recorded cause, so the state's Retry (or Catch) decides what happens next;
+   * nothing runs twice silently. Callback and activity tasks keep waiting for their token.
+   */
+  private async recover(): Promise<void> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.store.listTasks({ limit: 500, nextToken });
+      for (const t of page.items) {
+        const r = parseResource(t.request.resource);
+        const local =
+          r.kind === 'lambda' ||
+          (r.kind === 'service' && r.pattern !== 'waitForTaskToken') ||
+          r.kind === 'unknown';
+        if (t.status === 'running' && local) {
+          this.deliver(t.executionArn, {
+            type: 'taskFailed',
+            taskId: t.taskId,
+            error: 'States.TaskFailed',
+            cause: INTERRUPTED_CAUSE,
+          });
+        }
+      }
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+  }
+}
+
+export type { StepFunctionsEngine };

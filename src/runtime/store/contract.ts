@@ -1,0 +1,738 @@
+/**
+ * The contract every `Store` implementation must pass, as a node:test suite any implementation's
+ * test file can run (`runStoreContract('sqlite', harness)`). It also prints two figures: group
+ * commit throughput and ListExecutions latency at 100,000 executions.
+ */
+// node:test's describe/it return promises that the runner itself tracks.
+/* eslint-disable @typescript-eslint/no-floating-promises */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+
+import type { ExecutionStatus, HistoryEvent, TaskRequest } from '../../interpreter/types.js';
+import {
+  InvalidPageToken,
+  isIdempotentStart,
+  timerChanges,
+  type NewExecution,
+  type Page,
+  type PageRequest,
+  type StateMachineRecord,
+  type StepChanges,
+  type StepWrite,
+  type Store,
+} from './types.js';
+
+export interface StoreHarness {
+  /** A new, empty store. */
+  fresh(): Promise<Store>;
+  /** Another connection to the data of `store` (which may be closed): a reopen, or a second process. */
+  connect(store: Store): Promise<Store>;
+  /** Runs once after the suite. */
+  cleanup?(): Promise<void>;
+  /** Executions for the ListExecutions scale test (default 100,000). */
+  scaleExecutions?: number;
+}
+
+const ACCOUNT = 'arn:aws:states:us-east-1:123456789012';
+const T0 = Date.UTC(2024, 0, 1);
+const DEFINITION = '{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}';
+
+const smArn = (name: string) => `${ACCOUNT}:stateMachine:${name}`;
+export const exArn = (sm: string, name: string) => `${ACCOUNT}:execution:${sm}:${name}`;
+const actArn = (name: string) => `${ACCOUNT}:activity:${name}`;
+
+function machine(name: string, extra: Partial<StateMachineRecord> = {}): StateMachineRecord {
+  return {
+    arn: smArn(name),
+    name,
+    type: 'STANDARD',
+    definition: DEFINITION,
+    roleArn: `arn:aws:iam::123456789012:role/${name}`,
+    revisionId: 'r1',
+    creationDate: T0,
+    options: { description: name },
+    ...extra,
+  };
+}
+
+export function newExecution(sm: string, name: string, startDate = T0, input = '{"x":1}'): NewExecution {
+  return {
+    executionArn: exArn(sm, name),
+    stateMachineArn: smArn(sm),
+    name,
+    input,
+    startDate,
+    definition: DEFINITION,
+  };
+}
+
+function event(id: number, type = 'PassStateEntered', details: Record<string, unknown> = {}): HistoryEvent {
+  return { id, previousEventId: id - 1, timestamp: T0 + id, type, ...details };
+}
+
+function request(taskId: string, token?: string): TaskRequest {
+  return {
+    taskId,
+    resource: 'arn:aws:states:::lambda:invoke',
+    input: { taskId },
+    timeoutSeconds: 60,
+    heartbeatSeconds: undefined,
+    taskToken: token,
+    stateName: 'Work',
+  };
+}
+
+const started = (state: unknown = { step: 0 }): StepChanges => ({
+  state,
+  status: 'RUNNING',
+  events: [event(1, 'ExecutionStarted', { input: { x: 1 } })],
+});
+
+/** Every item of a paged query, checking that each page respects the limit. */
+async function all<T>(
+  query: (page: PageRequest) => Promise<Page<T> | undefined>,
+  limit: number,
+): Promise<T[]> {
+  const items: T[] = [];
+  let nextToken: string | undefined;
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page = await query({ limit, nextToken });
+    assert.ok(page !== undefined);
+    assert.ok(page.items.length <= limit);
+    items.push(...page.items);
+    nextToken = page.nextToken;
+    if (nextToken === undefined) return items;
+    assert.equal(page.items.length, limit, 'only the last page may be short');
+  }
+  throw new Error('pagination did not end');
+}
+
+/** A step of typical size (a few-KB state, three events, a timer and a task swapped): version `version`, step `n`. */
+export function typicalStep(arn: string, version: number, n: number): StepWrite {
+  const payload = {
+    order: { id: `o-${n}`, items: Array.from({ length: 8 }, (_, i) => ({ sku: `sku-${i}`, qty: i })) },
+  };
+  const state = {
+    status: 'RUNNING',
+    input: payload,
+    lastEventId: 3 * n + 3,
+    frames: {
+      0: {
+        id: 0,
+        stateName: `Step${n}`,
+        phase: 'task',
+        input: payload,
+        retryCounts: [0],
+        timerIds: [`t${n}`],
+      },
+      1: { id: 1, stateName: 'Branch', phase: 'children', input: payload, retryCounts: [], timerIds: [] },
+    },
+    tasks: { [`task-${n}`]: 0 },
+    timers: { [`t${n}`]: { kind: 'taskTimeout', frameId: 0, taskId: `task-${n}` } },
+  };
+  const base = 3 * n + 1;
+  return {
+    executionArn: arn,
+    expectedVersion: version,
+    state,
+    status: 'RUNNING',
+    events: [
+      event(base + 1, 'TaskSucceeded', { output: payload }),
+      event(base + 2, 'TaskStateExited', { name: `Step${n}`, output: payload }),
+      event(base + 3, 'TaskStateEntered', { name: `Step${n + 1}`, input: payload }),
+    ],
+    timersRemoved: [`t${n - 1}`],
+    timersSet: [{ timerId: `t${n}`, dueTime: T0 + 60_000 * (n + 1) }],
+    tasksRemoved: [`task-${n - 1}`],
+    tasksAdded: [{ taskId: `task-${n}`, request: request(`task-${n}`) }],
+  };
+}
+
+export function runStoreContract(name: string, harness: StoreHarness): void {
+  describe(`store contract: ${name}`, () => {
+    const opened: Store[] = [];
+    const fresh = async () => {
+      const s = await harness.fresh();
+      opened.push(s);
+      return s;
+    };
+    const connect = async (of: Store) => {
+      const s = await harness.connect(of);
+      opened.push(s);
+      return s;
+    };
+    after(async () => {
+      for (const s of opened) await s.close().catch(() => undefined);
+      await harness.cleanup?.();
+    });
+
+    describe('state machines', () => {
+      it('creates, gets, and reports an existing name without changing it', async () => {
+        const s = await fresh();
+        assert.deepEqual(await s.createStateMachine(machine('a')), { created: true });
+        assert.deepEqual(await s.getStateMachine(smArn('a')), machine('a'));
+        const again = await s.createStateMachine(machine('a', { roleArn: 'other' }));
+        assert.deepEqual(again, { created: false, existing: machine('a') });
+        assert.equal(await s.getStateMachine(smArn('nope')), undefined);
+      });
+
+      it('updates with an optimistic revision check', async () => {
+        const s = await fresh();
+        await s.createStateMachine(machine('a'));
+        const next = machine('a', { definition: '{"StartAt":"B"}', revisionId: 'r2', options: { x: [1] } });
+        assert.equal(await s.updateStateMachine(next, 'r0'), 'conflict');
+        assert.equal(await s.updateStateMachine(next, 'r1'), 'updated');
+        assert.deepEqual(await s.getStateMachine(smArn('a')), next);
+        assert.equal(await s.updateStateMachine(machine('zz'), 'r1'), 'missing');
+      });
+
+      it('deletes a machine and its tags; its executions keep their definition', async () => {
+        const s = await fresh();
+        await s.createStateMachine(machine('a'), [{ key: 'team', value: 'x' }]);
+        await s.createExecution(newExecution('a', 'e1'), started());
+        await s.updateStateMachine(machine('a', { definition: '{"changed":true}', revisionId: 'r2' }), 'r1');
+        assert.equal(await s.deleteStateMachine(smArn('a')), true);
+        assert.equal(await s.deleteStateMachine(smArn('a')), false);
+        assert.equal(await s.getStateMachine(smArn('a')), undefined);
+        assert.deepEqual(await s.listTags(smArn('a')), []);
+        const ex = await s.getExecution(exArn('a', 'e1'));
+        assert.ok(ex);
+        assert.equal(await s.getDefinition(ex.definitionId), DEFINITION);
+        assert.equal((await s.loadState(exArn('a', 'e1')))?.definitionId, ex.definitionId);
+        assert.equal(await s.getDefinition('no-such-id'), undefined);
+      });
+
+      it('lists by ARN with opaque tokens', async () => {
+        const s = await fresh();
+        const names = ['m3', 'm1', 'm5', 'm2', 'm4'];
+        for (const n of names) await s.createStateMachine(machine(n));
+        const listed = await all((p) => s.listStateMachines(p), 2);
+        assert.deepEqual(
+          listed.map((m) => m.name),
+          [...names].sort(),
+        );
+        const first = await s.listStateMachines({ limit: 5 });
+        assert.equal(first.nextToken, undefined, 'no token when nothing follows');
+        await assert.rejects(s.listStateMachines({ limit: 2, nextToken: 'garbage' }), InvalidPageToken);
+        await assert.rejects(s.listStateMachines({ limit: 0 }), RangeError);
+      });
+    });
+
+    describe('activities and tags', () => {
+      it('creates, gets, lists, deletes activities', async () => {
+        const s = await fresh();
+        const a = { arn: actArn('a'), name: 'a', creationDate: T0 };
+        assert.deepEqual(await s.createActivity(a, [{ key: 'k', value: 'v' }]), { created: true });
+        assert.deepEqual(await s.createActivity({ ...a, creationDate: T0 + 1 }), {
+          created: false,
+          existing: a,
+        });
+        assert.deepEqual(await s.getActivity(a.arn), a);
+        for (const n of ['c', 'b', 'd'])
+          await s.createActivity({ arn: actArn(n), name: n, creationDate: T0 });
+        assert.deepEqual(
+          (await all((p) => s.listActivities(p), 3)).map((x) => x.name),
+          ['a', 'b', 'c', 'd'],
+        );
+        assert.deepEqual(await s.listTags(a.arn), [{ key: 'k', value: 'v' }]);
+        assert.equal(await s.deleteActivity(a.arn), true);
+        assert.equal(await s.deleteActivity(a.arn), false);
+        assert.equal(await s.getActivity(a.arn), undefined);
+        assert.deepEqual(await s.listTags(a.arn), []);
+      });
+
+      it('tags, overwrites, untags; lists sorted by key', async () => {
+        const s = await fresh();
+        await s.createStateMachine(machine('a'));
+        await s.tagResource(smArn('a'), [
+          { key: 'b', value: '1' },
+          { key: 'a', value: '2' },
+        ]);
+        await s.tagResource(smArn('a'), [{ key: 'b', value: '3' }]);
+        assert.deepEqual(await s.listTags(smArn('a')), [
+          { key: 'a', value: '2' },
+          { key: 'b', value: '3' },
+        ]);
+        await s.untagResource(smArn('a'), ['a', 'missing']);
+        assert.deepEqual(await s.listTags(smArn('a')), [{ key: 'b', value: '3' }]);
+      });
+    });
+
+    describe('executions', () => {
+      it('creates an execution atomically with its first step', async () => {
+        const s = await fresh();
+        const first: StepChanges = {
+          ...started({ hello: 'world' }),
+          timersSet: [{ timerId: 'execution-timeout', dueTime: T0 + 1000 }],
+          tasksAdded: [{ taskId: 't1', request: request('t1', 'tok-1'), token: 'tok-1' }],
+        };
+        assert.deepEqual(await s.createExecution(newExecution('a', 'e1'), first), { created: true });
+        assert.deepEqual(await s.getExecution(exArn('a', 'e1')), {
+          executionArn: exArn('a', 'e1'),
+          stateMachineArn: smArn('a'),
+          name: 'e1',
+          status: 'RUNNING',
+          startDate: T0,
+          input: '{"x":1}',
+          definitionId: (await s.getExecution(exArn('a', 'e1')))?.definitionId,
+        });
+        const loaded = await s.loadState(exArn('a', 'e1'));
+        assert.deepEqual(loaded?.state, { hello: 'world' });
+        assert.equal(loaded?.version, 1);
+        assert.deepEqual(await s.dueTimers(T0 + 1000, 10), [
+          { executionArn: exArn('a', 'e1'), timerId: 'execution-timeout', dueTime: T0 + 1000 },
+        ]);
+        assert.equal((await s.findTaskByToken('tok-1'))?.taskId, 't1');
+        assert.equal(await s.loadState(exArn('a', 'nope')), undefined);
+        assert.equal(await s.getExecution(exArn('a', 'nope')), undefined);
+      });
+
+      it('returns the existing execution for a taken name; idempotency is the caller’s rule', async () => {
+        const s = await fresh();
+        await s.createExecution(newExecution('a', 'e1'), started());
+        const same = await s.createExecution(newExecution('a', 'e1', T0 + 5), started({ other: true }));
+        assert.equal(same.created, false);
+        assert.ok(!same.created);
+        assert.equal(same.existing.startDate, T0, 'the existing record, untouched');
+        assert.equal(isIdempotentStart(same.existing, '{"x":1}'), true);
+        assert.equal(isIdempotentStart(same.existing, '{"x":2}'), false);
+        assert.deepEqual((await s.loadState(exArn('a', 'e1')))?.state, { step: 0 });
+        await s.commit([
+          { executionArn: exArn('a', 'e1'), expectedVersion: 1, state: {}, status: 'SUCCEEDED' },
+        ]);
+        const closed = await s.createExecution(newExecution('a', 'e1'), started());
+        assert.ok(!closed.created);
+        assert.equal(
+          isIdempotentStart(closed.existing, '{"x":1}'),
+          false,
+          'a closed execution is not restarted',
+        );
+      });
+
+      it('records the end of an execution; a first step may already end it', async () => {
+        const s = await fresh();
+        await s.createExecution(newExecution('a', 'quick'), {
+          state: { done: true },
+          status: 'SUCCEEDED',
+          stopDate: T0 + 1,
+          output: '{"ok":true}',
+          events: [event(1, 'ExecutionStarted'), event(2, 'ExecutionSucceeded')],
+          timersSet: [{ timerId: 'x', dueTime: T0 }],
+        });
+        const ex = await s.getExecution(exArn('a', 'quick'));
+        assert.equal(ex?.status, 'SUCCEEDED');
+        assert.equal(ex.stopDate, T0 + 1);
+        assert.equal(ex.output, '{"ok":true}');
+        assert.deepEqual(await s.dueTimers(T0 + 10, 10), [], 'a closed execution keeps no timers');
+        await s.createExecution(newExecution('a', 'bad'), started());
+        await s.commit([
+          {
+            executionArn: exArn('a', 'bad'),
+            expectedVersion: 1,
+            state: {},
+            status: 'FAILED',
+            stopDate: T0 + 2,
+            error: 'States.TaskFailed',
+            cause: 'boom',
+          },
+        ]);
+        const bad = await s.getExecution(exArn('a', 'bad'));
+        assert.equal(bad?.error, 'States.TaskFailed');
+        assert.equal(bad.cause, 'boom');
+        assert.equal(bad.output, undefined);
+      });
+
+      it('lists newest first, with a status filter, stable across equal start dates', async () => {
+        const s = await fresh();
+        // 3 executions per start date, so pages split ties.
+        for (let i = 0; i < 12; i++) {
+          await s.createExecution(newExecution('a', `e${i}`, T0 + Math.floor(i / 3) * 1000), started());
+          if (i % 2 === 0) {
+            await s.commit([
+              { executionArn: exArn('a', `e${i}`), expectedVersion: 1, state: {}, status: 'SUCCEEDED' },
+            ]);
+          }
+        }
+        await s.createExecution(newExecution('other', 'x'), started());
+        const everything = await all((p) => s.listExecutions({ stateMachineArn: smArn('a'), ...p }), 5);
+        assert.deepEqual(
+          everything.map((e) => e.name),
+          ['e11', 'e10', 'e9', 'e8', 'e7', 'e6', 'e5', 'e4', 'e3', 'e2', 'e1', 'e0'],
+        );
+        const running = await all(
+          (p) => s.listExecutions({ stateMachineArn: smArn('a'), status: 'RUNNING', ...p }),
+          2,
+        );
+        assert.deepEqual(
+          running.map((e) => e.name),
+          ['e11', 'e9', 'e7', 'e5', 'e3', 'e1'],
+        );
+        assert.ok(running.every((e) => e.status === 'RUNNING' && e.stopDate === undefined));
+        const page = await s.listExecutions({ stateMachineArn: smArn('a'), status: 'RUNNING', limit: 2 });
+        assert.ok(page.nextToken !== undefined);
+        await assert.rejects(
+          s.listExecutions({ stateMachineArn: smArn('a'), limit: 2, nextToken: page.nextToken }),
+          InvalidPageToken,
+          'a token belongs to its query',
+        );
+        const none = await s.listExecutions({ stateMachineArn: smArn('a'), status: 'ABORTED', limit: 2 });
+        assert.deepEqual(none, { items: [] });
+        const runningArns = await all((p) => s.listRunningExecutions(p), 4);
+        assert.deepEqual(
+          runningArns.sort(),
+          [...running.map((e) => e.executionArn), exArn('other', 'x')].sort(),
+        );
+      });
+    });
+
+    describe('commit', () => {
+      it('bumps the version and refuses a stale writer, applying nothing of its write', async () => {
+        const s = await fresh();
+        const arn = exArn('a', 'e1');
+        await s.createExecution(newExecution('a', 'e1'), started());
+        assert.deepEqual(await s.commit([typicalStep(arn, 1, 1)]), ['ok']);
+        assert.equal((await s.loadState(arn))?.version, 2);
+        const stale = { ...typicalStep(arn, 1, 2), state: 'stale' };
+        assert.deepEqual(await s.commit([stale]), ['conflict']);
+        const loaded = await s.loadState(arn);
+        assert.equal(loaded?.version, 2);
+        assert.notEqual(loaded.state, 'stale');
+        assert.equal((await s.history(arn, { limit: 100 }))?.items.length, 4, 'no events of the stale write');
+        assert.deepEqual(
+          (await s.dueTimers(Number.MAX_SAFE_INTEGER, 10)).map((t) => t.timerId),
+          ['t1'],
+          'no timers of the stale write',
+        );
+        assert.deepEqual(
+          await s.commit([
+            { executionArn: exArn('a', 'missing'), expectedVersion: 1, state: {}, status: 'RUNNING' },
+          ]),
+          ['conflict'],
+        );
+      });
+
+      it('group commit: a conflicting entry is skipped, the others of the batch commit', async () => {
+        const s = await fresh();
+        const arns = ['e1', 'e2', 'e3', 'e4'].map((n) => exArn('a', n));
+        for (const n of ['e1', 'e2', 'e3']) await s.createExecution(newExecution('a', n), started());
+        const outcomes = await s.commit([
+          typicalStep(arns[0]!, 1, 1),
+          typicalStep(arns[1]!, 7, 1), // stale version
+          // Duplicate event id (1 exists): fails inside the write, which is rolled back whole.
+          {
+            ...typicalStep(arns[2]!, 1, 1),
+            events: [event(9), event(1)],
+            timersSet: [{ timerId: 'z', dueTime: 1 }],
+          },
+          { ...typicalStep(arns[3]!, 0, 0), create: newExecution('a', 'e4') },
+          typicalStep(arns[0]!, 2, 2), // chained on the first entry of this batch
+        ]);
+        assert.deepEqual(outcomes, ['ok', 'conflict', 'conflict', 'ok', 'ok']);
+        assert.equal((await s.loadState(arns[0]!))?.version, 3);
+        assert.equal((await s.loadState(arns[1]!))?.version, 1);
+        assert.equal((await s.loadState(arns[2]!))?.version, 1);
+        assert.deepEqual(
+          (await s.history(arns[2]!, { limit: 10 }))?.items.map((e) => e.id),
+          [1],
+          'no event of the failed entry',
+        );
+        assert.ok(!(await s.dueTimers(10, 100)).some((t) => t.timerId === 'z'));
+        assert.equal((await s.loadState(arns[3]!))?.version, 1);
+      });
+
+      it('sets, moves and removes timers; closing drops timers and tasks', async () => {
+        const s = await fresh();
+        const arn = exArn('a', 'e1');
+        await s.createExecution(newExecution('a', 'e1'), {
+          ...started(),
+          timersSet: [
+            { timerId: 'w', dueTime: T0 + 30 },
+            { timerId: 'hb', dueTime: T0 + 10 },
+          ],
+          tasksAdded: [{ taskId: 't1', request: request('t1'), token: 'tok' }],
+        });
+        await s.commit([
+          {
+            executionArn: arn,
+            expectedVersion: 1,
+            state: {},
+            status: 'RUNNING',
+            ...timerChanges([
+              { kind: 'cancelTimer', timerId: 'hb' },
+              { kind: 'startTimer', timerId: 'hb', dueTime: T0 + 50 },
+              { kind: 'startTimer', timerId: 'gone', dueTime: T0 },
+              { kind: 'cancelTimer', timerId: 'gone' },
+            ]),
+          },
+        ]);
+        assert.deepEqual(
+          (await s.dueTimers(T0 + 100, 10)).map((t) => [t.timerId, t.dueTime]),
+          [
+            ['w', T0 + 30],
+            ['hb', T0 + 50],
+          ],
+        );
+        await s.commit([
+          { executionArn: arn, expectedVersion: 2, state: {}, status: 'RUNNING', timersRemoved: ['w'] },
+        ]);
+        assert.equal(await s.nextTimerDue(), T0 + 50);
+        await s.commit([
+          { executionArn: arn, expectedVersion: 3, state: {}, status: 'ABORTED', stopDate: T0 + 60 },
+        ]);
+        assert.equal(await s.nextTimerDue(), undefined);
+        assert.equal(
+          await s.findTaskByToken('tok'),
+          undefined,
+          'a closed execution’s token no longer resolves',
+        );
+        assert.deepEqual((await s.listTasks({ limit: 10 })).items, []);
+      });
+    });
+
+    describe('history', () => {
+      it('pages forwards and backwards over a long history', async () => {
+        const s = await fresh();
+        const arn = exArn('a', 'long');
+        await s.createExecution(newExecution('a', 'long'), started());
+        let version = 1;
+        for (let batch = 0; batch < 25; batch++) {
+          const events = Array.from({ length: 100 }, (_, i) =>
+            event(2 + batch * 100 + i, 'PassStateEntered', { i }),
+          );
+          await s.commit([
+            { executionArn: arn, expectedVersion: version++, state: {}, status: 'RUNNING', events },
+          ]);
+        }
+        const forward = await all((p) => s.history(arn, p), 1000);
+        assert.equal(forward.length, 2501);
+        assert.deepEqual(
+          forward.map((e) => e.id),
+          Array.from({ length: 2501 }, (_, i) => i + 1),
+        );
+        assert.deepEqual(forward[1], event(2, 'PassStateEntered', { i: 0 }));
+        const backward = await all((p) => s.history(arn, { ...p, reverse: true }), 7);
+        assert.deepEqual(
+          backward.map((e) => e.id),
+          forward.map((e) => e.id).reverse(),
+        );
+        const page = await s.history(arn, { limit: 3 });
+        await assert.rejects(
+          s.history(arn, { limit: 3, reverse: true, nextToken: page?.nextToken }),
+          InvalidPageToken,
+        );
+        assert.equal(await s.history(exArn('a', 'nope'), { limit: 3 }), undefined);
+      });
+    });
+
+    describe('timers', () => {
+      it('returns due timers earliest first, at most `limit`', async () => {
+        const s = await fresh();
+        assert.equal(await s.nextTimerDue(), undefined);
+        const dues = [50, 10, 40, 20, 30, 60];
+        for (const [i, due] of dues.entries()) {
+          await s.createExecution(newExecution('a', `e${i}`), {
+            ...started(),
+            timersSet: [{ timerId: `t${due}`, dueTime: T0 + due }],
+          });
+        }
+        assert.equal(await s.nextTimerDue(), T0 + 10);
+        assert.deepEqual(
+          (await s.dueTimers(T0 + 45, 10)).map((t) => t.timerId),
+          ['t10', 't20', 't30', 't40'],
+        );
+        assert.deepEqual(
+          (await s.dueTimers(T0 + 45, 2)).map((t) => t.timerId),
+          ['t10', 't20'],
+        );
+        assert.deepEqual(await s.dueTimers(T0, 10), []);
+      });
+    });
+
+    describe('tasks and activities', () => {
+      it('finds tasks by token and lists in-flight tasks for recovery', async () => {
+        const s = await fresh();
+        for (let i = 0; i < 5; i++) {
+          await s.createExecution(newExecution('a', `e${i}`), {
+            ...started(),
+            tasksAdded: [{ taskId: `t${i}`, request: request(`t${i}`, `tok${i}`), token: `tok${i}` }],
+          });
+        }
+        const found = await s.findTaskByToken('tok3');
+        assert.deepEqual(found, {
+          executionArn: exArn('a', 'e3'),
+          taskId: 't3',
+          // Values round-trip through JSON: undefined properties come back absent.
+          request: JSON.parse(JSON.stringify(request('t3', 'tok3'))) as TaskRequest,
+          status: 'running',
+          token: 'tok3',
+        });
+        assert.equal(await s.findTaskByToken('nope'), undefined);
+        const tasks = await all((p) => s.listTasks(p), 2);
+        assert.deepEqual(
+          tasks.map((t) => t.taskId),
+          ['t0', 't1', 't2', 't3', 't4'],
+        );
+        await assert.rejects(
+          s.createExecution(newExecution('a', 'dup'), {
+            ...started(),
+            tasksAdded: [{ taskId: 'x', request: request('x'), token: 'tok1' }],
+          }),
+          /taken/,
+          'a task token is unique',
+        );
+        assert.equal(
+          await s.getExecution(exArn('a', 'dup')),
+          undefined,
+          'nothing of the failed create remains',
+        );
+      });
+
+      it('hands queued activity tasks out in order, each to exactly one of two concurrent claimers', async () => {
+        const s = await fresh();
+        const act = actArn('work');
+        await s.createActivity({ arn: act, name: 'work', creationDate: T0 });
+        const n = 40;
+        for (let i = 0; i < n; i++) {
+          await s.createExecution(newExecution('a', `e${i}`), {
+            ...started(),
+            tasksAdded: [{ taskId: `t${i}`, request: request(`t${i}`), token: `tok${i}`, activityArn: act }],
+          });
+        }
+        const other = await connect(s);
+        const claimed: string[] = [];
+        const worker = async (store: Store, name: string) => {
+          for (;;) {
+            const t = await store.claimActivityTask(act, name, T0 + 5);
+            if (t === undefined) return;
+            assert.equal(t.status, 'claimed');
+            assert.equal(t.workerName, name);
+            assert.equal(t.claimedAt, T0 + 5);
+            claimed.push(t.taskId);
+          }
+        };
+        await Promise.all([worker(s, 'w1'), worker(other, 'w2'), worker(s, 'w3'), worker(other, 'w4')]);
+        assert.equal(claimed.length, n);
+        assert.equal(new Set(claimed).size, n, 'no task handed out twice');
+        assert.equal(await s.claimActivityTask(act, 'w1', T0), undefined);
+        assert.equal(await s.claimActivityTask(actArn('other'), 'w1', T0), undefined);
+        assert.equal((await s.findTaskByToken('tok0'))?.status, 'claimed');
+      });
+    });
+
+    describe('durability', () => {
+      it('keeps everything across a reopen', async () => {
+        const s = await fresh();
+        await s.createStateMachine(machine('a'), [{ key: 'k', value: 'v' }]);
+        await s.createActivity({ arn: actArn('x'), name: 'x', creationDate: T0 });
+        await s.createExecution(newExecution('a', 'e1'), {
+          ...started(),
+          timersSet: [{ timerId: 'w', dueTime: T0 + 5 }],
+          tasksAdded: [{ taskId: 't', request: request('t'), token: 'tok', activityArn: actArn('x') }],
+        });
+        await s.commit([typicalStep(exArn('a', 'e1'), 1, 1)]);
+        const before = {
+          sm: await s.getStateMachine(smArn('a')),
+          ex: await s.getExecution(exArn('a', 'e1')),
+          state: await s.loadState(exArn('a', 'e1')),
+          history: await s.history(exArn('a', 'e1'), { limit: 100 }),
+          timers: await s.dueTimers(Number.MAX_SAFE_INTEGER, 100),
+          tasks: await s.listTasks({ limit: 100 }),
+        };
+        await s.close();
+        const r = await connect(s);
+        assert.deepEqual(await r.getStateMachine(smArn('a')), before.sm);
+        assert.deepEqual(await r.listTags(smArn('a')), [{ key: 'k', value: 'v' }]);
+        assert.ok(await r.getActivity(actArn('x')));
+        assert.deepEqual(await r.getExecution(exArn('a', 'e1')), before.ex);
+        assert.deepEqual(await r.loadState(exArn('a', 'e1')), before.state);
+        assert.deepEqual(await r.history(exArn('a', 'e1'), { limit: 100 }), before.history);
+        assert.deepEqual(await r.dueTimers(Number.MAX_SAFE_INTEGER, 100), before.timers);
+        assert.deepEqual(await r.listTasks({ limit: 100 }), before.tasks);
+        assert.deepEqual((await r.claimActivityTask(actArn('x'), 'w', T0))?.taskId, 't');
+      });
+    });
+
+    describe('performance', () => {
+      it('group commit throughput: batches of 100 typical steps', async () => {
+        const s = await fresh();
+        const arns = Array.from({ length: 100 }, (_, i) => exArn('perf', `e${i}`));
+        await s.commit(
+          arns.map((arn, i) => ({ ...typicalStep(arn, 0, 0), create: newExecution('perf', `e${i}`) })),
+        );
+        let version = 1;
+        let batches = 0;
+        const begin = performance.now();
+        while (performance.now() - begin < 2000 || batches < 5) {
+          const outcomes = await s.commit(arns.map((arn) => typicalStep(arn, version, version)));
+          assert.ok(outcomes.every((o) => o === 'ok'));
+          version++;
+          batches++;
+        }
+        const seconds = (performance.now() - begin) / 1000;
+        const perSecond = batches / seconds;
+        console.log(
+          `[${name}] group commit: ${perSecond.toFixed(0)} commits/s of 100 writes = ` +
+            `${(perSecond * 100).toFixed(0)} steps/s (${((seconds * 1000) / batches).toFixed(1)} ms per commit)`,
+        );
+        assert.ok(perSecond * 100 > 1000, 'at least 1,000 steps/s');
+      });
+
+      it('ListExecutions stays fast at scale (newest first, status filter)', async () => {
+        const total = harness.scaleExecutions ?? 100_000;
+        const s = await fresh();
+        const statuses: ExecutionStatus[] = ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'FAILED', 'RUNNING'];
+        const fill = performance.now();
+        for (let start = 0; start < total; start += 2000) {
+          const writes: StepWrite[] = [];
+          for (let i = start; i < Math.min(total, start + 2000); i++) {
+            const status = statuses[i % statuses.length]!;
+            writes.push({
+              executionArn: exArn('big', `e${i}`),
+              expectedVersion: 0,
+              create: newExecution('big', `e${i}`, T0 + i * 10),
+              state: { i },
+              status,
+              events: [event(1, 'ExecutionStarted')],
+              ...(status === 'RUNNING' ? {} : { stopDate: T0 + i * 10 + 5 }),
+            });
+          }
+          await s.commit(writes);
+        }
+        const fillMs = performance.now() - fill;
+        const timeQuery = async (status: ExecutionStatus | undefined, pages: number) => {
+          let nextToken: string | undefined;
+          let worst = 0;
+          let lastDate = Infinity;
+          for (let i = 0; i < pages; i++) {
+            const t = performance.now();
+            const page = await s.listExecutions({
+              stateMachineArn: smArn('big'),
+              status,
+              limit: 100,
+              nextToken,
+            });
+            worst = Math.max(worst, performance.now() - t);
+            assert.equal(page.items.length, 100);
+            for (const e of page.items) {
+              assert.ok(e.startDate < lastDate, 'newest first');
+              assert.ok(status === undefined || e.status === status);
+              lastDate = e.startDate;
+            }
+            nextToken = page.nextToken;
+          }
+          return worst;
+        };
+        const worstRunning = await timeQuery('RUNNING', 50);
+        const worstFailed = await timeQuery('FAILED', 50);
+        const worstAll = await timeQuery(undefined, 50);
+        const worst = Math.max(worstRunning, worstFailed, worstAll);
+        console.log(
+          `[${name}] ListExecutions over ${total} executions (filled in ${(fillMs / 1000).toFixed(1)} s): ` +
+            `worst page of 100 — RUNNING ${worstRunning.toFixed(2)} ms, FAILED ${worstFailed.toFixed(2)} ms, ` +
+            `unfiltered ${worstAll.toFixed(2)} ms`,
+        );
+        assert.ok(worst < 100, `a page took ${worst.toFixed(1)} ms`);
+      });
+    });
+  });
+}
