@@ -1,51 +1,129 @@
-// Adapter for ../shared/conformance/run.mjs (`--adapter ./conformance-adapter.mjs`): runs each case
-// through Stepwise's library API, in-process, with waits skipped.
-import { StateMachine, DefinitionError, functionsFromMap } from './dist/index.js';
+// Adapter for ../shared/conformance/run.mjs (`--adapter ./conformance-adapter.mjs`): every case
+// runs through Stepwise's durable engine (SQLite store in a temporary directory, one engine per
+// case because Lambda function names repeat across cases with different behaviours), with waits
+// skipped. Express cases run through StartSyncExecution; validation cases through the validator.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  Engine,
+  ServiceError,
+  functionsFromMap,
+  storedToWireEvent,
+  validateDefinitionText,
+} from './dist/index.js';
 import * as lambdaModule from '../shared/conformance/lambdas.mjs';
 
-export const name = 'stepwise (in-process library)';
+export const name = 'stepwise (durable engine, in-process)';
 export const supports = {
   services: ['none', 'lambda'],
-  kinds: ['execution'],
+  kinds: ['execution', 'start-sync-execution', 'create-error', 'validate-definition'],
   history: true,
-  actions: false,
+  actions: true,
 };
 
 const ACCOUNT = '111111111111';
 const REGION = 'us-east-1';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/conformance-sfn-role`;
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-export async function runCase(c, { lambdas, signal }) {
-  let sm;
-  try {
-    sm = StateMachine.fromDefinition(c.definitionString ?? c.definition, {
-      name: `StepwiseConformance${Math.random().toString(36).slice(2, 10)}`,
-      region: REGION,
-      account: ACCOUNT,
-    });
-  } catch (e) {
-    if (e instanceof DefinitionError) return { apiError: { code: 'InvalidDefinition', message: e.message } };
-    throw e;
+export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
+  const definition = c.definitionString ?? JSON.stringify(c.definition);
+  const type = c.stateMachineType ?? 'STANDARD';
+  if (c.kind === 'validate-definition') {
+    const diagnostics = validateDefinitionText(definition, { type });
+    const result = diagnostics.some((d) => d.severity === 'ERROR') ? 'FAIL' : 'OK';
+    // AWS omits `location` when there is none.
+    const shaped = diagnostics.map(({ location, ...d }) => (location ? { ...d, location } : d));
+    return { validation: { result, diagnostics: shaped, truncated: false } };
   }
+  const dir = mkdtempSync(join(tmpdir(), 'stepwise-conformance-'));
   const provider = functionsFromMap(lambdas ?? {});
   provider.formatError = lambdaModule.formatError;
-  const roleArn = `arn:aws:iam::${ACCOUNT}:role/conformance-sfn-role`;
-  const r = await sm.run({
-    input: c.input ?? '{}',
-    inputIsText: true,
+  const engine = await Engine.open({
+    dataDir: dir,
     functions: provider,
+    region: REGION,
+    account: ACCOUNT,
     waitScale: 0,
-    roleArn,
-    signal,
-    ...(c.executionName ? { executionName: c.executionName } : {}),
   });
-  return {
-    status: r.status,
-    output: r.output,
-    error: r.error,
-    cause: r.cause,
-    events: r.events,
-    executionArn: r.executionArn,
-    stateMachineArn: r.stateMachineArn,
-    roleArn,
-  };
+  try {
+    const smName = `StepwiseConformance${Math.random().toString(36).slice(2, 10)}`;
+    const create = (def) =>
+      engine.createStateMachine({
+        name: smName,
+        definition: def,
+        roleArn: ROLE,
+        type,
+        ...(c.createStateMachineParams ?? {}),
+      });
+    if (c.kind === 'create-error') {
+      if (preCreateDefinition) await create(preCreateDefinition);
+      try {
+        const r = await create(definition);
+        return { apiError: null, stateMachineArn: r.stateMachineArn };
+      } catch (e) {
+        if (e instanceof ServiceError) {
+          return {
+            apiError: { code: e.code, message: e.message },
+            stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${smName}`,
+          };
+        }
+        throw e;
+      }
+    }
+    const { stateMachineArn } = await create(definition);
+    const start = {
+      stateMachineArn,
+      ...(c.input != null ? { input: c.input } : {}),
+      ...(c.executionName ? { name: c.executionName } : {}),
+    };
+    if (c.kind === 'start-sync-execution') {
+      const r = await engine.startSyncExecution(start);
+      return {
+        status: r.status,
+        output: r.output,
+        error: r.error,
+        cause: r.cause,
+        executionArn: r.executionArn,
+        stateMachineArn,
+        roleArn: ROLE,
+      };
+    }
+    const { executionArn } = await engine.startExecution(start);
+    const history = async () => {
+      const events = [];
+      let nextToken;
+      do {
+        const page = await engine.getExecutionHistory({ executionArn, maxResults: 1000, nextToken });
+        events.push(...page.items);
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return events;
+    };
+    if ((c.actions ?? []).some((a) => a.op === 'StopExecution')) {
+      while (!signal?.aborted && !(await history()).some((e) => e.stateEnteredEventDetails)) await sleep(5);
+      await engine.stopExecution({ executionArn });
+    }
+    let d;
+    for (let wait = 1; ; wait = Math.min(50, wait * 2)) {
+      d = await engine.describeExecution(executionArn);
+      if (TERMINAL.has(d.status) || signal?.aborted) break;
+      await sleep(wait);
+    }
+    return {
+      status: d.status,
+      output: d.output,
+      error: d.error,
+      cause: d.cause,
+      events: (await history()).map(storedToWireEvent),
+      executionArn,
+      stateMachineArn,
+      roleArn: ROLE,
+    };
+  } finally {
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,5 +1,10 @@
 /** Stepwise's public library API. */
 export * from './surfaces/library/index.js';
+export { storedToWireEvent } from './surfaces/library/wire.js';
 export { loadDefinition, formatFromFileName } from './language/load.js';
 export { compileDefinition } from './language/compile.js';
 export type { JsonValue, JsonObject } from './language/json.js';
+export { Engine, type EngineOptions } from './runtime/engine.js';
+export type { StepFunctionsEngine } from './runtime/engine-api.js';
+export { ServiceError } from './language/errors.js';
+export { validateDefinition, validateDefinitionText, type Diagnostic } from './language/validate.js';

@@ -97,7 +97,7 @@ export function step(
     case 'timerFired':
       run.onTimer(event.timerId);
       break;
-        case 'taskHeartbeat':
+    case 'taskHeartbeat':
       run.onTaskHeartbeat(event.taskId);
       break;
     case 'taskSubmitted':
@@ -232,7 +232,7 @@ export class Run implements StepContext {
       taskInput: undefined,
       taskHeartbeatSeconds: undefined,
       silent: false,
-            evalToken: 0,
+      evalToken: 0,
       evalPurpose: undefined,
       enteredPrevEventId: 0,
       taskToken: undefined,
@@ -264,11 +264,13 @@ export class Run implements StepContext {
     }
   }
 
-    /** Evaluates the frame's current state (first attempt or a retry) and applies the outcome. */
+  /** Evaluates the frame's current state (first attempt or a retry) and applies the outcome. */
   attempt(frame: Frame, state: State): void {
     // A callback or activity attempt gets its token first: Parameters may read `$$.Task.Token`.
     frame.taskToken =
-      state.type === 'Task' && needsTaskToken(state) ? (this.env.token ?? defaultToken(this.env))() : undefined;
+      state.type === 'Task' && needsTaskToken(state)
+        ? (this.env.token ?? defaultToken(this.env))()
+        : undefined;
     this.resolve(frame, state, 'attempt', () => evaluateState(this, frame, state));
   }
 
@@ -761,7 +763,7 @@ export class Run implements StepContext {
     this.continueFrame(frame);
   }
 
-    /** The frame waiting on a task, if the task is still current. */
+  /** The frame waiting on a task, if the task is still current. */
   private liveTaskFrame(taskId: string): Frame | undefined {
     const frameId = this.st.tasks[taskId];
     const frame = frameId === undefined ? undefined : this.st.frames[frameId];
@@ -879,9 +881,9 @@ export class Run implements StepContext {
 
   abortExecution(error: string | undefined, cause: string | undefined): void {
     const root = this.rootFrame();
-    const prev = root ? root.lastEventId : this.st.lastEventId;
     if (root) this.abortFrameTree(root);
-    this.finishExecution('ABORTED', undefined, error, cause, prev);
+    // AWS links ExecutionAborted to no event (previousEventId 0).
+    this.finishExecution('ABORTED', undefined, error, cause, 0);
   }
 
   /** Aborts the root frame's current work (and everything below it) without history noise. */
@@ -910,7 +912,7 @@ export class Run implements StepContext {
       StateMachine: { Id: st.init.stateMachineArn, Name: st.init.stateMachineName },
       State: stateCtx,
     };
-        if (frame.mapItem !== undefined) ctx.Map = { Item: frame.mapItem };
+    if (frame.mapItem !== undefined) ctx.Map = { Item: frame.mapItem };
     if (frame.taskToken !== undefined && state.type === 'Task') ctx.Task = { Token: frame.taskToken };
     return ctx;
   }
@@ -955,7 +957,7 @@ export class Run implements StepContext {
         input: params,
         timeoutSeconds,
         heartbeatSeconds,
-                taskToken: frame.taskToken,
+        taskToken: frame.taskToken,
         stateName: state.name,
       },
     });

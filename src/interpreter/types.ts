@@ -13,7 +13,7 @@ export interface InterpreterEnv {
   now: () => number;
   /** Uniform in [0, 1). */
   random: () => number;
-    /** A fresh UUID v4 string. */
+  /** A fresh UUID v4 string. */
   uuid: () => string;
   /** An unguessable task token (callbacks, activities); defaults to two UUIDs. */
   token?: () => string;
@@ -74,7 +74,7 @@ export type InputEvent =
   | { type: 'taskSucceeded'; taskId: string; output: JsonValue }
   | { type: 'taskFailed'; taskId: string; error: string; cause: string | undefined }
   | { type: 'timerFired'; timerId: string }
-    /** A worker's heartbeat for an activity or callback task. */
+  /** A worker's heartbeat for an activity or callback task. */
   | { type: 'taskHeartbeat'; taskId: string }
   /** A callback task's request was sent (`.waitForTaskToken`): now it waits for the token. */
   | { type: 'taskSubmitted'; taskId: string; output: JsonValue }
@@ -165,7 +165,7 @@ export interface Frame {
   children: ChildProgress | undefined;
   /** Effective task input, kept for retries and for the timeout/heartbeat values. */
   taskInput: JsonValue | undefined;
-    /** HeartbeatSeconds of the running task attempt. */
+  /** HeartbeatSeconds of the running task attempt. */
   taskHeartbeatSeconds: number | undefined;
   /** `$$.Task.Token` of the current attempt of a callback or activity task. */
   taskToken: string | undefined;

@@ -9,7 +9,6 @@ import { describe, it } from 'node:test';
 
 import type { JsonObject, JsonValue } from '../language/json.js';
 import { validateDefinition } from '../language/validate.js';
-// eslint-disable-next-line import-x/no-restricted-paths -- end-to-end tests drive the public library API
 import {
   DefinitionError,
   StateMachine,

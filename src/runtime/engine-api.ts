@@ -136,7 +136,7 @@ export interface StepFunctionsEngine {
   listExecutions(
     input: PageInput & { stateMachineArn: string; statusFilter?: ExecutionStatus | undefined },
   ): Promise<Paged<ExecutionListItem>>;
-  /** Events in the GetExecutionHistory shape except that payload fields hold JSON values. */
+  /** Events in the GetExecutionHistory shape; payload fields are JSON text, timestamps epoch ms. */
   getExecutionHistory(input: HistoryInput): Promise<Paged<HistoryEvent>>;
 
   createActivity(input: { name: string; tags?: TagInput[] | undefined }): Promise<ActivityDescription>;

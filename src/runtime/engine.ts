@@ -27,6 +27,7 @@ import { ApiErrors, DefinitionError, ServiceError } from '../language/errors.js'
 import { isJsonObject, parseJsonKeepingText, stringifyJson, type JsonObject } from '../language/json.js';
 import type { JsonValue } from '../language/json.js';
 import { loadDefinition } from '../language/load.js';
+import { formatDiagnostic, validateDefinitionText } from '../language/validate.js';
 import type { CompiledDefinition } from '../language/model.js';
 import { parseResource } from '../language/resources.js';
 import { LocalTaskDispatcher, type TaskDispatcher } from './dispatcher.js';
@@ -105,8 +106,50 @@ interface Live {
   done: (() => void)[];
 }
 
+/** Fields of event details that carry JSON payloads. */
+const PAYLOAD_FIELDS = new Set(['input', 'output', 'parameters']);
+
+/**
+ * Stored events hold their payloads as JSON text, written once with `stringifyJson` (which keeps
+ * the original text of unchanged input, as AWS does), so history reads need no re-serialising.
+ */
+function toStoredEvent(e: HistoryEvent): HistoryEvent {
+  const out: HistoryEvent = {
+    id: e.id,
+    previousEventId: e.previousEventId,
+    timestamp: e.timestamp,
+    type: e.type,
+  };
+  for (const [k, v] of Object.entries(e)) {
+    if (k in out) continue;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const d: Record<string, unknown> = {};
+      for (const [dk, dv] of Object.entries(v))
+        d[dk] = PAYLOAD_FIELDS.has(dk) ? stringifyJson((dv ?? null) as JsonValue) : dv;
+      out[k] = d;
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
 /** Execution names and state machine names, as AWS validates them. */
 const INVALID_NAME = /[\s<>{}[\]*?"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
+
+/** AWS: a logging level other than OFF needs exactly one destination. */
+function checkLogging(cfg: JsonObject | undefined): void {
+  if (cfg === undefined) return;
+  const level = cfg.level ?? 'OFF';
+  const destinations = cfg.destinations;
+  const count = Array.isArray(destinations) ? destinations.length : 0;
+  if ((level !== 'OFF' && count !== 1) || count > 1) {
+    throw new ServiceError(
+      ApiErrors.InvalidLoggingConfiguration,
+      'Invalid Logging Configuration: Must specify exactly one Log Destination.',
+    );
+  }
+}
 
 export function checkName(name: unknown, what = 'Name'): string {
   if (typeof name !== 'string' || name.length < 1 || name.length > 80 || INVALID_NAME.test(name)) {
@@ -255,7 +298,15 @@ export class Engine implements StepFunctionsEngine {
 
   // ---- state machines ----------------------------------------------------------------------
 
+  /** Validates (AWS's diagnostics) and compiles; InvalidDefinition names the first error. */
   private compile(text: string, type: StateMachineType = 'STANDARD'): CompiledDefinition {
+    const firstError = validateDefinitionText(text, { type }).find((d) => d.severity === 'ERROR');
+    if (firstError !== undefined) {
+      throw new ServiceError(
+        ApiErrors.InvalidDefinition,
+        `Invalid State Machine Definition: '${formatDiagnostic(firstError)}'`,
+      );
+    }
     let def: CompiledDefinition;
     try {
       def = compileDefinition(loadDefinition(text, { format: 'json' }));
@@ -333,6 +384,7 @@ export class Engine implements StepFunctionsEngine {
         `Value '${String(type)}' at 'type' failed to satisfy constraint`,
       );
     }
+    checkLogging(input.loggingConfiguration);
     this.compile(input.definition, type);
     const arn = this.smArn(name);
     const record: StateMachineRecord = {
@@ -975,7 +1027,7 @@ export class Engine implements StepFunctionsEngine {
     const changes: StepChanges = {
       state,
       status: state.status,
-      events,
+      events: events.map(toStoredEvent),
       timersSet,
       timersRemoved,
       tasksAdded,

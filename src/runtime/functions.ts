@@ -355,7 +355,7 @@ export async function invokeLambdaService(
       },
       HttpStatusCode: 200,
     },
-        SdkResponseMetadata: { RequestId: requestId },
+    SdkResponseMetadata: { RequestId: requestId },
     StatusCode: 200,
   };
   if (getOwn(params, 'LogType') === 'Tail') {

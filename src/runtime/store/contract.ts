@@ -409,6 +409,11 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
           ]),
           ['conflict'],
         );
+        await assert.rejects(
+          s.commit([{ executionArn: arn, expectedVersion: 2, state: undefined, status: 'RUNNING' }]),
+          TypeError,
+          'a state JSON cannot hold rejects the call',
+        );
       });
 
       it('group commit: a conflicting entry is skipped, the others of the batch commit', async () => {

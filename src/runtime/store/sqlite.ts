@@ -273,10 +273,11 @@ export class SqliteStore implements Store {
   commit(writes: readonly StepWrite[]): Promise<CommitOutcome[]> {
     return attempt(() => {
       // Serialise before the transaction: keeps it short, and a bad value fails the call cleanly.
-      const texts = writes.map((w) => ({
-        state: JSON.stringify(w.state),
-        events: (w.events ?? []).map((e) => JSON.stringify(e)),
-      }));
+      const texts = writes.map((w) => {
+        const state = JSON.stringify(w.state) as string | undefined;
+        if (state === undefined) throw new TypeError(`state of ${w.executionArn} is not JSON-serialisable`);
+        return { state, events: (w.events ?? []).map((e) => JSON.stringify(e)) };
+      });
       try {
         // Fast path: version and ARN conflicts are detected before an entry writes anything.
         return this.tx(() => writes.map((w, i) => this.apply(w, texts[i]!.state, texts[i]!.events)));

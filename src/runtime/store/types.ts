@@ -3,6 +3,9 @@
  * history, timers, in-flight tasks, activities, tags) and the queries the runtime and the API
  * server need. Implementations: SQLite (`sqlite.ts`); the contract all of them must pass lives in
  * `contract.ts`. The interface is async so that networked databases fit it. See ADR 0004.
+ *
+ * Values (state, events, task requests) round-trip through JSON: properties holding
+ * `undefined` come back absent. Times are epoch milliseconds; the store never reads the clock.
  */
 import type { Command, ExecutionStatus, HistoryEvent, TaskRequest } from '../../interpreter/types.js';
 import type { JsonObject } from '../../language/json.js';
@@ -147,8 +150,8 @@ export interface StepWrite extends StepChanges {
 
 /**
  * Per write of a `commit` batch: `ok`, or `conflict` (stale `expectedVersion`, ARN taken on
- * create, missing execution, duplicate task id or token) in which case nothing of that write
- * was applied and the others of the batch are unaffected.
+ * create, missing execution, duplicate event id, task id or token) in which case nothing of
+ * that write was applied and the others of the batch are unaffected.
  */
 export type CommitOutcome = 'ok' | 'conflict';
 

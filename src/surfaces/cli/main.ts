@@ -15,6 +15,7 @@ import {
   type FunctionProvider,
   type RunResult,
 } from '../library/index.js';
+import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
 export const USAGE = `Usage:
@@ -68,7 +69,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         process.stdout.write(`${version()}\n`);
         return 0;
       case 'serve':
-        throw new UsageError(`'serve' is not available yet`);
+        return await serveCommand(rest);
       default:
         throw new UsageError(`unknown command '${command}'\n\n${USAGE}`);
     }

@@ -35,3 +35,11 @@ function serialiseDetails(d: Record<string, unknown>): Record<string, unknown> {
   }
   return out;
 }
+
+/**
+ * Events as the durable engine stores them (payload fields already JSON text, timestamps in
+ * epoch milliseconds) in the GetExecutionHistory shape.
+ */
+export function storedToWireEvent(e: HistoryEvent): WireHistoryEvent {
+  return { ...e, timestamp: new Date(e.timestamp) };
+}

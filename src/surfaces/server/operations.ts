@@ -13,7 +13,6 @@ import type {
   StepFunctionsEngine,
   TagInput,
 } from '../../runtime/engine-api.js';
-import { toWireEvent } from '../library/wire.js';
 import {
   checkArn,
   checkDefinitionSize,
@@ -85,9 +84,29 @@ function executionOut(d: ExecutionDescription): Record<string, unknown> {
   };
 }
 
-/** A history event on the wire: payloads as JSON text, the timestamp in epoch seconds. */
+/** A history event on the wire. The engine gives payloads as JSON text already; dates become seconds. */
 export function wireEvent(e: HistoryEvent): object {
-  return { ...toWireEvent(e), timestamp: seconds(e.timestamp) };
+  return { ...e, timestamp: seconds(e.timestamp) };
+}
+
+/** includeExecutionData false: AWS leaves the payloads out of every event's details. */
+function withoutData(e: object): object {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (k.endsWith('EventDetails') && typeof v === 'object' && v !== null) {
+      const {
+        input: _i,
+        output: _o,
+        inputDetails: _id,
+        outputDetails: _od,
+        ...rest
+      } = v as Record<string, unknown>;
+      out[k] = rest;
+    } else {
+      out[k] = v;
+    }
+  }
+  return out;
 }
 
 export const OPERATIONS: Readonly<Record<string, Operation>> = {
@@ -265,7 +284,11 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
         statusFilter: str(b, 'statusFilter') as ExecutionStatus | undefined,
       });
       return {
-        executions: r.items.map((e) => ({ ...e, startDate: seconds(e.startDate), stopDate: seconds(e.stopDate) })),
+        executions: r.items.map((e) => ({
+          ...e,
+          startDate: seconds(e.startDate),
+          stopDate: seconds(e.stopDate),
+        })),
         nextToken: r.nextToken,
       };
     },
@@ -286,7 +309,11 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
         reverseOrder: bool(b, 'reverseOrder'),
         includeExecutionData: bool(b, 'includeExecutionData'),
       });
-      return { events: r.items.map(wireEvent), nextToken: r.nextToken };
+      const events = r.items.map(wireEvent);
+      return {
+        events: bool(b, 'includeExecutionData') === false ? events.map(withoutData) : events,
+        nextToken: r.nextToken,
+      };
     },
   },
 
@@ -357,7 +384,11 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
       cause: { type: 'string', max: 32768, sensitive: true },
     },
     async run(engine, b) {
-      await engine.sendTaskFailure({ taskToken: req(b, 'taskToken'), error: str(b, 'error'), cause: str(b, 'cause') });
+      await engine.sendTaskFailure({
+        taskToken: req(b, 'taskToken'),
+        error: str(b, 'error'),
+        cause: str(b, 'cause'),
+      });
       return {};
     },
   },

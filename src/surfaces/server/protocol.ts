@@ -53,7 +53,14 @@ export function seconds(ms: number | undefined): number | undefined {
 // ---------------------------------------------------------------- request shapes
 
 export type Member =
-  | { type: 'string'; required?: boolean; min?: number; max?: number; values?: readonly string[]; sensitive?: boolean }
+  | {
+      type: 'string';
+      required?: boolean;
+      min?: number;
+      max?: number;
+      values?: readonly string[];
+      sensitive?: boolean;
+    }
   | { type: 'integer'; required?: boolean; min?: number; max?: number }
   | { type: 'boolean'; required?: boolean }
   | { type: 'structure'; required?: boolean }
@@ -100,7 +107,9 @@ function memberProblems(v: unknown, name: string, m: Member): string[] {
         return [violation(v, name, `Member must have length less than or equal to ${m.max}`, sensitive)];
       }
       if (m.values && !m.values.includes(v)) {
-        return [violation(v, name, `Member must satisfy enum value set: [${m.values.join(', ')}]`, sensitive)];
+        return [
+          violation(v, name, `Member must satisfy enum value set: [${m.values.join(', ')}]`, sensitive),
+        ];
       }
       return [];
     }

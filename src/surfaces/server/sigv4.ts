@@ -41,7 +41,9 @@ export function verifySigV4(req: SignableRequest, credentials: Credentials, opts
   const authorization = headers.get('authorization');
   if (authorization === undefined) {
     if (req.url.includes('X-Amz-Algorithm=')) {
-      throw invalid('Query-string authentication is not supported by this server; sign the Authorization header.');
+      throw invalid(
+        'Query-string authentication is not supported by this server; sign the Authorization header.',
+      );
     }
     throw frontendError('MissingAuthenticationTokenException', 'Missing Authentication Token');
   }
@@ -54,7 +56,10 @@ export function verifySigV4(req: SignableRequest, credentials: Credentials, opts
     );
   }
   if (accessKeyId !== credentials.accessKeyId) {
-    throw frontendError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+    throw frontendError(
+      'UnrecognizedClientException',
+      'The security token included in the request is invalid.',
+    );
   }
 
   const amzDate = headers.get('x-amz-date') ?? isoBasic(headers.get('date'));
@@ -140,7 +145,11 @@ export function headerMap(rawHeaders: readonly string[]): Map<string, string> {
   return out;
 }
 
-function parseAuthorization(header: string): { credential: string; signedHeaders: string[]; signature: string } {
+function parseAuthorization(header: string): {
+  credential: string;
+  signedHeaders: string[];
+  signature: string;
+} {
   const space = header.indexOf(' ');
   const algorithm = space < 0 ? header : header.slice(0, space);
   if (algorithm !== ALGORITHM) {

@@ -1,0 +1,194 @@
+/**
+ * `stepwise serve`: the durable engine behind the AWS-compatible API, for the AWS CLI and SDKs
+ * (`--endpoint-url http://127.0.0.1:8083`). Options come from flags or STEPWISE_* variables;
+ * SIGTERM/SIGINT stop it cleanly (exit 0).
+ */
+import { parseArgs } from 'node:util';
+import { Engine } from '../../runtime/engine.js';
+import { loadFunctionsModule, type FunctionProvider } from '../../runtime/functions.js';
+import { startServer } from '../server/server.js';
+import type { Credentials } from '../server/sigv4.js';
+
+export const SERVE_USAGE = `Usage:
+  stepwise serve [options]        run the AWS-compatible Step Functions API
+
+Options (each also read from the environment variable shown):
+  --port <n>              port, 0 for any free one (STEPWISE_PORT, default 8083)
+  --host <addr>           address to bind (STEPWISE_HOST, default 127.0.0.1)
+  --data <dir>            data directory of the SQLite store (STEPWISE_DATA_DIR, default .stepwise)
+  --functions <module>    ES module of Lambda handlers (STEPWISE_FUNCTIONS)
+  --region <region>       region in ARNs (STEPWISE_REGION, default us-east-1)
+  --account <id>          12-digit account id in ARNs (STEPWISE_ACCOUNT, default 123456789012)
+  --wait-scale <factor>   1 real time (default), 0 skip waits, 0.01 100x faster (STEPWISE_WAIT_SCALE)
+  --allow-remote          allow a non-loopback --host without credentials
+
+Credentials: STEPWISE_ACCESS_KEY_ID and STEPWISE_SECRET_ACCESS_KEY turn on SigV4 verification;
+without them any signature is accepted, so only loopback addresses are allowed by default.`;
+
+const OPTIONS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  data: { type: 'string' },
+  functions: { type: 'string' },
+  region: { type: 'string' },
+  account: { type: 'string' },
+  'wait-scale': { type: 'string' },
+  'allow-remote': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** A problem with the command line or environment: one line on stderr, exit status 2. */
+class ServeUsageError extends Error {}
+
+export interface ServeConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  functions?: string | undefined;
+  region: string;
+  account: string;
+  waitScale?: number | undefined;
+  credentials?: Credentials | undefined;
+  allowRemote: boolean;
+}
+
+export async function serveCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  let config: ServeConfig;
+  try {
+    const values = parse(argv);
+    if (values.help) {
+      process.stdout.write(`${SERVE_USAGE}\n`);
+      return 0;
+    }
+    config = resolveConfig(values, env);
+  } catch (e) {
+    process.stderr.write(`stepwise serve: ${message(e)}\n`);
+    return 2;
+  }
+
+  if (!config.credentials && !config.allowRemote && !isLoopback(config.host)) {
+    process.stderr.write(
+      `stepwise serve: refusing to listen on ${config.host} without credentials: anyone who can reach it could ` +
+        `run workflows. Set STEPWISE_ACCESS_KEY_ID and STEPWISE_SECRET_ACCESS_KEY, or pass --allow-remote.\n`,
+    );
+    return 2;
+  }
+
+  let functions: FunctionProvider | undefined;
+  if (config.functions !== undefined) {
+    try {
+      functions = await loadFunctionsModule(config.functions);
+    } catch (e) {
+      process.stderr.write(
+        `stepwise serve: cannot load functions module ${config.functions}: ${message(e)}\n`,
+      );
+      return 2;
+    }
+  }
+
+  const engine = await Engine.open({
+    dataDir: config.dataDir,
+    region: config.region,
+    account: config.account,
+    ...(functions ? { functions } : {}),
+    ...(config.waitScale !== undefined ? { waitScale: config.waitScale } : {}),
+  });
+  let server;
+  try {
+    server = await startServer({
+      engine,
+      host: config.host,
+      port: config.port,
+      credentials: config.credentials,
+    });
+  } catch (e) {
+    await engine.close();
+    process.stderr.write(`stepwise serve: cannot listen on ${config.host}:${config.port}: ${message(e)}\n`);
+    return 1;
+  }
+  if (!config.credentials) {
+    process.stderr.write('stepwise serve: no credentials configured: any request signature is accepted\n');
+  }
+  process.stdout.write(`stepwise listening on ${server.url}\n`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await server.close();
+  await engine.close();
+  // Everything is closed; a stray handle (e.g. a user's function still running) must not keep
+  // the process alive past a stop request.
+  setTimeout(() => process.exit(0), 2000).unref();
+  return 0;
+}
+
+function parse(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: false, strict: true }).values;
+  } catch (e) {
+    throw new ServeUsageError(`${message(e).replace(/\.\s.*$/, '.')} (see 'stepwise serve --help')`);
+  }
+}
+
+export function resolveConfig(
+  values: Partial<Record<Exclude<keyof typeof OPTIONS, 'allow-remote' | 'help'>, string>> & {
+    'allow-remote'?: boolean | undefined;
+  },
+  env: NodeJS.ProcessEnv,
+): ServeConfig {
+  const pick = (flag: string | undefined, name: string): string | undefined => {
+    const v = flag ?? env[name];
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const portText = pick(values.port, 'STEPWISE_PORT') ?? '8083';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new ServeUsageError(`invalid port '${portText}'`);
+  const account = pick(values.account, 'STEPWISE_ACCOUNT') ?? '123456789012';
+  if (!/^\d{12}$/.test(account)) throw new ServeUsageError(`the account must be 12 digits, got '${account}'`);
+  const region = pick(values.region, 'STEPWISE_REGION') ?? 'us-east-1';
+  if (!/^[a-z0-9-]+$/.test(region)) throw new ServeUsageError(`invalid region '${region}'`);
+  const scaleText = pick(values['wait-scale'], 'STEPWISE_WAIT_SCALE');
+  let waitScale: number | undefined;
+  if (scaleText !== undefined) {
+    waitScale = Number(scaleText);
+    if (scaleText.trim() === '' || !Number.isFinite(waitScale) || waitScale < 0) {
+      throw new ServeUsageError(`--wait-scale must be a number >= 0, got '${scaleText}'`);
+    }
+  }
+  const accessKeyId = pick(undefined, 'STEPWISE_ACCESS_KEY_ID');
+  const secretAccessKey = pick(undefined, 'STEPWISE_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ServeUsageError('set both STEPWISE_ACCESS_KEY_ID and STEPWISE_SECRET_ACCESS_KEY, or neither');
+  }
+  return {
+    host: pick(values.host, 'STEPWISE_HOST') ?? '127.0.0.1',
+    port,
+    dataDir: pick(values.data, 'STEPWISE_DATA_DIR') ?? '.stepwise',
+    functions: pick(values.functions, 'STEPWISE_FUNCTIONS'),
+    region,
+    account,
+    waitScale,
+    credentials:
+      accessKeyId !== undefined && secretAccessKey !== undefined
+        ? { accessKeyId, secretAccessKey }
+        : undefined,
+    allowRemote: values['allow-remote'] === true,
+  };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
