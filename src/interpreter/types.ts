@@ -29,6 +29,8 @@ export interface ExecutionInit {
   input: JsonValue;
   /** Record history events (false skips building them, e.g. for fire-and-forget Express runs). */
   recordHistory: boolean;
+  /** Mocked test case (StartExecution on `<stateMachineArn>#<TestCase>`). */
+  testCase?: string | undefined;
 }
 
 /**

@@ -10,9 +10,17 @@ import {
   type TaskOutcome,
 } from './functions.js';
 
+/** Which execution a task belongs to (for mocks, nested executions and logs). */
+export interface DispatchContext {
+  executionArn: string;
+  stateMachineArn: string;
+  /** The MockConfigFile test case named by StartExecution's `<stateMachineArn>#<TestCase>`. */
+  testCase?: string | undefined;
+}
+
 export interface TaskDispatcher {
   /** `signal` may be a function that creates the signal on first use (most tasks never need one). */
-  dispatch(task: TaskRequest, signal: SignalSource): Promise<TaskOutcome>;
+  dispatch(task: TaskRequest, signal: SignalSource, context?: DispatchContext): Promise<TaskOutcome>;
 }
 
 export interface LocalDispatcherOptions {

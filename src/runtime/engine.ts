@@ -158,6 +158,11 @@ export function checkName(name: unknown, what = 'Name'): string {
   return name;
 }
 
+function splitTestCase(arn: string): [string, string | undefined] {
+  const i = typeof arn === 'string' ? arn.indexOf('#') : -1;
+  return i < 0 ? [arn, undefined] : [arn.slice(0, i), arn.slice(i + 1)];
+}
+
 /** Fields of an ARN, or InvalidArn. */
 function parseArn(arn: unknown, kind: string): { region: string; account: string; rest: string[] } {
   if (typeof arn !== 'string') throw new ServiceError(ApiErrors.InvalidArn, `Invalid Arn: '${String(arn)}'`);
@@ -523,7 +528,9 @@ export class Engine implements StepFunctionsEngine {
   }
 
   async startExecution(input: StartExecutionInput): Promise<{ executionArn: string; startDate: number }> {
-    const sm = await this.stateMachine(input.stateMachineArn);
+    // `<stateMachineArn>#<TestCase>` selects a mocked test case (Step Functions Local's convention).
+    const [smArn, testCase] = splitTestCase(input.stateMachineArn);
+    const sm = await this.stateMachine(smArn);
     const name = checkName(input.name ?? randomUUID());
     const inputText = input.input ?? '{}';
     const value = this.parseInput(inputText);
@@ -543,6 +550,7 @@ export class Engine implements StepFunctionsEngine {
       roleArn: sm.roleArn,
       input: value,
       recordHistory: true,
+      ...(testCase !== undefined ? { testCase } : {}),
     };
     const started = startExecution(def, init, this.env);
     const state = started.state;
@@ -1112,7 +1120,11 @@ export class Engine implements StepFunctionsEngine {
         cause: `Stepwise cannot send the request of '${task.resource}' here; only lambda:invoke.waitForTaskToken callbacks are served.`,
       });
     } else {
-      work = this.dispatcher.dispatch(task, signal);
+      work = this.dispatcher.dispatch(task, signal, {
+        executionArn: live.arn,
+        stateMachineArn: live.state.init.stateMachineArn,
+        testCase: live.state.init.testCase,
+      });
     }
     work.then(
       (outcome) => {
