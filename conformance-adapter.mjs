@@ -16,7 +16,7 @@ import * as lambdaModule from '../shared/conformance/lambdas.mjs';
 
 export const name = 'stepwise (durable engine, in-process)';
 export const supports = {
-  services: ['none', 'lambda'],
+  services: ['none', 'lambda', 'nested-states', 'activity', 'aws-sdk:sfn'],
   kinds: ['execution', 'start-sync-execution', 'create-error', 'validate-definition'],
   history: true,
   actions: true,
@@ -72,6 +72,21 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
         }
         throw e;
       }
+    }
+    // Other state machines the case calls (nested executions), activities and their consumers.
+    for (const o of c.otherStateMachines ?? []) {
+      await engine.createStateMachine({
+        name: o.name,
+        definition: typeof o.definition === 'string' ? o.definition : JSON.stringify(o.definition),
+        roleArn: ROLE,
+        type: o.type ?? 'STANDARD',
+      });
+    }
+    for (const r of c.resources ?? []) if (r.type === 'activity') await engine.createActivity({ name: r.name });
+    for (const [i, r] of (c.resources ?? []).entries()) {
+      if (r.type !== 'activity-consumer') continue;
+      const consumer = await engine.createStateMachine({ name: `consumer${i}`, definition: r.definition, roleArn: ROLE });
+      await engine.startExecution({ stateMachineArn: consumer.stateMachineArn, input: r.input });
     }
     const { stateMachineArn } = await create(definition);
     const start = {

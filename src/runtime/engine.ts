@@ -9,7 +9,7 @@
  * timers). A crash therefore never loses a committed transition nor applies one twice. What a
  * crash does to a task that was running is described in docs/adr/0005-durable-engine.md.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { startExecution, step } from '../interpreter/interpreter.js';
 import type {
   Command,
@@ -179,6 +179,29 @@ function pageSize(maxResults: number | undefined): number {
     throw new ServiceError(ApiErrors.ValidationException, 'maxResults must be between 0 and 1000');
   }
   return maxResults;
+}
+
+/** The SDK metadata AWS adds to service integration results. */
+function sdkMetadata(): JsonObject {
+  const requestId = randomUUID();
+  return {
+    SdkHttpMetadata: {
+      AllHttpHeaders: {
+        'x-amzn-RequestId': [requestId],
+        connection: ['keep-alive'],
+        'Content-Type': ['application/x-amz-json-1.0'],
+        Date: [new Date().toUTCString()],
+      },
+      HttpHeaders: {
+        connection: 'keep-alive',
+        'Content-Type': 'application/x-amz-json-1.0',
+        Date: new Date().toUTCString(),
+        'x-amzn-RequestId': requestId,
+      },
+      HttpStatusCode: 200,
+    },
+    SdkResponseMetadata: { RequestId: requestId },
+  };
 }
 
 async function paged<T>(f: () => Promise<T>): Promise<T> {
@@ -772,9 +795,10 @@ export class Engine implements StepFunctionsEngine {
     return {};
   }
 
-  private async taskByToken(taskToken: string) {
-    if (typeof taskToken !== 'string' || taskToken.length < 1 || taskToken.length > 2048) {
-      throw new ServiceError(ApiErrors.InvalidToken, 'Invalid Token');
+    private async taskByToken(taskToken: string) {
+    // Stepwise's tokens are 43 base64url characters; anything else cannot be one.
+    if (typeof taskToken !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(taskToken)) {
+      throw new ServiceError(ApiErrors.InvalidToken, "Invalid Token: 'Invalid token'");
     }
     const task = await this.store.findTaskByToken(taskToken);
     if (task === undefined) throw new ServiceError(ApiErrors.TaskDoesNotExist, 'Task Does Not Exist');
@@ -943,10 +967,169 @@ export class Engine implements StepFunctionsEngine {
     } finally {
       live.busy = false;
     }
-    if (live.state.status !== 'RUNNING') {
+        if (live.state.status !== 'RUNNING') {
       for (const d of live.done.splice(0)) d();
+      if (this.nestedWatch.has(live.arn)) void this.childEnded(live.arn);
     }
     this.maybeEvict(live);
+  }
+
+    // ---- arn:aws:states:::aws-sdk:sfn:<action>: a state machine calling this engine's own API ----
+
+  private async sfnSdk(parentArn: string, task: TaskRequest, action: string): Promise<void> {
+    const p = isJsonObject(task.input) ? task.input : {};
+    const str = (k: string): string => (typeof p[k] === 'string' ? p[k] : '');
+    const opt = (k: string): string | undefined => (typeof p[k] === 'string' ? p[k] : undefined);
+    let output: JsonObject;
+    try {
+      switch (action) {
+        case 'getActivityTask': {
+          const t = await this.getActivityTask({ activityArn: str('ActivityArn'), workerName: opt('WorkerName') });
+          output = {};
+          if (t.taskToken !== undefined) output.TaskToken = t.taskToken;
+          if (t.input !== undefined) output.Input = t.input;
+          break;
+        }
+        case 'sendTaskSuccess':
+          await this.sendTaskSuccess({ taskToken: str('TaskToken'), output: str('Output') });
+          output = {};
+          break;
+        case 'sendTaskFailure':
+          await this.sendTaskFailure({ taskToken: str('TaskToken'), error: opt('Error'), cause: opt('Cause') });
+          output = {};
+          break;
+        case 'sendTaskHeartbeat':
+          await this.sendTaskHeartbeat({ taskToken: str('TaskToken') });
+          output = {};
+          break;
+        case 'startExecution': {
+          const input = p.Input === undefined ? undefined : typeof p.Input === 'string' ? p.Input : stringifyJson(p.Input);
+          const r = await this.startExecution({ stateMachineArn: str('StateMachineArn'), name: opt('Name'), input });
+          output = { ExecutionArn: r.executionArn, StartDate: r.startDate };
+          break;
+        }
+        case 'describeExecution': {
+          const d = await this.describeExecution(str('ExecutionArn'));
+          output = { ExecutionArn: d.executionArn, StateMachineArn: d.stateMachineArn, Name: d.name, Status: d.status, StartDate: d.startDate, Input: d.input };
+          if (d.stopDate !== undefined) output.StopDate = d.stopDate;
+          if (d.output !== undefined) output.Output = d.output;
+          if (d.error !== undefined) output.Error = d.error;
+          if (d.cause !== undefined) output.Cause = d.cause;
+          break;
+        }
+        case 'stopExecution': {
+          const r = await this.stopExecution({ executionArn: str('ExecutionArn'), ...(opt('Error') ? { error: str('Error') } : {}), ...(opt('Cause') ? { cause: str('Cause') } : {}) });
+          output = { StopDate: r.stopDate };
+          break;
+        }
+        default:
+          this.deliver(parentArn, {
+            type: 'taskFailed',
+            taskId: task.taskId,
+            error: 'States.TaskFailed',
+            cause: `Stepwise serves aws-sdk:sfn:${action} only through pass-through to AWS, which is not configured.`,
+          });
+          return;
+      }
+    } catch (e) {
+      if (!(e instanceof ServiceError)) throw e;
+      this.deliver(parentArn, {
+        type: 'taskFailed',
+        taskId: task.taskId,
+        error: `Sfn.${e.code}Exception`,
+        cause: `${e.message} (Service: Sfn, Status Code: 400, Request ID: ${randomUUID()}) (SDK Attempt Count: 1)`,
+      });
+      return;
+    }
+    this.deliver(parentArn, { type: 'taskSucceeded', taskId: task.taskId, output });
+  }
+
+  // ---- nested executions (arn:aws:states:::states:startExecution[.sync[:2]|.waitForTaskToken]) ----
+
+  /** Child executions a parent waits for (.sync), by child ARN; and the reverse, by parent task. */
+  private readonly nestedWatch = new Map<string, { parentArn: string; taskId: string; pattern: string }>();
+  private readonly nestedByTask = new Map<string, string>();
+
+  /** The child's name: given, or derived from the parent task so that a restart restarts nothing new. */
+  private nestedTarget(parentArn: string, task: TaskRequest): { smArn: string; name: string; input: string } {
+    const p = isJsonObject(task.input) ? task.input : {};
+    const smArn = typeof p.StateMachineArn === 'string' ? p.StateMachineArn : '';
+    const given = p.Name;
+    const name =
+      typeof given === 'string' ? given : createHash('sha256').update(`${parentArn}\n${task.taskId}`).digest('hex').slice(0, 32);
+    const input = p.Input === undefined ? '{}' : typeof p.Input === 'string' ? p.Input : stringifyJson(p.Input);
+    return { smArn, name, input };
+  }
+
+  private async startNested(parentArn: string, task: TaskRequest, pattern: string): Promise<void> {
+    const target = this.nestedTarget(parentArn, task);
+    let started: { executionArn: string; startDate: number };
+    try {
+      started = await this.startExecution({ stateMachineArn: target.smArn, name: target.name, input: target.input });
+    } catch (e) {
+      if (!(e instanceof ServiceError)) throw e;
+      this.deliver(parentArn, {
+        type: 'taskFailed',
+        taskId: task.taskId,
+        error: `StepFunctions.${e.code}Exception`,
+        cause: `${e.message} (Service: AWSStepFunctions; Status Code: 400; Error Code: ${e.code}; Request ID: ${randomUUID()}; Proxy: null)`,
+      });
+      return;
+    }
+    const response = { ExecutionArn: started.executionArn, StartDate: started.startDate, ...sdkMetadata() };
+    if (pattern === 'request') {
+      this.deliver(parentArn, { type: 'taskSucceeded', taskId: task.taskId, output: response });
+    } else if (pattern === 'waitForTaskToken') {
+      this.deliver(parentArn, { type: 'taskSubmitted', taskId: task.taskId, output: response });
+    } else {
+      this.watchChild(started.executionArn, parentArn, task.taskId, pattern);
+    }
+  }
+
+  private watchChild(childArn: string, parentArn: string, taskId: string, pattern: string): void {
+    this.nestedWatch.set(childArn, { parentArn, taskId, pattern });
+    this.nestedByTask.set(`${parentArn}\n${taskId}`, childArn);
+    // The child may already have ended (a short machine runs to its end when it starts).
+    void this.childEnded(childArn);
+  }
+
+  /** A watched child ended: its DescribeExecution becomes the parent task's result. */
+  private async childEnded(childArn: string): Promise<void> {
+    const watch = this.nestedWatch.get(childArn);
+    if (watch === undefined) return;
+    const d = await this.store.getExecution(childArn);
+    if (d === undefined || d.status === 'RUNNING' || this.nestedWatch.get(childArn) !== watch) return;
+    this.nestedWatch.delete(childArn);
+    this.nestedByTask.delete(`${watch.parentArn}\n${watch.taskId}`);
+    const parsed = watch.pattern === 'sync:2';
+    const asValue = (text: string | undefined): JsonValue => {
+      if (text === undefined) return null;
+      if (!parsed) return text;
+      try {
+        return parseJsonKeepingText(text);
+      } catch {
+        return text;
+      }
+    };
+    const out: JsonObject = {
+      ExecutionArn: d.executionArn,
+      Input: asValue(d.input),
+      InputDetails: { Included: true },
+      Name: d.name,
+      StartDate: d.startDate,
+      StateMachineArn: d.stateMachineArn,
+      Status: d.status,
+      StopDate: d.stopDate ?? Date.now(),
+    };
+    if (d.status === 'SUCCEEDED') {
+      out.Output = asValue(d.output);
+      out.OutputDetails = { Included: true };
+      this.deliver(watch.parentArn, { type: 'taskSucceeded', taskId: watch.taskId, output: out });
+    } else {
+      if (d.error !== undefined) out.Error = d.error;
+      if (d.cause !== undefined) out.Cause = d.cause;
+      this.deliver(watch.parentArn, { type: 'taskFailed', taskId: watch.taskId, error: 'States.TaskFailed', cause: JSON.stringify(out) });
+    }
   }
 
   /** Runs JSONata evaluations to their end before anything is committed (transitions stay atomic). */
@@ -1064,10 +1247,17 @@ export class Engine implements StepFunctionsEngine {
         case 'invokeTask':
           if (live.state.tasks[c.task.taskId] !== undefined) this.startTask(live, c.task);
           break;
-        case 'cancelTask': {
+                case 'cancelTask': {
           const ac = live.running.get(c.taskId);
           live.running.delete(c.taskId);
           ac?.abort();
+          // Aborting a parent aborts the child it waits for (.sync).
+          const child = this.nestedByTask.get(`${live.arn}\n${c.taskId}`);
+          if (child !== undefined) {
+            this.nestedByTask.delete(`${live.arn}\n${c.taskId}`);
+            this.nestedWatch.delete(child);
+            void this.stopExecution({ executionArn: child, error: 'States.Aborted', cause: 'The parent execution stopped.' }).catch(() => undefined);
+          }
           break;
         }
         case 'startTimer': {
@@ -1089,10 +1279,18 @@ export class Engine implements StepFunctionsEngine {
     }
   }
 
-  private startTask(live: Live, task: TaskRequest): void {
+    private startTask(live: Live, task: TaskRequest): void {
     const r = parseResource(task.resource);
     if (r.kind === 'activity') {
       for (const w of this.activityWaiters.get(r.activityArn) ?? []) w();
+      return;
+    }
+        if (r.kind === 'service' && r.resourceType === 'states' && r.action === 'startExecution') {
+      void this.startNested(live.arn, task, r.pattern);
+      return;
+    }
+    if (r.kind === 'service' && r.resourceType === 'aws-sdk:sfn' && r.pattern === 'request') {
+      void this.sfnSdk(live.arn, task, r.action);
       return;
     }
     let controller: AbortController | undefined;
@@ -1204,7 +1402,14 @@ export class Engine implements StepFunctionsEngine {
     do {
       const page = await this.store.listTasks({ limit: 500, nextToken });
       for (const t of page.items) {
-        const r = parseResource(t.request.resource);
+                const r = parseResource(t.request.resource);
+        if (r.kind === 'service' && r.resourceType === 'states' && (r.pattern === 'sync' || r.pattern === 'sync:2')) {
+          const target = this.nestedTarget(t.executionArn, t.request);
+          const smName = target.smArn.split(':')[6] ?? '';
+          const childArn = `arn:aws:states:${this.region}:${this.account}:execution:${smName}:${target.name}`;
+          this.watchChild(childArn, t.executionArn, t.taskId, r.pattern);
+          continue;
+        }
         const local =
           r.kind === 'lambda' ||
           (r.kind === 'service' && r.pattern !== 'waitForTaskToken') ||
