@@ -127,6 +127,10 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
       if (TERMINAL.has(d.status) || signal?.aborted) break;
       await sleep(wait);
     }
+    // Cases that call other state machines were recorded with the called machine's name as
+    // the one to normalise (the main machine's name never shows in the history).
+    const other = c.otherStateMachines?.[0];
+    const namedArn = other ? `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${other.name}` : stateMachineArn;
     return {
       status: d.status,
       output: d.output,
@@ -134,7 +138,7 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
       cause: d.cause,
       events: (await history()).map(storedToWireEvent),
       executionArn,
-      stateMachineArn,
+      stateMachineArn: namedArn,
       roleArn: ROLE,
     };
   } finally {

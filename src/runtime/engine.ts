@@ -81,6 +81,10 @@ export interface EngineOptions {
   waitScale?: number;
   /** AWS's limit of history events per execution (the execution fails past it). */
   maxHistoryEvents?: number;
+  /** Step Functions Local MockConfigFile (parsed, or loaded with `loadMockConfig`). */
+  mocks?: import('./dispatcher.js').LocalDispatcherOptions['mocks'];
+  /** HTTP Task connections, egress allow-list and timeout. */
+  http?: import('./dispatcher.js').LocalDispatcherOptions['http'];
 }
 
 const DEFAULT_REGION = 'us-east-1';
@@ -274,6 +278,8 @@ export class Engine implements StepFunctionsEngine {
       functions: options.functions,
       region: this.region,
       account: this.account,
+      mocks: options.mocks,
+      http: options.http,
     });
     this.committer = new Committer(store);
     const scale = options.waitScale ?? 1;
@@ -1005,13 +1011,21 @@ export class Engine implements StepFunctionsEngine {
         case 'startExecution': {
           const input = p.Input === undefined ? undefined : typeof p.Input === 'string' ? p.Input : stringifyJson(p.Input);
           const r = await this.startExecution({ stateMachineArn: str('StateMachineArn'), name: opt('Name'), input });
-          output = { ExecutionArn: r.executionArn, StartDate: r.startDate };
+                    // The AWS SDK integrations write dates as ISO-8601 text.
+          output = { ExecutionArn: r.executionArn, StartDate: new Date(r.startDate).toISOString() };
           break;
         }
         case 'describeExecution': {
           const d = await this.describeExecution(str('ExecutionArn'));
-          output = { ExecutionArn: d.executionArn, StateMachineArn: d.stateMachineArn, Name: d.name, Status: d.status, StartDate: d.startDate, Input: d.input };
-          if (d.stopDate !== undefined) output.StopDate = d.stopDate;
+                    output = {
+            ExecutionArn: d.executionArn,
+            StateMachineArn: d.stateMachineArn,
+            Name: d.name,
+            Status: d.status,
+            StartDate: new Date(d.startDate).toISOString(),
+            Input: d.input,
+          };
+          if (d.stopDate !== undefined) output.StopDate = new Date(d.stopDate).toISOString();
           if (d.output !== undefined) output.Output = d.output;
           if (d.error !== undefined) output.Error = d.error;
           if (d.cause !== undefined) output.Cause = d.cause;
@@ -1019,7 +1033,7 @@ export class Engine implements StepFunctionsEngine {
         }
         case 'stopExecution': {
           const r = await this.stopExecution({ executionArn: str('ExecutionArn'), ...(opt('Error') ? { error: str('Error') } : {}), ...(opt('Cause') ? { cause: str('Cause') } : {}) });
-          output = { StopDate: r.stopDate };
+                    output = { StopDate: new Date(r.stopDate).toISOString() };
           break;
         }
         default:
@@ -1057,7 +1071,10 @@ export class Engine implements StepFunctionsEngine {
     const given = p.Name;
     const name =
       typeof given === 'string' ? given : createHash('sha256').update(`${parentArn}\n${task.taskId}`).digest('hex').slice(0, 32);
-    const input = p.Input === undefined ? '{}' : typeof p.Input === 'string' ? p.Input : stringifyJson(p.Input);
+        // No Input (or null) starts the child with `{}`.
+        const givenInput = p.Input ?? null;
+    const input =
+      givenInput === null ? '{}' : typeof givenInput === 'string' ? givenInput : stringifyJson(givenInput);
     return { smArn, name, input };
   }
 
@@ -1079,10 +1096,10 @@ export class Engine implements StepFunctionsEngine {
     const response = { ExecutionArn: started.executionArn, StartDate: started.startDate, ...sdkMetadata() };
     if (pattern === 'request') {
       this.deliver(parentArn, { type: 'taskSucceeded', taskId: task.taskId, output: response });
-    } else if (pattern === 'waitForTaskToken') {
+        } else {
+      // .sync and .waitForTaskToken record the start as TaskSubmitted, then wait.
       this.deliver(parentArn, { type: 'taskSubmitted', taskId: task.taskId, output: response });
-    } else {
-      this.watchChild(started.executionArn, parentArn, task.taskId, pattern);
+      if (pattern !== 'waitForTaskToken') this.watchChild(started.executionArn, parentArn, task.taskId, pattern);
     }
   }
 

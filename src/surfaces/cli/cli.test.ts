@@ -66,7 +66,7 @@ describe('stepwise CLI: commands', () => {
     assert.equal(r.stdout.trim(), pkg.version);
   });
 
-  test('no command, an unknown command and serve exit 2', () => {
+  test('no command, an unknown command and a bad serve option exit 2', () => {
     const none = cli();
     assert.equal(none.code, 2);
     assert.match(none.stderr, /Usage:/);
@@ -74,9 +74,9 @@ describe('stepwise CLI: commands', () => {
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command 'frobnicate'/);
     assert.match(unknown.stderr, /Usage:/);
-    const serve = cli('serve');
+    const serve = cli('serve', '--bogus');
     assert.equal(serve.code, 2);
-    assert.match(serve.stderr, /not available yet/);
+    assert.match(serve.stderr, /Unknown option '--bogus'/);
   });
 
   test('bad usage of run exits 2 with one line', () => {

@@ -19,7 +19,9 @@ import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
 export const USAGE = `Usage:
+  stepwise serve [options]              serve the AWS Step Functions API (see serve --help)
   stepwise run <definition> [options]   run a state machine once and print the result as JSON
+  stepwise validate <files…> [options]  check definitions (see validate --help)
   stepwise help                         show this help
   stepwise --version                    print the version
 

@@ -19,7 +19,6 @@ import {
   checkExecutionInput,
   checkName,
   checkRoleArn,
-  checkShape,
   checkTagCount,
   checkTaskOutput,
   seconds,

@@ -168,7 +168,7 @@ function memberProblems(v: unknown, name: string, m: Member): string[] {
 function violation(v: unknown, at: string, constraint: string, sensitive: boolean): string {
   // AWS leaves the value of sensitive members (definition, input, cause…) out of the message.
   if (sensitive) return `Value at '${at}' failed to satisfy constraint: ${constraint}`;
-  const shown = v === null ? 'null' : `'${typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v))}'`;
+  const shown = v === null ? 'null' : `'${typeof v === 'string' ? v : JSON.stringify(v)}'`;
   return `Value ${shown} at '${at}' failed to satisfy constraint: ${constraint}`;
 }
 
@@ -180,7 +180,6 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const MAX_NAME = 80;
 /** Whitespace, brackets, wildcards, punctuation and control characters AWS refuses in names. */
-// eslint-disable-next-line no-control-regex
 const BAD_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 
 /** State machine, execution and activity names (length is checked by the shape first). */

@@ -120,7 +120,11 @@ export function createServer(opts: ServerOptions): FastifyInstance {
       const body = parseBody(raw);
       checkShape(body, op.shape);
       const result = await op.run(engine, body, { signal: ac.signal });
-      await reply.code(200).header('content-type', JSON_CONTENT_TYPE).send(JSON.stringify(result));
+      // A Buffer, so that Fastify does not append "; charset=utf-8" to AWS's content type.
+      await reply
+        .code(200)
+        .header('content-type', JSON_CONTENT_TYPE)
+        .send(Buffer.from(JSON.stringify(result)));
     } catch (e) {
       await sendError(reply, toWire(e, logError));
     } finally {
@@ -196,7 +200,7 @@ async function sendError(reply: FastifyReply, e: WireError): Promise<void> {
     .code(e.status)
     .header('content-type', JSON_CONTENT_TYPE)
     .header('x-amzn-ErrorType', `${e.code}:`)
-    .send(JSON.stringify(e.body()));
+    .send(Buffer.from(JSON.stringify(e.body())));
 }
 
 /** Starts a server; resolves once it listens. */
