@@ -122,12 +122,17 @@ export class Run implements StepContext {
   private readonly commands: Command[] = [];
   private readonly record: boolean;
 
+  readonly env: InterpreterEnv;
+
   constructor(
     readonly def: CompiledDefinition,
     readonly st: ExecutionState,
-    readonly env: InterpreterEnv,
+    env: InterpreterEnv,
   ) {
     this.record = st.init.recordHistory;
+    // One call happens at one instant: read the clock once (it is called per state otherwise).
+    const now = env.now();
+    this.env = { ...env, now: () => now };
   }
 
   result(): StepResult {

@@ -5,7 +5,7 @@
  *   const result = await sm.run({ input: { x: 1 }, functions: { myFn: async (e) => e } });
  */
 import { randomUUID } from 'node:crypto';
-import type { ExecutionStatus } from '../../interpreter/types.js';
+import type { ExecutionState, ExecutionStatus } from '../../interpreter/types.js';
 import { compileDefinition } from '../../language/compile.js';
 import { DefinitionError } from '../../language/errors.js';
 import type { JsonValue } from '../../language/json.js';
@@ -55,7 +55,7 @@ export interface RunOptions {
 export interface RunResult {
   status: Exclude<ExecutionStatus, 'RUNNING'>;
   /** Output as JSON text (SUCCEEDED only), as DescribeExecution returns it. */
-  output?: string;
+  output?: string | undefined;
   /** The same output as a value (do not mutate it). */
   outputValue?: JsonValue;
   error?: string;
@@ -66,6 +66,41 @@ export interface RunResult {
   stopDate: Date;
   /** History events as GetExecutionHistory returns them (when `history` is on). */
   events?: WireHistoryEvent[];
+}
+
+/** A RunResult whose output text is serialised on first read (callers may use outputValue only). */
+class Result implements RunResult {
+  readonly startDate: Date;
+  readonly stopDate: Date;
+  readonly outputValue?: JsonValue;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly events?: WireHistoryEvent[];
+  private text: string | undefined;
+
+  constructor(
+    readonly status: RunResult['status'],
+    readonly executionArn: string,
+    readonly stateMachineArn: string,
+    state: ExecutionState,
+    events: WireHistoryEvent[] | undefined,
+  ) {
+    this.startDate = new Date(state.startTime);
+    this.stopDate = new Date(state.stopTime ?? state.startTime);
+    if (status === 'SUCCEEDED') this.outputValue = state.output ?? null;
+    if (state.error !== undefined) this.error = state.error;
+    if (state.cause !== undefined) this.cause = state.cause;
+    if (events !== undefined) this.events = events;
+  }
+
+  get output(): string | undefined {
+    if (this.outputValue === undefined) return undefined;
+    return (this.text ??= stringifyJson(this.outputValue));
+  }
+
+  toJSON(): object {
+    return { ...this, text: undefined, output: this.output };
+  }
 }
 
 /** Thrown for execution input that is not valid JSON. */
@@ -151,28 +186,7 @@ export class StateMachine {
       },
     );
     const status = state.status === 'RUNNING' ? 'FAILED' : state.status;
-    const result: RunResult = {
-      status,
-      executionArn,
-      stateMachineArn: this.arn,
-      startDate: new Date(state.startTime),
-      stopDate: new Date(state.stopTime ?? state.startTime),
-    };
-    if (status === 'SUCCEEDED') {
-      const value = state.output ?? null;
-      result.outputValue = value;
-      // Serialised on first read: callers that use outputValue never pay for it.
-      let text: string | undefined;
-      Object.defineProperty(result, 'output', {
-        enumerable: true,
-        configurable: true,
-        get: () => (text ??= stringifyJson(value)),
-      });
-    }
-    if (state.error !== undefined) result.error = state.error;
-    if (state.cause !== undefined) result.cause = state.cause;
-    if (record) result.events = events.map(toWireEvent);
-    return result;
+    return new Result(status, executionArn, this.arn, state, record ? events.map(toWireEvent) : undefined);
   }
 }
 
