@@ -615,27 +615,45 @@ function taskJsonata(scope: Scope, state: TaskState): MaybeOutcome {
   );
 }
 
-async function choiceJsonata(scope: Scope, state: ChoiceState): Promise<Outcome> {
+function choiceJsonata(scope: Scope, state: ChoiceState): MaybeOutcome {
   const input = scope.frame.input;
   const b = scope.bindings(input);
-  for (const branch of state.choices) {
+  // Conditions run in order, synchronously unless one needs the asynchronous evaluator.
+  const from = (i: number): MaybeOutcome => {
+    const branch = state.choices[i];
+    if (branch === undefined) {
+      if (state.default === undefined)
+        throw new StatesRuntimeError(StatesErrors.NoChoiceMatched, 'No Matches!');
+      const target = state.default;
+      return then(scope.outputAndAssign(state.output, state.assign, b, input), ([o, a]) => ({
+        kind: 'next' as const,
+        output: o,
+        next: target,
+        assigned: a,
+      }));
+    }
     const condition = branch.condition;
-    if (condition === undefined) continue;
-    const v = await scope.jsonata(condition, b);
-    if (typeof v !== 'boolean') {
-      throw scope.fail(
-        jsonataUnexpectedTypeCause(condition.expression ?? '', condition.field, 'boolean', v),
-        condition.field,
+    if (condition === undefined) return from(i + 1);
+    return then(scope.jsonata(condition, b), (v) => {
+      if (typeof v !== 'boolean') {
+        throw scope.fail(
+          jsonataUnexpectedTypeCause(condition.expression ?? '', condition.field, 'boolean', v),
+          condition.field,
+        );
+      }
+      if (!v) return from(i + 1);
+      return then(
+        scope.outputAndAssign(branch.output ?? state.output, branch.assign, b, input),
+        ([o, a]) => ({
+          kind: 'next' as const,
+          output: o,
+          next: branch.next,
+          assigned: a,
+        }),
       );
-    }
-    if (v) {
-      const [o, a] = await scope.outputAndAssign(branch.output ?? state.output, branch.assign, b, input);
-      return { kind: 'next', output: o, next: branch.next, assigned: a };
-    }
-  }
-  if (state.default === undefined) throw new StatesRuntimeError(StatesErrors.NoChoiceMatched, 'No Matches!');
-  const [o, a] = await scope.outputAndAssign(state.output, state.assign, b, input);
-  return { kind: 'next', output: o, next: state.default, assigned: a };
+    });
+  };
+  return from(0);
 }
 
 function waitJsonata(scope: Scope, state: WaitState): MaybeOutcome {

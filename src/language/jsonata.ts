@@ -5,12 +5,15 @@
  * Functions functions ($partition, $range, $hash, $random, $uuid, $parse).
  *
  * The `jsonata` package (2.x) evaluates only asynchronously: its evaluator is a tree of `async`
- * functions, so even an expression that touches nothing asynchronous yields a Promise. Templates
- * without expressions evaluate synchronously; the others return a Promise.
+ * functions, so even an expression that touches nothing asynchronous yields a Promise. Expressions
+ * in the subset of jsonata-fast.ts (paths, operators, constructors, a few pure built-ins) are
+ * evaluated synchronously by it, with identical results; the others by jsonata. A template
+ * evaluates synchronously when all its expressions do, and returns a Promise otherwise.
  */
 import { createHash } from 'node:crypto';
 import jsonata from 'jsonata';
 import { DefinitionError, StatesErrors, StatesRuntimeError } from './errors.js';
+import { compileFastJsonata } from './jsonata-fast.js';
 import type { JsonObject, JsonValue } from './json.js';
 import { isJsonObject, setOwn } from './json.js';
 
@@ -59,8 +62,9 @@ export interface CompiledJsonataTemplate {
   /** The expression text when the whole template is one expression (for type-check causes). */
   readonly expression: string | undefined;
   /**
-   * Synchronous (a shared, frozen constant) when `dynamic` is false, a Promise otherwise. Fails
-   * with States.QueryEvaluationError. Callers must not mutate the result.
+   * Synchronous when `dynamic` is false (a shared, frozen constant) or when every expression is
+   * in the fast subset; a Promise otherwise. Fails with States.QueryEvaluationError (thrown, or
+   * as the rejection). Callers must not mutate the result.
    */
   evaluate(b: JsonataBindings): JsonValue | Promise<JsonValue>;
   /** Always a Promise. */
@@ -426,7 +430,11 @@ function toJson(v: unknown): JsonValue | undefined | typeof UNSUPPORTED {
   }
 }
 
-type Node = (b: JsonataBindings) => Promise<JsonValue>;
+type Node = (b: JsonataBindings) => JsonValue | Promise<JsonValue>;
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
+}
 
 function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -481,57 +489,65 @@ function compileExpression(source: string, field: string, pointer: string, limit
   // AWS removes $eval: calling it fails like any non-function (T1006).
   expr.assign('eval', undefined);
 
-  return async (b) => {
-    let raw: unknown;
-    try {
-      raw = await expr.evaluate(undefined, bindingsFor(b, limits));
-    } catch (e) {
-      throw new StatesRuntimeError(
-        StatesErrors.QueryEvaluationError,
-        jsonataThrewCause(text, field, errorDetail(e)),
-        field,
-      );
-    }
+  const fail = (cause: string): StatesRuntimeError =>
+    new StatesRuntimeError(StatesErrors.QueryEvaluationError, cause, field);
+  /** jsonata's raw result → the template's value, or the failure the cause texts describe. */
+  const finish = (raw: unknown): JsonValue => {
     let value;
     try {
       value = toJson(raw);
     } catch (e) {
-      throw new StatesRuntimeError(
-        StatesErrors.QueryEvaluationError,
-        jsonataThrewCause(text, field, errorDetail(e)),
-        field,
-      );
+      throw fail(jsonataThrewCause(text, field, errorDetail(e)));
     }
-    if (value === undefined) {
-      throw new StatesRuntimeError(
-        StatesErrors.QueryEvaluationError,
-        jsonataUndefinedCause(text, field),
-        field,
-      );
-    }
-    if (value === UNSUPPORTED) {
-      throw new StatesRuntimeError(
-        StatesErrors.QueryEvaluationError,
-        jsonataUnsupportedCause(text, field),
-        field,
-      );
-    }
+    if (value === undefined) throw fail(jsonataUndefinedCause(text, field));
+    if (value === UNSUPPORTED) throw fail(jsonataUnsupportedCause(text, field));
     return value;
+  };
+  const slow = async (b: JsonataBindings): Promise<JsonValue> => {
+    let raw: unknown;
+    try {
+      raw = await expr.evaluate(undefined, bindingsFor(b, limits));
+    } catch (e) {
+      throw fail(jsonataThrewCause(text, field, errorDetail(e)));
+    }
+    return finish(raw);
+  };
+  const fast = compileFastJsonata(expr.ast(), limits);
+  if (fast === undefined) return slow;
+  return (b) => {
+    let raw: unknown;
+    try {
+      raw = fast(b);
+    } catch {
+      // Whatever jsonata must decide (its errors included): evaluate again with it.
+      return slow(b);
+    }
+    return finish(raw);
   };
 }
 
 function compileNode(v: JsonValue, field: string, pointer: string, limits: JsonataLimits): Node {
   if (!isDynamic(v)) {
     const constant = deepFreeze(structuredClone(v));
-    return () => Promise.resolve(constant);
+    return () => constant;
   }
   if (typeof v === 'string') return compileExpression(v, field, pointer, limits);
   if (Array.isArray(v)) {
     const items = v.map((x, i) => compileNode(x, `${field}[${i}]`, `${pointer}/${i}`, limits));
-    // Sequential, so the first failing element (in document order) names the cause.
-    return async (b) => {
+    // In order, so the first failing element (in document order) names the cause; synchronous
+    // until an element returns a Promise.
+    const rest = async (out: JsonValue[], pending: Promise<JsonValue>, i: number, b: JsonataBindings) => {
+      out.push(await pending);
+      for (let j = i + 1; j < items.length; j++) out.push(await items[j]!(b));
+      return out;
+    };
+    return (b) => {
       const out: JsonValue[] = [];
-      for (const f of items) out.push(await f(b));
+      for (let i = 0; i < items.length; i++) {
+        const x = items[i]!(b);
+        if (isPromise(x)) return rest(out, x, i, b);
+        out.push(x);
+      }
       return out;
     };
   }
@@ -540,9 +556,19 @@ function compileNode(v: JsonValue, field: string, pointer: string, limits: Jsona
     key: k,
     node: compileNode(obj[k]!, `${field}/${k}`, `${pointer}/${escapePointer(k)}`, limits),
   }));
-  return async (b) => {
+  const rest = async (out: JsonObject, pending: Promise<JsonValue>, i: number, b: JsonataBindings) => {
+    setOwn(out, entries[i]!.key, await pending);
+    for (let j = i + 1; j < entries.length; j++) setOwn(out, entries[j]!.key, await entries[j]!.node(b));
+    return out;
+  };
+  return (b) => {
     const out: JsonObject = {};
-    for (const e of entries) setOwn(out, e.key, await e.node(b));
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
+      const x = e.node(b);
+      if (isPromise(x)) return rest(out, x, i, b);
+      setOwn(out, e.key, x);
+    }
     return out;
   };
 }
@@ -572,5 +598,11 @@ export function compileJsonataTemplate(
     };
   }
   const root = compileNode(template, field, pointer, limits);
-  return { field, dynamic: true, expression, evaluate: root, evaluateAsync: root };
+  return {
+    field,
+    dynamic: true,
+    expression,
+    evaluate: root,
+    evaluateAsync: async (b) => root(b),
+  };
 }

@@ -76,7 +76,7 @@ class Result implements RunResult {
   readonly error?: string;
   readonly cause?: string;
   readonly events?: WireHistoryEvent[];
-  private text: string | undefined;
+  declare readonly output?: string | undefined;
 
   constructor(
     readonly status: RunResult['status'],
@@ -87,19 +87,19 @@ class Result implements RunResult {
   ) {
     this.startDate = new Date(state.startTime);
     this.stopDate = new Date(state.stopTime ?? state.startTime);
-    if (status === 'SUCCEEDED') this.outputValue = state.output ?? null;
+    if (status === 'SUCCEEDED') {
+      const value = state.output ?? null;
+      this.outputValue = value;
+      // An own, enumerable property like the others, but serialised only when first read.
+      let text: string | undefined;
+      Object.defineProperty(this, 'output', {
+        enumerable: true,
+        get: () => (text ??= stringifyJson(value)),
+      });
+    }
     if (state.error !== undefined) this.error = state.error;
     if (state.cause !== undefined) this.cause = state.cause;
     if (events !== undefined) this.events = events;
-  }
-
-  get output(): string | undefined {
-    if (this.outputValue === undefined) return undefined;
-    return (this.text ??= stringifyJson(this.outputValue));
-  }
-
-  toJSON(): object {
-    return { ...this, text: undefined, output: this.output };
   }
 }
 
