@@ -38,6 +38,7 @@ import { applyFilterPath, applyResultPath, type PathScope } from './io.js';
 import { catchOutput, errorOutputOf } from './errors.js';
 import type { StepContext, VariableView } from './step-context.js';
 import type { Frame } from './types.js';
+import { resourceOf } from './task-events.js';
 
 export type Outcome =
   /** Exit the state with `output`; go to `next`, or end the (sub-)machine when undefined. */
@@ -389,7 +390,17 @@ function pass(scope: Scope, state: PassState): Outcome {
   return next(state, scope.outputPath(merged), assigned);
 }
 
+/** AWS fails a Task naming an activity that does not exist before scheduling anything. */
+function checkActivity(scope: Scope, state: TaskState): void {
+  const r = resourceOf(state);
+  const exists = scope.ctx.env.activityExists;
+  if (r.kind === 'activity' && exists !== undefined && !exists(r.activityArn)) {
+    throw scope.fail(`The activity ${r.activityArn} does not exist.`);
+  }
+}
+
 function task(scope: Scope, state: TaskState): Outcome {
+  checkActivity(scope, state);
   const effective = scope.inputPath();
   const params = scope.payload(state.parameters, effective);
   return {
@@ -597,6 +608,7 @@ function passJsonata(scope: Scope, state: PassState): MaybeOutcome {
 }
 
 function taskJsonata(scope: Scope, state: TaskState): MaybeOutcome {
+  checkActivity(scope, state);
   const input = scope.frame.input;
   const b = scope.bindings(input);
   const args = state.arguments === undefined ? input : scope.jsonata(state.arguments, b);

@@ -17,6 +17,8 @@ export interface InterpreterEnv {
   uuid: () => string;
   /** An unguessable task token (callbacks, activities); defaults to two UUIDs. */
   token?: () => string;
+  /** Whether an activity exists (a Task naming a missing one fails at the state, as on AWS). */
+  activityExists?: (activityArn: string) => boolean;
 }
 
 /** What the runtime knows about an execution when it starts. */

@@ -266,6 +266,8 @@ export class Engine implements StepFunctionsEngine {
   /** Timers armed in memory, by `executionArn \n timerId`. */
   private readonly armed = new Map<string, NodeJS.Timeout>();
   private readonly activityWaiters = new Map<string, Set<() => void>>();
+  /** Activity ARNs, kept in memory: the interpreter asks synchronously whether one exists. */
+  private readonly activities = new Set<string>();
   private poller: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -293,6 +295,7 @@ export class Engine implements StepFunctionsEngine {
       uuid: randomUUID,
       // 256 random bits: tokens must be unguessable.
       token: () => randomBytes(32).toString('base64url'),
+      activityExists: (arn) => this.activities.has(arn),
     };
   }
 
@@ -300,6 +303,12 @@ export class Engine implements StepFunctionsEngine {
   static async open(options: EngineOptions = {}): Promise<Engine> {
     const store = options.store ?? (await openSqliteStore({ dir: options.dataDir ?? '.stepwise' }));
     const engine = new Engine(store, options);
+    let nextToken: string | undefined;
+    do {
+      const page = await store.listActivities({ limit: 1000, nextToken });
+      for (const a of page.items) engine.activities.add(a.arn);
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
     await engine.recover();
     engine.schedulePoll(0);
     return engine;
@@ -740,6 +749,7 @@ export class Engine implements StepFunctionsEngine {
     const record = { arn, name, creationDate: Date.now() };
     const res = await this.store.createActivity(record, input.tags ?? []);
     const r = res.created ? record : res.existing;
+    this.activities.add(r.arn);
     return { activityArn: r.arn, name: r.name, creationDate: r.creationDate };
   }
 
@@ -754,6 +764,7 @@ export class Engine implements StepFunctionsEngine {
   async deleteActivity(activityArn: string): Promise<void> {
     parseArn(activityArn, 'activity');
     await this.store.deleteActivity(activityArn);
+    this.activities.delete(activityArn);
   }
 
   async listActivities(page: PageInput): Promise<Paged<ActivityDescription>> {
@@ -801,7 +812,7 @@ export class Engine implements StepFunctionsEngine {
     return {};
   }
 
-    private async taskByToken(taskToken: string) {
+  private async taskByToken(taskToken: string) {
     // Stepwise's tokens are 43 base64url characters; anything else cannot be one.
     if (typeof taskToken !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(taskToken)) {
       throw new ServiceError(ApiErrors.InvalidToken, "Invalid Token: 'Invalid token'");
@@ -973,14 +984,14 @@ export class Engine implements StepFunctionsEngine {
     } finally {
       live.busy = false;
     }
-        if (live.state.status !== 'RUNNING') {
+    if (live.state.status !== 'RUNNING') {
       for (const d of live.done.splice(0)) d();
       if (this.nestedWatch.has(live.arn)) void this.childEnded(live.arn);
     }
     this.maybeEvict(live);
   }
 
-    // ---- arn:aws:states:::aws-sdk:sfn:<action>: a state machine calling this engine's own API ----
+  // ---- arn:aws:states:::aws-sdk:sfn:<action>: a state machine calling this engine's own API ----
 
   private async sfnSdk(parentArn: string, task: TaskRequest, action: string): Promise<void> {
     const p = isJsonObject(task.input) ? task.input : {};
@@ -990,7 +1001,10 @@ export class Engine implements StepFunctionsEngine {
     try {
       switch (action) {
         case 'getActivityTask': {
-          const t = await this.getActivityTask({ activityArn: str('ActivityArn'), workerName: opt('WorkerName') });
+          const t = await this.getActivityTask({
+            activityArn: str('ActivityArn'),
+            workerName: opt('WorkerName'),
+          });
           output = {};
           if (t.taskToken !== undefined) output.TaskToken = t.taskToken;
           if (t.input !== undefined) output.Input = t.input;
@@ -1001,7 +1015,11 @@ export class Engine implements StepFunctionsEngine {
           output = {};
           break;
         case 'sendTaskFailure':
-          await this.sendTaskFailure({ taskToken: str('TaskToken'), error: opt('Error'), cause: opt('Cause') });
+          await this.sendTaskFailure({
+            taskToken: str('TaskToken'),
+            error: opt('Error'),
+            cause: opt('Cause'),
+          });
           output = {};
           break;
         case 'sendTaskHeartbeat':
@@ -1009,15 +1027,24 @@ export class Engine implements StepFunctionsEngine {
           output = {};
           break;
         case 'startExecution': {
-          const input = p.Input === undefined ? undefined : typeof p.Input === 'string' ? p.Input : stringifyJson(p.Input);
-          const r = await this.startExecution({ stateMachineArn: str('StateMachineArn'), name: opt('Name'), input });
-                    // The AWS SDK integrations write dates as ISO-8601 text.
+          const input =
+            p.Input === undefined
+              ? undefined
+              : typeof p.Input === 'string'
+                ? p.Input
+                : stringifyJson(p.Input);
+          const r = await this.startExecution({
+            stateMachineArn: str('StateMachineArn'),
+            name: opt('Name'),
+            input,
+          });
+          // The AWS SDK integrations write dates as ISO-8601 text.
           output = { ExecutionArn: r.executionArn, StartDate: new Date(r.startDate).toISOString() };
           break;
         }
         case 'describeExecution': {
           const d = await this.describeExecution(str('ExecutionArn'));
-                    output = {
+          output = {
             ExecutionArn: d.executionArn,
             StateMachineArn: d.stateMachineArn,
             Name: d.name,
@@ -1032,8 +1059,12 @@ export class Engine implements StepFunctionsEngine {
           break;
         }
         case 'stopExecution': {
-          const r = await this.stopExecution({ executionArn: str('ExecutionArn'), ...(opt('Error') ? { error: str('Error') } : {}), ...(opt('Cause') ? { cause: str('Cause') } : {}) });
-                    output = { StopDate: new Date(r.stopDate).toISOString() };
+          const r = await this.stopExecution({
+            executionArn: str('ExecutionArn'),
+            ...(opt('Error') ? { error: str('Error') } : {}),
+            ...(opt('Cause') ? { cause: str('Cause') } : {}),
+          });
+          output = { StopDate: new Date(r.stopDate).toISOString() };
           break;
         }
         default:
@@ -1070,9 +1101,11 @@ export class Engine implements StepFunctionsEngine {
     const smArn = typeof p.StateMachineArn === 'string' ? p.StateMachineArn : '';
     const given = p.Name;
     const name =
-      typeof given === 'string' ? given : createHash('sha256').update(`${parentArn}\n${task.taskId}`).digest('hex').slice(0, 32);
-        // No Input (or null) starts the child with `{}`.
-        const givenInput = p.Input ?? null;
+      typeof given === 'string'
+        ? given
+        : createHash('sha256').update(`${parentArn}\n${task.taskId}`).digest('hex').slice(0, 32);
+    // No Input (or null) starts the child with `{}`.
+    const givenInput = p.Input ?? null;
     const input =
       givenInput === null ? '{}' : typeof givenInput === 'string' ? givenInput : stringifyJson(givenInput);
     return { smArn, name, input };
@@ -1082,7 +1115,11 @@ export class Engine implements StepFunctionsEngine {
     const target = this.nestedTarget(parentArn, task);
     let started: { executionArn: string; startDate: number };
     try {
-      started = await this.startExecution({ stateMachineArn: target.smArn, name: target.name, input: target.input });
+      started = await this.startExecution({
+        stateMachineArn: target.smArn,
+        name: target.name,
+        input: target.input,
+      });
     } catch (e) {
       if (!(e instanceof ServiceError)) throw e;
       this.deliver(parentArn, {
@@ -1096,10 +1133,11 @@ export class Engine implements StepFunctionsEngine {
     const response = { ExecutionArn: started.executionArn, StartDate: started.startDate, ...sdkMetadata() };
     if (pattern === 'request') {
       this.deliver(parentArn, { type: 'taskSucceeded', taskId: task.taskId, output: response });
-        } else {
+    } else {
       // .sync and .waitForTaskToken record the start as TaskSubmitted, then wait.
       this.deliver(parentArn, { type: 'taskSubmitted', taskId: task.taskId, output: response });
-      if (pattern !== 'waitForTaskToken') this.watchChild(started.executionArn, parentArn, task.taskId, pattern);
+      if (pattern !== 'waitForTaskToken')
+        this.watchChild(started.executionArn, parentArn, task.taskId, pattern);
     }
   }
 
@@ -1145,7 +1183,12 @@ export class Engine implements StepFunctionsEngine {
     } else {
       if (d.error !== undefined) out.Error = d.error;
       if (d.cause !== undefined) out.Cause = d.cause;
-      this.deliver(watch.parentArn, { type: 'taskFailed', taskId: watch.taskId, error: 'States.TaskFailed', cause: JSON.stringify(out) });
+      this.deliver(watch.parentArn, {
+        type: 'taskFailed',
+        taskId: watch.taskId,
+        error: 'States.TaskFailed',
+        cause: JSON.stringify(out),
+      });
     }
   }
 
@@ -1264,7 +1307,7 @@ export class Engine implements StepFunctionsEngine {
         case 'invokeTask':
           if (live.state.tasks[c.task.taskId] !== undefined) this.startTask(live, c.task);
           break;
-                case 'cancelTask': {
+        case 'cancelTask': {
           const ac = live.running.get(c.taskId);
           live.running.delete(c.taskId);
           ac?.abort();
@@ -1273,7 +1316,11 @@ export class Engine implements StepFunctionsEngine {
           if (child !== undefined) {
             this.nestedByTask.delete(`${live.arn}\n${c.taskId}`);
             this.nestedWatch.delete(child);
-            void this.stopExecution({ executionArn: child, error: 'States.Aborted', cause: 'The parent execution stopped.' }).catch(() => undefined);
+            void this.stopExecution({
+              executionArn: child,
+              error: 'States.Aborted',
+              cause: 'The parent execution stopped.',
+            }).catch(() => undefined);
           }
           break;
         }
@@ -1296,13 +1343,13 @@ export class Engine implements StepFunctionsEngine {
     }
   }
 
-    private startTask(live: Live, task: TaskRequest): void {
+  private startTask(live: Live, task: TaskRequest): void {
     const r = parseResource(task.resource);
     if (r.kind === 'activity') {
       for (const w of this.activityWaiters.get(r.activityArn) ?? []) w();
       return;
     }
-        if (r.kind === 'service' && r.resourceType === 'states' && r.action === 'startExecution') {
+    if (r.kind === 'service' && r.resourceType === 'states' && r.action === 'startExecution') {
       void this.startNested(live.arn, task, r.pattern);
       return;
     }
@@ -1419,8 +1466,12 @@ export class Engine implements StepFunctionsEngine {
     do {
       const page = await this.store.listTasks({ limit: 500, nextToken });
       for (const t of page.items) {
-                const r = parseResource(t.request.resource);
-        if (r.kind === 'service' && r.resourceType === 'states' && (r.pattern === 'sync' || r.pattern === 'sync:2')) {
+        const r = parseResource(t.request.resource);
+        if (
+          r.kind === 'service' &&
+          r.resourceType === 'states' &&
+          (r.pattern === 'sync' || r.pattern === 'sync:2')
+        ) {
           const target = this.nestedTarget(t.executionArn, t.request);
           const smName = target.smArn.split(':')[6] ?? '';
           const childArn = `arn:aws:states:${this.region}:${this.account}:execution:${smName}:${target.name}`;
