@@ -81,6 +81,10 @@ export interface EngineOptions {
   waitScale?: number;
   /** AWS's limit of history events per execution (the execution fails past it). */
   maxHistoryEvents?: number;
+  /** This node's id when several engines share a store that supports leases (PostgreSQL). */
+  nodeId?: string;
+  /** How long a node's hold on an execution lasts without renewal (default 10 s). */
+  leaseTtlMs?: number;
   /** Step Functions Local MockConfigFile (parsed, or loaded with `loadMockConfig`). */
   mocks?: import('./dispatcher.js').LocalDispatcherOptions['mocks'];
   /** HTTP Task connections, egress allow-list and timeout. */
@@ -108,6 +112,34 @@ interface Live {
   running: Map<string, AbortController | undefined>;
   /** Resolved when the execution stops being RUNNING. */
   done: (() => void)[];
+  /** The lease's fencing token, when several nodes share the store. */
+  fencingToken: number | undefined;
+}
+
+/** Stores that let several engine nodes share executions (PostgreSQL). */
+interface SharedStore {
+  acquireLease(executionArn: string, nodeId: string, ttlMs: number): Promise<number | undefined>;
+  renewLeases(nodeId: string, ttlMs: number): Promise<string[]>;
+  releaseLease(executionArn: string, nodeId: string): Promise<boolean>;
+  listUnleasedExecutions(limit: number): Promise<string[]>;
+  listen?(channel: string, handler: (payload: string | undefined) => void): Promise<() => Promise<void>>;
+  workChannel?: string | null;
+}
+
+function sharedStore(store: Store): SharedStore | undefined {
+  const s = store as Partial<SharedStore>;
+  return typeof s.acquireLease === 'function' && typeof s.renewLeases === 'function'
+    ? (store as unknown as SharedStore)
+    : undefined;
+}
+
+/** Local work (a function, an HTTP call) dies with its process; callbacks and activities do not. */
+function isLocalTask(resource: string): boolean {
+  const r = parseResource(resource);
+  if (r.kind === 'lambda' || r.kind === 'unknown') return true;
+  if (r.kind !== 'service') return false;
+  if (r.resourceType === 'states' && r.action === 'startExecution') return false;
+  return r.pattern === 'request';
 }
 
 /** Fields of event details that carry JSON payloads. */
@@ -270,6 +302,11 @@ export class Engine implements StepFunctionsEngine {
   private readonly activities = new Set<string>();
   private poller: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly shared: SharedStore | undefined;
+  private readonly nodeId: string;
+  private readonly leaseTtl: number;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
 
   private constructor(store: Store, options: EngineOptions) {
     this.store = store;
@@ -289,6 +326,9 @@ export class Engine implements StepFunctionsEngine {
       throw new RangeError('waitScale must be a finite number >= 0');
     this.scale = scale;
     this.maxEvents = options.maxHistoryEvents ?? 25_000;
+    this.shared = sharedStore(store);
+    this.nodeId = options.nodeId ?? randomUUID();
+    this.leaseTtl = options.leaseTtlMs ?? 10_000;
     this.env = {
       now: () => Date.now(),
       random: Math.random,
@@ -309,7 +349,11 @@ export class Engine implements StepFunctionsEngine {
       for (const a of page.items) engine.activities.add(a.arn);
       nextToken = page.nextToken;
     } while (nextToken !== undefined);
-    await engine.recover();
+    if (engine.shared) {
+      await engine.startSharing();
+    } else {
+      await engine.recover();
+    }
     engine.schedulePoll(0);
     return engine;
   }
@@ -318,6 +362,8 @@ export class Engine implements StepFunctionsEngine {
     if (this.closed) return;
     this.closed = true;
     if (this.poller) clearTimeout(this.poller);
+    if (this.leaseTimer) clearInterval(this.leaseTimer);
+    await this.unlisten?.().catch(() => undefined);
     for (const t of this.armed.values()) clearTimeout(t);
     this.armed.clear();
     for (const waiters of this.activityWaiters.values()) for (const w of waiters) w();
@@ -326,6 +372,10 @@ export class Engine implements StepFunctionsEngine {
       await new Promise((r) => setTimeout(r, 10));
     }
     for (const l of this.live.values()) for (const ac of l.running.values()) ac?.abort();
+    if (this.shared) {
+      for (const l of this.live.values())
+        await this.shared.releaseLease(l.arn, this.nodeId).catch(() => false);
+    }
     await this.store.close();
   }
 
@@ -590,6 +640,16 @@ export class Engine implements StepFunctionsEngine {
       recordHistory: true,
       ...(testCase !== undefined ? { testCase } : {}),
     };
+    // With several nodes, hold the new execution's lease before it exists: nobody may adopt it.
+    const fencingToken = this.shared
+      ? await this.shared.acquireLease(executionArn, this.nodeId, this.leaseTtl)
+      : undefined;
+    if (this.shared && fencingToken === undefined) {
+      const existing = await this.store.getExecution(executionArn);
+      if (existing !== undefined && isIdempotentStart(existing, inputText))
+        return { executionArn, startDate: existing.startDate };
+      throw new ServiceError(ApiErrors.ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);
+    }
     const started = startExecution(def, init, this.env);
     const state = started.state;
     const { events, commands } = await this.settle(def, state, started.result);
@@ -607,6 +667,7 @@ export class Engine implements StepFunctionsEngine {
       changes,
     );
     if (!res.created) {
+      if (this.shared) void this.shared.releaseLease(executionArn, this.nodeId).catch(() => false);
       if (isIdempotentStart(res.existing, inputText))
         return { executionArn, startDate: res.existing.startDate };
       throw new ServiceError(ApiErrors.ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);
@@ -620,6 +681,7 @@ export class Engine implements StepFunctionsEngine {
       busy: false,
       running: new Map(),
       done: [],
+      fencingToken,
     };
     if (state.status === 'RUNNING') this.live.set(executionArn, live);
     this.effects(live, commands);
@@ -897,12 +959,20 @@ export class Engine implements StepFunctionsEngine {
     let p = this.loading.get(arn);
     if (p === undefined) {
       p = (async () => {
+        // With several nodes, only the lease holder may advance an execution.
+        const token = this.shared
+          ? await this.shared.acquireLease(arn, this.nodeId, this.leaseTtl)
+          : undefined;
+        if (this.shared && token === undefined) return undefined;
+        const release = () =>
+          this.shared ? void this.shared.releaseLease(arn, this.nodeId).catch(() => false) : undefined;
         const loaded = await this.store.loadState(arn);
-        if (loaded === undefined) return undefined;
-        const text = await this.store.getDefinition(loaded.definitionId);
-        if (text === undefined) return undefined;
-        const state = loaded.state as ExecutionState;
-        if (state.status !== 'RUNNING') return undefined;
+        const text = loaded === undefined ? undefined : await this.store.getDefinition(loaded.definitionId);
+        const state = loaded?.state as ExecutionState | undefined;
+        if (loaded === undefined || text === undefined || state === undefined || state.status !== 'RUNNING') {
+          release();
+          return undefined;
+        }
         const live: Live = {
           arn,
           def: this.compiled(loaded.definitionId, text),
@@ -912,8 +982,10 @@ export class Engine implements StepFunctionsEngine {
           busy: false,
           running: new Map(),
           done: [],
+          fencingToken: token,
         };
         this.live.set(arn, live);
+        if (this.shared) this.interrupted(live);
         return live;
       })().finally(() => this.loading.delete(arn));
       this.loading.set(arn, p);
@@ -928,7 +1000,13 @@ export class Engine implements StepFunctionsEngine {
 
   /** Queues an event; resolves when it is committed (and, with `untilDone`, when the execution ends). */
   private async deliverAndWait(arn: string, event: InputEvent, untilDone = true): Promise<void> {
-    const live = await this.load(arn);
+    let live = await this.load(arn);
+    // Another node holds the execution for now: wait for it to let go (it does once idle).
+    for (let wait = 20; live === undefined && this.shared && !this.closed && wait < 20_000; wait *= 2) {
+      if ((await this.store.getExecution(arn))?.status !== 'RUNNING') return;
+      await new Promise((r) => setTimeout(r, wait));
+      live = await this.load(arn);
+    }
     if (live === undefined) return;
     const finished = untilDone ? new Promise<void>((r) => live.done.push(r)) : undefined;
     live.queue.push(event);
@@ -968,6 +1046,7 @@ export class Engine implements StepFunctionsEngine {
           ...changes,
           executionArn: live.arn,
           expectedVersion: live.version,
+          ...(live.fencingToken !== undefined ? { fencingToken: live.fencingToken } : {}),
         });
         if (!ok) {
           // Someone else wrote this execution: our copy is stale.
@@ -1452,8 +1531,76 @@ export class Engine implements StepFunctionsEngine {
     this.evict(live);
   }
 
-  private evict(live: Live): void {
-    if (this.live.get(live.arn) === live) this.live.delete(live.arn);
+  private evict(live: Live, release = true): void {
+    if (this.live.get(live.arn) !== live) return;
+    this.live.delete(live.arn);
+    if (this.shared && release) void this.shared.releaseLease(live.arn, this.nodeId).catch(() => false);
+  }
+
+  // ---- several nodes on one store (leases, ADR 0006) ----------------------------------------
+
+  private async startSharing(): Promise<void> {
+    const shared = this.shared!;
+    const tick = async () => {
+      try {
+        const held = new Set(await shared.renewLeases(this.nodeId, this.leaseTtl));
+        // A lease we lost (we stalled): another node may advance it; our copy is stale.
+        for (const l of [...this.live.values()]) if (!held.has(l.arn) && !l.busy) this.evict(l, false);
+        for (const arn of await shared.listUnleasedExecutions(100)) {
+          if (!this.live.has(arn)) void this.adopt(arn);
+        }
+      } catch (e) {
+        if (!this.closed) this.report('(leases)', e);
+      }
+    };
+    this.leaseTimer = setInterval(() => void tick(), Math.max(50, this.leaseTtl / 3));
+    this.leaseTimer.unref();
+    if (typeof shared.listen === 'function' && shared.workChannel) {
+      // Wake up when another node queues work due soon (timers, activity tasks).
+      this.unlisten = await shared.listen(shared.workChannel, () => {
+        this.schedulePoll(0);
+        for (const waiters of this.activityWaiters.values()) for (const w of waiters) w();
+      });
+    }
+    await tick();
+  }
+
+  /** Takes over an execution nobody holds (its node died): interrupted work is failed, as after a restart. */
+  private async adopt(arn: string): Promise<void> {
+    const live = await this.load(arn);
+    if (live === undefined) return;
+    await this.process(live);
+  }
+
+  /**
+   * Tasks of a freshly leased execution that no process runs any more (local work of a node that
+   * died) are failed with a recorded cause; `.sync` children are watched again.
+   */
+  private interrupted(live: Live): void {
+    for (const [taskId, frameId] of Object.entries(live.state.tasks)) {
+      const frame = live.state.frames[frameId];
+      if (frame === undefined || live.running.has(taskId)) continue;
+      const state = live.def.machines[frame.machineId]?.states.get(frame.stateName);
+      if (state?.type !== 'Task') continue;
+      const r = parseResource(state.resource);
+      if (
+        r.kind === 'service' &&
+        r.resourceType === 'states' &&
+        (r.pattern === 'sync' || r.pattern === 'sync:2')
+      ) {
+        const request = { taskId, resource: state.resource, input: frame.taskInput ?? null } as TaskRequest;
+        const target = this.nestedTarget(live.arn, request);
+        const smName = target.smArn.split(':')[6] ?? '';
+        this.watchChild(
+          `arn:aws:states:${this.region}:${this.account}:execution:${smName}:${target.name}`,
+          live.arn,
+          taskId,
+          r.pattern,
+        );
+      } else if (isLocalTask(state.resource)) {
+        live.queue.push({ type: 'taskFailed', taskId, error: 'States.TaskFailed', cause: INTERRUPTED_CAUSE });
+      }
+    }
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Engine } from '../../runtime/engine.js';
+import { openPostgresStore } from '../../runtime/store/postgres.js';
 import { loadFunctionsModule, type FunctionProvider } from '../../runtime/functions.js';
 import { startServer } from '../server/server.js';
 import type { Credentials } from '../server/sigv4.js';
@@ -20,6 +21,9 @@ Options (each also read from the environment variable shown):
   --region <region>       region in ARNs (STEPWISE_REGION, default us-east-1)
   --account <id>          12-digit account id in ARNs (STEPWISE_ACCOUNT, default 123456789012)
   --wait-scale <factor>   1 real time (default), 0 skip waits, 0.01 100x faster (STEPWISE_WAIT_SCALE)
+    --database-url <url>    PostgreSQL instead of SQLite (STEPWISE_DATABASE_URL); several
+                          servers on one database share the executions
+  --node-id <id>          this node's id with PostgreSQL (STEPWISE_NODE_ID, default random)
   --allow-remote          allow a non-loopback --host without credentials
 
 Credentials: STEPWISE_ACCESS_KEY_ID and STEPWISE_SECRET_ACCESS_KEY turn on SigV4 verification;
@@ -33,6 +37,8 @@ const OPTIONS = {
   region: { type: 'string' },
   account: { type: 'string' },
   'wait-scale': { type: 'string' },
+  'database-url': { type: 'string' },
+  'node-id': { type: 'string' },
   'allow-remote': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -48,6 +54,8 @@ export interface ServeConfig {
   region: string;
   account: string;
   waitScale?: number | undefined;
+  databaseUrl?: string | undefined;
+  nodeId?: string | undefined;
   credentials?: Credentials | undefined;
   allowRemote: boolean;
 }
@@ -89,13 +97,25 @@ export async function serveCommand(
     }
   }
 
-  const engine = await Engine.open({
-    dataDir: config.dataDir,
-    region: config.region,
-    account: config.account,
-    ...(functions ? { functions } : {}),
-    ...(config.waitScale !== undefined ? { waitScale: config.waitScale } : {}),
-  });
+  let engine: Engine;
+  try {
+    const store =
+      config.databaseUrl !== undefined
+        ? await openPostgresStore({ connectionString: config.databaseUrl })
+        : undefined;
+    engine = await Engine.open({
+      dataDir: config.dataDir,
+      region: config.region,
+      account: config.account,
+      ...(store ? { store } : {}),
+      ...(config.nodeId !== undefined ? { nodeId: config.nodeId } : {}),
+      ...(functions ? { functions } : {}),
+      ...(config.waitScale !== undefined ? { waitScale: config.waitScale } : {}),
+    });
+  } catch (e) {
+    process.stderr.write(`stepwise serve: cannot open the store: ${message(e)}\n`);
+    return 1;
+  }
   let server;
   try {
     server = await startServer({
@@ -177,6 +197,8 @@ export function resolveConfig(
     region,
     account,
     waitScale,
+    databaseUrl: pick(values['database-url'], 'STEPWISE_DATABASE_URL'),
+    nodeId: pick(values['node-id'], 'STEPWISE_NODE_ID'),
     credentials:
       accessKeyId !== undefined && secretAccessKey !== undefined
         ? { accessKeyId, secretAccessKey }
