@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { DefinitionError, ServiceError } from '../../language/errors.js';
 import type { StepFunctionsEngine } from '../../runtime/engine-api.js';
+import { registerConsole } from './console.js';
 import { OPERATIONS } from './operations.js';
 import {
   checkShape,
@@ -135,6 +136,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   app.post('/', handle);
   // An endpoint configured with a path prefix posts to that path.
   app.post('/*', handle);
+  registerConsole(app);
 
   app.setNotFoundHandler(async (_req, reply) => {
     await reply
