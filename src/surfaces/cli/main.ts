@@ -15,6 +15,7 @@ import {
   type FunctionProvider,
   type RunResult,
 } from '../library/index.js';
+import { graphCommand } from './graph.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 
@@ -22,6 +23,7 @@ export const USAGE = `Usage:
   stepwise serve [options]              serve the AWS Step Functions API (see serve --help)
   stepwise run <definition> [options]   run a state machine once and print the result as JSON
   stepwise validate <files…> [options]  check definitions (see validate --help)
+  stepwise graph <definition> [options] draw a state machine as SVG, Mermaid or DOT (see graph --help)
   stepwise help                         show this help
   stepwise --version                    print the version
 
@@ -58,6 +60,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await run(rest);
       case 'validate':
         return await validateCommand(rest);
+      case 'graph':
+        return await graphCommand(rest);
       case undefined:
         process.stderr.write(`${USAGE}\n`);
         return 2;
