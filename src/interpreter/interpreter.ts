@@ -120,6 +120,8 @@ export function step(
 export class Run implements StepContext {
   private readonly events: HistoryEvent[] = [];
   private readonly commands: Command[] = [];
+  /** States one call may run before it yields (see `runFrame`). */
+  private budget = 100_000;
   private readonly record: boolean;
 
   readonly env: InterpreterEnv;
@@ -251,6 +253,25 @@ export class Run implements StepContext {
   /** Runs a frame through as many states as it can without waiting. */
   runFrame(frame: Frame): void {
     while (frame.phase === 'ready' && this.st.status === 'RUNNING') {
+      const limit = this.st.init.maxHistoryEvents;
+      if (limit !== undefined && this.st.lastEventId >= limit) {
+        this.finishExecution(
+          'FAILED',
+          undefined,
+          StatesErrors.Runtime,
+          `The execution reached the maximum number of history events (${limit}).`,
+          frame.lastEventId,
+        );
+        return;
+      }
+      // A loop of Pass and Choice states never waits: yield now and then so one call stays short.
+      if (--this.budget <= 0) {
+        const timerId = `resume-${frame.id}-${this.st.nextTaskSeq++}`;
+        frame.phase = 'paused';
+        frame.timerIds = [timerId];
+        this.startTimer(timerId, this.env.now(), { kind: 'resume', frameId: frame.id });
+        return;
+      }
       const state = this.stateOf(frame);
       frame.retryCounts = [];
       frame.retryCount = 0;
@@ -829,6 +850,11 @@ export class Run implements StepContext {
     frame.timerIds = frame.timerIds.filter((t) => t !== timerId);
     const state = this.stateOf(frame);
     switch (purpose.kind) {
+      case 'resume':
+        if (frame.phase !== 'paused') return;
+        frame.phase = 'ready';
+        this.continueFrame(frame);
+        return;
       case 'wait':
         if (frame.phase !== 'wait' || state.type !== 'Wait') return;
         frame.phase = 'ready';

@@ -33,6 +33,8 @@ export interface ExecutionInit {
   recordHistory: boolean;
   /** Mocked test case (StartExecution on `<stateMachineArn>#<TestCase>`). */
   testCase?: string | undefined;
+  /** AWS's limit of history events (25,000 for Standard); the execution fails when it is reached. */
+  maxHistoryEvents?: number | undefined;
 }
 
 /**
@@ -99,7 +101,9 @@ export type TimerPurpose =
   | { kind: 'retry'; frameId: number }
   | { kind: 'taskTimeout'; frameId: number; taskId: string }
   | { kind: 'heartbeat'; frameId: number; taskId: string }
-  | { kind: 'executionTimeout' };
+  | { kind: 'executionTimeout' }
+  /** A frame paused because one call ran many states: it continues on a timer due at once. */
+  | { kind: 'resume'; frameId: number };
 
 export interface ChildProgress {
   /** Items (Map) or the branch inputs (Parallel). */
@@ -153,7 +157,7 @@ export interface Frame {
   retryCounts: number[];
   /** Total retries of the current state (`$$.State.RetryCount`). */
   retryCount: number;
-  phase: 'ready' | 'evaluating' | 'task' | 'wait' | 'retryWait' | 'children' | 'done';
+  phase: 'ready' | 'evaluating' | 'task' | 'wait' | 'retryWait' | 'children' | 'paused' | 'done';
   /** Identifies the evaluation a frame in the 'evaluating' phase waits for. */
   evalToken: number;
   /** What the frame does with the evaluation's outcome: enter/retry, complete, or catch. */

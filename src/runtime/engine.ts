@@ -428,6 +428,18 @@ export class Engine implements StepFunctionsEngine {
     return def;
   }
 
+  /** The compiled definition of a state machine's current revision (validated when it was created). */
+  private forStart(sm: StateMachineRecord): CompiledDefinition {
+    const key = `${sm.arn}@${sm.revisionId}`;
+    let def = this.definitions.get(key);
+    if (def === undefined) {
+      def = this.compile(sm.definition, sm.type);
+      if (this.definitions.size > 1000) this.definitions.clear();
+      this.definitions.set(key, def);
+    }
+    return def;
+  }
+
   private compiled(definitionId: string, text: string): CompiledDefinition {
     let def = this.definitions.get(definitionId);
     if (def === undefined) {
@@ -628,7 +640,7 @@ export class Engine implements StepFunctionsEngine {
       void this.runExpress(sm, executionArn, name, value).catch(() => undefined);
       return { executionArn, startDate: Date.now() };
     }
-    const def = this.compile(sm.definition);
+    const def = this.forStart(sm);
     const executionArn = `arn:aws:states:${this.region}:${this.account}:execution:${sm.name}:${name}`;
     const init: ExecutionInit = {
       executionArn,
@@ -638,6 +650,7 @@ export class Engine implements StepFunctionsEngine {
       roleArn: sm.roleArn,
       input: value,
       recordHistory: true,
+      maxHistoryEvents: this.maxEvents,
       ...(testCase !== undefined ? { testCase } : {}),
     };
     // With several nodes, hold the new execution's lease before it exists: nobody may adopt it.
@@ -655,8 +668,12 @@ export class Engine implements StepFunctionsEngine {
     const { events, commands } = await this.settle(def, state, started.result);
     const before = { timers: new Set<string>(), tasks: new Set<string>() };
     const changes = this.changes(state, before, events, commands);
-    const res = await this.store.createExecution(
-      {
+    // The first write joins the group commit like any other (a conflict means the name is taken).
+    const created = await this.committer.submit({
+      ...changes,
+      executionArn,
+      expectedVersion: 0,
+      create: {
         executionArn,
         stateMachineArn: sm.arn,
         name,
@@ -664,12 +681,13 @@ export class Engine implements StepFunctionsEngine {
         startDate: state.startTime,
         definition: sm.definition,
       },
-      changes,
-    );
-    if (!res.created) {
+      ...(fencingToken !== undefined ? { fencingToken } : {}),
+    });
+    if (!created) {
       if (this.shared) void this.shared.releaseLease(executionArn, this.nodeId).catch(() => false);
-      if (isIdempotentStart(res.existing, inputText))
-        return { executionArn, startDate: res.existing.startDate };
+      const existing = await this.store.getExecution(executionArn);
+      if (existing !== undefined && isIdempotentStart(existing, inputText))
+        return { executionArn, startDate: existing.startDate };
       throw new ServiceError(ApiErrors.ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);
     }
     const live: Live = {
@@ -848,11 +866,12 @@ export class Engine implements StepFunctionsEngine {
     while (!this.closed && !signal?.aborted) {
       const task = await this.store.claimActivityTask(input.activityArn, input.workerName ?? '', Date.now());
       if (task !== undefined) {
-        this.deliver(task.executionArn, {
-          type: 'taskStarted',
-          taskId: task.taskId,
-          workerName: input.workerName,
-        });
+        // ActivityStarted is committed before the worker can answer.
+        await this.deliverAndWait(
+          task.executionArn,
+          { type: 'taskStarted', taskId: task.taskId, workerName: input.workerName },
+          false,
+        );
         return { taskToken: task.token, input: stringifyJson(task.request.input) };
       }
       const left = deadline - Date.now();
@@ -1040,7 +1059,7 @@ export class Engine implements StepFunctionsEngine {
           step(live.def, state, event, this.env),
         );
         if (events.length === 0 && commands.length === 0) continue;
-        this.enforceHistoryLimit(live, events, commands);
+
         const changes = this.changes(state, before, events, commands);
         const ok = await this.committer.submit({
           ...changes,
@@ -1301,32 +1320,6 @@ export class Engine implements StepFunctionsEngine {
       }
     }
     return { events, commands };
-  }
-
-  /** AWS fails an execution whose history would pass 25,000 events. */
-  private enforceHistoryLimit(live: Live, events: HistoryEvent[], commands: Command[]): void {
-    if (live.state.lastEventId <= this.maxEvents || live.state.status !== 'RUNNING') return;
-    const r = step(
-      live.def,
-      live.state,
-      {
-        type: 'stop',
-        error: 'States.Runtime',
-        cause: `The execution reached the maximum number of history events (${this.maxEvents}).`,
-      },
-      this.env,
-    );
-    // Recorded as a failure, not an abort.
-    live.state.status = 'FAILED';
-    for (const e of r.events) {
-      if (e.type === 'ExecutionAborted') {
-        e.type = 'ExecutionFailed';
-        e.executionFailedEventDetails = e.executionAbortedEventDetails;
-        delete e.executionAbortedEventDetails;
-      }
-      events.push(e);
-    }
-    commands.push(...r.commands);
   }
 
   /** The store changes of one settled step. */
