@@ -82,10 +82,15 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
         type: o.type ?? 'STANDARD',
       });
     }
-    for (const r of c.resources ?? []) if (r.type === 'activity') await engine.createActivity({ name: r.name });
+    for (const r of c.resources ?? [])
+      if (r.type === 'activity') await engine.createActivity({ name: r.name });
     for (const [i, r] of (c.resources ?? []).entries()) {
       if (r.type !== 'activity-consumer') continue;
-      const consumer = await engine.createStateMachine({ name: `consumer${i}`, definition: r.definition, roleArn: ROLE });
+      const consumer = await engine.createStateMachine({
+        name: `consumer${i}`,
+        definition: r.definition,
+        roleArn: ROLE,
+      });
       await engine.startExecution({ stateMachineArn: consumer.stateMachineArn, input: r.input });
     }
     const { stateMachineArn } = await create(definition);
@@ -130,7 +135,9 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
     // Cases that call other state machines were recorded with the called machine's name as
     // the one to normalise (the main machine's name never shows in the history).
     const other = c.otherStateMachines?.[0];
-    const namedArn = other ? `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${other.name}` : stateMachineArn;
+    const namedArn = other
+      ? `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${other.name}`
+      : stateMachineArn;
     return {
       status: d.status,
       output: d.output,
