@@ -1369,7 +1369,7 @@ export class Engine implements StepFunctionsEngine {
   private scaledDue(state: ExecutionState, timerId: string, due: number, now: number): number {
     const purpose = state.timers[timerId];
     if (this.scale === 1 || (purpose?.kind !== 'wait' && purpose?.kind !== 'retry')) return due;
-    return now + Math.max(0, due - now) * this.scale;
+    return Math.round(now + Math.max(0, due - now) * this.scale);
   }
 
   /** Carries out a committed step's commands. */
