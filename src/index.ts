@@ -8,3 +8,8 @@ export { Engine, type EngineOptions } from './runtime/engine.js';
 export type { StepFunctionsEngine } from './runtime/engine-api.js';
 export { ServiceError } from './language/errors.js';
 export { validateDefinition, validateDefinitionText, type Diagnostic } from './language/validate.js';
+export { loadFunctionConfig } from './runtime/integrations/function-config.js';
+export { loadHttpConfig } from './runtime/integrations/http.js';
+export { loadMockConfig } from './runtime/integrations/mocks.js';
+export { openSqliteStore } from './runtime/store/sqlite.js';
+export { openPostgresStore } from './runtime/store/postgres.js';

@@ -6,6 +6,9 @@
 import { parseArgs } from 'node:util';
 import { Engine } from '../../runtime/engine.js';
 import { openPostgresStore } from '../../runtime/store/postgres.js';
+import { loadFunctionConfig } from '../../runtime/integrations/function-config.js';
+import { loadHttpConfig, type HttpTaskOptions } from '../../runtime/integrations/http.js';
+import { loadMockConfig, type MockResponder } from '../../runtime/integrations/mocks.js';
 import { loadFunctionsModule, type FunctionProvider } from '../../runtime/functions.js';
 import { startServer } from '../server/server.js';
 import type { Credentials } from '../server/sigv4.js';
@@ -21,7 +24,10 @@ Options (each also read from the environment variable shown):
   --region <region>       region in ARNs (STEPWISE_REGION, default us-east-1)
   --account <id>          12-digit account id in ARNs (STEPWISE_ACCOUNT, default 123456789012)
   --wait-scale <factor>   1 real time (default), 0 skip waits, 0.01 100x faster (STEPWISE_WAIT_SCALE)
-    --database-url <url>    PostgreSQL instead of SQLite (STEPWISE_DATABASE_URL); several
+      --mock-config <file>    Step Functions Local MockConfigFile (STEPWISE_MOCK_CONFIG); start
+                          executions on <stateMachineArn>#<TestCase> to use a test case
+  --http-config <file>    HTTP Task connections and egress allow-list (STEPWISE_HTTP_CONFIG)
+  --database-url <url>    PostgreSQL instead of SQLite (STEPWISE_DATABASE_URL); several
                           servers on one database share the executions
   --node-id <id>          this node's id with PostgreSQL (STEPWISE_NODE_ID, default random)
   --allow-remote          allow a non-loopback --host without credentials
@@ -38,6 +44,8 @@ const OPTIONS = {
   account: { type: 'string' },
   'wait-scale': { type: 'string' },
   'database-url': { type: 'string' },
+  'mock-config': { type: 'string' },
+  'http-config': { type: 'string' },
   'node-id': { type: 'string' },
   'allow-remote': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -56,6 +64,8 @@ export interface ServeConfig {
   waitScale?: number | undefined;
   databaseUrl?: string | undefined;
   nodeId?: string | undefined;
+  mockConfig?: string | undefined;
+  httpConfig?: string | undefined;
   credentials?: Credentials | undefined;
   allowRemote: boolean;
 }
@@ -86,9 +96,21 @@ export async function serveCommand(
   }
 
   let functions: FunctionProvider | undefined;
+  let mocks: MockResponder | undefined;
+  let http: HttpTaskOptions | undefined;
+  try {
+    if (config.mockConfig !== undefined) mocks = await loadMockConfig(config.mockConfig);
+    if (config.httpConfig !== undefined) http = await loadHttpConfig(config.httpConfig);
+  } catch (e) {
+    process.stderr.write(`stepwise serve: ${message(e)}\n`);
+    return 2;
+  }
   if (config.functions !== undefined) {
     try {
-      functions = await loadFunctionsModule(config.functions);
+      // A JSON/YAML file configures functions (module, HTTP endpoint or command); else a module.
+      functions = /\.(json|ya?ml)$/i.test(config.functions)
+        ? await loadFunctionConfig(config.functions)
+        : await loadFunctionsModule(config.functions);
     } catch (e) {
       process.stderr.write(
         `stepwise serve: cannot load functions module ${config.functions}: ${message(e)}\n`,
@@ -110,6 +132,8 @@ export async function serveCommand(
       ...(store ? { store } : {}),
       ...(config.nodeId !== undefined ? { nodeId: config.nodeId } : {}),
       ...(functions ? { functions } : {}),
+      ...(mocks ? { mocks } : {}),
+      ...(http ? { http } : {}),
       ...(config.waitScale !== undefined ? { waitScale: config.waitScale } : {}),
     });
   } catch (e) {
@@ -198,6 +222,8 @@ export function resolveConfig(
     account,
     waitScale,
     databaseUrl: pick(values['database-url'], 'STEPWISE_DATABASE_URL'),
+    mockConfig: pick(values['mock-config'], 'STEPWISE_MOCK_CONFIG'),
+    httpConfig: pick(values['http-config'], 'STEPWISE_HTTP_CONFIG'),
     nodeId: pick(values['node-id'], 'STEPWISE_NODE_ID'),
     credentials:
       accessKeyId !== undefined && secretAccessKey !== undefined

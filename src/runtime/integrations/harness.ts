@@ -1,0 +1,170 @@
+/**
+ * Test support for the integration tests: durable engines in temporary directories, polling
+ * for the end of an execution, local HTTP servers on ephemeral ports. Nothing here sleeps a
+ * fixed time to wait for an outcome.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HistoryEvent } from '../../interpreter/types.js';
+import { Engine, type EngineOptions } from '../engine.js';
+import type { ExecutionDescription } from '../engine-api.js';
+
+export const ROLE = 'arn:aws:iam::123456789012:role/stepwise-test';
+
+const dirs: string[] = [];
+
+export function tempDir(prefix = 'stepwise-int-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+export function removeTempDirs(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** The repository's examples directory (tests run from dist/ or from another outDir). */
+export function examplesDir(): string {
+  const candidates = [
+    fileURLToPath(new URL('../../../examples/', import.meta.url)),
+    join(process.cwd(), 'examples'),
+  ];
+  const found = candidates.find((d) => existsSync(join(d, 'mocks')));
+  if (found === undefined) throw new Error('cannot find the examples directory');
+  return found;
+}
+
+export async function withEngine(
+  options: Omit<EngineOptions, 'dataDir'>,
+  fn: (engine: Engine) => Promise<void>,
+): Promise<void> {
+  const engine = await Engine.open({ waitScale: 0, ...options, dataDir: tempDir('stepwise-int-engine-') });
+  try {
+    await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function finished(
+  engine: Engine,
+  executionArn: string,
+  ms = 20_000,
+): Promise<ExecutionDescription> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const d = await engine.describeExecution(executionArn);
+    if (d.status !== 'RUNNING') return d;
+    if (Date.now() > deadline) assert.fail(`timed out after ${ms} ms waiting for ${executionArn}`);
+    await sleep(10);
+  }
+}
+
+export async function historyOf(engine: Engine, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await engine.getExecutionHistory({ executionArn, maxResults: 1000, nextToken });
+    events.push(...page.items);
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return events;
+}
+
+/** Creates a machine (under `name`), runs one execution and returns its end and history. */
+export async function run(
+  engine: Engine,
+  definition: unknown,
+  input: unknown = {},
+  options: { name?: string; testCase?: string } = {},
+): Promise<{ d: ExecutionDescription; h: HistoryEvent[] }> {
+  const name = options.name ?? `sm-${Math.random().toString(36).slice(2)}`;
+  const { stateMachineArn } = await engine.createStateMachine({
+    name,
+    definition: typeof definition === 'string' ? definition : JSON.stringify(definition),
+    roleArn: ROLE,
+  });
+  const arn = options.testCase === undefined ? stateMachineArn : `${stateMachineArn}#${options.testCase}`;
+  const { executionArn } = await engine.startExecution({
+    stateMachineArn: arn,
+    input: JSON.stringify(input),
+  });
+  const d = await finished(engine, executionArn);
+  return { d, h: await historyOf(engine, executionArn) };
+}
+
+export interface Recorded {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export interface TestServer {
+  url: string;
+  port: number;
+  requests: Recorded[];
+  close(): Promise<void>;
+}
+
+/** An HTTP server on 127.0.0.1 and an ephemeral port; `handle` answers each recorded request. */
+export async function startServer(
+  handle: (req: Recorded, res: ServerResponse) => void | Promise<void>,
+): Promise<TestServer> {
+  const requests: Recorded[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
+      requests.push(r);
+      Promise.resolve(handle(r, res)).catch((e: unknown) => {
+        res.statusCode = 599;
+        res.end(String(e));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port nothing listens on: bound once by us, then released. */
+export async function closedPort(): Promise<number> {
+  const s = await startServer((_r, res) => {
+    res.end();
+  });
+  await s.close();
+  return s.port;
+}
+
+export function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,184 @@
+// node:test's describe/it return promises that the runner itself tracks.
+/* eslint-disable @typescript-eslint/no-floating-promises */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { functionsFromMap } from '../functions.js';
+import { examplesDir, removeTempDirs, run, withEngine } from './harness.js';
+import { loadMockConfig, MockConfigError, MockResponder } from './mocks.js';
+
+after(removeTempDirs);
+
+const SM = 'arn:aws:states:us-east-1:123456789012:stateMachine:Orders';
+
+const config = {
+  StateMachines: { Orders: { TestCases: { Flaky: { Charge: 'ChargeFlaky' }, Empty: {} } } },
+  MockedResponses: {
+    ChargeFlaky: {
+      '0': { Throw: { Error: 'Payments.Busy', Cause: 'try again' } },
+      '1-2': { Return: { charged: false } },
+      '3': { Return: { charged: true } },
+    },
+  },
+};
+
+const call = (executionArn: string, stateName = 'Charge', testCase: string | null = 'Flaky') => ({
+  executionArn,
+  stateMachineArn: SM,
+  testCase: testCase ?? undefined,
+  stateName,
+});
+
+describe('MockResponder', () => {
+  it('answers calls by index and range, counted per state per execution', () => {
+    const m = new MockResponder(config);
+    assert.deepEqual(m.respond(call('e1')), { ok: false, error: 'Payments.Busy', cause: 'try again' });
+    // Another execution counts from 0 again.
+    assert.deepEqual(m.respond(call('e2')), { ok: false, error: 'Payments.Busy', cause: 'try again' });
+    assert.deepEqual(m.respond(call('e1')), { ok: true, output: { charged: false } });
+    assert.deepEqual(m.respond(call('e1')), { ok: true, output: { charged: false } });
+    assert.deepEqual(m.respond(call('e1')), { ok: true, output: { charged: true } });
+  });
+
+  it('fails with States.Runtime when a call has no mocked response', () => {
+    const m = new MockResponder(config);
+    for (let i = 0; i < 4; i++) m.respond(call('e'));
+    const r = m.respond(call('e'));
+    assert.equal(r?.ok, false);
+    assert.equal(r.ok === false && r.error, 'States.Runtime');
+    assert.match(r.ok === false ? (r.cause ?? '') : '', /no entry for call 4 of state 'Charge'/);
+  });
+
+  it('leaves unmocked states and executions without a test case alone', () => {
+    const m = new MockResponder(config);
+    assert.equal(m.respond(call('e', 'Ship')), undefined);
+    assert.equal(m.respond(call('e', 'Charge', null)), undefined);
+    assert.equal(m.respond(call('e', 'Charge', 'Empty')), undefined);
+  });
+
+  it('names an unknown test case', () => {
+    const r = new MockResponder(config).respond(call('e', 'Charge', 'Nope'));
+    assert.deepEqual(r, {
+      ok: false,
+      error: 'States.Runtime',
+      cause: "The mock configuration has no test case 'Nope' for state machine 'Orders'.",
+    });
+  });
+
+  it('returns a copy: a run cannot change the configured response', () => {
+    const m = new MockResponder({
+      StateMachines: { Orders: { TestCases: { T: { S: 'R' } } } },
+      MockedResponses: { R: { '0-1': { Return: { list: [1] } } } },
+    });
+    const first = m.respond(call('e', 'S', 'T'));
+    assert.ok(first?.ok);
+    (first.output as { list: number[] }).list.push(2);
+    assert.deepEqual(m.respond(call('e', 'S', 'T')), { ok: true, output: { list: [1] } });
+  });
+
+  it('rejects malformed configurations up front', () => {
+    const bad = (c: unknown, re: RegExp) =>
+      assert.throws(
+        () => new MockResponder(c),
+        (e: unknown) => {
+          assert.ok(e instanceof MockConfigError);
+          assert.match(e.message, re);
+          return true;
+        },
+      );
+    bad([], /top level/);
+    bad({ MockedResponses: { R: { first: { Return: 1 } } } }, /key 'first'/);
+    bad({ MockedResponses: { R: { '3-1': { Return: 1 } } } }, /empty range/);
+    bad({ MockedResponses: { R: { '0': { Return: 1, Throw: { Error: 'x' } } } } }, /exactly one field/);
+    bad({ MockedResponses: { R: { '0': { Throw: { Cause: 'x' } } } } }, /string Error/);
+    bad({ StateMachines: { M: { TestCases: { T: { S: 'Missing' } } } } }, /not in MockedResponses/);
+    bad({ StateMachines: { M: {} } }, /TestCases/);
+  });
+});
+
+describe('MockConfigFile through the engine (examples/mocks)', () => {
+  const dir = join(examplesDir(), 'mocks');
+  const definition = readFileSync(join(dir, 'LambdaSQSIntegration.asl.json'), 'utf8');
+  const input = JSON.parse(readFileSync(join(dir, 'input.json'), 'utf8')) as unknown;
+  const mockFile = JSON.parse(readFileSync(join(dir, 'MockConfigFile.json'), 'utf8')) as object;
+  const name = 'LambdaSQSIntegration';
+
+  it('HappyPathTest: both states mocked, nothing is called', async () => {
+    let called = 0;
+    const functions = functionsFromMap({ GreetCustomer: () => ++called });
+    await withEngine({ mocks: mockFile, functions }, async (engine) => {
+      const { d, h } = await run(engine, definition, input, { name, testCase: 'HappyPathTest' });
+      assert.equal(d.status, 'SUCCEEDED', d.cause);
+      assert.deepEqual(JSON.parse(d.output!), {
+        MD5OfMessageBody: '5b7cf3b8a4b6ed2b3e8d2e1f0c9a7d61',
+        MessageId: '0f5e3a52-6c1d-4a7e-9b1e-2d3c4b5a6f70',
+      });
+      assert.equal(called, 0);
+      // The mocked lambda:invoke Return is the whole SDK-shaped result.
+      const lambdaDone = h.find((e) => e.type === 'TaskSucceeded')!;
+      const details = lambdaDone.taskSucceededEventDetails as { output: string; resourceType: string };
+      assert.equal(details.resourceType, 'lambda');
+      assert.deepEqual(JSON.parse(details.output), { StatusCode: 200, Payload: { greeting: 'Hello, Ada!' } });
+    });
+  });
+
+  it('RetryPathTest: calls 0, 1-2 throw and call 3 returns, through the Retry policy', async () => {
+    const mocks = await loadMockConfig(join(dir, 'MockConfigFile.json'));
+    await withEngine({ mocks }, async (engine) => {
+      const { d, h } = await run(engine, definition, input, { name, testCase: 'RetryPathTest' });
+      assert.equal(d.status, 'SUCCEEDED', d.cause);
+      const failures = h
+        .filter((e) => e.type === 'TaskFailed')
+        .map((e) => (e.taskFailedEventDetails as { error: string; cause: string }).error);
+      assert.deepEqual(failures, [
+        'Lambda.ResourceNotReadyException',
+        'Lambda.TimeoutException',
+        'Lambda.TimeoutException',
+      ]);
+      assert.equal(h.filter((e) => e.type === 'TaskSucceeded').length, 2);
+    });
+  });
+
+  it('HybridPathTest: the unmocked SQSState runs for real (and Stepwise cannot serve SQS)', async () => {
+    await withEngine({ mocks: mockFile }, async (engine) => {
+      const { d } = await run(engine, definition, input, { name, testCase: 'HybridPathTest' });
+      assert.equal(d.status, 'FAILED');
+      assert.equal(d.error, 'States.TaskFailed');
+      assert.match(d.cause ?? '', /sqs:sendMessage/);
+    });
+  });
+
+  it('a mocked Throw is caught by Retry until its range runs out', async () => {
+    await withEngine({ mocks: mockFile }, async (engine) => {
+      const { d, h } = await run(engine, definition, input, { name, testCase: 'NotReadyTest' });
+      assert.equal(d.status, 'FAILED');
+      assert.equal(d.error, 'Lambda.ResourceNotReadyException');
+      assert.equal(d.cause, 'The function is still being created.');
+      assert.equal(h.filter((e) => e.type === 'TaskFailed').length, 4);
+    });
+  });
+
+  it('without a test case the local function runs', async () => {
+    const functions = functionsFromMap({
+      GreetCustomer: (e) => ({ greeting: `Hi ${(e as { customer: string }).customer}` }),
+    });
+    await withEngine({ mocks: mockFile, functions }, async (engine) => {
+      const { h } = await run(engine, definition, input, { name });
+      const lambdaDone = h.find((e) => e.type === 'TaskSucceeded')!;
+      const out = JSON.parse((lambdaDone.taskSucceededEventDetails as { output: string }).output) as {
+        Payload: unknown;
+      };
+      assert.deepEqual(out.Payload, { greeting: 'Hi Ada' });
+    });
+  });
+
+  it('a broken mock configuration fails Engine.open', async () => {
+    await assert.rejects(
+      withEngine({ mocks: JSON.parse('{"MockedResponses":{"R":{"x":{}}}}') as object }, () =>
+        Promise.resolve(),
+      ),
+      MockConfigError,
+    );
+  });
+});
