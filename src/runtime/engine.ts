@@ -71,6 +71,12 @@ export interface EngineOptions {
   dataDir?: string;
   /** Use this store instead of opening SQLite. */
   store?: Store;
+  /**
+   * SQLite durability: `process` (default; WAL with synchronous=NORMAL) loses nothing when the
+   * process dies (kill -9); `power` (synchronous=FULL) also survives power loss, at one fsync
+   * per commit. See ADR 0004.
+   */
+  durability?: 'process' | 'power';
   functions?: FunctionProvider;
   region?: string;
   account?: string;
@@ -341,7 +347,12 @@ export class Engine implements StepFunctionsEngine {
 
   /** Opens the store, resumes the work of every open execution and starts the timer poller. */
   static async open(options: EngineOptions = {}): Promise<Engine> {
-    const store = options.store ?? (await openSqliteStore({ dir: options.dataDir ?? '.stepwise' }));
+    const store =
+      options.store ??
+      (await openSqliteStore({
+        dir: options.dataDir ?? '.stepwise',
+        synchronous: options.durability === 'power' ? 'FULL' : 'NORMAL',
+      }));
     const engine = new Engine(store, options);
     let nextToken: string | undefined;
     do {
@@ -1014,6 +1025,17 @@ export class Engine implements StepFunctionsEngine {
 
   /** Queues an event for an execution and works it off. */
   private deliver(arn: string, event: InputEvent): void {
+    // A timer another node holds the execution for is that node's to fire (its poller sees it).
+    if (event.type === 'timerFired' && this.shared) {
+      void this.load(arn)
+        .then((live) => {
+          if (live === undefined) return;
+          live.queue.push(event);
+          return this.process(live);
+        })
+        .catch((e: unknown) => this.report(arn, e));
+      return;
+    }
     void this.deliverAndWait(arn, event, false).catch((e: unknown) => this.report(arn, e));
   }
 
@@ -1022,7 +1044,6 @@ export class Engine implements StepFunctionsEngine {
     let live = await this.load(arn);
     // Another node holds the execution for now: wait for it to let go (it does once idle).
     for (let wait = 20; live === undefined && this.shared && !this.closed && wait < 20_000; wait *= 2) {
-      if ((await this.store.getExecution(arn))?.status !== 'RUNNING') return;
       await new Promise((r) => setTimeout(r, wait));
       live = await this.load(arn);
     }
@@ -1540,7 +1561,7 @@ export class Engine implements StepFunctionsEngine {
         // A lease we lost (we stalled): another node may advance it; our copy is stale.
         for (const l of [...this.live.values()]) if (!held.has(l.arn) && !l.busy) this.evict(l, false);
         for (const arn of await shared.listUnleasedExecutions(100)) {
-          if (!this.live.has(arn)) void this.adopt(arn);
+          if (!this.live.has(arn)) void this.adopt(arn).catch((e: unknown) => this.report(arn, e));
         }
       } catch (e) {
         if (!this.closed) this.report('(leases)', e);

@@ -123,7 +123,7 @@ export async function serveCommand(
   try {
     const store =
       config.databaseUrl !== undefined
-        ? await openPostgresStore({ connectionString: config.databaseUrl })
+        ? await openPostgresStore({ connectionString: config.databaseUrl, poolSize: 20 })
         : undefined;
     engine = await Engine.open({
       dataDir: config.dataDir,

@@ -1,0 +1,662 @@
+// node:test's describe/it return promises that the runner itself tracks.
+/* eslint-disable @typescript-eslint/no-floating-promises */
+/**
+ * The multi-node test: three `stepwise serve` processes on one PostgreSQL database run a mixed
+ * workload (local Lambda tasks, a Wait, a Retry that fails once per input, a Map with
+ * MaxConcurrency, a Parallel) started round-robin through all three with the AWS SDK. One node
+ * is killed with SIGKILL mid-run (its executions are adopted once its leases expire) and another
+ * is restarted (SIGTERM, then started again on the same port). Every execution must succeed
+ * with its expected output, read through the surviving nodes, and every history must be
+ * consistent: ids contiguous, links backwards, each task attempt ended exactly once (an attempt
+ * a dead node was running shows as a recorded failure followed by the retry).
+ *
+ * Skipped loudly without PostgreSQL, unless CI or STEPWISE_REQUIRE_POSTGRES=1 (then it fails).
+ * Scale with STEPWISE_MULTINODE_EXECUTIONS (default 1000).
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it, type TestContext } from 'node:test';
+import {
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  type ListExecutionsCommandOutput,
+  SFNClient,
+  SFNServiceException,
+  StartExecutionCommand,
+  type HistoryEvent as SdkHistoryEvent,
+} from '@aws-sdk/client-sfn';
+import pg from 'pg';
+
+import { Engine } from './engine.js';
+import { openPostgresStore } from './store/postgres.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'stepwise.js');
+const FUNCTIONS = join(ROOT, 'test', 'multinode', 'functions.mjs');
+const ADMIN_URL = process.env.STEPWISE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const CI = process.env.CI;
+const REQUIRED =
+  (CI !== undefined && CI !== '' && CI !== 'false') || process.env.STEPWISE_REQUIRE_POSTGRES === '1';
+const EXECUTIONS = Number(process.env.STEPWISE_MULTINODE_EXECUTIONS ?? 1000);
+/** Starts in flight at once (over all nodes). */
+const START_CONCURRENCY = 32;
+/** Everything (starts, kills, adoption after the default 10 s lease, completion) within this. */
+const RUN_DEADLINE_MS = 150_000;
+const NODE_START_MS = 30_000;
+const INTERRUPTED = /^Stepwise restarted while this task was running/;
+const ROLE = 'arn:aws:iam::123456789012:role/stepwise-multinode';
+const LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:';
+/** Waits run 100× faster, as the issue asks (the Wait state below lasts 100 s of virtual time). */
+const WAIT_SCALE = Number(process.env.STEPWISE_MULTINODE_WAIT_SCALE ?? 0.01);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function probe(): Promise<string | undefined> {
+  const c = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await c.connect();
+    await c.query('SELECT 1');
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+async function admin<T>(url: string, f: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, application_name: 'stepwise-multinode-admin' });
+  await c.connect();
+  try {
+    return await f(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+// ---- the workload ------------------------------------------------------------------------
+
+const retry = {
+  ErrorEquals: ['Flaky', 'States.TaskFailed'],
+  IntervalSeconds: 1,
+  BackoffRate: 1,
+  MaxAttempts: 20,
+};
+const task = (fn: string, parameters: Record<string, unknown>, extra: Record<string, unknown>) => ({
+  Type: 'Task',
+  Resource: `${LAMBDA}${fn}`,
+  Parameters: parameters,
+  Retry: [retry],
+  ...extra,
+});
+
+const DEFINITION = {
+  Comment: 'Stepwise multi-node test: tasks, a Wait, a Retry, a Map with MaxConcurrency, a Parallel',
+  StartAt: 'Start',
+  States: {
+    Start: task('add', { 'x.$': '$.i', n: 1 }, { ResultPath: '$.a', Next: 'Nap' }),
+    // One real second whatever the scale: long enough to be idle (lease released), fired by any node.
+    Nap: { Type: 'Wait', Seconds: Math.max(1, Math.round(1 / (WAIT_SCALE || 1))), Next: 'Flaky' },
+    Flaky: task(
+      'flaky',
+      { 'key.$': "States.Format('{}-flaky', $$.Execution.Name)", 'x.$': '$.i' },
+      { ResultPath: '$.flaky', Next: 'Fan' },
+    ),
+    Fan: {
+      Type: 'Map',
+      ItemsPath: '$.items',
+      MaxConcurrency: 2,
+      ItemSelector: { 'x.$': '$$.Map.Item.Value' },
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'INLINE' },
+        StartAt: 'Double',
+        States: { Double: task('double', { 'x.$': '$.x' }, { End: true }) },
+      },
+      ResultPath: '$.mapped',
+      Next: 'Both',
+    },
+    Both: {
+      Type: 'Parallel',
+      ResultPath: '$.par',
+      End: true,
+      Branches: [
+        { StartAt: 'Add100', States: { Add100: task('add', { 'x.$': '$.i', n: 100 }, { End: true }) } },
+        {
+          StartAt: 'ParFlaky',
+          States: {
+            ParFlaky: task(
+              'flaky',
+              { 'key.$': "States.Format('{}-par', $$.Execution.Name)", 'x.$': '$.i' },
+              { End: true },
+            ),
+          },
+        },
+      ],
+    },
+  },
+};
+
+/** How many times each state is entered (and exited): retries do not re-enter. */
+const VISITS: Record<string, number> = {
+  Start: 1,
+  Nap: 1,
+  Flaky: 1,
+  Fan: 1,
+  Double: 4,
+  Both: 1,
+  Add100: 1,
+  ParFlaky: 1,
+};
+
+const inputOf = (i: number) => ({ i, items: [i, i + 1, i + 2, i + 3] });
+function expectedOutput(i: number) {
+  const { items } = inputOf(i);
+  return {
+    i,
+    items,
+    a: i + 1,
+    flaky: i * 10,
+    mapped: items.map((x) => x * 2),
+    par: [i + 100, i * 10],
+  };
+}
+
+// ---- history checks (as in crash.test.ts) ----------------------------------------------------
+
+interface Event {
+  id: number;
+  previousEventId: number;
+  type: string;
+  [details: string]: unknown;
+}
+
+const SCHEDULED = /^(LambdaFunction|Task|Activity)Scheduled$/;
+const MIDDLE = /^(LambdaFunctionStarted|TaskStarted|TaskSubmitted|ActivityStarted)$/;
+const ENDED =
+  /^(LambdaFunction(Succeeded|Failed|TimedOut|StartFailed)|Task(Succeeded|Failed|TimedOut|StartFailed|SubmitFailed)|Activity(Succeeded|Failed|TimedOut|ScheduleFailed))$/;
+
+interface Tally {
+  attempts: number;
+  interrupted: number;
+}
+
+function checkHistory(name: string, events: readonly Event[]): Tally {
+  const tally: Tally = { attempts: 0, interrupted: 0 };
+  const where = (e: Event) => `${name}: event ${e.id} (${e.type})`;
+  events.forEach((e, i) => {
+    assert.equal(e.id, i + 1, `${name}: ids are not contiguous at #${i}`);
+    assert.ok(
+      e.previousEventId >= 0 && e.previousEventId < e.id,
+      `${where(e)} links to ${e.previousEventId}`,
+    );
+  });
+  assert.equal(
+    events.filter((e) => e.type === 'ExecutionStarted').length,
+    1,
+    `${name}: one ExecutionStarted`,
+  );
+  assert.equal(events[0]?.type, 'ExecutionStarted');
+  assert.equal(events.at(-1)?.type, 'ExecutionSucceeded', `${name}: ends with ExecutionSucceeded`);
+
+  // Each attempt is a chain Scheduled -> Started -> exactly one end event; `open` maps the last
+  // event of each unfinished attempt to the attempt.
+  const open = new Map<number, number>();
+  for (const e of events) {
+    if (SCHEDULED.test(e.type)) {
+      assert.ok(
+        !open.has(e.previousEventId),
+        `${where(e)}: scheduled again before attempt ${e.previousEventId} ended`,
+      );
+      open.set(e.id, e.id);
+      tally.attempts++;
+    } else if (MIDDLE.test(e.type) || ENDED.test(e.type)) {
+      const attempt = open.get(e.previousEventId);
+      assert.ok(
+        attempt !== undefined,
+        `${where(e)} does not follow an open attempt (links to ${e.previousEventId})`,
+      );
+      open.delete(e.previousEventId);
+      if (MIDDLE.test(e.type)) open.set(e.id, attempt);
+      const details = Object.values(e).find(
+        (v): v is { cause?: unknown } => typeof v === 'object' && v !== null && 'cause' in v,
+      );
+      if (typeof details?.cause === 'string' && INTERRUPTED.test(details.cause)) tally.interrupted++;
+    } else {
+      assert.ok(
+        !open.has(e.previousEventId),
+        `${where(e)} continues attempt ${e.previousEventId} that never ended`,
+      );
+    }
+  }
+  assert.deepEqual([...open.values()], [], `${name}: attempts without an end event`);
+
+  for (const [state, visits] of Object.entries(VISITS)) {
+    const named = (key: 'stateEnteredEventDetails' | 'stateExitedEventDetails') =>
+      events.filter((e) => (e[key] as { name?: string } | undefined)?.name === state).length;
+    assert.equal(named('stateEnteredEventDetails'), visits, `${name}: ${state} entered`);
+    assert.equal(named('stateExitedEventDetails'), visits, `${name}: ${state} exited`);
+  }
+  return tally;
+}
+
+// ---- nodes ----------------------------------------------------------------------------------
+
+interface Node {
+  id: string;
+  port: number;
+  child: ChildProcess;
+  client: SFNClient;
+  alive: boolean;
+  /** Set before we stop it; a node dying without it is a failure. */
+  stopping: boolean;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr: string[];
+}
+
+function clientFor(url: string): SFNClient {
+  return new SFNClient({
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'multinode', secretAccessKey: 'multinode' },
+    // Failover is ours: a dead node's request goes to the next node, not again to the same one.
+    maxAttempts: 1,
+    requestHandler: { requestTimeout: 30_000, connectionTimeout: 5_000 },
+  });
+}
+
+function startNode(databaseUrl: string, markers: string, id: string, port: number): Promise<Node> {
+  // Only our settings: a developer's STEPWISE_* (credentials, data dir) must not leak in.
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('STEPWISE_')) env[k] = v;
+  env.STEPWISE_MULTINODE_MARKERS = markers;
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'serve',
+      '--database-url',
+      databaseUrl,
+      '--node-id',
+      id,
+      '--port',
+      String(port),
+      '--functions',
+      FUNCTIONS,
+      '--wait-scale',
+      String(WAIT_SCALE),
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const stderr: string[] = [];
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => stderr.push(chunk));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node ${id} did not start within ${NODE_START_MS} ms:\n${stderr.join('')}`));
+    }, NODE_START_MS);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      out += chunk;
+      const m = /stepwise listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m === null) return;
+      clearTimeout(timer);
+      const url = m[1]!;
+      const node: Node = {
+        id,
+        port: Number(new URL(url).port),
+        child,
+        client: clientFor(url),
+        alive: true,
+        stopping: false,
+        exited,
+        stderr,
+      };
+      void exited.then(() => (node.alive = false));
+      resolve(node);
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`node ${id} exited (${signal ?? code}) before listening:\n${stderr.join('')}`));
+    });
+  });
+}
+
+/**
+ * Worth another try on the next node: the request never reached a node's API (refused, reset,
+ * timed out), or the node answered 5xx (e.g. its pool was saturated); starts are idempotent.
+ */
+function isTransient(e: unknown): boolean {
+  if (!(e instanceof SFNServiceException)) return true;
+  const status = e.$metadata.httpStatusCode;
+  return status === undefined || status >= 500;
+}
+
+// ---- the test ---------------------------------------------------------------------------------
+
+const unreachable = await probe();
+if (unreachable !== undefined) {
+  const banner =
+    `PostgreSQL unreachable at ${ADMIN_URL} (${unreachable}): the multi-node test is SKIPPED. ` +
+    'Set STEPWISE_TEST_DATABASE_URL, or start PostgreSQL.';
+  if (REQUIRED) {
+    describe('multi-node', () => {
+      it('needs PostgreSQL (CI or STEPWISE_REQUIRE_POSTGRES=1)', () => assert.fail(banner));
+    });
+  } else {
+    console.warn(`\n${'!'.repeat(100)}\n!! ${banner}\n${'!'.repeat(100)}\n`);
+    describe('multi-node', () => {
+      it('the multi-node test', { skip: banner }, () => undefined);
+    });
+  }
+} else {
+  // `serve` always uses the default schema, so each run gets its own database.
+  const database = `stepwise_multinode_${randomBytes(4).toString('hex')}`;
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${database}`;
+  const databaseUrl = dbUrl.toString();
+  const markers = mkdtempSync(join(tmpdir(), 'stepwise-multinode-'));
+  const nodes: Node[] = [];
+  let aborted = false;
+
+  after(async () => {
+    for (const n of nodes) if (n.alive) n.child.kill('SIGKILL');
+    await Promise.all(nodes.map((n) => n.exited));
+    rmSync(markers, { recursive: true, force: true });
+    // The name is ours (hex suffix): safe to splice.
+    await admin(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+  });
+
+  describe('multi-node: three serve processes on one PostgreSQL database', () => {
+    it(
+      `${EXECUTIONS} executions survive a SIGKILLed node and a restarted one`,
+      {
+        timeout: RUN_DEADLINE_MS + 90_000,
+      },
+      async (t) => {
+        try {
+          await scenario(t);
+        } catch (e) {
+          aborted = true;
+          for (const n of nodes) {
+            // Full logs to files (kept for debugging), their tails here.
+            const file = join(tmpdir(), `${database}-${n.id}-${n.child.pid}.log`);
+            writeFileSync(file, n.stderr.join(''));
+            t.diagnostic(
+              `${n.id} (pid ${n.child.pid}) stderr in ${file}, ends:\n${n.stderr.join('').slice(-1500)}`,
+            );
+          }
+          throw e;
+        }
+      },
+    );
+  });
+
+  it(
+    'a scaled Wait (waitScale 0.01) on PostgreSQL',
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const schema = `stepwise_multinode_scale_${randomBytes(4).toString('hex')}`;
+      const engine = await Engine.open({
+        store: await openPostgresStore({ connectionString: ADMIN_URL, schema }),
+        waitScale: 0.01,
+      });
+      try {
+        const { stateMachineArn } = await engine.createStateMachine({
+          name: 'scaled-wait',
+          definition: JSON.stringify({
+            StartAt: 'Nap',
+            States: { Nap: { Type: 'Wait', Seconds: 100, End: true } },
+          }),
+          roleArn: ROLE,
+        });
+        const arns: string[] = [];
+        for (let i = 0; i < 5; i++)
+          arns.push((await engine.startExecution({ stateMachineArn })).executionArn);
+        const until = Date.now() + 30_000;
+        for (const executionArn of arns) {
+          let status = 'RUNNING';
+          while (status === 'RUNNING' && Date.now() < until) {
+            status = (await engine.describeExecution(executionArn)).status;
+            if (status === 'RUNNING') await sleep(50);
+          }
+          assert.equal(status, 'SUCCEEDED');
+        }
+      } finally {
+        await engine.close();
+        // The name is ours (hex suffix): safe to splice.
+        await admin(ADMIN_URL, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      }
+    },
+  );
+
+  /** The whole run; `aborted` stops its background loops when an assertion fails. */
+  async function scenario(t: TestContext): Promise<void> {
+    const t0 = Date.now();
+    const deadline = t0 + RUN_DEADLINE_MS;
+    const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+    await admin(ADMIN_URL, (c) => c.query(`CREATE DATABASE ${database}`));
+    // Started one after another: the first creates the schema, the others find it.
+    for (const id of ['n1', 'n2', 'n3']) nodes.push(await startNode(databaseUrl, markers, id, 0));
+    const [n1, n2, n3] = nodes as [Node, Node, Node];
+    t.diagnostic(`nodes up on ports ${nodes.map((n) => n.port).join(', ')} at ${elapsed()}`);
+    // `nodes` keeps every process (for cleanup); `ring` is the current one per slot.
+    const ring: Node[] = [n1, n2, n3];
+    const stats = {
+      failovers: 0,
+      serverErrors: 0,
+      phantomConflicts: 0,
+      startedVia: { n1: 0, n2: 0, n3: 0 } as Record<string, number>,
+    };
+
+    /** Runs `f` on the live nodes in turn from `slot`, retrying transport errors until the deadline. */
+    async function onSomeNode<T>(slot: number, f: (n: Node) => Promise<T>): Promise<T> {
+      for (let attempt = 0; ; attempt++) {
+        const n = ring[(slot + attempt) % ring.length]!;
+        if (!n.alive && !n.stopping) throw new Error(`node ${n.id} died:\n${n.stderr.join('').slice(-3000)}`);
+        if (!n.alive) {
+          if (ring.every((r) => !r.alive)) throw new Error('no node is alive');
+          continue;
+        }
+        try {
+          return await f(n);
+        } catch (e) {
+          if (!isTransient(e) || Date.now() > deadline) throw e;
+          if (e instanceof SFNServiceException && e.$metadata.httpStatusCode !== undefined)
+            stats.serverErrors++;
+          else stats.failovers++;
+          await sleep(Math.min(20 * 2 ** Math.min(attempt, 6), 1000));
+        }
+      }
+    }
+
+    const { stateMachineArn } = await n1.client.send(
+      new CreateStateMachineCommand({
+        name: 'multinode',
+        definition: JSON.stringify(DEFINITION),
+        roleArn: ROLE,
+      }),
+    );
+    assert.ok(stateMachineArn);
+    const arnOf = (i: number) => `arn:aws:states:us-east-1:123456789012:execution:multinode:exec-${i}`;
+
+    async function startOne(i: number): Promise<void> {
+      const input = JSON.stringify(inputOf(i));
+      for (;;) {
+        try {
+          const n = await onSomeNode(i, async (node) => {
+            await node.client.send(new StartExecutionCommand({ stateMachineArn, name: `exec-${i}`, input }));
+            return node;
+          });
+          stats.startedVia[n.id]!++;
+          return;
+        } catch (e) {
+          // The same name and input is an idempotent start, so this only happens when a
+          // start whose answer we lost left the name's lease behind without an execution.
+          if (!(e instanceof SFNServiceException && e.name === 'ExecutionAlreadyExists')) throw e;
+          const exists = await onSomeNode(i + 1, (n) =>
+            n.client.send(new DescribeExecutionCommand({ executionArn: arnOf(i) })).then(
+              () => true,
+              (err: unknown) => {
+                if (err instanceof SFNServiceException && err.name === 'ExecutionDoesNotExist') return false;
+                throw err;
+              },
+            ),
+          );
+          if (exists) return;
+          stats.phantomConflicts++;
+          if (Date.now() > deadline) throw e;
+          await sleep(500);
+        }
+      }
+    }
+
+    // Chaos, driven by start progress: SIGKILL n2 at 35 %, restart n3 at 70 %.
+    let started = 0;
+    const killAt = Math.floor(EXECUTIONS * 0.35);
+    const restartAt = Math.floor(EXECUTIONS * 0.7);
+    const chaos = (async () => {
+      while (started < killAt) {
+        if (aborted) return;
+        await sleep(5);
+      }
+      const held = await admin(databaseUrl, (c) =>
+        c.query<{ n: string }>(
+          `SELECT count(*) AS n FROM stepwise.leases
+               WHERE node_id = 'n2' AND expires_at > (extract(epoch FROM clock_timestamp()) * 1000)::bigint`,
+        ),
+      );
+      n2.stopping = true;
+      n2.child.kill('SIGKILL');
+      await n2.exited;
+      t.diagnostic(
+        `SIGKILL n2 at ${elapsed()} after ${started} starts; it held ${held.rows[0]?.n ?? '?'} leases`,
+      );
+      while (started < restartAt) {
+        if (aborted) return;
+        await sleep(5);
+      }
+      n3.stopping = true;
+      n3.child.kill('SIGTERM');
+      const stopped = await n3.exited;
+      assert.equal(stopped.code, 0, `n3 exits cleanly on SIGTERM (${stopped.signal ?? stopped.code})`);
+      const again = await startNode(databaseUrl, markers, 'n3', n3.port);
+      nodes.push(again);
+      ring[2] = again;
+      t.diagnostic(`restarted n3 on port ${again.port} at ${elapsed()} (${started} starts)`);
+    })();
+
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: START_CONCURRENCY }, async () => {
+        while (next < EXECUTIONS && !aborted) {
+          const i = next++;
+          await startOne(i);
+          started++;
+        }
+      }),
+    );
+    t.diagnostic(
+      `${EXECUTIONS} started at ${elapsed()} (via ${JSON.stringify(stats.startedVia)}, ` +
+        `${stats.failovers} failovers, ${stats.serverErrors} 5xx answers retried, ${stats.phantomConflicts} ExecutionAlreadyExists for missing executions)`,
+    );
+    await chaos;
+
+    // Poll until nothing runs; the dead node's executions wait for its leases to expire.
+    let running = -1;
+    for (let slot = 0; Date.now() < deadline; slot++) {
+      const page = await onSomeNode(slot, (n) =>
+        n.client.send(
+          new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000 }),
+        ),
+      );
+      running = page.executions?.length ?? 0;
+      if (running === 0 && page.nextToken === undefined) break;
+      await sleep(500);
+    }
+    assert.equal(running, 0, `executions still RUNNING ${RUN_DEADLINE_MS} ms after the start`);
+    t.diagnostic(`all finished at ${elapsed()}`);
+
+    // Every execution, through the surviving nodes.
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const request = new ListExecutionsCommand({ stateMachineArn, maxResults: 1000, nextToken });
+      const page: ListExecutionsCommandOutput = await onSomeNode(0, (n) => n.client.send(request));
+      for (const e of page.executions ?? []) {
+        assert.equal(e.status, 'SUCCEEDED', `${e.name} is ${e.status}`);
+        names.push(e.name!);
+      }
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    assert.deepEqual(
+      names.sort(),
+      Array.from({ length: EXECUTIONS }, (_, i) => `exec-${i}`).sort(),
+      'exactly the expected executions exist',
+    );
+
+    const total: Tally = { attempts: 0, interrupted: 0 };
+    let affected = 0;
+    let checked = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (checked < EXECUTIONS) {
+          const i = checked++;
+          const executionArn = arnOf(i);
+          const d = await onSomeNode(i, (n) => n.client.send(new DescribeExecutionCommand({ executionArn })));
+          assert.equal(d.status, 'SUCCEEDED', `exec-${i}: ${d.error} ${d.cause}`);
+          assert.deepEqual(JSON.parse(d.output ?? 'null'), expectedOutput(i), `exec-${i} output`);
+          const events: Event[] = [];
+          let token: string | undefined;
+          do {
+            const page = await onSomeNode(i + 1, (n) =>
+              n.client.send(
+                new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken: token }),
+              ),
+            );
+            events.push(...(page.events ?? []).map((e: SdkHistoryEvent) => e as unknown as Event));
+            token = page.nextToken;
+          } while (token !== undefined);
+          const tally = checkHistory(`exec-${i}`, events);
+          total.attempts += tally.attempts;
+          total.interrupted += tally.interrupted;
+          if (tally.interrupted > 0) affected++;
+        }
+      }),
+    );
+    const warnings = nodes.flatMap((n) =>
+      n.stderr
+        .join('')
+        .split('\n')
+        .filter((l) => /warning/i.test(l))
+        .map((l) => `${n.id}: ${l}`),
+    );
+    t.diagnostic(
+      `${total.attempts} task attempts, ${total.interrupted} interrupted (failed, then retried) in ` +
+        `${affected} executions; ${warnings.length} warning lines on the nodes' stderr; total ${elapsed()}`,
+    );
+    for (const w of warnings.slice(0, 10)) t.diagnostic(w);
+
+    // The survivors stop cleanly.
+    for (const n of ring) {
+      if (!n.alive) continue;
+      n.stopping = true;
+      n.child.kill('SIGTERM');
+      const { code, signal } = await n.exited;
+      assert.equal(code, 0, `${n.id} exits cleanly on SIGTERM (${signal ?? code})`);
+    }
+  }
+}
