@@ -781,16 +781,26 @@ function mapJsonata(scope: Scope, state: MapState): MaybeOutcome {
       throw scope.fail(`Map state input must be an array but was: ${JSON.stringify(items)}`);
     }
     const selector = state.itemSelector;
+    // One item after the other: evaluations that ran side by side would share jsonata's time bound.
+    const select = (start: number, out: JsonValue[]): Maybe<JsonValue[]> => {
+      if (selector?.kind !== 'jsonata') return out;
+      // A loop while evaluations are synchronous (no deep recursion over 10,000 items).
+      for (let index = start; index < items.length; index++) {
+        const ib = scope.bindings(input);
+        ib.states.context = { ...scope.pathContext(), Map: { Item: { Index: index, Value: items[index]! } } };
+        const v = scope.jsonata(selector.template, ib);
+        if (isPromise(v)) {
+          return v.then((value) => {
+            out.push(value);
+            return select(index + 1, out);
+          });
+        }
+        out.push(v);
+      }
+      return out;
+    };
     const childInputs: Maybe<JsonValue[] | undefined> =
-      selector?.kind === 'jsonata'
-        ? all(
-            items.map((value, index) => {
-              const ib = scope.bindings(input);
-              ib.states.context = { ...scope.pathContext(), Map: { Item: { Index: index, Value: value } } };
-              return scope.jsonata(selector.template, ib);
-            }),
-          )
-        : undefined;
+      selector?.kind === 'jsonata' ? select(0, []) : undefined;
     return then(
       all<unknown>([
         childInputs,

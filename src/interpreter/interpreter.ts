@@ -340,9 +340,15 @@ export class Run implements StepContext {
   /** Applies an evaluator's outcome to a frame. */
   apply(frame: Frame, state: State, outcome: Outcome): void {
     switch (outcome.kind) {
-      case 'next':
+      case 'next': {
+        const tooBig = outcome.assigned && this.variableLimit(frame, outcome.assigned);
+        if (tooBig) {
+          this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, tooBig);
+          return;
+        }
         this.exitState(frame, state, outcome.output, outcome.next, outcome.assigned);
         return;
+      }
       case 'succeedMachine':
         // Succeed state: exits, then ends its (sub-)machine.
         this.exitState(frame, state, outcome.output, undefined, undefined);
@@ -370,9 +376,15 @@ export class Run implements StepContext {
         if (state.type !== 'Task') throw new Error(`${state.type} states do not run tasks`);
         this.scheduleTask(frame, state, outcome.params, outcome.timeoutSeconds, outcome.heartbeatSeconds);
         return;
-      case 'sleep':
+      case 'sleep': {
+        const tooBig = outcome.assigned && this.variableLimit(frame, outcome.assigned);
+        if (tooBig) {
+          this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, tooBig);
+          return;
+        }
         this.sleep(frame, Math.max(outcome.due, this.env.now()), outcome.output, outcome.assigned);
         return;
+      }
       case 'children':
         this.startChildren(frame, outcome);
         return;
@@ -414,7 +426,35 @@ export class Run implements StepContext {
   assign(frame: Frame, assigned: JsonObject): void {
     const scope = this.st.scopes[frame.scopeId];
     if (scope === undefined) return;
-    for (const k of Object.keys(assigned)) setOwn(scope.vars, k, assigned[k]!);
+    scope.sizes ??= {};
+    for (const k of Object.keys(assigned)) {
+      const bytes = utf8Bytes(stringifyJson(assigned[k]!));
+      this.st.variableBytes = (this.st.variableBytes ?? 0) + bytes - (scope.sizes[k] ?? 0);
+      setOwn(scope.sizes, k, bytes);
+      setOwn(scope.vars, k, assigned[k]!);
+    }
+  }
+
+  /** AWS's limits: 256 KiB per variable and per Assign, 10 MiB per execution. A cause, or undefined. */
+  private variableLimit(frame: Frame, assigned: JsonObject): string | undefined {
+    const scope = this.st.scopes[frame.scopeId];
+    let assignBytes = 0;
+    let total = this.st.variableBytes ?? 0;
+    for (const k of Object.keys(assigned)) {
+      const bytes = utf8Bytes(stringifyJson(assigned[k]!));
+      if (bytes > MAX_VARIABLE_BYTES) {
+        return `The value assigned to the variable '${k}' is ${bytes} bytes; a variable holds at most ${MAX_VARIABLE_BYTES} bytes.`;
+      }
+      assignBytes += bytes;
+      total += bytes - (scope?.sizes?.[k] ?? 0);
+    }
+    if (assignBytes > MAX_VARIABLE_BYTES) {
+      return `The variables of this Assign take ${assignBytes} bytes; one Assign may set at most ${MAX_VARIABLE_BYTES} bytes.`;
+    }
+    if (total > MAX_EXECUTION_VARIABLE_BYTES) {
+      return `The execution's variables would take ${total} bytes; an execution may hold at most ${MAX_EXECUTION_VARIABLE_BYTES} bytes.`;
+    }
+    return undefined;
   }
 
   variables(frame: Frame): VariableView {
@@ -694,7 +734,12 @@ export class Run implements StepContext {
   private dropFrame(frame: Frame): void {
     delete this.st.frames[frame.id];
     const parent = frame.parentId === undefined ? undefined : this.st.frames[frame.parentId];
-    if (parent !== undefined && parent.scopeId !== frame.scopeId) delete this.st.scopes[frame.scopeId];
+    if (parent !== undefined && parent.scopeId !== frame.scopeId) {
+      const sizes = this.st.scopes[frame.scopeId]?.sizes;
+      if (sizes)
+        for (const b of Object.values(sizes)) this.st.variableBytes = (this.st.variableBytes ?? 0) - b;
+      delete this.st.scopes[frame.scopeId];
+    }
   }
 
   /** A scope for a branch or iteration: it reads the parent's variables (not a distributed Map's). */
@@ -1092,4 +1137,11 @@ function errorDetails(error: string | undefined, cause: string | undefined): Jso
 /** Two UUIDs: 244 random bits, for environments that give no token source. */
 function defaultToken(env: InterpreterEnv): () => string {
   return () => `${env.uuid()}${env.uuid()}`.replace(/-/g, '');
+}
+
+const MAX_VARIABLE_BYTES = 256 * 1024;
+const MAX_EXECUTION_VARIABLE_BYTES = 10 * 1024 * 1024;
+
+function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text);
 }

@@ -202,10 +202,14 @@ export interface ExecutionState {
   /** Workflow variable scopes: the root, and one per Parallel branch / Map iteration. */
   scopes: Record<number, VariableScope>;
   nextScopeId: number;
+  /** Bytes held by all variables of the execution. */
+  variableBytes?: number;
 }
 
 export interface VariableScope {
   /** The enclosing scope, read but not assigned from inside (undefined: none, e.g. distributed Map). */
   parent: number | undefined;
   vars: JsonObject;
+  /** Serialised size of each variable, in bytes (for AWS's limits). */
+  sizes?: Record<string, number>;
 }

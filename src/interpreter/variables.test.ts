@@ -862,39 +862,28 @@ describe('JSONata safety through a real state', () => {
     assert.equal(r.error, 'States.QueryEvaluationError');
   });
 
-  it(
-    'the evaluation time bound is per expression, not shared by concurrent ItemSelector evaluations',
-    {
-      todo:
-        'evaluators.ts mapJsonata starts every ItemSelector evaluation at once (all(items.map(...))) and ' +
-        "jsonata's `timeout` option (jsonata.ts, DEFAULT_JSONATA_LIMITS.timeoutMs = 1000) is wall-clock from " +
-        "each evaluation's start, so N interleaved evaluations each of a few ms fail with D1012 " +
-        '"Expression evaluation timeout" once their sum passes 1 s (map-10k-jsonata fails this way under load). ' +
-        'The same holds for concurrent Map iterations, Parallel branches and executions.',
-    },
-    async () => {
-      const items = 60;
-      const each = '$count($filter($range(1, 20000, 1), function($v) { $v % 7 = 0 }))';
-      // One evaluation alone is far below the bound…
-      const t0 = Date.now();
-      assert.equal(out(await run(expr(`{% ${each} %}`))), 2857);
-      const single = Date.now() - t0;
-      // …so sixty of them must not time out just for running side by side.
-      const r = await run(
-        ata({
-          M: {
-            Type: 'Map',
-            Items: `{% [1..${items}] %}`,
-            ItemSelector: { c: `{% ${each} %}` },
-            ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
-            End: true,
-          },
-        }),
-        { history: false },
-      );
-      assert.equal(r.status, 'SUCCEEDED', `${r.cause ?? ''} (one evaluation alone took ${single} ms)`);
-    },
-  );
+  it('the evaluation time bound is per expression, not shared by concurrent ItemSelector evaluations', async () => {
+    const items = 60;
+    const each = '$count($filter($range(1, 20000, 1), function($v) { $v % 7 = 0 }))';
+    // One evaluation alone is far below the bound…
+    const t0 = Date.now();
+    assert.equal(out(await run(expr(`{% ${each} %}`))), 2857);
+    const single = Date.now() - t0;
+    // …so sixty of them must not time out just for running side by side.
+    const r = await run(
+      ata({
+        M: {
+          Type: 'Map',
+          Items: `{% [1..${items}] %}`,
+          ItemSelector: { c: `{% ${each} %}` },
+          ItemProcessor: { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      }),
+      { history: false },
+    );
+    assert.equal(r.status, 'SUCCEEDED', `${r.cause ?? ''} (one evaluation alone took ${single} ms)`);
+  });
 });
 
 describe('Variable names', () => {
@@ -921,69 +910,43 @@ describe('Variable names', () => {
     }
   });
 
-  it(
-    'Unicode identifiers are valid variable names',
-    {
-      todo:
-        'compile.ts VARIABLE_NAME is /^[A-Za-z_][A-Za-z0-9_]*$/ (ASCII only): AWS names follow Unicode ID_Start/ID_Continue ' +
-        '(workflow-variables.html "Variable name syntax"), validate.ts accepts \\p{L}, and jsonata reads $café; ' +
-        'fromDefinition throws "invalid variable name \'café\'".',
-    },
-    async () => {
-      const r = await run(
-        ata({
-          A: { Type: 'Pass', Assign: { café: 1 }, Next: 'B' },
-          B: { Type: 'Pass', Output: '{% $café + 1 %}', End: true },
-        }),
-      );
-      assert.equal(out(r), 2);
-    },
-  );
+  it('Unicode identifiers are valid variable names', async () => {
+    const r = await run(
+      ata({
+        A: { Type: 'Pass', Assign: { café: 1 }, Next: 'B' },
+        B: { Type: 'Pass', Output: '{% $café + 1 %}', End: true },
+      }),
+    );
+    assert.equal(out(r), 2);
+  });
 
-  it(
-    "'states' is reserved: fromDefinition refuses Assign { states }",
-    {
-      todo:
-        "compile.ts assignSpec does not refuse the reserved name 'states' (validate.ts does); the library API " +
-        'accepts it, and in JSONata states the binding is then silently shadowed by $states.',
-    },
-    () => {
-      assert.throws(
-        () => StateMachine.fromDefinition(path({ A: { Type: 'Pass', Assign: { states: 1 }, End: true } })),
-        DefinitionError,
-      );
-    },
-  );
+  it("'states' is reserved: fromDefinition refuses Assign { states }", () => {
+    assert.throws(
+      () => StateMachine.fromDefinition(path({ A: { Type: 'Pass', Assign: { states: 1 }, End: true } })),
+      DefinitionError,
+    );
+  });
 
   it("the validator refuses the reserved name 'states'", () => {
     const d = validateDefinition(path({ A: { Type: 'Pass', Assign: { states: 1 }, End: true } }));
     assert.ok(d.some((x) => x.severity === 'ERROR' && /reserved/.test(x.message)));
   });
 
-  it(
-    'an inner scope may not assign a variable the outer scope assigns',
-    {
-      todo:
-        'AWS: "a variable assigned in an inner scope cannot have the same name as one assigned in an outer scope" ' +
-        '(workflow-variables.html "Variable scope"); neither validate.ts nor compile.ts checks it: both accept a Map ' +
-        'iteration assigning `x` when the top level assigns `x`.',
-    },
-    () => {
-      const def = path({
-        A: { Type: 'Pass', Assign: { x: 1 }, Next: 'M' },
-        M: {
-          Type: 'Map',
-          ItemProcessor: { StartAt: 'I', States: { I: { Type: 'Pass', Assign: { x: 2 }, End: true } } },
-          End: true,
-        },
-      });
-      const d = validateDefinition(def);
-      assert.ok(
-        d.some((x) => x.severity === 'ERROR'),
-        JSON.stringify(d),
-      );
-    },
-  );
+  it('an inner scope may not assign a variable the outer scope assigns', () => {
+    const def = path({
+      A: { Type: 'Pass', Assign: { x: 1 }, Next: 'M' },
+      M: {
+        Type: 'Map',
+        ItemProcessor: { StartAt: 'I', States: { I: { Type: 'Pass', Assign: { x: 2 }, End: true } } },
+        End: true,
+      },
+    });
+    const d = validateDefinition(def);
+    assert.ok(
+      d.some((x) => x.severity === 'ERROR'),
+      JSON.stringify(d),
+    );
+  });
 });
 
 describe('Variable size limits (AWS: 256 KiB per variable and per Assign, 10 MiB per execution)', () => {
@@ -1002,69 +965,45 @@ describe('Variable size limits (AWS: 256 KiB per variable and per Assign, 10 MiB
     assert.equal(out(r), 200 * KIB);
   });
 
-  it(
-    'a single variable over 256 KiB fails the state',
-    {
-      todo:
-        'Stepwise does not enforce the 256 KiB per-variable limit: a 300,000-character variable is stored ' +
-        '(AWS: "The maximum size of a single variable is 256Kib").',
-    },
-    async () => {
-      const r = await run(
-        ata({
-          A: { Type: 'Pass', Assign: { v: '{% $pad("", 300000, "x") %}' }, Output: 'small', End: true },
-        }),
-        { history: false },
-      );
-      assert.equal(r.status, 'FAILED');
-      assert.equal(r.error, 'States.DataLimitExceeded');
-    },
-  );
+  it('a single variable over 256 KiB fails the state', async () => {
+    const r = await run(
+      ata({
+        A: { Type: 'Pass', Assign: { v: '{% $pad("", 300000, "x") %}' }, Output: 'small', End: true },
+      }),
+      { history: false },
+    );
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.error, 'States.DataLimitExceeded');
+  });
 
-  it(
-    'one Assign over 256 KiB in total fails the state, though each variable is under 256 KiB',
-    {
-      todo:
-        'Stepwise does not enforce the 256 KiB per-Assign limit (AWS: "The maximum combined size for all variables ' +
-        'in a single Assign field is also 256Kib").',
-    },
-    async () => {
-      const r = await run(
-        ata({
-          A: {
-            Type: 'Pass',
-            Assign: { a: '{% $pad("", 150000, "x") %}', b: '{% $pad("", 150000, "y") %}' },
-            Output: 'small',
-            End: true,
-          },
-        }),
-        { history: false },
-      );
-      assert.equal(r.status, 'FAILED');
-      assert.equal(r.error, 'States.DataLimitExceeded');
-    },
-  );
-
-  it(
-    'more than 10 MiB of variables in one execution fails',
-    {
-      todo:
-        'Stepwise does not enforce the 10 MiB total (AWS: "The total size of all stored variables cannot exceed ' +
-        '10MiB per execution"): 44 variables of 250,000 characters each (11 MB) are all stored.',
-    },
-    async () => {
-      const states: JsonObject = {};
-      const n = 44;
-      for (let i = 0; i < n; i++) {
-        states[`S${i}`] = {
+  it('one Assign over 256 KiB in total fails the state, though each variable is under 256 KiB', async () => {
+    const r = await run(
+      ata({
+        A: {
           Type: 'Pass',
-          Assign: { [`v${i}`]: '{% $pad("", 250000, "x") %}' },
-          ...(i + 1 < n ? { Next: `S${i + 1}` } : { End: true }),
-        };
-      }
-      const r = await run(ata(states, 'S0'), { history: false });
-      assert.equal(r.status, 'FAILED');
-      assert.equal(r.error, 'States.DataLimitExceeded');
-    },
-  );
+          Assign: { a: '{% $pad("", 150000, "x") %}', b: '{% $pad("", 150000, "y") %}' },
+          Output: 'small',
+          End: true,
+        },
+      }),
+      { history: false },
+    );
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.error, 'States.DataLimitExceeded');
+  });
+
+  it('more than 10 MiB of variables in one execution fails', async () => {
+    const states: JsonObject = {};
+    const n = 44;
+    for (let i = 0; i < n; i++) {
+      states[`S${i}`] = {
+        Type: 'Pass',
+        Assign: { [`v${i}`]: '{% $pad("", 250000, "x") %}' },
+        ...(i + 1 < n ? { Next: `S${i + 1}` } : { End: true }),
+      };
+    }
+    const r = await run(ata(states, 'S0'), { history: false });
+    assert.equal(r.status, 'FAILED');
+    assert.equal(r.error, 'States.DataLimitExceeded');
+  });
 });

@@ -308,7 +308,8 @@ function jsonataField(obj: JsonObject, key: string, pointer: string, field = key
   return compileJsonataTemplate(v, field, ptr(pointer, key));
 }
 
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Unicode identifiers, as AWS allows (ID_Start/ID_Continue, roughly letters, digits and `_`). */
+const VARIABLE_NAME = /^[\p{L}\p{Nl}_][\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]*$/u;
 
 function assignSpec(obj: JsonObject, pointer: string, ql: QueryLanguage): AssignSpec | undefined {
   const v = getOwn(obj, 'Assign');
@@ -318,6 +319,7 @@ function assignSpec(obj: JsonObject, pointer: string, ql: QueryLanguage): Assign
   for (const key of Object.keys(v)) {
     const name = ql === 'JSONPath' && key.endsWith('.$') ? key.slice(0, -2) : key;
     if (!VARIABLE_NAME.test(name) || name.length > 80) fail(`invalid variable name '${name}'`, ptr(p, key));
+    if (name === 'states') fail(`the variable name 'states' is reserved by Step Functions`, ptr(p, key));
   }
   return ql === 'JSONata'
     ? { kind: 'jsonata', template: compileJsonataTemplate(v, 'Assign', p) }

@@ -407,6 +407,9 @@ class Validator {
     else this.payload(v, ptr(p, key));
   }
 
+  /** Names assigned by each enclosing machine, innermost last. */
+  private readonly scopeNames: Set<string>[] = [];
+
   assign(obj: JsonObject, p: string, ql: QL): void {
     const a = getOwn(obj, 'Assign');
     if (a === undefined) return;
@@ -423,6 +426,11 @@ class Validator {
         this.error(`The variable name '${name}' is longer than ${MAX_NAME} characters`, ptr(ap, k));
       else if (name === 'states')
         this.error(`The variable name 'states' is reserved by Step Functions`, ptr(ap, k));
+      else if (this.scopeNames.slice(0, -1).some((outer) => outer.has(name)))
+        this.error(
+          `The variable '${name}' is assigned in an outer scope; a nested scope cannot assign it`,
+          ptr(ap, k),
+        );
     }
     if (ql === 'JSONata') this.jsonata(a, 'Assign', ap);
     else this.payload(a, ap);
@@ -649,6 +657,27 @@ class Validator {
     }
     const nameSet = new Set(names);
     const info: MachineInfo = { names, edges: new Map(), terminal: false, broken: false };
+    // Variables this machine assigns: nested machines (branches, iterations) may not reuse them.
+    this.scopeNames.push(assignedNames(statesJson));
+    try {
+      this.machineStates(statesJson, names, nameSet, info, sp, p, ql, depth, startAt);
+    } finally {
+      this.scopeNames.pop();
+    }
+  }
+
+  /** The states of one machine (split out of `machine` so the variable scope can wrap it). */
+  private machineStates(
+    statesJson: JsonObject,
+    names: string[],
+    nameSet: Set<string>,
+    info: MachineInfo,
+    sp: string,
+    p: string,
+    ql: QL,
+    depth: number,
+    startAt: string | undefined,
+  ): void {
     for (const name of names) {
       const statePointer = ptr(sp, name);
       if (name.length === 0 || name.length > MAX_NAME)
@@ -1186,4 +1215,22 @@ function jsonSyntaxDiagnostic(text: string): Diagnostic {
     message: `${message}\n at ${location}`,
     location,
   };
+}
+
+/** Variable names a machine's states assign (state, choice rule and catcher Assign), not nested ones. */
+function assignedNames(states: JsonObject): Set<string> {
+  const out = new Set<string>();
+  const add = (a: JsonValue | undefined) => {
+    if (isJsonObject(a ?? null))
+      for (const k of Object.keys(a as JsonObject)) out.add(k.endsWith('.$') ? k.slice(0, -2) : k);
+  };
+  for (const st of Object.values(states)) {
+    if (!isJsonObject(st)) continue;
+    add(getOwn(st, 'Assign'));
+    for (const key of ['Choices', 'Catch']) {
+      const list = getOwn(st, key);
+      if (Array.isArray(list)) for (const item of list) if (isJsonObject(item)) add(getOwn(item, 'Assign'));
+    }
+  }
+  return out;
 }
