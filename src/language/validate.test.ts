@@ -1,6 +1,7 @@
 // node:test's describe/it return promises that the runner itself tracks.
 /* eslint-disable @typescript-eslint/no-floating-promises */
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -176,6 +177,63 @@ describe('validateDefinition: valid definitions', () => {
 });
 
 describe('validateDefinition never throws', () => {
+  it('on arbitrary JSON and on definition-shaped values (fast-check)', () => {
+    // Definition-shaped: the known fields with arbitrary values, so the checks go deep.
+    const anyJson = fc.jsonValue({ maxDepth: 4 }) as fc.Arbitrary<JsonValue>;
+    const stateType = fc.constantFrom(
+      'Pass',
+      'Task',
+      'Choice',
+      'Wait',
+      'Succeed',
+      'Fail',
+      'Parallel',
+      'Map',
+      'Nope',
+    );
+    const field = fc.constantFrom(
+      'Next',
+      'End',
+      'Resource',
+      'Parameters',
+      'ResultPath',
+      'InputPath',
+      'OutputPath',
+      'Choices',
+      'Default',
+      'Seconds',
+      'Timestamp',
+      'Branches',
+      'ItemProcessor',
+      'Iterator',
+      'Retry',
+      'Catch',
+      'Assign',
+      'Output',
+      'Arguments',
+      'Items',
+      'QueryLanguage',
+      'Error',
+      'CausePath',
+      '__proto__',
+    );
+    const state = fc
+      .tuple(stateType, fc.dictionary(field, anyJson, { maxKeys: 6 }))
+      .map(([Type, rest]) => ({ ...rest, Type }));
+    const definition = fc.record({
+      StartAt: fc.oneof(fc.constant('A'), anyJson),
+      States: fc.dictionary(fc.constantFrom('A', 'B', 'C', ''), state, { maxKeys: 4 }),
+      QueryLanguage: fc.constantFrom('JSONPath', 'JSONata', 'x'),
+    }) as fc.Arbitrary<JsonValue>;
+    fc.assert(
+      fc.property(fc.oneof(anyJson, definition), (def) => {
+        const found = validateDefinition(def);
+        return Array.isArray(found) && found.every((d) => d.severity === 'ERROR' || d.severity === 'WARNING');
+      }),
+      { numRuns: 3000, seed: 20261126 },
+    );
+  });
+
   it('on values that are not definitions', () => {
     const weird: unknown[] = [null, 1, 'x', [], true, { States: [] }, { StartAt: 1, States: { a: null } }];
     const cyclic: JsonObject = { StartAt: 'S', States: {} };
