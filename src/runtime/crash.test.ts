@@ -12,6 +12,7 @@
  * bench/crash-large.mjs for the large run).
  */
 import assert from 'node:assert/strict';
+import { checkHistory, type HistoryTally } from './testing/history-check.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,7 +34,6 @@ const KILL_MAX_MS = 600;
 const FINAL_RUN_MS = Number(process.env.STEPWISE_CRASH_FINAL_MS ?? 120_000);
 /** The worker spreads the executions' first Wait over this long, so kills keep landing in work. */
 const SPREAD_MS = KILLS * 700;
-const INTERRUPTED = /^Stepwise restarted while this task was running/;
 
 const dataDir = mkdtempSync(join(tmpdir(), 'stepwise-crash-test-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -140,83 +140,6 @@ const VISITS: Record<string, number> = {
   Act: 1,
 };
 
-const SCHEDULED = /^(LambdaFunction|Task|Activity)Scheduled$/;
-const MIDDLE = /^(LambdaFunctionStarted|TaskStarted|TaskSubmitted|ActivityStarted)$/;
-const ENDED =
-  /^(LambdaFunction(Succeeded|Failed|TimedOut|StartFailed)|Task(Succeeded|Failed|TimedOut|StartFailed|SubmitFailed)|Activity(Succeeded|Failed|TimedOut|ScheduleFailed))$/;
-
-interface Tally {
-  attempts: number;
-  interrupted: number;
-  timedOut: number;
-}
-
-/** Every consistency rule of one history; returns what the attempts looked like. */
-function checkHistory(name: string, events: readonly HistoryEvent[]): Tally {
-  const tally: Tally = { attempts: 0, interrupted: 0, timedOut: 0 };
-  const where = (e: HistoryEvent) => `${name}: event ${e.id} (${e.type})`;
-  events.forEach((e, i) => {
-    assert.equal(e.id, i + 1, `${name}: ids are not contiguous at #${i}`);
-    assert.ok(
-      e.previousEventId >= 0 && e.previousEventId < e.id,
-      `${where(e)} links to ${e.previousEventId}`,
-    );
-  });
-  assert.equal(
-    events.filter((e) => e.type === 'ExecutionStarted').length,
-    1,
-    `${name}: one ExecutionStarted`,
-  );
-  assert.equal(events[0]?.type, 'ExecutionStarted');
-  assert.equal(events.at(-1)?.type, 'ExecutionSucceeded', `${name}: ends with ExecutionSucceeded`);
-
-  // Each attempt is a chain Scheduled -> (Started, Submitted…) -> exactly one end event. `open`
-  // maps the last event of each unfinished attempt to the attempt.
-  const open = new Map<number, number>();
-  for (const e of events) {
-    if (SCHEDULED.test(e.type)) {
-      assert.ok(
-        !open.has(e.previousEventId),
-        `${where(e)}: scheduled again before attempt ${e.previousEventId} ended`,
-      );
-      open.set(e.id, e.id);
-      tally.attempts++;
-    } else if (MIDDLE.test(e.type) || ENDED.test(e.type)) {
-      const attempt = open.get(e.previousEventId);
-      assert.ok(
-        attempt !== undefined,
-        `${where(e)} does not follow an open attempt (links to ${e.previousEventId})`,
-      );
-      open.delete(e.previousEventId);
-      if (MIDDLE.test(e.type)) open.set(e.id, attempt);
-      if (/TimedOut$/.test(e.type)) tally.timedOut++;
-      const details = Object.values(e).find(
-        (v): v is { cause?: unknown } => typeof v === 'object' && v !== null && 'cause' in v,
-      );
-      if (typeof details?.cause === 'string' && INTERRUPTED.test(details.cause)) tally.interrupted++;
-    } else {
-      assert.ok(
-        !open.has(e.previousEventId),
-        `${where(e)} continues attempt ${e.previousEventId} that never ended`,
-      );
-    }
-  }
-  assert.deepEqual([...open.values()], [], `${name}: attempts without an end event`);
-
-  // Each state entered and exited once per visit.
-  for (const [state, visits] of Object.entries(VISITS)) {
-    const named = (suffix: string) =>
-      events.filter((e) => {
-        if (!e.type.endsWith(suffix)) return false;
-        const d = (e.stateEnteredEventDetails ?? e.stateExitedEventDetails) as { name?: string } | undefined;
-        return d?.name === state;
-      }).length;
-    assert.equal(named('StateEntered'), visits, `${name}: ${state} entered`);
-    assert.equal(named('StateExited'), visits, `${name}: ${state} exited`);
-  }
-  return tally;
-}
-
 describe('crash test: SIGKILL at random points, then recovery', () => {
   it(`${EXECUTIONS} executions survive ${KILLS} kills with expected outputs and consistent histories`, async (t) => {
     t.diagnostic(`seed ${SEED} (rerun with STEPWISE_CRASH_SEED=${SEED}), data in ${dataDir}`);
@@ -259,7 +182,7 @@ describe('crash test: SIGKILL at random points, then recovery', () => {
         Array.from({ length: EXECUTIONS }, (_, i) => `exec-${i}`).sort(),
         'exactly the expected executions exist',
       );
-      const total: Tally = { attempts: 0, interrupted: 0, timedOut: 0 };
+      const total: HistoryTally = { attempts: 0, interrupted: 0, timedOut: 0 };
       for (let i = 0; i < EXECUTIONS; i++) {
         const executionArn = `arn:aws:states:us-east-1:123456789012:execution:crash:exec-${i}`;
         const d = await engine.describeExecution(executionArn);
@@ -272,7 +195,7 @@ describe('crash test: SIGKILL at random points, then recovery', () => {
           events.push(...page.items);
           token = page.nextToken;
         } while (token !== undefined);
-        const tally = checkHistory(`exec-${i}`, events);
+        const tally = checkHistoryWith(`exec-${i}`, events);
         total.attempts += tally.attempts;
         total.interrupted += tally.interrupted;
         total.timedOut += tally.timedOut;
@@ -286,3 +209,11 @@ describe('crash test: SIGKILL at random points, then recovery', () => {
     }
   });
 });
+
+/** The shared consistency rules, with this workload's expected state visits. */
+function checkHistoryWith(
+  name: string,
+  events: readonly { id: number; previousEventId: number; type: string; [k: string]: unknown }[],
+) {
+  return checkHistory(name, events, VISITS);
+}

@@ -14,6 +14,7 @@
  * Scale with STEPWISE_MULTINODE_EXECUTIONS (default 1000).
  */
 import assert from 'node:assert/strict';
+import { checkHistory, type CheckedEvent, type HistoryTally } from './testing/history-check.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,7 +51,6 @@ const START_CONCURRENCY = 32;
 /** Everything (starts, kills, adoption after the default 10 s lease, completion) within this. */
 const RUN_DEADLINE_MS = 150_000;
 const NODE_START_MS = 30_000;
-const INTERRUPTED = /^Stepwise restarted while this task was running/;
 const ROLE = 'arn:aws:iam::123456789012:role/stepwise-multinode';
 const LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:';
 /** Waits run 100× faster, as the issue asks (the Wait state below lasts 100 s of virtual time). */
@@ -166,84 +166,6 @@ function expectedOutput(i: number) {
     mapped: items.map((x) => x * 2),
     par: [i + 100, i * 10],
   };
-}
-
-// ---- history checks (as in crash.test.ts) ----------------------------------------------------
-
-interface Event {
-  id: number;
-  previousEventId: number;
-  type: string;
-  [details: string]: unknown;
-}
-
-const SCHEDULED = /^(LambdaFunction|Task|Activity)Scheduled$/;
-const MIDDLE = /^(LambdaFunctionStarted|TaskStarted|TaskSubmitted|ActivityStarted)$/;
-const ENDED =
-  /^(LambdaFunction(Succeeded|Failed|TimedOut|StartFailed)|Task(Succeeded|Failed|TimedOut|StartFailed|SubmitFailed)|Activity(Succeeded|Failed|TimedOut|ScheduleFailed))$/;
-
-interface Tally {
-  attempts: number;
-  interrupted: number;
-}
-
-function checkHistory(name: string, events: readonly Event[]): Tally {
-  const tally: Tally = { attempts: 0, interrupted: 0 };
-  const where = (e: Event) => `${name}: event ${e.id} (${e.type})`;
-  events.forEach((e, i) => {
-    assert.equal(e.id, i + 1, `${name}: ids are not contiguous at #${i}`);
-    assert.ok(
-      e.previousEventId >= 0 && e.previousEventId < e.id,
-      `${where(e)} links to ${e.previousEventId}`,
-    );
-  });
-  assert.equal(
-    events.filter((e) => e.type === 'ExecutionStarted').length,
-    1,
-    `${name}: one ExecutionStarted`,
-  );
-  assert.equal(events[0]?.type, 'ExecutionStarted');
-  assert.equal(events.at(-1)?.type, 'ExecutionSucceeded', `${name}: ends with ExecutionSucceeded`);
-
-  // Each attempt is a chain Scheduled -> Started -> exactly one end event; `open` maps the last
-  // event of each unfinished attempt to the attempt.
-  const open = new Map<number, number>();
-  for (const e of events) {
-    if (SCHEDULED.test(e.type)) {
-      assert.ok(
-        !open.has(e.previousEventId),
-        `${where(e)}: scheduled again before attempt ${e.previousEventId} ended`,
-      );
-      open.set(e.id, e.id);
-      tally.attempts++;
-    } else if (MIDDLE.test(e.type) || ENDED.test(e.type)) {
-      const attempt = open.get(e.previousEventId);
-      assert.ok(
-        attempt !== undefined,
-        `${where(e)} does not follow an open attempt (links to ${e.previousEventId})`,
-      );
-      open.delete(e.previousEventId);
-      if (MIDDLE.test(e.type)) open.set(e.id, attempt);
-      const details = Object.values(e).find(
-        (v): v is { cause?: unknown } => typeof v === 'object' && v !== null && 'cause' in v,
-      );
-      if (typeof details?.cause === 'string' && INTERRUPTED.test(details.cause)) tally.interrupted++;
-    } else {
-      assert.ok(
-        !open.has(e.previousEventId),
-        `${where(e)} continues attempt ${e.previousEventId} that never ended`,
-      );
-    }
-  }
-  assert.deepEqual([...open.values()], [], `${name}: attempts without an end event`);
-
-  for (const [state, visits] of Object.entries(VISITS)) {
-    const named = (key: 'stateEnteredEventDetails' | 'stateExitedEventDetails') =>
-      events.filter((e) => (e[key] as { name?: string } | undefined)?.name === state).length;
-    assert.equal(named('stateEnteredEventDetails'), visits, `${name}: ${state} entered`);
-    assert.equal(named('stateExitedEventDetails'), visits, `${name}: ${state} exited`);
-  }
-  return tally;
 }
 
 // ---- nodes ----------------------------------------------------------------------------------
@@ -608,7 +530,7 @@ if (unreachable !== undefined) {
       'exactly the expected executions exist',
     );
 
-    const total: Tally = { attempts: 0, interrupted: 0 };
+    const total: HistoryTally = { attempts: 0, interrupted: 0, timedOut: 0 };
     let affected = 0;
     let checked = 0;
     await Promise.all(
@@ -619,7 +541,7 @@ if (unreachable !== undefined) {
           const d = await onSomeNode(i, (n) => n.client.send(new DescribeExecutionCommand({ executionArn })));
           assert.equal(d.status, 'SUCCEEDED', `exec-${i}: ${d.error} ${d.cause}`);
           assert.deepEqual(JSON.parse(d.output ?? 'null'), expectedOutput(i), `exec-${i} output`);
-          const events: Event[] = [];
+          const events: CheckedEvent[] = [];
           let token: string | undefined;
           do {
             const page = await onSomeNode(i + 1, (n) =>
@@ -627,10 +549,10 @@ if (unreachable !== undefined) {
                 new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, nextToken: token }),
               ),
             );
-            events.push(...(page.events ?? []).map((e: SdkHistoryEvent) => e as unknown as Event));
+            events.push(...(page.events ?? []).map((e: SdkHistoryEvent) => e as unknown as CheckedEvent));
             token = page.nextToken;
           } while (token !== undefined);
-          const tally = checkHistory(`exec-${i}`, events);
+          const tally = checkHistoryWith(`exec-${i}`, events);
           total.attempts += tally.attempts;
           total.interrupted += tally.interrupted;
           if (tally.interrupted > 0) affected++;
@@ -659,4 +581,12 @@ if (unreachable !== undefined) {
       assert.equal(code, 0, `${n.id} exits cleanly on SIGTERM (${signal ?? code})`);
     }
   }
+}
+
+/** The shared consistency rules, with this workload's expected state visits. */
+function checkHistoryWith(
+  name: string,
+  events: readonly { id: number; previousEventId: number; type: string; [k: string]: unknown }[],
+) {
+  return checkHistory(name, events, VISITS);
 }
