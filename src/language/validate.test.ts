@@ -350,8 +350,9 @@ describe('conformance: recorded validation cases', () => {
   }
 });
 
-describe('performance', () => {
-  it('validates a 1 MiB definition with 2,000 states quickly', (t) => {
+describe('a large definition', () => {
+  // Its speed is measured by `npm run bench:language`, not here.
+  it('validates a 1 MiB definition with 2,000 states without findings', () => {
     const states: JsonObject = {};
     const n = 2000;
     for (let i = 0; i < n; i++) {
@@ -379,13 +380,7 @@ describe('performance', () => {
     const def: JsonValue = { StartAt: 'S0', States: states };
     const size = JSON.stringify(def).length;
     assert.ok(size > 900_000 && size <= 1024 * 1024, `generated ${size} bytes`);
-    validateDefinition(def); // warm up
-    const start = performance.now();
-    const found = validateDefinition(def);
-    const ms = performance.now() - start;
-    t.diagnostic(`validated ${size} bytes, ${n} states in ${ms.toFixed(1)} ms`);
-    assert.deepEqual(errors(found), []);
-    assert.ok(ms < 2000, `took ${ms} ms`);
+    assert.deepEqual(errors(validateDefinition(def)), []);
   });
 });
 

@@ -332,7 +332,8 @@ describe('graph layout', () => {
     for (const e of g.edges) assert.ok(y.get(e.to)! > y.get(e.from)!, `${e.from} above ${e.to}`);
   });
 
-  it('lays out 2,000 states with loops quickly', () => {
+  // Its speed is measured by `npm run bench:language`, not here.
+  it('lays out 2,000 states with loops', () => {
     const states: JsonObject = {};
     const n = 2000;
     for (let i = 0; i < n; i++) {
@@ -356,13 +357,9 @@ describe('graph layout', () => {
         };
       else states[`S${i}`] = { Type: 'Pass', Next: next };
     }
-    const t = performance.now();
     const g = buildGraph({ StartAt: 'S0', States: states });
-    const layout = layoutGraph(g);
-    const svg = renderSvg(g, { layout });
-    const ms = performance.now() - t;
+    const svg = renderSvg(g, { layout: layoutGraph(g) });
     assert.equal(stateCount(svg), n);
-    assert.ok(ms < 5000, `took ${ms} ms`);
   });
 });
 
