@@ -1,26 +1,13 @@
 /**
- * The state machine graph: states in layers (breadth-first from StartAt), Map and Parallel states
- * drawn with their branches inside, edges measured from the laid-out boxes and drawn in SVG.
- * Each state is a button coloured by its outcome.
+ * The state machine graph, laid out by the same code as `stepwise graph`
+ * (`src/language/graph`: layered layout, nested Parallel/Map frames, Choice and Catch labels).
+ * States are buttons placed at the layout's coordinates, coloured by their outcome; edges and
+ * frames are drawn in SVG underneath.
  */
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useMemo } from 'preact/hooks';
+import { layoutGraph, type GraphLayout } from '../../src/language/graph/layout.js';
+import { buildGraph } from '../../src/language/graph/model.js';
 import type { Outcome } from './history.js';
-
-interface StateDef {
-  Type?: string;
-  Next?: string;
-  Default?: string;
-  End?: boolean;
-  Choices?: { Next?: string }[];
-  Catch?: { Next?: string }[];
-  Branches?: FlowDef[];
-  ItemProcessor?: FlowDef;
-  Iterator?: FlowDef;
-}
-interface FlowDef {
-  StartAt?: string;
-  States?: Record<string, StateDef>;
-}
 
 export interface GraphProps {
   definition: string;
@@ -29,22 +16,120 @@ export interface GraphProps {
   onSelect?: ((state: string) => void) | undefined;
 }
 
-export function parseDefinition(text: string): FlowDef | undefined {
+function layoutOf(text: string): GraphLayout | undefined {
+  let def: unknown;
   try {
-    const d = JSON.parse(text) as unknown;
-    return typeof d === 'object' && d !== null && 'States' in d ? (d as FlowDef) : undefined;
+    def = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (typeof def !== 'object' || def === null || !('States' in def)) return undefined;
+  return layoutGraph(buildGraph(def));
 }
 
-export function Graph(props: GraphProps) {
-  const def = parseDefinition(props.definition);
-  if (!def) return <p class="muted">This definition cannot be drawn.</p>;
+export function Graph({ definition, outcomes, selected, onSelect }: GraphProps) {
+  const layout = useMemo(() => layoutOf(definition), [definition]);
+  if (!layout) return <p class="muted">This definition cannot be drawn.</p>;
+  const { width, height } = layout;
   return (
     <div class="graph" role="group" aria-label="State machine graph">
-      <Flow def={def} {...props} />
-      {props.outcomes && <Legend />}
+      <div class="canvas" style={{ width: `${width}px`, height: `${height}px` }}>
+        <svg
+          class="edges"
+          width={width}
+          height={height}
+          viewBox={`0 0 ${width} ${height}`}
+          aria-hidden="true"
+        >
+          <defs>
+            <marker
+              id="arrow"
+              viewBox="0 0 8 8"
+              refX="7"
+              refY="4"
+              markerWidth="7"
+              markerHeight="7"
+              orient="auto"
+            >
+              <path d="M0,0 L8,4 L0,8 z" class="arrowhead" />
+            </marker>
+          </defs>
+          {layout.frames.map((f) => (
+            <g key={f.id} class="frame">
+              <rect x={f.x} y={f.y} width={f.width} height={f.height} rx="8" />
+              <text x={f.x + 8} y={f.y + 14}>
+                {f.label}
+              </text>
+            </g>
+          ))}
+          {layout.edges.map((e) => (
+            <path
+              key={e.edge.id}
+              d={e.points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x},${p.y}`).join(' ')}
+              class={`edge ${e.edge.kind}`}
+              marker-end="url(#arrow)"
+            />
+          ))}
+          {layout.edges.map((e) =>
+            e.label ? (
+              <g key={`${e.edge.id}-label`} class={`edge-label ${e.edge.kind}`}>
+                <rect
+                  x={e.label.x - e.label.width / 2}
+                  y={e.label.y - e.label.height / 2}
+                  width={e.label.width}
+                  height={e.label.height}
+                  rx="3"
+                />
+                {e.label.lines.map((line, i) => (
+                  <text
+                    key={i}
+                    x={e.label!.x}
+                    y={e.label!.y - e.label!.height / 2 + 11 + i * 13}
+                    text-anchor="middle"
+                  >
+                    {line}
+                  </text>
+                ))}
+              </g>
+            ) : null,
+          )}
+        </svg>
+        {layout.nodes.map((box) => {
+          const style = {
+            left: `${box.x}px`,
+            top: `${box.y}px`,
+            width: `${box.width}px`,
+            height: `${box.height}px`,
+          };
+          const n = box.node;
+          if (n.kind === 'start' || n.kind === 'end') {
+            return (
+              <span key={n.id} class="marker" style={style}>
+                {n.kind === 'start' ? 'Start' : 'End'}
+              </span>
+            );
+          }
+          const outcome = outcomes ? (outcomes.get(n.name) ?? 'notReached') : undefined;
+          return (
+            <button
+              type="button"
+              key={n.id}
+              class={`node${box.group ? ' group' : ''}${outcome ? ` o-${outcome}` : ''}${selected === n.name ? ' selected' : ''}`}
+              style={style}
+              data-state={n.name}
+              data-outcome={outcome}
+              aria-pressed={selected === n.name}
+              aria-label={`${n.name} (${n.type})${outcome ? `: ${outcome}` : ''}`}
+              title={n.comment}
+              onClick={() => onSelect?.(n.name)}
+            >
+              <span class="node-name">{box.lines.join(' ')}</span>
+              <span class="node-type">{box.detail || n.type}</span>
+            </button>
+          );
+        })}
+      </div>
+      {outcomes && <Legend />}
     </div>
   );
 }
@@ -66,158 +151,5 @@ function Legend() {
         </li>
       ))}
     </ul>
-  );
-}
-
-function successors(s: StateDef): { to: string; kind: 'next' | 'catch' }[] {
-  const out: { to: string; kind: 'next' | 'catch' }[] = [];
-  if (s.Next) out.push({ to: s.Next, kind: 'next' });
-  if (s.Default) out.push({ to: s.Default, kind: 'next' });
-  for (const c of s.Choices ?? []) if (c.Next) out.push({ to: c.Next, kind: 'next' });
-  for (const c of s.Catch ?? []) if (c.Next) out.push({ to: c.Next, kind: 'catch' });
-  return out;
-}
-
-function layers(def: FlowDef): string[][] {
-  const states = def.States ?? {};
-  const depth = new Map<string, number>();
-  const queue: string[] = [];
-  if (def.StartAt && states[def.StartAt]) {
-    depth.set(def.StartAt, 0);
-    queue.push(def.StartAt);
-  }
-  while (queue.length > 0) {
-    const name = queue.shift()!;
-    for (const { to } of successors(states[name] ?? {})) {
-      if (states[to] && !depth.has(to)) {
-        depth.set(to, depth.get(name)! + 1);
-        queue.push(to);
-      }
-    }
-  }
-  let max = Math.max(-1, ...depth.values());
-  for (const name of Object.keys(states)) if (!depth.has(name)) depth.set(name, ++max);
-  const rows: string[][] = [];
-  for (const [name, d] of depth) (rows[d] ??= []).push(name);
-  return rows.filter((r) => r !== undefined);
-}
-
-interface Edge {
-  d: string;
-  kind: 'next' | 'catch';
-}
-
-function Flow({ def, outcomes, selected, onSelect }: GraphProps & { def: FlowDef }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const [edges, setEdges] = useState<{ w: number; h: number; list: Edge[] }>({ w: 0, h: 0, list: [] });
-  const states = def.States ?? {};
-  const rows = layers(def);
-
-  useLayoutEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const measure = () => {
-      const box = el.getBoundingClientRect();
-      const nodes = new Map<string, DOMRect>();
-      for (const n of el.querySelectorAll<HTMLElement>(':scope > .layer > .node-wrap')) {
-        nodes.set(n.dataset.wrap ?? '', n.getBoundingClientRect());
-      }
-      const list: Edge[] = [];
-      for (const [name, s] of Object.entries(states)) {
-        const a = nodes.get(name);
-        for (const { to, kind } of successors(s)) {
-          const b = nodes.get(to);
-          if (!a || !b) continue;
-          const x1 = a.left + a.width / 2 - box.left;
-          const y1 = a.bottom - box.top;
-          const x2 = b.left + b.width / 2 - box.left;
-          const y2 = b.top - box.top;
-          const back = y2 <= y1;
-          const dy = back ? 40 : Math.max(12, (y2 - y1) / 2);
-          list.push({
-            kind,
-            d: back
-              ? `M${x1},${y1} C${x1 + 60},${y1 + dy} ${x2 + 60},${y2 - dy} ${x2},${y2 - 2}`
-              : `M${x1},${y1} C${x1},${y1 + dy} ${x2},${y2 - dy} ${x2},${y2 - 2}`,
-          });
-        }
-      }
-      setEdges({ w: box.width, h: box.height, list });
-    };
-    measure();
-    const ro = new ResizeObserver(measure);
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, [def]);
-
-  return (
-    <div class="flow" ref={ref}>
-      <svg class="edges" width={edges.w} height={edges.h} aria-hidden="true">
-        <defs>
-          <marker
-            id="arrow"
-            viewBox="0 0 8 8"
-            refX="7"
-            refY="4"
-            markerWidth="7"
-            markerHeight="7"
-            orient="auto"
-          >
-            <path d="M0,0 L8,4 L0,8 z" class="arrowhead" />
-          </marker>
-        </defs>
-        {edges.list.map((e, i) => (
-          <path key={i} d={e.d} class={`edge ${e.kind}`} marker-end="url(#arrow)" />
-        ))}
-      </svg>
-      {rows.map((row, i) => (
-        <div class="layer" key={i}>
-          {row.map((name) => {
-            const s = states[name] ?? {};
-            const outcome = outcomes ? (outcomes.get(name) ?? 'notReached') : undefined;
-            const nested =
-              s.Type === 'Parallel'
-                ? (s.Branches ?? [])
-                : s.Type === 'Map'
-                  ? [s.ItemProcessor ?? s.Iterator ?? {}]
-                  : [];
-            return (
-              <div class={`node-wrap${nested.length ? ' compound' : ''}`} data-wrap={name} key={name}>
-                <button
-                  type="button"
-                  class={`node${outcome ? ` o-${outcome}` : ''}${selected === name ? ' selected' : ''}`}
-                  data-state={name}
-                  data-outcome={outcome}
-                  aria-pressed={selected === name}
-                  aria-label={`${name} (${s.Type ?? 'state'})${outcome ? `: ${outcome}` : ''}`}
-                  onClick={() => onSelect?.(name)}
-                >
-                  <span class="node-name">{name}</span>
-                  <span class="node-type">
-                    {s.Type}
-                    {s.End || s.Type === 'Succeed' || s.Type === 'Fail' ? ' · end' : ''}
-                  </span>
-                </button>
-                {nested.length > 0 && (
-                  <div class="branches">
-                    {nested.map((b, j) => (
-                      <div class="branch" key={j}>
-                        <Flow
-                          def={b}
-                          definition=""
-                          outcomes={outcomes}
-                          selected={selected}
-                          onSelect={onSelect}
-                        />
-                      </div>
-                    ))}
-                  </div>
-                )}
-              </div>
-            );
-          })}
-        </div>
-      ))}
-    </div>
   );
 }
