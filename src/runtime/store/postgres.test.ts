@@ -270,6 +270,8 @@ if (unreachable !== undefined) {
           [arn],
         );
         const blocked = s.commit([typicalStep(arn, 1, 1)]);
+        // It may reject before assert.rejects attaches below; mark it handled now.
+        blocked.catch(() => undefined);
         await waitFor(async () => {
           const r = await c.query(
             `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
