@@ -9,9 +9,24 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 
-import type { ExecutionStatus, HistoryEvent, TaskRequest } from '../../interpreter/types.js';
-import type { JsonObject } from '../../language/json.js';
+import type { ExecutionStatus, HistoryEvent } from '../../interpreter/types.js';
 import { migrations } from './postgres-migrations.js';
+import {
+  EXECUTION_COLUMNS,
+  SM_COLUMNS,
+  TASK_COLUMNS,
+  TOP,
+  definitionIdOf,
+  limitOf,
+  paginate,
+  toStateMachine,
+  toSummary,
+  toTask,
+  type ExecutionFullRow,
+  type ExecutionRow,
+  type StateMachineRow,
+  type TaskRowRaw,
+} from './rows.js';
 import {
   StoreConflict,
   StoreSchemaError,
@@ -104,8 +119,6 @@ export function migrationChecksum(sql: string): string {
   return createHash('sha256').update(sql).digest('hex');
 }
 
-// Larger than any start date or row id: the position before the first page.
-const TOP = Number.MAX_SAFE_INTEGER;
 // Epoch milliseconds by the database's clock (leases only).
 const NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::bigint`;
 // First key of the two-key advisory lock ('SW'); the second is the schema's hash.
@@ -113,44 +126,6 @@ const MIGRATION_LOCK = 0x5357;
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 // Leaves room for the default work channel, `<schema>_work`.
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,57}$/;
-
-interface ExecutionRow {
-  id: number;
-  arn: string;
-  state_machine_arn: string;
-  name: string;
-  status: ExecutionStatus;
-  start_date: number;
-  stop_date: number | null;
-}
-interface ExecutionFullRow extends ExecutionRow {
-  definition_id: string;
-  input: string;
-  output: string | null;
-  error: string | null;
-  cause: string | null;
-}
-interface StateMachineRow {
-  arn: string;
-  name: string;
-  type: 'STANDARD' | 'EXPRESS';
-  text: string;
-  role_arn: string;
-  revision_id: string;
-  creation_date: number;
-  options: string;
-}
-interface TaskRowRaw {
-  seq: number;
-  arn: string;
-  task_id: string;
-  request: string;
-  status: TaskRow['status'];
-  token: string | null;
-  activity_arn: string | null;
-  worker_name: string | null;
-  claimed_at: number | null;
-}
 
 /** A batch entry, serialised before the transaction starts. */
 interface Entry {
@@ -1222,11 +1197,6 @@ async function applyRound(c: Queryable, entries: readonly Entry[], outcomes: Com
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-/** Content address of a definition text (as in the SQLite store). */
-export function definitionIdOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 /** Stores definition texts (content-addressed); returns their ids, in order. */
 async function putDefinitions(c: Queryable, texts: readonly string[]): Promise<string[]> {
   const ids = texts.map(definitionIdOf);
@@ -1269,12 +1239,6 @@ async function activityOf(c: Queryable, arn: string): Promise<ActivityRecord | u
   return r === undefined ? undefined : { arn: r.arn, name: r.name, creationDate: r.creation_date };
 }
 
-function limitOf(page: { limit: number }): number {
-  if (!Number.isSafeInteger(page.limit) || page.limit < 1)
-    throw new RangeError(`limit must be ≥ 1: ${page.limit}`);
-  return page.limit;
-}
-
 function checkTtl(ttlMs: number): void {
   if (!Number.isSafeInteger(ttlMs) || ttlMs < 1)
     throw new RangeError(`ttlMs must be a positive integer: ${ttlMs}`);
@@ -1283,16 +1247,6 @@ function checkTtl(ttlMs: number): void {
 function checkChannel(channel: string): void {
   // LISTEN takes an identifier, not a parameter.
   if (!IDENTIFIER.test(channel)) throw new TypeError(`invalid channel name: ${channel}`);
-}
-
-/** `rows` holds up to limit + 1 rows: the extra one only says that a next page exists. */
-function paginate<R, T>(rows: R[], page: PageRequest, map: (r: R) => T, token: (last: R) => string): Page<T> {
-  const more = rows.length > page.limit;
-  if (more) rows.length = page.limit;
-  const result: Page<T> = { items: rows.map(map) };
-  const last = rows[rows.length - 1];
-  if (more && last !== undefined) result.nextToken = token(last);
-  return result;
 }
 
 function isUniqueViolation(e: unknown): boolean {
@@ -1314,49 +1268,6 @@ export function isConnectionError(e: unknown): boolean {
     code === 'EPIPE'
   );
 }
-
-function toSummary(r: ExecutionRow): ExecutionSummary {
-  const s: ExecutionSummary = {
-    executionArn: r.arn,
-    stateMachineArn: r.state_machine_arn,
-    name: r.name,
-    status: r.status,
-    startDate: r.start_date,
-  };
-  if (r.stop_date !== null) s.stopDate = r.stop_date;
-  return s;
-}
-
-function toStateMachine(r: StateMachineRow): StateMachineRecord {
-  return {
-    arn: r.arn,
-    name: r.name,
-    type: r.type,
-    definition: r.text,
-    roleArn: r.role_arn,
-    revisionId: r.revision_id,
-    creationDate: r.creation_date,
-    options: JSON.parse(r.options) as JsonObject,
-  };
-}
-
-function toTask(r: TaskRowRaw): TaskRow {
-  const t: TaskRow = {
-    executionArn: r.arn,
-    taskId: r.task_id,
-    request: JSON.parse(r.request) as TaskRequest,
-    status: r.status,
-  };
-  if (r.token !== null) t.token = r.token;
-  if (r.activity_arn !== null) t.activityArn = r.activity_arn;
-  if (r.worker_name !== null) t.workerName = r.worker_name;
-  if (r.claimed_at !== null) t.claimedAt = r.claimed_at;
-  return t;
-}
-
-const TASK_COLUMNS = `t.seq, e.arn, t.task_id, t.request, t.status, t.token, t.activity_arn, t.worker_name, t.claimed_at`;
-const SM_COLUMNS = `s.arn, s.name, s.type, d.text, s.role_arn, s.revision_id, s.creation_date, s.options`;
-const EXECUTION_COLUMNS = `id, arn, state_machine_arn, name, status, start_date, stop_date`;
 
 // ---- LISTEN ----------------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@
  * their problems are summed up on stderr. Exit status: 0 drawn, 2 bad usage, unreadable file or
  * unparsable definition or history.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DefinitionError } from '../../language/errors.js';
 import { renderDot } from '../../language/graph/dot.js';
@@ -16,6 +16,15 @@ import { renderSvg } from '../../language/graph/svg.js';
 import { isJsonObject } from '../../language/json.js';
 import { formatFromFileName, loadDefinition } from '../../language/load.js';
 import { formatDiagnostic, validateDefinition } from '../../language/validate.js';
+import type { Output } from './common.js';
+import {
+  UsageError,
+  firstLine,
+  firstSentence,
+  parseSubstitutions,
+  processOutput,
+  readText,
+} from './common.js';
 
 export const GRAPH_USAGE = `Usage:
   stepwise graph <definition> [--format svg|mermaid|dot] [--execution-history <file>]
@@ -28,22 +37,10 @@ GetExecutionHistory events (an array, or an object with "events", as 'stepwise r
 prints it).
 Exit status: 0 drawn (problems in the definition are reported on stderr), 2 bad usage or input.`;
 
-export interface GraphOutput {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const defaultOutput: GraphOutput = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
-
 type Format = 'svg' | 'mermaid' | 'dot';
 
-class UsageError extends Error {}
-
 /** Runs `graph` with its arguments (after the command name); resolves to the exit status. */
-export function graphCommand(argv: readonly string[], out: GraphOutput = defaultOutput): Promise<number> {
+export function graphCommand(argv: readonly string[], out: Output = processOutput): Promise<number> {
   try {
     return Promise.resolve(run(argv, out));
   } catch (e) {
@@ -55,7 +52,7 @@ export function graphCommand(argv: readonly string[], out: GraphOutput = default
   }
 }
 
-function run(argv: readonly string[], out: GraphOutput): number {
+function run(argv: readonly string[], out: Output): number {
   let parsed;
   try {
     parsed = parseArgs({
@@ -83,13 +80,7 @@ function run(argv: readonly string[], out: GraphOutput): number {
   const file = positionals[0]!;
   const format = chooseFormat(values.format, values.output);
 
-  const subs: Record<string, string> = {};
-  for (const pair of values.substitution ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--substitution must be Key=Value, got '${pair}'`);
-    // defineProperty so that a key such as __proto__ stays a plain key.
-    Object.defineProperty(subs, pair.slice(0, eq), { value: pair.slice(eq + 1), enumerable: true });
-  }
+  const subs = parseSubstitutions(values.substitution ?? []);
 
   const text = readText(file, 'definition');
   let definition;
@@ -160,21 +151,4 @@ function chooseFormat(format: string | undefined, output: string | undefined): F
     if (/\.(dot|gv)$/i.test(output)) return 'dot';
   }
   return 'svg';
-}
-
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} ${path}: ${firstLine((e as Error).message)}`);
-  }
-}
-
-function firstLine(s: string): string {
-  return (s.split('\n')[0] ?? '').replace(/:?\s*$/, '');
-}
-
-/** Node's parseArgs messages go on about positionals; their first sentence says it all. */
-function firstSentence(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).replace(/\.\s.*$/s, '.');
 }

@@ -15,6 +15,7 @@ import {
   type FunctionProvider,
   type RunResult,
 } from '../library/index.js';
+import { UsageError, firstLine, parseSubstitutions, readText } from './common.js';
 import { graphCommand } from './graph.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
@@ -37,9 +38,6 @@ Options of run:
 
 The definition is JSON (.asl.json, .json) or YAML (.asl.yaml, .yaml, .yml).
 Exit status: 0 SUCCEEDED, 1 the execution did not succeed, 2 bad usage or invalid input.`;
-
-/** A problem with the command itself: reported on one line, exit status 2. */
-class UsageError extends Error {}
 
 const RUN_OPTIONS = {
   input: { type: 'string' },
@@ -103,7 +101,7 @@ async function run(argv: readonly string[]): Promise<number> {
       : parseInput(values.input ?? '{}', '--input');
   const waitScale = values['wait-scale'] === undefined ? undefined : parseWaitScale(values['wait-scale']);
 
-  const machine = load(file, substitutions(values.substitution ?? []));
+  const machine = load(file, parseSubstitutions(values.substitution ?? []));
   const functions = values.functions === undefined ? undefined : await loadFunctions(values.functions);
 
   const ac = new AbortController();
@@ -147,31 +145,12 @@ function parseInput(text: string, where: string): string {
   }
 }
 
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} ${path}: ${describe(e)}`);
-  }
-}
-
 function parseWaitScale(text: string): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n < 0) {
     throw new UsageError(`--wait-scale must be a number >= 0, got '${text}'`);
   }
   return n;
-}
-
-function substitutions(pairs: readonly string[]): Record<string, string> {
-  const subs: Record<string, string> = {};
-  for (const pair of pairs) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--substitution must be Key=Value, got '${pair}'`);
-    // defineProperty so that a key such as __proto__ stays a plain key.
-    Object.defineProperty(subs, pair.slice(0, eq), { value: pair.slice(eq + 1), enumerable: true });
-  }
-  return subs;
 }
 
 function load(file: string, subs: Record<string, string>): StateMachine {
@@ -222,7 +201,7 @@ function present(r: RunResult): Record<string, unknown> {
 /** The first line of an error's message (YAML errors append a code frame). */
 function describe(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e);
-  return e instanceof UsageError ? message : (message.split('\n')[0] ?? '').replace(/:?\s*$/, '');
+  return e instanceof UsageError ? message : firstLine(message);
 }
 
 function version(): string {

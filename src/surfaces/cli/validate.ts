@@ -4,7 +4,7 @@
  * `file:line:column: SEVERITY CODE message (at /pointer)`. Exit status: 1 if any ERROR, 0
  * otherwise, 2 for bad usage (unknown option, missing file, nothing to validate).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { JsonObject, JsonValue } from '../../language/json.js';
@@ -13,6 +13,8 @@ import type { Position, SourceMap } from '../../language/source-map.js';
 import { parseJsonWithPositions, parseWithPositions, SourceSyntaxError } from '../../language/source-map.js';
 import type { Diagnostic } from '../../language/validate.js';
 import { validateDefinition } from '../../language/validate.js';
+import type { Output } from './common.js';
+import { UsageError, firstSentence, parseSubstitutions, processOutput, readText } from './common.js';
 
 export const VALIDATE_USAGE = `Usage:
   stepwise validate <files or globs…> [--format text|json] [--substitution Key=Value…]
@@ -21,18 +23,6 @@ Validates Amazon States Language definitions (.asl.json, .asl.yaml) and the stat
 SAM / CloudFormation templates (AWS::Serverless::StateMachine, AWS::StepFunctions::StateMachine),
 applying DefinitionSubstitutions and --substitution values first.
 Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad usage.`;
-
-export interface Output {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const defaultOutput: Output = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-};
-
-class UsageError extends Error {}
 
 /** One finding, placed in its file. */
 export interface Finding extends Diagnostic {
@@ -45,7 +35,7 @@ export interface Finding extends Diagnostic {
 }
 
 /** Runs `validate` with its arguments (after the command name); resolves to the exit status. */
-export function validateCommand(argv: readonly string[], out: Output = defaultOutput): Promise<number> {
+export function validateCommand(argv: readonly string[], out: Output = processOutput): Promise<number> {
   try {
     return Promise.resolve(run(argv, out));
   } catch (e) {
@@ -71,7 +61,7 @@ function run(argv: readonly string[], out: Output): number {
       strict: true,
     });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\.\s.*$/s, '.')} (see 'stepwise validate --help')`);
+    throw new UsageError(`${firstSentence(e)} (see 'stepwise validate --help')`);
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -82,12 +72,7 @@ function run(argv: readonly string[], out: Output): number {
   if (format !== 'text' && format !== 'json')
     throw new UsageError(`--format must be text or json, got '${format}'`);
   if (positionals.length === 0) throw new UsageError(`no files given\n\n${VALIDATE_USAGE}`);
-  const cliSubs = new Map<string, JsonValue>();
-  for (const pair of values.substitution ?? []) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--substitution must be Key=Value, got '${pair}'`);
-    cliSubs.set(pair.slice(0, eq), pair.slice(eq + 1));
-  }
+  const cliSubs = new Map<string, JsonValue>(Object.entries(parseSubstitutions(values.substitution ?? [])));
 
   const files: string[] = [];
   for (const arg of positionals) {
@@ -99,12 +84,7 @@ function run(argv: readonly string[], out: Output): number {
   const findings: Finding[] = [];
   let definitions = 0;
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
-    }
+    const text = readText(file, 'file');
     const result = validateFile(file, text, cliSubs);
     definitions += result.definitions;
     findings.push(...result.findings);
