@@ -5,6 +5,14 @@
  */
 import { compileChoiceRule } from './choice.js';
 import { DefinitionError } from './errors.js';
+import {
+  JSONATA_CHOICE_RULE_FIELDS,
+  MACHINE_FIELDS,
+  RETRIER_FIELDS,
+  catcherFields,
+  isStateType,
+  stateFields,
+} from './fields.js';
 import { compileIntrinsic, isIntrinsicCall } from './intrinsics.js';
 import type { JsonObject, JsonValue } from './json.js';
 import { getOwn, isJsonObject } from './json.js';
@@ -27,112 +35,6 @@ import type {
 } from './model.js';
 import { compilePayloadTemplate } from './payload.js';
 import { compileJsonataTemplate, isJsonataExpression } from './jsonata.js';
-
-const COMMON = ['Type', 'Comment', 'QueryLanguage'];
-const FLOW = ['Next', 'End'];
-const IO = ['InputPath', 'OutputPath'];
-const MAP_COMMON = [
-  'ItemProcessor',
-  'Iterator',
-  'ItemSelector',
-  'ItemReader',
-  'ItemBatcher',
-  'ResultWriter',
-  'Label',
-];
-
-/** Fields of each state type in JSONPath states. */
-const JSONPATH_FIELDS: Record<string, readonly string[]> = {
-  Pass: [...COMMON, ...IO, ...FLOW, 'Parameters', 'Result', 'ResultPath', 'Assign'],
-  Task: [
-    ...COMMON,
-    ...IO,
-    ...FLOW,
-    'Resource',
-    'Parameters',
-    'ResultSelector',
-    'ResultPath',
-    'Retry',
-    'Catch',
-    'TimeoutSeconds',
-    'TimeoutSecondsPath',
-    'HeartbeatSeconds',
-    'HeartbeatSecondsPath',
-    'Credentials',
-    'Assign',
-  ],
-  Choice: [...COMMON, ...IO, 'Choices', 'Default', 'Assign'],
-  Wait: [...COMMON, ...IO, ...FLOW, 'Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath', 'Assign'],
-  Succeed: [...COMMON, ...IO],
-  Fail: [...COMMON, 'Error', 'Cause', 'ErrorPath', 'CausePath'],
-  Parallel: [
-    ...COMMON,
-    ...IO,
-    ...FLOW,
-    'Branches',
-    'Parameters',
-    'ResultSelector',
-    'ResultPath',
-    'Retry',
-    'Catch',
-    'Assign',
-  ],
-  Map: [
-    ...COMMON,
-    ...IO,
-    ...FLOW,
-    ...MAP_COMMON,
-    'ItemsPath',
-    'Parameters',
-    'MaxConcurrency',
-    'MaxConcurrencyPath',
-    'ResultSelector',
-    'ResultPath',
-    'Retry',
-    'Catch',
-    'ToleratedFailureCount',
-    'ToleratedFailureCountPath',
-    'ToleratedFailurePercentage',
-    'ToleratedFailurePercentagePath',
-    'Assign',
-  ],
-};
-
-/** Fields of each state type in JSONata states. */
-const JSONATA_FIELDS: Record<string, readonly string[]> = {
-  Pass: [...COMMON, ...FLOW, 'Output', 'Assign'],
-  Task: [
-    ...COMMON,
-    ...FLOW,
-    'Resource',
-    'Arguments',
-    'Output',
-    'Assign',
-    'Retry',
-    'Catch',
-    'TimeoutSeconds',
-    'HeartbeatSeconds',
-    'Credentials',
-  ],
-  Choice: [...COMMON, 'Choices', 'Default', 'Output', 'Assign'],
-  Wait: [...COMMON, ...FLOW, 'Seconds', 'Timestamp', 'Output', 'Assign'],
-  Succeed: [...COMMON, 'Output'],
-  Fail: [...COMMON, 'Error', 'Cause'],
-  Parallel: [...COMMON, ...FLOW, 'Branches', 'Arguments', 'Output', 'Assign', 'Retry', 'Catch'],
-  Map: [
-    ...COMMON,
-    ...FLOW,
-    ...MAP_COMMON,
-    'Items',
-    'MaxConcurrency',
-    'Output',
-    'Assign',
-    'Retry',
-    'Catch',
-    'ToleratedFailureCount',
-    'ToleratedFailurePercentage',
-  ],
-};
 
 /** Escapes a name for use inside a JSON pointer (RFC 6901). */
 function ptr(base: string, key: string | number): string {
@@ -247,19 +149,7 @@ function retriers(obj: JsonObject, pointer: string): Retrier[] {
   return v.map((r, i) => {
     const p = ptr(ptr(pointer, 'Retry'), i);
     if (!isJsonObject(r)) fail(`a retrier must be an object`, p);
-    checkKeys(
-      r,
-      [
-        'ErrorEquals',
-        'IntervalSeconds',
-        'MaxAttempts',
-        'BackoffRate',
-        'MaxDelaySeconds',
-        'JitterStrategy',
-        'Comment',
-      ],
-      p,
-    );
+    checkKeys(r, RETRIER_FIELDS, p);
     const jitter = str(r, 'JitterStrategy', p) ?? 'NONE';
     if (jitter !== 'FULL' && jitter !== 'NONE')
       fail(`'JitterStrategy' must be FULL or NONE`, ptr(p, 'JitterStrategy'));
@@ -281,13 +171,7 @@ function catchers(obj: JsonObject, pointer: string, names: Set<string>, ql: Quer
   return v.map((c, i) => {
     const p = ptr(ptr(pointer, 'Catch'), i);
     if (!isJsonObject(c)) fail(`a catcher must be an object`, p);
-    checkKeys(
-      c,
-      ql === 'JSONata'
-        ? ['ErrorEquals', 'Next', 'Assign', 'Output', 'Comment']
-        : ['ErrorEquals', 'Next', 'ResultPath', 'Assign', 'Comment'],
-      p,
-    );
+    checkKeys(c, catcherFields(ql), p);
     const next = str(c, 'Next', p);
     if (next === undefined) fail(`a catcher needs 'Next'`, p);
     if (!names.has(next)) fail(`missing 'Next' target: ${next}`, ptr(p, 'Next'));
@@ -389,9 +273,9 @@ class Compiler {
     if (!isJsonObject(json)) fail('a state must be an object', p);
     const type = str(json, 'Type', p);
     if (type === undefined) fail(`'Type' is required`, p);
-    if (JSONPATH_FIELDS[type] === undefined) fail(`unknown state type '${type}'`, ptr(p, 'Type'));
+    if (!isStateType(type)) fail(`unknown state type '${type}'`, ptr(p, 'Type'));
     const ql = this.queryLanguage(json, p, inherited);
-    const allowed = (ql === 'JSONata' ? JSONATA_FIELDS : JSONPATH_FIELDS)[type]!;
+    const allowed = stateFields(type, ql);
     checkKeys(json, allowed, p);
     let next: string | undefined;
     if (allowed.includes('Next')) {
@@ -454,7 +338,7 @@ class Compiler {
           if (target === undefined) fail(`a choice rule needs 'Next'`, cp);
           if (!names.has(target)) fail(`missing 'Next' target: ${target}`, ptr(cp, 'Next'));
           if (jsonata) {
-            checkKeys(c, ['Condition', 'Next', 'Assign', 'Output', 'Comment'], cp);
+            checkKeys(c, JSONATA_CHOICE_RULE_FIELDS, cp);
             const cond = getOwn(c, 'Condition');
             if (cond === undefined) fail(`a JSONata choice rule needs 'Condition'`, cp);
             return {
@@ -587,8 +471,11 @@ class Compiler {
           label: str(json, 'Label', p),
         };
       }
-      default:
-        return fail(`unknown state type '${type}'`, ptr(p, 'Type'));
+      default: {
+        // Unreachable: isStateType narrowed `type`; the compiler checks that every case is handled.
+        const unhandled: never = type;
+        return unhandled;
+      }
     }
   }
 
@@ -632,7 +519,7 @@ class Compiler {
 /** Compiles a parsed definition. Throws DefinitionError naming the offending location. */
 export function compileDefinition(def: JsonValue): CompiledDefinition {
   if (!isJsonObject(def)) fail('the definition must be a JSON object', '');
-  checkKeys(def, ['Comment', 'StartAt', 'States', 'TimeoutSeconds', 'Version', 'QueryLanguage'], '');
+  checkKeys(def, MACHINE_FIELDS, '');
   const compiler = new Compiler();
   const root = compiler.machine(def, '', 'JSONPath');
   return {

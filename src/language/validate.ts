@@ -4,6 +4,15 @@
  * codes, messages and JSON-pointer locations, and never throws, whatever the input.
  */
 import { DefinitionError } from './errors.js';
+import {
+  JSONATA_CHOICE_RULE_FIELDS,
+  MACHINE_FIELDS,
+  RETRIER_FIELDS,
+  STATE_TYPES,
+  catcherFields,
+  isStateType,
+  stateFields,
+} from './fields.js';
 import { compileIntrinsic, isIntrinsicCall } from './intrinsics.js';
 import type { JsonObject, JsonValue } from './json.js';
 import { getOwn, isJsonObject } from './json.js';
@@ -38,89 +47,6 @@ const MAX_NAME = 80;
 const MAX_VALUE_DEPTH = 512;
 const MAX_MACHINE_DEPTH = 64;
 const MAX_INT = 99999999;
-
-const STATE_TYPES = ['Pass', 'Task', 'Choice', 'Wait', 'Succeed', 'Fail', 'Parallel', 'Map'] as const;
-type StateType = (typeof STATE_TYPES)[number];
-
-const COMMON = ['Type', 'Comment', 'QueryLanguage'];
-const FLOW = ['Next', 'End'];
-/** Fields of each state type in both query languages, then those of one language only. */
-const FIELDS: Record<StateType, { both: string[]; jsonpath: string[]; jsonata: string[] }> = {
-  Pass: {
-    both: [...FLOW, 'Assign'],
-    jsonpath: ['InputPath', 'OutputPath', 'Parameters', 'Result', 'ResultPath'],
-    jsonata: ['Output'],
-  },
-  Task: {
-    both: [
-      ...FLOW,
-      'Resource',
-      'Retry',
-      'Catch',
-      'TimeoutSeconds',
-      'HeartbeatSeconds',
-      'Credentials',
-      'Assign',
-    ],
-    jsonpath: [
-      'InputPath',
-      'OutputPath',
-      'Parameters',
-      'ResultSelector',
-      'ResultPath',
-      'TimeoutSecondsPath',
-      'HeartbeatSecondsPath',
-    ],
-    jsonata: ['Arguments', 'Output'],
-  },
-  Choice: {
-    both: ['Choices', 'Default', 'Assign'],
-    jsonpath: ['InputPath', 'OutputPath'],
-    jsonata: ['Output'],
-  },
-  Wait: {
-    both: [...FLOW, 'Seconds', 'Timestamp', 'Assign'],
-    jsonpath: ['InputPath', 'OutputPath', 'SecondsPath', 'TimestampPath'],
-    jsonata: ['Output'],
-  },
-  Succeed: { both: [], jsonpath: ['InputPath', 'OutputPath'], jsonata: ['Output'] },
-  Fail: { both: ['Error', 'Cause'], jsonpath: ['ErrorPath', 'CausePath'], jsonata: [] },
-  Parallel: {
-    both: [...FLOW, 'Branches', 'Retry', 'Catch', 'Assign'],
-    jsonpath: ['InputPath', 'OutputPath', 'Parameters', 'ResultSelector', 'ResultPath'],
-    jsonata: ['Arguments', 'Output'],
-  },
-  Map: {
-    both: [
-      ...FLOW,
-      'ItemProcessor',
-      'ItemSelector',
-      'MaxConcurrency',
-      'ToleratedFailureCount',
-      'ToleratedFailurePercentage',
-      'ItemReader',
-      'ItemBatcher',
-      'ResultWriter',
-      'Label',
-      'Retry',
-      'Catch',
-      'Assign',
-    ],
-    jsonpath: [
-      'InputPath',
-      'OutputPath',
-      'Iterator',
-      'ItemsPath',
-      'Parameters',
-      'ResultSelector',
-      'ResultPath',
-      'MaxConcurrencyPath',
-      'ToleratedFailureCountPath',
-      'ToleratedFailurePercentagePath',
-    ],
-    jsonata: ['Items', 'Output'],
-  },
-};
 
 /** Error names AWS predefines; other `States.` names are reserved but accepted (with a warning). */
 const KNOWN_STATES_ERRORS = new Set([
@@ -484,16 +410,7 @@ class Validator {
         this.error('Expected value of type Object', ip);
         return;
       }
-      const allowed = [
-        'ErrorEquals',
-        'IntervalSeconds',
-        'MaxAttempts',
-        'BackoffRate',
-        'MaxDelaySeconds',
-        'JitterStrategy',
-        'Comment',
-      ];
-      this.unknownFields(r, allowed, ip);
+      this.unknownFields(r, RETRIER_FIELDS, ip);
       const names = this.errorEquals(r, ip);
       if (names?.includes('States.ALL') && i !== v.length - 1)
         this.error(`A retrier with 'States.ALL' must be the last one in 'Retry'`, ip);
@@ -525,8 +442,7 @@ class Validator {
         this.error('Expected value of type Object', ip);
         return;
       }
-      const langFields = ql === 'JSONata' ? ['Output'] : ['ResultPath'];
-      this.unknownFields(c, ['ErrorEquals', 'Next', 'Comment', 'Assign', ...langFields], ip);
+      this.unknownFields(c, catcherFields(ql), ip);
       const errs = this.errorEquals(c, ip);
       if (errs?.includes('States.ALL') && i !== v.length - 1)
         this.error(`A catcher with 'States.ALL' must be the last one in 'Catch'`, ip);
@@ -603,11 +519,7 @@ class Validator {
     }
     const root = def;
     this.size(root);
-    this.unknownFields(
-      root,
-      ['Comment', 'StartAt', 'States', 'TimeoutSeconds', 'Version', 'QueryLanguage'],
-      '',
-    );
+    this.unknownFields(root, MACHINE_FIELDS, '');
     this.rootQL = this.queryLanguage(root, '') ?? 'JSONPath';
     this.num(root, 'TimeoutSeconds', '', 'JSONPath', { min: 1, max: MAX_INT });
     this.str(root, 'Version', '');
@@ -740,33 +652,33 @@ class Validator {
       this.error('These fields are required: [Type]', p);
       return undefined;
     }
-    if (typeof typeValue !== 'string' || !(STATE_TYPES as readonly string[]).includes(typeValue)) {
+    if (!isStateType(typeValue)) {
       this.error(`The value for the field 'Type' must be one of [${STATE_TYPES.join(', ')}]`, ptr(p, 'Type'));
       return undefined;
     }
-    const type = typeValue as StateType;
+    const type = typeValue;
     const own = this.queryLanguage(json, p);
     if (own === 'JSONPath' && this.rootQL === 'JSONata')
       this.error(`'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine`, p);
     const ql = own ?? inherited;
-    const f = FIELDS[type];
-    this.unknownFields(json, [...COMMON, ...f.both, ...(ql === 'JSONPath' ? f.jsonpath : f.jsonata)], p);
+    const allowed = stateFields(type, ql);
+    this.unknownFields(json, allowed, p);
     this.str(json, 'Comment', p);
 
     let terminal: boolean | undefined = type === 'Succeed' || type === 'Fail';
-    if (f.both.includes('Next')) terminal = this.flow(json, p, names, edges);
+    if (allowed.includes('Next')) terminal = this.flow(json, p, names, edges);
 
     if (ql === 'JSONPath') {
       this.path(json, 'InputPath', p, true);
       this.path(json, 'OutputPath', p, true);
-      if (f.jsonpath.includes('ResultPath')) this.resultPath(json, p);
-      if (f.jsonpath.includes('ResultSelector')) this.template(json, 'ResultSelector', p, ql);
+      if (allowed.includes('ResultPath')) this.resultPath(json, p);
+      if (allowed.includes('ResultSelector')) this.template(json, 'ResultSelector', p, ql);
     } else {
       this.jsonataField(json, 'Output', p);
     }
-    if (f.both.includes('Assign')) this.assign(json, p, ql);
-    if (f.both.includes('Retry')) this.retriers(json, p);
-    if (f.both.includes('Catch')) this.catchers(json, p, ql, names, edges);
+    if (allowed.includes('Assign')) this.assign(json, p, ql);
+    if (allowed.includes('Retry')) this.retriers(json, p);
+    if (allowed.includes('Catch')) this.catchers(json, p, ql, names, edges);
 
     switch (type) {
       case 'Pass':
@@ -920,7 +832,7 @@ class Validator {
             this.fromDefinitionError(e, rp);
           }
         } else {
-          this.unknownFields(rule, ['Condition', 'Next', 'Assign', 'Output', 'Comment'], rp);
+          this.unknownFields(rule, JSONATA_CHOICE_RULE_FIELDS, rp);
           const cond = getOwn(rule, 'Condition');
           if (cond === undefined) this.error('These fields are required: [Condition]', rp);
           else if (typeof cond !== 'boolean' && !isJsonataExpression(cond))
