@@ -18,7 +18,7 @@
  * paths); and calls of $string, $number, $boolean, $not, $exists, $count, $sum, $length,
  * $uppercase, $lowercase, $abs, $floor, $ceil, $merge with exactly one argument.
  */
-import type { JsonataBindings, JsonataLimits } from './jsonata.js';
+import type { JsonataBindings, JsonataLimits } from './jsonata-bindings.js';
 
 /** What a compiled expression returns: jsonata's raw result (possibly undefined). */
 export type FastExpression = (b: JsonataBindings) => unknown;

@@ -14,33 +14,12 @@ import { createHash } from 'node:crypto';
 import jsonata from 'jsonata';
 import { DefinitionError, StatesErrors, StatesRuntimeError } from './errors.js';
 import { compileFastJsonata } from './jsonata-fast.js';
+import type { JsonataBindings, JsonataLimits } from './jsonata-bindings.js';
 import type { JsonObject, JsonValue } from './json.js';
 import { isJsonObject, setOwn } from './json.js';
 
 /** What an expression can read, plus the sources of randomness and time it may use. */
-export interface JsonataBindings {
-  /** `$states`: `input`, `context`, and `result` / `errorOutput` where they exist. */
-  states: JsonObject;
-  /** Workflow variables, bound by name (`$name`). */
-  variables: ReadonlyMap<string, JsonValue> | undefined;
-  /** Uniform in [0, 1): `$random()` without seed, `$shuffle`. */
-  random: () => number;
-  /** A fresh version 4 UUID: `$uuid()`. */
-  uuid: () => string;
-  /** Epoch milliseconds for `$now()` / `$millis()`; read at most once per expression. */
-  now: () => number;
-}
-
-export interface JsonataLimits {
-  /** Wall-clock bound of one expression, in ms. */
-  timeoutMs: number;
-  /** Evaluation nesting bound (jsonata counts one level per evaluated sub-expression). */
-  maxDepth: number;
-  /** Longest sequence an expression may build. */
-  maxSequence: number;
-  /** Longest array `$range` may return. */
-  maxRange: number;
-}
+export type { JsonataBindings, JsonataLimits } from './jsonata-bindings.js';
 
 /**
  * AWS fails `[1..873783]` ("memory limit exceeded") and accepts `[1..873782]`; it refuses nesting
