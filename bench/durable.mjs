@@ -5,10 +5,10 @@
 //  2. memory: M executions parked in a Wait state (Wait 3600 s): time to start them, RSS once they
 //     are all started (target < 500 MB), and that they cost rows, not memory (none stays in the
 //     engine's memory; one timer row each).
-//   npm run build && node --expose-gc bench/durable.mjs [--executions 1000] [--tasks 10]
+//   npm run build && node --expose-gc bench/durable.mjs [--executions 1000] [--tasks 10] [--writer thread|inline]
 //                                                       [--parked 100000] [--no-memory] [--json]
 import { parseArgs } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../dist/runtime/engine.js';
@@ -23,6 +23,7 @@ const { values: opts } = parseArgs({
     'no-memory': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    writer: { type: 'string', default: 'thread' },
   },
 });
 const ROLE = 'arn:aws:iam::123456789012:role/bench';
@@ -30,6 +31,17 @@ const log = (m) => process.stderr.write(m + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const mb = (bytes) => Math.round(bytes / 1048576);
 const results = {};
+
+/** CPU seconds of this process's main thread so far (Linux /proc; undefined elsewhere). */
+function mainThreadCpu() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return undefined;
+  }
+}
 
 async function untilNoneRunning(engine, stateMachineArn) {
   for (;;) {
@@ -47,6 +59,7 @@ async function untilNoneRunning(engine, stateMachineArn) {
   const engine = await Engine.open({
     dataDir: dir,
     functions: functionsFromMap({ inc: async (x) => x + 1 }),
+    storeWriter: opts.writer,
   });
   const states = {};
   for (let k = 0; k < tasks; k++) {
@@ -63,6 +76,8 @@ async function untilNoneRunning(engine, stateMachineArn) {
   });
   log(`throughput: ${n} executions x ${tasks} Task states, started at once`);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpu();
   const started = await Promise.all(
     Array.from({ length: n }, (_, i) =>
       engine.startExecution({ stateMachineArn, name: `e${i}`, input: '0' }),
@@ -71,6 +86,8 @@ async function untilNoneRunning(engine, stateMachineArn) {
   const tStarted = performance.now();
   await untilNoneRunning(engine, stateMachineArn);
   const t1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  const main1 = mainThreadCpu();
   const seconds = (t1 - t0) / 1000;
   // Check a sample: all succeeded with the right output.
   let wrong = 0;
@@ -93,6 +110,11 @@ async function untilNoneRunning(engine, stateMachineArn) {
     executionsPerSec: Math.round(n / seconds),
     eventsPerExecution: events,
     sampleWrong: wrong,
+    // On a loaded machine wall time lies; CPU time says what the work itself cost.
+    processCpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2),
+    ...(main0 !== undefined && main1 !== undefined
+      ? { mainThreadCpuSeconds: +(main1 - main0).toFixed(2) }
+      : {}),
   };
   log(
     `  ${seconds.toFixed(2)} s (starts took ${((tStarted - t0) / 1000).toFixed(2)} s): ` +

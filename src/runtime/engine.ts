@@ -77,6 +77,11 @@ export interface EngineOptions {
    * per commit. See ADR 0004.
    */
   durability?: 'process' | 'power';
+  /**
+   * Where the embedded store's writes run: `thread` (default) on a worker thread, overlapping
+   * the interpreter; `inline` on the engine's thread (one thread less, for many small engines).
+   */
+  storeWriter?: 'thread' | 'inline';
   functions?: FunctionProvider;
   region?: string;
   account?: string;
@@ -255,36 +260,66 @@ async function paged<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Batches writes of many executions into one store transaction (group commit). */
+/**
+ * Batches writes of many executions into one store transaction (group commit). With
+ * `maxInFlight` > 1 the next batch is sent before the previous one is acknowledged: a store that
+ * writes on another thread then works while this one interprets. Each execution has at most one
+ * write in flight (it awaits its commit before its next step), so batches never reorder an
+ * execution's writes.
+ */
 class Committer {
   private pending: { write: StepWrite; resolve: (ok: boolean) => void; reject: (e: Error) => void }[] = [];
-  private flushing = false;
+  private scheduled = false;
+  private inFlight = 0;
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly maxInFlight: number,
+  ) {}
+
+  /** With several batches in flight, a full batch leaves at once, so the writer starts early. */
+  private static readonly PIPELINED_BATCH = 256;
 
   submit(write: StepWrite): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.pending.push({ write, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => void this.flush());
-      }
+      if (this.maxInFlight > 1 && this.pending.length >= Committer.PIPELINED_BATCH) this.flush();
+      else this.schedule();
     });
   }
 
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight || this.pending.length === 0) return;
+    this.scheduled = true;
+    // One turn of the event loop lets the other executions' steps join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.pending.length > 0 && this.inFlight < this.maxInFlight) {
       const batch = this.pending;
       this.pending = [];
-      try {
-        const outcomes = await this.store.commit(batch.map((b) => b.write));
-        batch.forEach((b, i) => b.resolve(outcomes[i] === 'ok'));
-      } catch (e) {
-        const err = e instanceof Error ? e : new Error(String(e));
-        for (const b of batch) b.reject(err);
-      }
+      this.inFlight++;
+      this.store.commit(batch.map((b) => b.write)).then(
+        (outcomes) => {
+          batch.forEach((b, i) => b.resolve(outcomes[i] === 'ok'));
+          this.done();
+        },
+        (e: unknown) => {
+          const err = e instanceof Error ? e : new Error(String(e));
+          for (const b of batch) b.reject(err);
+          this.done();
+        },
+      );
     }
-    this.flushing = false;
+  }
+
+  private done(): void {
+    this.inFlight--;
+    this.schedule();
   }
 }
 
@@ -326,7 +361,7 @@ export class Engine implements StepFunctionsEngine {
       mocks: options.mocks,
       http: options.http,
     });
-    this.committer = new Committer(store);
+    this.committer = new Committer(store, Math.max(1, store.commitsInFlight ?? 1));
     const scale = options.waitScale ?? 1;
     if (!(scale >= 0) || !Number.isFinite(scale))
       throw new RangeError('waitScale must be a finite number >= 0');
@@ -352,6 +387,7 @@ export class Engine implements StepFunctionsEngine {
       (await openSqliteStore({
         dir: options.dataDir ?? '.stepwise',
         synchronous: options.durability === 'power' ? 'FULL' : 'NORMAL',
+        writer: options.storeWriter ?? 'thread',
       }));
     const engine = new Engine(store, options);
     let nextToken: string | undefined;

@@ -152,6 +152,8 @@ export class PostgresStore implements Store, LeaseStore {
   private readonly wakeWithinMs: number;
   private listener: Listener | undefined;
   private closed = false;
+  /** Batches commit on several pooled connections at once while the engine interprets. */
+  readonly commitsInFlight: number;
 
   constructor(private readonly options: PostgresStoreOptions) {
     this.schema = options.schema ?? 'stepwise';
@@ -159,6 +161,7 @@ export class PostgresStore implements Store, LeaseStore {
     this.workChannel = options.workChannel === undefined ? `${this.schema}_work` : options.workChannel;
     if (this.workChannel !== null) checkChannel(this.workChannel);
     this.wakeWithinMs = options.wakeWithinMs ?? 5000;
+    this.commitsInFlight = Math.max(1, Math.min(4, (options.poolSize ?? 10) >> 2));
     const types = new pg.TypeOverrides();
     // bigint columns hold epoch ms and row ids: safe integers, wanted as numbers.
     types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
@@ -925,6 +928,8 @@ async function applyRoundFast(
     }
   }
   if (creates.length > 0) {
+    // Concurrent batches take the keys they share (ARNs, definition ids) in one order: no deadlock.
+    creates.sort(byArn);
     const defs = new Map<string, string>();
     const defIds = creates.map((e) => {
       const id = definitionIdOf(e.w.create!.definition);
@@ -936,8 +941,8 @@ async function applyRoundFast(
       name: 'stepwise_commit_create',
       text: CREATE_SQL,
       values: [
-        [...defs.keys()],
-        [...defs.values()],
+        [...defs.keys()].sort(),
+        [...defs.keys()].sort().map((id) => defs.get(id)!),
         col((_, x) => x.executionArn),
         col((_, x) => x.stateMachineArn),
         col((_, x) => x.name),
@@ -1059,6 +1064,7 @@ async function applyRound(c: Queryable, entries: readonly Entry[], outcomes: Com
 
   const applied: { e: Entry; id: number }[] = [];
   if (creates.length > 0) {
+    creates.sort(byArn);
     const defIds = await putDefinitions(
       c,
       creates.map((e) => e.w.create!.definition),
@@ -1201,11 +1207,16 @@ async function applyRound(c: Queryable, entries: readonly Entry[], outcomes: Com
 async function putDefinitions(c: Queryable, texts: readonly string[]): Promise<string[]> {
   const ids = texts.map(definitionIdOf);
   const unique = new Map(ids.map((id, i) => [id, texts[i]!]));
+  const sorted = [...unique.keys()].sort();
   await c.query(
     'INSERT INTO definitions (id, text) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO NOTHING',
-    [[...unique.keys()], [...unique.values()]],
+    [sorted, sorted.map((id) => unique.get(id)!)],
   );
   return ids;
+}
+
+function byArn(a: { w: { executionArn: string } }, b: { w: { executionArn: string } }): number {
+  return a.w.executionArn < b.w.executionArn ? -1 : a.w.executionArn > b.w.executionArn ? 1 : 0;
 }
 
 async function putTags(c: Queryable, arn: string, tags: readonly Tag[]): Promise<void> {

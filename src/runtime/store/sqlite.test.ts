@@ -22,8 +22,12 @@ const tempDir = () => {
   dirs.push(dir);
   return dir;
 };
-const open = async (dir: string, synchronous?: 'FULL' | 'NORMAL') => {
-  const s = await openSqliteStore(synchronous === undefined ? { dir } : { dir, synchronous });
+const open = async (dir: string, synchronous?: 'FULL' | 'NORMAL', writer?: 'inline' | 'thread') => {
+  const s = await openSqliteStore({
+    dir,
+    ...(synchronous === undefined ? {} : { synchronous }),
+    ...(writer === undefined ? {} : { writer }),
+  });
   dirOf.set(s, dir);
   return s;
 };
@@ -34,6 +38,12 @@ after(() => {
 runStoreContract('sqlite', {
   fresh: () => open(tempDir()),
   connect: (of) => open(dirOf.get(of)!),
+});
+
+// The engine's default: writes on a worker thread, reads on the caller's connection.
+runStoreContract('sqlite (writer thread)', {
+  fresh: () => open(tempDir(), undefined, 'thread'),
+  connect: (of) => open(dirOf.get(of)!, undefined, 'thread'),
 });
 
 describe('sqlite store', () => {

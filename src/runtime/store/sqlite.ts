@@ -1,21 +1,33 @@
 /**
  * The SQLite store (better-sqlite3): one database file in WAL mode, prepared statements, one
  * transaction per write call. better-sqlite3 is synchronous; the methods wrap it in promises to
- * fit the `Store` interface. Several processes may open the same file (writers wait for each
- * other through `busy_timeout`), though the runtime is meant to be its only writer.
+ * fit the `Store` interface. Reads run on the calling thread's connection; writes run in a
+ * `SqliteWriter`, inline on that connection or (`writer: 'thread'`) on its own connection in a
+ * worker thread, so that SQLite's work overlaps the caller's (WAL lets the reader see every
+ * committed write). Several processes may open the same file (writers wait for each other
+ * through `busy_timeout`), though the runtime is meant to be its only writer.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 import type { ExecutionStatus, HistoryEvent } from '../../interpreter/types.js';
 import { migrations } from './sqlite-migrations.js';
+import type { WorkerReply, WorkerRequest } from './sqlite-worker.js';
+import {
+  SqliteWriter,
+  callWriter,
+  encodeWrites,
+  openConnection,
+  type WriterCall,
+  type WriterMethod,
+} from './sqlite-writer.js';
 import {
   EXECUTION_COLUMNS,
   SM_COLUMNS,
   TASK_COLUMNS,
   TOP,
-  definitionIdOf,
   limitOf,
   paginate,
   toStateMachine,
@@ -61,44 +73,148 @@ export interface SqliteStoreOptions {
    * drop the last commits (the database stays consistent). See ADR 0004.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * `inline` (default): writes run on the caller's thread. `thread`: on a worker thread with its
+   * own connection; the caller's thread only serialises (the engine's default).
+   */
+  writer?: 'inline' | 'thread';
 }
 
 /** Opens (creating and migrating if needed) the store in `options.dir`. */
-export function openSqliteStore(options: SqliteStoreOptions = {}): Promise<SqliteStore> {
-  return attempt(() => new SqliteStore(options));
+export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  const dir = resolve(options.dir ?? '.stepwise');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, SQLITE_FILE);
+  const synchronous = options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
+  const db = openConnection(path, synchronous);
+  try {
+    migrate(db, path);
+    const writer =
+      options.writer === 'thread'
+        ? await WriterThread.start(path, synchronous)
+        : inlineWriter(new SqliteWriter(db));
+    return new SqliteStore(path, db, writer);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/** The writer's methods, asynchronous. */
+interface Writer {
+  call<K extends WriterMethod>(
+    method: K,
+    ...args: Parameters<SqliteWriter[K]>
+  ): Promise<ReturnType<SqliteWriter[K]>>;
+  close(): Promise<void>;
+}
+
+function inlineWriter(writer: SqliteWriter): Writer {
+  return {
+    call: (method, ...args) =>
+      // The cast re-attaches the method's result type that `callWriter`'s union loses.
+      attempt(() => callWriter(writer, { method, args } as WriterCall) as never),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** A `SqliteWriter` on a worker thread; calls are applied in the order they are made. */
+class WriterThread implements Writer {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private failure: Error | undefined;
+  private closing = false;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (r: WorkerReply) => {
+      const p = this.pending.get(r.id);
+      if (p === undefined) return;
+      this.pending.delete(r.id);
+      // Idle, the thread must not keep the process alive (as an idle connection would not).
+      if (this.pending.size === 0 && !this.closing) worker.unref();
+      if (r.ok) p.resolve(r.result);
+      else p.reject(rebuildError(r.error));
+    });
+    const fail = (e: Error) => {
+      this.failure ??= e;
+      for (const p of this.pending.values()) p.reject(this.failure);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`the SQLite writer thread exited (code ${code})`)));
+  }
+
+  static start(path: string, synchronous: 'FULL' | 'NORMAL'): Promise<WriterThread> {
+    const worker = new Worker(new URL('./sqlite-worker.js', import.meta.url), {
+      workerData: { path, synchronous },
+      // The writer needs none of the parent's flags (some, such as --input-type, fail a worker).
+      execArgv: [],
+    });
+    const thread = new WriterThread(worker);
+    // The worker answers id 0 once its connection is open (or fails with the reason).
+    return new Promise((resolve, reject) => {
+      thread.pending.set(0, { resolve: () => resolve(thread), reject });
+    });
+  }
+
+  call<K extends WriterMethod>(
+    method: K,
+    ...args: Parameters<SqliteWriter[K]>
+  ): Promise<ReturnType<SqliteWriter[K]>> {
+    return this.send({ method, args } as WriterCall) as Promise<ReturnType<SqliteWriter[K]>>;
+  }
+
+  async close(): Promise<void> {
+    if (this.failure !== undefined) return;
+    this.closing = true;
+    const exited = new Promise((r) => this.worker.once('exit', r));
+    await this.send({ method: 'close' });
+    await exited;
+  }
+
+  private send(call: WorkerRequest['call']): Promise<unknown> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    if (this.pending.size === 0) this.worker.ref();
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, call } satisfies WorkerRequest);
+    });
+  }
+}
+
+/** The writer thread's errors, as the inline writer would have thrown them. */
+function rebuildError(e: { name: string; message: string; code?: string }): Error {
+  if (e.name === 'StoreConflict') return new StoreConflict(e.message);
+  if (e.name === 'StoreSchemaError') return new StoreSchemaError(e.message);
+  if (e.name === 'TypeError') return new TypeError(e.message);
+  const err = new Error(e.message);
+  err.name = e.name;
+  if (e.code !== undefined) Object.assign(err, { code: e.code });
+  return err;
 }
 
 export class SqliteStore implements Store {
-  readonly path: string;
-  private readonly db: Database.Database;
   private readonly s: ReturnType<typeof prepare>;
-  /** One batch entry inside the commit transaction, in a savepoint: a conflict undoes only it. */
-  private readonly applyEntry: (w: StepWrite, state: string, events: string[]) => CommitOutcome;
+  /** A writer thread works while the caller interprets: keep it fed. */
+  readonly commitsInFlight: number;
 
-  constructor(options: SqliteStoreOptions) {
-    const dir = resolve(options.dir ?? '.stepwise');
-    mkdirSync(dir, { recursive: true });
-    this.path = join(dir, SQLITE_FILE);
-    this.db = new Database(this.path);
-    try {
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-      this.db.pragma('busy_timeout = 5000');
-      migrate(this.db, this.path);
-      this.s = prepare(this.db);
-    } catch (e) {
-      this.db.close();
-      throw e;
-    }
-    this.applyEntry = this.db.transaction((w: StepWrite, state: string, events: string[]) =>
-      this.apply(w, state, events),
-    );
+  /** Use `openSqliteStore`. */
+  constructor(
+    readonly path: string,
+    private readonly db: Database.Database,
+    private readonly writer: Writer,
+  ) {
+    this.s = prepare(db);
+    this.commitsInFlight = writer instanceof WriterThread ? 4 : 1;
   }
 
-  close(): Promise<void> {
-    return attempt(() => {
+  async close(): Promise<void> {
+    try {
+      await this.writer.close();
+    } finally {
       this.db.close();
-    });
+    }
   }
 
   // ---- state machines ------------------------------------------------------------------------
@@ -107,26 +223,7 @@ export class SqliteStore implements Store {
     sm: StateMachineRecord,
     tags: readonly Tag[] = [],
   ): Promise<CreateResult<StateMachineRecord>> {
-    return this.write(() => {
-      const definitionId = this.putDefinition(sm.definition);
-      const r = this.s.insertStateMachine.run(
-        sm.arn,
-        sm.name,
-        sm.type,
-        definitionId,
-        sm.roleArn,
-        sm.revisionId,
-        sm.creationDate,
-        JSON.stringify(sm.options),
-      );
-      if (r.changes === 0) {
-        const existing = this.stateMachine(sm.arn);
-        if (existing === undefined) throw new Error('state machine vanished inside a transaction');
-        return { created: false, existing };
-      }
-      this.putTags(sm.arn, tags);
-      return { created: true };
-    });
+    return this.writer.call('createStateMachine', sm, tags);
   }
 
   getStateMachine(arn: string): Promise<StateMachineRecord | undefined> {
@@ -137,27 +234,11 @@ export class SqliteStore implements Store {
     sm: StateMachineRecord,
     expectedRevisionId: string,
   ): Promise<'updated' | 'missing' | 'conflict'> {
-    return this.write(() => {
-      const definitionId = this.putDefinition(sm.definition);
-      const r = this.s.updateStateMachine.run(
-        sm.type,
-        definitionId,
-        sm.roleArn,
-        sm.revisionId,
-        JSON.stringify(sm.options),
-        sm.arn,
-        expectedRevisionId,
-      );
-      if (r.changes === 1) return 'updated';
-      return this.s.stateMachineExists.get(sm.arn) === undefined ? 'missing' : 'conflict';
-    });
+    return this.writer.call('updateStateMachine', sm, expectedRevisionId);
   }
 
   deleteStateMachine(arn: string): Promise<boolean> {
-    return this.write(() => {
-      this.s.deleteTags.run(arn);
-      return this.s.deleteStateMachine.run(arn).changes > 0;
-    });
+    return this.writer.call('deleteStateMachine', arn);
   }
 
   listStateMachines(page: PageRequest): Promise<Page<StateMachineRecord>> {
@@ -239,32 +320,14 @@ export class SqliteStore implements Store {
   }
 
   commit(writes: readonly StepWrite[]): Promise<CommitOutcome[]> {
-    return attempt(() => {
-      // Serialise before the transaction: keeps it short, and a bad value fails the call cleanly.
-      const texts = writes.map((w) => {
-        const state = JSON.stringify(w.state) as string | undefined;
-        if (state === undefined) throw new TypeError(`state of ${w.executionArn} is not JSON-serialisable`);
-        return { state, events: (w.events ?? []).map((e) => JSON.stringify(e)) };
-      });
-      try {
-        // Fast path: version and ARN conflicts are detected before an entry writes anything.
-        return this.tx(() => writes.map((w, i) => this.apply(w, texts[i]!.state, texts[i]!.events)));
-      } catch (e) {
-        if (!isConstraintError(e)) throw e;
-      }
-      // An entry broke a unique key midway (a duplicate event id, task id or token): redo the
-      // batch with a savepoint per entry, so only that entry is undone.
-      return this.tx(() =>
-        writes.map((w, i) => {
-          try {
-            return this.applyEntry(w, texts[i]!.state, texts[i]!.events);
-          } catch (e) {
-            if (isConstraintError(e)) return 'conflict';
-            throw e;
-          }
-        }),
-      );
-    });
+    // Serialised here, before the writer sees it: a bad value fails the call cleanly.
+    let encoded;
+    try {
+      encoded = encodeWrites(writes);
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return this.writer.call('commit', encoded);
   }
 
   history(
@@ -326,16 +389,7 @@ export class SqliteStore implements Store {
   }
 
   createActivity(activity: ActivityRecord, tags: readonly Tag[] = []): Promise<CreateResult<ActivityRecord>> {
-    return this.write(() => {
-      const r = this.s.insertActivity.run(activity.arn, activity.name, activity.creationDate);
-      if (r.changes === 0) {
-        const existing = this.activity(activity.arn);
-        if (existing === undefined) throw new Error('activity vanished inside a transaction');
-        return { created: false, existing };
-      }
-      this.putTags(activity.arn, tags);
-      return { created: true };
-    });
+    return this.writer.call('createActivity', activity, tags);
   }
 
   getActivity(arn: string): Promise<ActivityRecord | undefined> {
@@ -343,10 +397,7 @@ export class SqliteStore implements Store {
   }
 
   deleteActivity(arn: string): Promise<boolean> {
-    return this.write(() => {
-      this.s.deleteTags.run(arn);
-      return this.s.deleteActivity.run(arn).changes > 0;
-    });
+    return this.writer.call('deleteActivity', arn);
   }
 
   listActivities(page: PageRequest): Promise<Page<ActivityRecord>> {
@@ -368,24 +419,17 @@ export class SqliteStore implements Store {
   }
 
   claimActivityTask(activityArn: string, workerName: string, now: number): Promise<TaskRow | undefined> {
-    return this.write(() => {
-      // One UPDATE picks and marks the oldest queued task; the write lock makes it exclusive.
-      const claimed = this.s.claimTask.get(workerName, now, activityArn) as { seq: number } | undefined;
-      if (claimed === undefined) return undefined;
-      return toTask(this.s.taskBySeq.get(claimed.seq) as TaskRowRaw);
-    });
+    return this.writer.call('claimActivityTask', activityArn, workerName, now);
   }
 
   // ---- tags ----------------------------------------------------------------------------------
 
   tagResource(arn: string, tags: readonly Tag[]): Promise<void> {
-    return this.write(() => this.putTags(arn, tags));
+    return this.writer.call('tagResource', arn, tags);
   }
 
   untagResource(arn: string, keys: readonly string[]): Promise<void> {
-    return this.write(() => {
-      for (const key of keys) this.s.deleteTag.run(arn, key);
-    });
+    return this.writer.call('untagResource', arn, keys);
   }
 
   listTags(arn: string): Promise<Tag[]> {
@@ -393,89 +437,6 @@ export class SqliteStore implements Store {
   }
 
   // ---- internals -----------------------------------------------------------------------------
-
-  /** A write transaction; IMMEDIATE takes the write lock up front, so concurrent writers wait instead of failing. */
-  private tx<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
-  }
-
-  private write<T>(fn: () => T): Promise<T> {
-    return attempt(() => this.tx(fn));
-  }
-
-  private apply(w: StepWrite, stateText: string, eventTexts: string[]): CommitOutcome {
-    const ended = w.status !== 'RUNNING';
-    let id: number;
-    if (w.create !== undefined) {
-      const c = w.create;
-      if (w.expectedVersion !== 0 || c.executionArn !== w.executionArn) {
-        throw new TypeError(`create of ${w.executionArn}: expectedVersion must be 0 and the ARNs equal`);
-      }
-      if (this.s.executionId.get(c.executionArn) !== undefined) return 'conflict';
-      const r = this.s.insertExecution.run(
-        c.executionArn,
-        c.stateMachineArn,
-        c.name,
-        this.putDefinition(c.definition),
-        w.status,
-        c.startDate,
-        ended ? (w.stopDate ?? null) : null,
-        c.input,
-        w.output ?? null,
-        w.error ?? null,
-        w.cause ?? null,
-      );
-      id = Number(r.lastInsertRowid);
-      this.s.insertState.run(id, stateText);
-    } else {
-      const cur = this.s.currentVersion.get(w.executionArn) as
-        { id: number; version: number; status: string } | undefined;
-      if (cur === undefined || cur.version !== w.expectedVersion) return 'conflict';
-      id = cur.id;
-      this.s.updateState.run(stateText, id);
-      if (cur.status !== w.status) {
-        this.s.updateExecution.run(
-          w.status,
-          w.stopDate ?? null,
-          w.output ?? null,
-          w.error ?? null,
-          w.cause ?? null,
-          id,
-        );
-      }
-    }
-    (w.events ?? []).forEach((e, i) => this.s.insertEvent.run(id, e.id, eventTexts[i]));
-    if (ended) {
-      // A closed execution waits for nothing: its tokens stop resolving, its timers never fire.
-      this.s.deleteTimersOf.run(id);
-      this.s.deleteTasksOf.run(id);
-      return 'ok';
-    }
-    for (const timerId of w.timersRemoved ?? []) this.s.deleteTimer.run(id, timerId);
-    for (const taskId of w.tasksRemoved ?? []) this.s.deleteTask.run(id, taskId);
-    for (const t of w.timersSet ?? []) this.s.setTimer.run(id, t.timerId, t.dueTime);
-    for (const t of w.tasksAdded ?? []) {
-      this.s.insertTask.run(
-        id,
-        t.taskId,
-        JSON.stringify(t.request),
-        t.activityArn === undefined ? 'running' : 'queued',
-        t.token ?? null,
-        t.activityArn ?? null,
-      );
-    }
-    return 'ok';
-  }
-
-  private putDefinition(text: string): string {
-    const id = definitionIdOf(text);
-    this.s.insertDefinition.run(id, text);
-    return id;
-  }
-
-  private putTags(arn: string, tags: readonly Tag[]): void {
-    for (const t of tags) this.s.upsertTag.run(arn, t.key, t.value);
-  }
 
   private stateMachine(arn: string): StateMachineRecord | undefined {
     const r = this.s.getStateMachine.get(arn) as StateMachineRow | undefined;
@@ -493,10 +454,6 @@ export class SqliteStore implements Store {
 /** Runs synchronous work as a promise: a throw becomes a rejection. */
 function attempt<T>(fn: () => T): Promise<T> {
   return new Promise((resolve) => resolve(fn()));
-}
-
-function isConstraintError(e: unknown): boolean {
-  return e instanceof Database.SqliteError && e.code.startsWith('SQLITE_CONSTRAINT');
 }
 
 /** Applies pending migrations; refuses a database written by a newer schema. */
@@ -526,34 +483,15 @@ function migrate(db: Database.Database, path: string): void {
 function prepare(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
   return {
-    insertDefinition: p('INSERT OR IGNORE INTO definitions (id, text) VALUES (?, ?)'),
     getDefinition: p('SELECT text FROM definitions WHERE id = ?'),
 
-    insertStateMachine: p(`INSERT OR IGNORE INTO state_machines
-      (arn, name, type, definition_id, role_arn, revision_id, creation_date, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     getStateMachine:
       p(`SELECT ${SM_COLUMNS} FROM state_machines s JOIN definitions d ON d.id = s.definition_id
       WHERE s.arn = ?`),
-    stateMachineExists: p('SELECT 1 FROM state_machines WHERE arn = ?'),
-    updateStateMachine:
-      p(`UPDATE state_machines SET type = ?, definition_id = ?, role_arn = ?, revision_id = ?,
-      options = ? WHERE arn = ? AND revision_id = ?`),
-    deleteStateMachine: p('DELETE FROM state_machines WHERE arn = ?'),
     listStateMachines:
       p(`SELECT ${SM_COLUMNS} FROM state_machines s JOIN definitions d ON d.id = s.definition_id
       WHERE s.arn > ? ORDER BY s.arn LIMIT ?`),
 
-    insertExecution:
-      p(`INSERT INTO executions (arn, state_machine_arn, name, definition_id, status, start_date,
-      stop_date, input, output, error, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    insertState: p('INSERT INTO states (execution_id, version, state) VALUES (?, 1, ?)'),
-    currentVersion:
-      p(`SELECT e.id, s.version, e.status FROM executions e JOIN states s ON s.execution_id = e.id
-      WHERE e.arn = ?`),
-    updateState: p('UPDATE states SET state = ?, version = version + 1 WHERE execution_id = ?'),
-    updateExecution: p(
-      'UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE id = ?',
-    ),
     executionId: p('SELECT id FROM executions WHERE arn = ?'),
     getExecution: p(`SELECT ${EXECUTION_COLUMNS}, definition_id, input, output, error, cause FROM executions
       WHERE arn = ?`),
@@ -567,47 +505,26 @@ function prepare(db: Database.Database) {
       p(`SELECT s.state, s.version, e.definition_id FROM executions e JOIN states s ON s.execution_id = e.id
       WHERE e.arn = ?`),
 
-    insertEvent: p('INSERT INTO events (execution_id, event_id, body) VALUES (?, ?, ?)'),
     history: p(
       'SELECT event_id, body FROM events WHERE execution_id = ? AND event_id > ? ORDER BY event_id LIMIT ?',
     ),
     historyReverse: p(`SELECT event_id, body FROM events WHERE execution_id = ? AND event_id < ?
       ORDER BY event_id DESC LIMIT ?`),
 
-    setTimer: p(`INSERT INTO timers (execution_id, timer_id, due_time) VALUES (?, ?, ?)
-      ON CONFLICT (execution_id, timer_id) DO UPDATE SET due_time = excluded.due_time`),
-    deleteTimer: p('DELETE FROM timers WHERE execution_id = ? AND timer_id = ?'),
-    deleteTimersOf: p('DELETE FROM timers WHERE execution_id = ?'),
     dueTimers:
       p(`SELECT e.arn, t.timer_id, t.due_time FROM timers t JOIN executions e ON e.id = t.execution_id
       WHERE t.due_time <= ? ORDER BY t.due_time, t.execution_id, t.timer_id LIMIT ?`),
     nextTimerDue: p('SELECT min(due_time) AS due FROM timers'),
 
-    insertTask: p(`INSERT INTO tasks (execution_id, task_id, request, status, token, activity_arn)
-      VALUES (?, ?, ?, ?, ?, ?)`),
-    deleteTask: p('DELETE FROM tasks WHERE execution_id = ? AND task_id = ?'),
-    deleteTasksOf: p('DELETE FROM tasks WHERE execution_id = ?'),
     taskByToken: p(
       `SELECT ${TASK_COLUMNS} FROM tasks t JOIN executions e ON e.id = t.execution_id WHERE t.token = ?`,
     ),
-    taskBySeq: p(
-      `SELECT ${TASK_COLUMNS} FROM tasks t JOIN executions e ON e.id = t.execution_id WHERE t.seq = ?`,
-    ),
     listTasks: p(`SELECT ${TASK_COLUMNS} FROM tasks t JOIN executions e ON e.id = t.execution_id
       WHERE t.seq > ? ORDER BY t.seq LIMIT ?`),
-    claimTask: p(`UPDATE tasks SET status = 'claimed', worker_name = ?, claimed_at = ?
-      WHERE seq = (SELECT seq FROM tasks WHERE activity_arn = ? AND status = 'queued' ORDER BY seq LIMIT 1)
-      RETURNING seq`),
 
-    insertActivity: p('INSERT OR IGNORE INTO activities (arn, name, creation_date) VALUES (?, ?, ?)'),
     getActivity: p('SELECT arn, name, creation_date FROM activities WHERE arn = ?'),
-    deleteActivity: p('DELETE FROM activities WHERE arn = ?'),
     listActivities: p('SELECT arn, name, creation_date FROM activities WHERE arn > ? ORDER BY arn LIMIT ?'),
 
-    upsertTag: p(`INSERT INTO tags (resource_arn, key, value) VALUES (?, ?, ?)
-      ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value`),
-    deleteTag: p('DELETE FROM tags WHERE resource_arn = ? AND key = ?'),
-    deleteTags: p('DELETE FROM tags WHERE resource_arn = ?'),
     listTags: p('SELECT key, value FROM tags WHERE resource_arn = ? ORDER BY key'),
   };
 }

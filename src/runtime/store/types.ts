@@ -163,6 +163,12 @@ export interface LoadedState {
 
 export interface Store {
   close(): Promise<void>;
+  /**
+   * How many `commit` batches the runtime may usefully have in flight at once (default 1). More
+   * than one pays off when the store writes elsewhere (another thread, a server) while the
+   * runtime interprets; the runtime never has two writes of one execution in flight.
+   */
+  readonly commitsInFlight?: number;
 
   // ---- state machines (ordered by ARN) ----
   createStateMachine(

@@ -1,0 +1,391 @@
+/**
+ * Every write of the SQLite store, as synchronous methods over one connection. The store runs a
+ * writer either on its own connection in a worker thread (the default for the engine: SQLite's
+ * work then overlaps the interpreter's on the second core) or inline on the main connection.
+ * Arguments and results are plain data, so the same methods serve both through `postMessage`.
+ */
+import Database from 'better-sqlite3';
+
+import type { ExecutionStatus } from '../../interpreter/types.js';
+import {
+  SM_COLUMNS,
+  TASK_COLUMNS,
+  definitionIdOf,
+  toStateMachine,
+  toTask,
+  type StateMachineRow,
+  type TaskRowRaw,
+} from './rows.js';
+import type {
+  ActivityRecord,
+  CommitOutcome,
+  CreateResult,
+  NewExecution,
+  StateMachineRecord,
+  StepWrite,
+  Tag,
+  TaskRow,
+} from './types.js';
+
+/** A `StepWrite` with its JSON already serialised (on the caller's thread). */
+export interface EncodedWrite {
+  executionArn: string;
+  expectedVersion: number;
+  status: ExecutionStatus;
+  state: string;
+  /** Event ids and their JSON texts, in order. */
+  eventIds: number[];
+  eventBodies: string[];
+  timersSet: readonly { timerId: string; dueTime: number }[];
+  timersRemoved: readonly string[];
+  tasksAdded: { taskId: string; request: string; token: string | null; activityArn: string | null }[];
+  tasksRemoved: readonly string[];
+  stopDate: number | null;
+  output: string | null;
+  error: string | null;
+  cause: string | null;
+  create?: NewExecution | undefined;
+}
+
+const NONE: readonly never[] = [];
+
+/** Serialises a batch; a value that is not JSON fails the call before anything is written. */
+export function encodeWrites(writes: readonly StepWrite[]): EncodedWrite[] {
+  return writes.map((w) => {
+    const state = JSON.stringify(w.state) as string | undefined;
+    if (state === undefined) throw new TypeError(`state of ${w.executionArn} is not JSON-serialisable`);
+    const events = w.events ?? NONE;
+    const e: EncodedWrite = {
+      executionArn: w.executionArn,
+      expectedVersion: w.expectedVersion,
+      status: w.status,
+      state,
+      eventIds: events.map((ev) => ev.id),
+      eventBodies: events.map((ev) => JSON.stringify(ev)),
+      timersSet: w.timersSet ?? NONE,
+      timersRemoved: w.timersRemoved ?? NONE,
+      tasksAdded: (w.tasksAdded ?? NONE).map((t) => ({
+        taskId: t.taskId,
+        request: JSON.stringify(t.request),
+        token: t.token ?? null,
+        activityArn: t.activityArn ?? null,
+      })),
+      tasksRemoved: w.tasksRemoved ?? NONE,
+      stopDate: w.stopDate ?? null,
+      output: w.output ?? null,
+      error: w.error ?? null,
+      cause: w.cause ?? null,
+    };
+    if (w.create !== undefined) e.create = w.create;
+    return e;
+  });
+}
+
+/** Opens a connection with the store's settings. */
+export function openConnection(path: string, synchronous: 'FULL' | 'NORMAL'): Database.Database {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    db.pragma('busy_timeout = 5000');
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  return db;
+}
+
+function isConstraintError(e: unknown): boolean {
+  return e instanceof Database.SqliteError && e.code.startsWith('SQLITE_CONSTRAINT');
+}
+
+export class SqliteWriter {
+  private readonly s: ReturnType<typeof prepareWrites>;
+  /** One batch entry inside the commit transaction, in a savepoint: a conflict undoes only it. */
+  private readonly applyEntry: (w: EncodedWrite) => CommitOutcome;
+
+  constructor(private readonly db: Database.Database) {
+    this.s = prepareWrites(db);
+    this.applyEntry = db.transaction((w: EncodedWrite) => this.apply(w));
+  }
+
+  commit(writes: readonly EncodedWrite[]): CommitOutcome[] {
+    try {
+      // Fast path: version and ARN conflicts are detected before an entry writes anything.
+      return this.tx(() => writes.map((w) => this.apply(w)));
+    } catch (e) {
+      if (!isConstraintError(e)) throw e;
+    }
+    // An entry broke a unique key midway (a duplicate event id, task id or token): redo the
+    // batch with a savepoint per entry, so only that entry is undone.
+    return this.tx(() =>
+      writes.map((w) => {
+        try {
+          return this.applyEntry(w);
+        } catch (e) {
+          if (isConstraintError(e)) return 'conflict';
+          throw e;
+        }
+      }),
+    );
+  }
+
+  createStateMachine(sm: StateMachineRecord, tags: readonly Tag[]): CreateResult<StateMachineRecord> {
+    return this.tx(() => {
+      const definitionId = this.putDefinition(sm.definition);
+      const r = this.s.insertStateMachine.run(
+        sm.arn,
+        sm.name,
+        sm.type,
+        definitionId,
+        sm.roleArn,
+        sm.revisionId,
+        sm.creationDate,
+        JSON.stringify(sm.options),
+      );
+      if (r.changes === 0) {
+        const row = this.s.getStateMachine.get(sm.arn) as StateMachineRow | undefined;
+        if (row === undefined) throw new Error('state machine vanished inside a transaction');
+        return { created: false, existing: toStateMachine(row) };
+      }
+      this.putTags(sm.arn, tags);
+      return { created: true };
+    });
+  }
+
+  updateStateMachine(sm: StateMachineRecord, expectedRevisionId: string): 'updated' | 'missing' | 'conflict' {
+    return this.tx(() => {
+      const definitionId = this.putDefinition(sm.definition);
+      const r = this.s.updateStateMachine.run(
+        sm.type,
+        definitionId,
+        sm.roleArn,
+        sm.revisionId,
+        JSON.stringify(sm.options),
+        sm.arn,
+        expectedRevisionId,
+      );
+      if (r.changes === 1) return 'updated';
+      return this.s.stateMachineExists.get(sm.arn) === undefined ? 'missing' : 'conflict';
+    });
+  }
+
+  deleteStateMachine(arn: string): boolean {
+    return this.tx(() => {
+      this.s.deleteTags.run(arn);
+      return this.s.deleteStateMachine.run(arn).changes > 0;
+    });
+  }
+
+  createActivity(activity: ActivityRecord, tags: readonly Tag[]): CreateResult<ActivityRecord> {
+    return this.tx(() => {
+      const r = this.s.insertActivity.run(activity.arn, activity.name, activity.creationDate);
+      if (r.changes === 0) {
+        const row = this.s.getActivity.get(activity.arn) as
+          { arn: string; name: string; creation_date: number } | undefined;
+        if (row === undefined) throw new Error('activity vanished inside a transaction');
+        return {
+          created: false,
+          existing: { arn: row.arn, name: row.name, creationDate: row.creation_date },
+        };
+      }
+      this.putTags(activity.arn, tags);
+      return { created: true };
+    });
+  }
+
+  deleteActivity(arn: string): boolean {
+    return this.tx(() => {
+      this.s.deleteTags.run(arn);
+      return this.s.deleteActivity.run(arn).changes > 0;
+    });
+  }
+
+  claimActivityTask(activityArn: string, workerName: string, now: number): TaskRow | undefined {
+    return this.tx(() => {
+      // One UPDATE picks and marks the oldest queued task; the write lock makes it exclusive.
+      const claimed = this.s.claimTask.get(workerName, now, activityArn) as { seq: number } | undefined;
+      if (claimed === undefined) return undefined;
+      return toTask(this.s.taskBySeq.get(claimed.seq) as TaskRowRaw);
+    });
+  }
+
+  tagResource(arn: string, tags: readonly Tag[]): void {
+    this.tx(() => this.putTags(arn, tags));
+  }
+
+  untagResource(arn: string, keys: readonly string[]): void {
+    this.tx(() => {
+      for (const key of keys) this.s.deleteTag.run(arn, key);
+    });
+  }
+
+  /** A write transaction; IMMEDIATE takes the write lock up front, so concurrent writers wait instead of failing. */
+  private tx<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  private apply(w: EncodedWrite): CommitOutcome {
+    const ended = w.status !== 'RUNNING';
+    let id: number;
+    if (w.create !== undefined) {
+      const c = w.create;
+      if (w.expectedVersion !== 0 || c.executionArn !== w.executionArn) {
+        throw new TypeError(`create of ${w.executionArn}: expectedVersion must be 0 and the ARNs equal`);
+      }
+      if (this.s.executionId.get(c.executionArn) !== undefined) return 'conflict';
+      const r = this.s.insertExecution.run(
+        c.executionArn,
+        c.stateMachineArn,
+        c.name,
+        this.putDefinition(c.definition),
+        w.status,
+        c.startDate,
+        ended ? w.stopDate : null,
+        c.input,
+        w.output,
+        w.error,
+        w.cause,
+      );
+      id = Number(r.lastInsertRowid);
+      this.s.insertState.run(id, w.state);
+    } else {
+      const cur = this.s.currentVersion.get(w.executionArn) as
+        { id: number; version: number; status: string } | undefined;
+      if (cur === undefined || cur.version !== w.expectedVersion) return 'conflict';
+      id = cur.id;
+      this.s.updateState.run(w.state, id);
+      if (cur.status !== w.status) {
+        this.s.updateExecution.run(w.status, w.stopDate, w.output, w.error, w.cause, id);
+      }
+    }
+    for (let i = 0; i < w.eventIds.length; i++) this.s.insertEvent.run(id, w.eventIds[i], w.eventBodies[i]);
+    if (ended) {
+      // A closed execution waits for nothing: its tokens stop resolving, its timers never fire.
+      this.s.deleteTimersOf.run(id);
+      this.s.deleteTasksOf.run(id);
+      return 'ok';
+    }
+    for (const timerId of w.timersRemoved) this.s.deleteTimer.run(id, timerId);
+    for (const taskId of w.tasksRemoved) this.s.deleteTask.run(id, taskId);
+    for (const t of w.timersSet) this.s.setTimer.run(id, t.timerId, t.dueTime);
+    for (const t of w.tasksAdded) {
+      this.s.insertTask.run(
+        id,
+        t.taskId,
+        t.request,
+        t.activityArn === null ? 'running' : 'queued',
+        t.token,
+        t.activityArn,
+      );
+    }
+    return 'ok';
+  }
+
+  private putDefinition(text: string): string {
+    const id = definitionIdOf(text);
+    this.s.insertDefinition.run(id, text);
+    return id;
+  }
+
+  private putTags(arn: string, tags: readonly Tag[]): void {
+    for (const t of tags) this.s.upsertTag.run(arn, t.key, t.value);
+  }
+}
+
+/** The writer's methods, as the worker thread serves them. */
+export type WriterMethod =
+  | 'commit'
+  | 'createStateMachine'
+  | 'updateStateMachine'
+  | 'deleteStateMachine'
+  | 'createActivity'
+  | 'deleteActivity'
+  | 'claimActivityTask'
+  | 'tagResource'
+  | 'untagResource';
+
+function prepareWrites(db: Database.Database) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    insertDefinition: p('INSERT OR IGNORE INTO definitions (id, text) VALUES (?, ?)'),
+    insertStateMachine: p(`INSERT OR IGNORE INTO state_machines
+      (arn, name, type, definition_id, role_arn, revision_id, creation_date, options) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    getStateMachine:
+      p(`SELECT ${SM_COLUMNS} FROM state_machines s JOIN definitions d ON d.id = s.definition_id
+      WHERE s.arn = ?`),
+    stateMachineExists: p('SELECT 1 FROM state_machines WHERE arn = ?'),
+    updateStateMachine:
+      p(`UPDATE state_machines SET type = ?, definition_id = ?, role_arn = ?, revision_id = ?,
+      options = ? WHERE arn = ? AND revision_id = ?`),
+    deleteStateMachine: p('DELETE FROM state_machines WHERE arn = ?'),
+
+    insertExecution:
+      p(`INSERT INTO executions (arn, state_machine_arn, name, definition_id, status, start_date,
+      stop_date, input, output, error, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    insertState: p('INSERT INTO states (execution_id, version, state) VALUES (?, 1, ?)'),
+    executionId: p('SELECT id FROM executions WHERE arn = ?'),
+    currentVersion:
+      p(`SELECT e.id, s.version, e.status FROM executions e JOIN states s ON s.execution_id = e.id
+      WHERE e.arn = ?`),
+    updateState: p('UPDATE states SET state = ?, version = version + 1 WHERE execution_id = ?'),
+    updateExecution: p(
+      'UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE id = ?',
+    ),
+    insertEvent: p('INSERT INTO events (execution_id, event_id, body) VALUES (?, ?, ?)'),
+
+    setTimer: p(`INSERT INTO timers (execution_id, timer_id, due_time) VALUES (?, ?, ?)
+      ON CONFLICT (execution_id, timer_id) DO UPDATE SET due_time = excluded.due_time`),
+    deleteTimer: p('DELETE FROM timers WHERE execution_id = ? AND timer_id = ?'),
+    deleteTimersOf: p('DELETE FROM timers WHERE execution_id = ?'),
+
+    insertTask: p(`INSERT INTO tasks (execution_id, task_id, request, status, token, activity_arn)
+      VALUES (?, ?, ?, ?, ?, ?)`),
+    deleteTask: p('DELETE FROM tasks WHERE execution_id = ? AND task_id = ?'),
+    deleteTasksOf: p('DELETE FROM tasks WHERE execution_id = ?'),
+    taskBySeq: p(
+      `SELECT ${TASK_COLUMNS} FROM tasks t JOIN executions e ON e.id = t.execution_id WHERE t.seq = ?`,
+    ),
+    claimTask: p(`UPDATE tasks SET status = 'claimed', worker_name = ?, claimed_at = ?
+      WHERE seq = (SELECT seq FROM tasks WHERE activity_arn = ? AND status = 'queued' ORDER BY seq LIMIT 1)
+      RETURNING seq`),
+
+    insertActivity: p('INSERT OR IGNORE INTO activities (arn, name, creation_date) VALUES (?, ?, ?)'),
+    getActivity: p('SELECT arn, name, creation_date FROM activities WHERE arn = ?'),
+    deleteActivity: p('DELETE FROM activities WHERE arn = ?'),
+
+    upsertTag: p(`INSERT INTO tags (resource_arn, key, value) VALUES (?, ?, ?)
+      ON CONFLICT (resource_arn, key) DO UPDATE SET value = excluded.value`),
+    deleteTag: p('DELETE FROM tags WHERE resource_arn = ? AND key = ?'),
+    deleteTags: p('DELETE FROM tags WHERE resource_arn = ?'),
+  };
+}
+
+/** One call of a writer method with its arguments (what crosses to the worker thread). */
+export type WriterCall = {
+  [K in WriterMethod]: { method: K; args: Parameters<SqliteWriter[K]> };
+}[WriterMethod];
+
+/** Runs a call; the exhaustive switch keeps the argument types tied to each method. */
+export function callWriter(w: SqliteWriter, c: WriterCall): unknown {
+  switch (c.method) {
+    case 'commit':
+      return w.commit(...c.args);
+    case 'createStateMachine':
+      return w.createStateMachine(...c.args);
+    case 'updateStateMachine':
+      return w.updateStateMachine(...c.args);
+    case 'deleteStateMachine':
+      return w.deleteStateMachine(...c.args);
+    case 'createActivity':
+      return w.createActivity(...c.args);
+    case 'deleteActivity':
+      return w.deleteActivity(...c.args);
+    case 'claimActivityTask':
+      return w.claimActivityTask(...c.args);
+    case 'tagResource':
+      return w.tagResource(...c.args);
+    case 'untagResource':
+      return w.untagResource(...c.args);
+  }
+}
