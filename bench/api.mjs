@@ -5,7 +5,7 @@
 // process with a fresh SQLite store, as users run it; the SDK client keeps connections alive.
 //   npm run build && node bench/api.mjs [--starts 5000] [--syncs 5000] [--concurrency 32] [--json]
 import { parseArgs } from 'node:util';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'node:http';
@@ -32,9 +32,21 @@ const ROLE = 'arn:aws:iam::123456789012:role/bench';
 
 const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-api-'));
 const bin = fileURLToPath(new URL('../bin/stepwise.js', import.meta.url));
-const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--data', dir], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const child = spawn(
+  process.execPath,
+  [
+    ...(process.env.STEPWISE_BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean),
+    bin,
+    'serve',
+    '--port',
+    '0',
+    '--data',
+    dir,
+  ],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 const server = await new Promise((resolve, reject) => {
   let out = '';
   child.stdout.on('data', (d) => {
@@ -52,10 +64,27 @@ const client = new SFNClient({
   requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: concurrency }) }),
 });
 
-/** Runs `n` calls with `concurrency` in flight; returns calls/s and latency percentiles (ms). */
+/** CPU seconds used so far by a process, all its threads (Linux /proc; undefined elsewhere). */
+function processCpu(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs `n` calls with `concurrency` in flight; returns calls/s, latency percentiles (ms) and the
+ * CPU time per call of the server and of this SDK client: on a 2-core machine both share the
+ * cores, so the client's cost caps what the server is asked to do.
+ */
 async function measure(n, call) {
   const latencies = new Array(n);
   let next = 0;
+  const server0 = processCpu(child.pid);
+  const client0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -67,9 +96,17 @@ async function measure(n, call) {
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
+  const server1 = processCpu(child.pid);
+  const client = process.cpuUsage(client0);
   latencies.sort((a, b) => a - b);
   const pct = (p) => Math.round(latencies[Math.min(n - 1, Math.floor((p / 100) * n))] * 100) / 100;
-  return { calls: n, perSec: Math.round(n / seconds), p50: pct(50), p99: pct(99) };
+  const cpu = {
+    clientCpuUsPerCall: Math.round((client.user + client.system) / n),
+    ...(server0 !== undefined && server1 !== undefined
+      ? { serverCpuUsPerCall: Math.round(((server1 - server0) * 1e6) / n) }
+      : {}),
+  };
+  return { calls: n, perSec: Math.round(n / seconds), p50: pct(50), p99: pct(99), ...cpu };
 }
 
 const standard = await client.send(

@@ -283,13 +283,13 @@ class Committer {
   submit(write: StepWrite): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.pending.push({ write, resolve, reject });
-      if (this.maxInFlight > 1 && this.pending.length >= Committer.PIPELINED_BATCH) this.flush();
+      if (this.pending.length >= Committer.PIPELINED_BATCH && this.mayFlush()) this.flush();
       else this.schedule();
     });
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxInFlight || this.pending.length === 0) return;
+    if (this.scheduled || this.pending.length === 0 || !this.mayFlush()) return;
     this.scheduled = true;
     // One turn of the event loop lets the other executions' steps join the batch.
     setImmediate(() => {
@@ -298,8 +298,17 @@ class Committer {
     });
   }
 
+  /**
+   * One batch at a time while batches are small (each send has a fixed cost; the batch grows
+   * while the previous one commits); a second one only once a full batch is waiting.
+   */
+  private mayFlush(): boolean {
+    if (this.inFlight === 0) return true;
+    return this.inFlight < this.maxInFlight && this.pending.length >= Committer.PIPELINED_BATCH;
+  }
+
   private flush(): void {
-    while (this.pending.length > 0 && this.inFlight < this.maxInFlight) {
+    while (this.pending.length > 0 && this.mayFlush()) {
       const batch = this.pending;
       this.pending = [];
       this.inFlight++;
@@ -755,7 +764,8 @@ export class Engine implements StepFunctionsEngine {
   }
 
   private async runExpress(sm: StateMachineRecord, executionArn: string, name: string, input: JsonValue) {
-    const def = this.compile(sm.definition, 'EXPRESS');
+    // Compiled once per state machine revision, not validated again on every start.
+    const def = this.forStart(sm);
     const signal = AbortSignal.timeout(EXPRESS_LIMIT_MS);
     return runLocalExecution(
       def,
