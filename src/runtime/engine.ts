@@ -61,7 +61,6 @@ import {
   isIdempotentStart,
   type NewTask,
   type StateMachineRecord,
-  type StepChanges,
   type StepWrite,
   type Store,
 } from './store/types.js';
@@ -167,12 +166,17 @@ function toStoredEvent(e: HistoryEvent): HistoryEvent {
     timestamp: e.timestamp,
     type: e.type,
   };
-  for (const [k, v] of Object.entries(e)) {
+  // for…in, not Object.entries: this runs for every event of every step (no pair arrays).
+  for (const k in e) {
     if (k in out) continue;
+    const v = e[k];
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      const src = v as Record<string, unknown>;
       const d: Record<string, unknown> = {};
-      for (const [dk, dv] of Object.entries(v))
+      for (const dk in src) {
+        const dv = src[dk];
         d[dk] = PAYLOAD_FIELDS.has(dk) ? stringifyJson((dv ?? null) as JsonValue) : dv;
+      }
       out[k] = d;
     } else {
       out[k] = v;
@@ -722,13 +726,10 @@ export class Engine implements StepFunctionsEngine {
     const started = startExecution(def, init, this.env);
     const state = started.state;
     const { events, commands } = await this.settle(def, state, started.result);
-    const before = { timers: new Set<string>(), tasks: new Set<string>() };
-    const changes = this.changes(state, before, events, commands);
+    const changes = this.changes(state, { timers: [], tasks: [] }, events, commands, executionArn, 0);
     // The first write joins the group commit like any other (a conflict means the name is taken).
     const created = await this.committer.submit({
       ...changes,
-      executionArn,
-      expectedVersion: 0,
       create: {
         executionArn,
         stateMachineArn: sm.arn,
@@ -1116,10 +1117,7 @@ export class Engine implements StepFunctionsEngine {
         const event = live.queue.shift();
         if (event === undefined || live.state.status !== 'RUNNING') break;
         const state = live.state;
-        const before = {
-          timers: new Set(Object.keys(state.timers)),
-          tasks: new Set(Object.keys(state.tasks)),
-        };
+        const before = { timers: Object.keys(state.timers), tasks: Object.keys(state.tasks) };
         const { events, commands } = await this.settle(
           live.def,
           state,
@@ -1127,13 +1125,17 @@ export class Engine implements StepFunctionsEngine {
         );
         if (events.length === 0 && commands.length === 0) continue;
 
-        const changes = this.changes(state, before, events, commands);
-        const ok = await this.committer.submit({
-          ...changes,
-          executionArn: live.arn,
-          expectedVersion: live.version,
-          ...(live.fencingToken !== undefined ? { fencingToken: live.fencingToken } : {}),
-        });
+        const write: StepWrite & { fencingToken?: number } = this.changes(
+          state,
+          before,
+          events,
+          commands,
+          live.arn,
+          live.version,
+        );
+        // With several nodes, the store refuses a write whose lease was taken over.
+        if (live.fencingToken !== undefined) write.fencingToken = live.fencingToken;
+        const ok = await this.committer.submit(write);
         if (!ok) {
           // Someone else wrote this execution: our copy is stale.
           this.evict(live);
@@ -1363,6 +1365,8 @@ export class Engine implements StepFunctionsEngine {
     state: ExecutionState,
     first: StepResult,
   ): Promise<StepResult> {
+    // Most steps await nothing: no copies then.
+    if (!first.commands.some((c) => c.kind === 'await')) return first;
     const events = [...first.events];
     const commands: Command[] = [];
     let pending = first.commands;
@@ -1389,13 +1393,15 @@ export class Engine implements StepFunctionsEngine {
     return { events, commands };
   }
 
-  /** The store changes of one settled step. */
+  /** The store write of one settled step. */
   private changes(
     state: ExecutionState,
-    before: { timers: Set<string>; tasks: Set<string> },
+    before: { timers: readonly string[]; tasks: readonly string[] },
     events: HistoryEvent[],
     commands: Command[],
-  ): StepChanges {
+    executionArn: string,
+    expectedVersion: number,
+  ): StepWrite {
     const timersSet: { timerId: string; dueTime: number }[] = [];
     const tasksAdded: NewTask[] = [];
     const now = Date.now();
@@ -1412,9 +1418,11 @@ export class Engine implements StepFunctionsEngine {
         });
       }
     }
-    const timersRemoved = [...before.timers].filter((t) => state.timers[t] === undefined);
-    const tasksRemoved = [...before.tasks].filter((t) => state.tasks[t] === undefined);
-    const changes: StepChanges = {
+    const timersRemoved = before.timers.filter((t) => state.timers[t] === undefined);
+    const tasksRemoved = before.tasks.filter((t) => state.tasks[t] === undefined);
+    const changes: StepWrite = {
+      executionArn,
+      expectedVersion,
       state,
       status: state.status,
       events: events.map(toStoredEvent),
