@@ -2,6 +2,9 @@
 // runs through Stepwise's durable engine (SQLite store in a temporary directory, one engine per
 // case because Lambda function names repeat across cases with different behaviours), with waits
 // skipped. Express cases run through StartSyncExecution; validation cases through the validator.
+// Cases that need AWS services (DynamoDB, SNS, S3, Secrets Manager) get a fresh local stand-in
+// (dist/runtime/testing/aws-standins.js, speaking each service's protocol) provisioned with the
+// case's `resources`, and the engine's pass-through endpoint pointed at it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +15,28 @@ import {
   storedToWireEvent,
   validateDefinitionText,
 } from './dist/index.js';
+import { AwsStandIn } from './dist/runtime/testing/aws-standins.js';
 import * as lambdaModule from '../shared/conformance/lambdas.mjs';
 
 export const name = 'stepwise (durable engine, in-process)';
 export const supports = {
-  services: ['none', 'lambda', 'nested-states', 'activity', 'aws-sdk:sfn'],
+  // Not yet: 'sqs' and 'task-token-callback' (no SQS stand-in nor callback responder). 's3' marks
+  // both the cases that read S3 objects through aws-sdk:s3 (they pass) and the Distributed Map
+  // ItemReader cases (Stepwise has no ItemReader yet), so it is declared only on request:
+  // STEPWISE_CONFORMANCE_S3=1 runs them all.
+  services: [
+    'none',
+    'lambda',
+    'nested-states',
+    'activity',
+    'aws-sdk:sfn',
+    'dynamodb',
+    'aws-sdk:dynamodb',
+    'sns',
+    'aws-sdk:s3',
+    'aws-sdk:secretsmanager',
+    ...(process.env.STEPWISE_CONFORMANCE_S3 === '1' ? ['s3'] : []),
+  ],
   kinds: ['execution', 'start-sync-execution', 'create-error', 'validate-definition'],
   history: true,
   actions: true,
@@ -27,6 +47,31 @@ const REGION = 'us-east-1';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/conformance-sfn-role`;
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const AWS_SERVICES = /^(aws-sdk:)?(dynamodb|sns|s3|secretsmanager)$/;
+
+/** A stand-in with the case's tables, topics, buckets and objects, when the case calls AWS. */
+async function standInFor(c) {
+  if (!(c.services ?? []).some((s) => AWS_SERVICES.test(s))) return undefined;
+  const standIn = new AwsStandIn({ region: REGION, account: ACCOUNT });
+  await standIn.start();
+  for (const r of c.resources ?? []) {
+    if (r.type === 'dynamodb') {
+      const keys = [r.params?.partition_key ?? 'id'];
+      if (r.params?.sort_key) keys.push(r.params.sort_key);
+      standIn.createTable(r.params?.table_name ?? r.name, keys);
+    } else if (r.type === 'sns') standIn.createTopic(r.name);
+    else if (r.type === 's3-bucket') standIn.createBucket(r.name);
+    else if (r.type === 's3-object') {
+      standIn.createBucket(r.bucket);
+      standIn.putObject(
+        r.bucket,
+        r.key,
+        Buffer.from(r.body ?? '', r.bodyEncoding === 'base64' ? 'base64' : 'utf8'),
+      );
+    }
+  }
+  return standIn;
+}
 
 export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
   const definition = c.definitionString ?? JSON.stringify(c.definition);
@@ -41,12 +86,22 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-conformance-'));
   const provider = functionsFromMap(lambdas ?? {});
   provider.formatError = lambdaModule.formatError;
+  const standIn = await standInFor(c);
   const engine = await Engine.open({
     dataDir: dir,
     functions: provider,
     region: REGION,
     account: ACCOUNT,
     waitScale: 0,
+    ...(standIn
+      ? {
+          aws: {
+            endpoint: standIn.url,
+            credentials: { accessKeyId: 'conformance', secretAccessKey: 'conformance' },
+            maxAttempts: 1,
+          },
+        }
+      : {}),
   });
   try {
     const smName = `StepwiseConformance${Math.random().toString(36).slice(2, 10)}`;
@@ -150,6 +205,7 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
     };
   } finally {
     await engine.close();
+    await standIn?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
