@@ -9,7 +9,8 @@
  * - SNS (query protocol, XML answers): CreateTopic (FIFO topics too), Publish;
  * - S3 (REST XML, path-style): CreateBucket, ListBuckets, PutObject, GetObject, HeadObject,
  *   DeleteObject, ListObjects (v1 and v2), NoSuchBucket/NoSuchKey;
- * - Secrets Manager (AWS JSON 1.1): CreateSecret, GetSecretValue, ListSecrets.
+ * - Secrets Manager (AWS JSON 1.1): CreateSecret, GetSecretValue, ListSecrets;
+ * - Lambda (REST JSON): Invoke of JavaScript handlers registered with `addFunction`.
  *
  * State lives in memory. Nothing here knows about Step Functions: the stand-in implements the
  * protocols, and tests or the conformance adapter provision its tables, topics and buckets.
@@ -70,6 +71,7 @@ export class AwsStandIn {
   readonly topics = new Map<string, { arn: string; fifo: boolean; messages: Record<string, string>[] }>();
   readonly buckets = new Map<string, Map<string, S3Object>>();
   readonly secrets = new Map<string, Secret>();
+  readonly functions = new Map<string, (event: unknown) => unknown>();
   /** Every request's headers, for tests that check what was sent (e.g. signatures). */
   readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[] = [];
   private server: Server | undefined;
@@ -132,6 +134,11 @@ export class AwsStandIn {
     });
   }
 
+  /** A Lambda function: its handler's result is the payload; a throw is an unhandled error. */
+  addFunction(name: string, handler: (event: unknown) => unknown): void {
+    this.functions.set(name, handler);
+  }
+
   // ---- dispatch ---------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -157,6 +164,11 @@ export class AwsStandIn {
         this.requests.push({ service: 'sns', operation: op, headers: req.headers });
         return this.xml(res, 200, this.sns(op, form));
       }
+      const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
+      if (req.method === 'POST' && invoke) {
+        this.requests.push({ service: 'lambda', operation: 'Invoke', headers: req.headers });
+        return await this.lambda(decodeURIComponent(invoke[1]!), body, res);
+      }
       this.requests.push({ service: 's3', operation: `${req.method} ${req.url}`, headers: req.headers });
       return this.s3(req, body, res);
     } catch (e) {
@@ -177,6 +189,15 @@ export class AwsStandIn {
     }
     if (target.startsWith('secretsmanager.')) {
       return this.json(res, '1.1', { __type: e.code, Message: e.message }, e.status);
+    }
+    if (e.code.startsWith('Lambda:')) {
+      const code = e.code.slice('Lambda:'.length);
+      res.statusCode = e.status;
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('x-amzn-RequestId', requestId);
+      res.setHeader('x-amzn-ErrorType', code);
+      res.end(JSON.stringify({ Type: 'User', message: e.message }));
+      return;
     }
     if (contentType.startsWith('application/x-www-form-urlencoded')) {
       return this.xml(
@@ -628,6 +649,36 @@ export class AwsStandIn {
           'The specified method is not allowed against this resource.',
         );
     }
+  }
+
+  // ---- Lambda ---------------------------------------------------------------------------------------
+
+  private async lambda(nameOrArn: string, body: Buffer, res: ServerResponse): Promise<void> {
+    const name = nameOrArn.includes(':function:') ? nameOrArn.split(':')[6]! : nameOrArn;
+    const handler = this.functions.get(name);
+    if (!handler) {
+      throw new AwsError(
+        404,
+        'Lambda:ResourceNotFoundException',
+        `Function not found: arn:aws:lambda:${this.region}:${this.account}:function:${name}`,
+      );
+    }
+    const event = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as unknown);
+    let payload: string;
+    let functionError = false;
+    try {
+      payload = JSON.stringify((await handler(event)) ?? null);
+    } catch (e) {
+      functionError = true;
+      const err = e instanceof Error ? e : new Error(String(e));
+      payload = JSON.stringify({ errorMessage: err.message, errorType: err.name, stackTrace: [] });
+    }
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('x-amzn-RequestId', randomUUID());
+    res.setHeader('X-Amz-Executed-Version', '$LATEST');
+    if (functionError) res.setHeader('X-Amz-Function-Error', 'Unhandled');
+    res.end(payload);
   }
 
   // ---- Secrets Manager ---------------------------------------------------------------------------
