@@ -20,10 +20,9 @@ import * as lambdaModule from '../shared/conformance/lambdas.mjs';
 
 export const name = 'stepwise (durable engine, in-process)';
 export const supports = {
-  // Not yet: 'sqs' and 'task-token-callback' (no SQS stand-in nor callback responder). 's3' marks
-  // both the cases that read S3 objects through aws-sdk:s3 (they pass) and the Distributed Map
-  // ItemReader cases (Stepwise has no ItemReader yet), so it is declared only on request:
-  // STEPWISE_CONFORMANCE_S3=1 runs them all.
+  // 's3' marks both the cases that read S3 objects through aws-sdk:s3 (they pass) and the
+  // Distributed Map ItemReader cases (Stepwise has no ItemReader yet), so it is declared only on
+  // request: STEPWISE_CONFORMANCE_S3=1 runs them all.
   services: [
     'none',
     'lambda',
@@ -33,6 +32,8 @@ export const supports = {
     'dynamodb',
     'aws-sdk:dynamodb',
     'sns',
+    'sqs',
+    'task-token-callback',
     'aws-sdk:s3',
     'aws-sdk:secretsmanager',
     ...(process.env.STEPWISE_CONFORMANCE_S3 === '1' ? ['s3'] : []),
@@ -47,7 +48,7 @@ const REGION = 'us-east-1';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/conformance-sfn-role`;
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const AWS_SERVICES = /^(aws-sdk:)?(dynamodb|sns|s3|secretsmanager)$/;
+const AWS_SERVICES = /^(aws-sdk:)?(dynamodb|sns|sqs|s3|secretsmanager)$/;
 
 /** A stand-in with the case's tables, topics, buckets and objects, when the case calls AWS. */
 async function standInFor(c) {
@@ -60,6 +61,7 @@ async function standInFor(c) {
       if (r.params?.sort_key) keys.push(r.params.sort_key);
       standIn.createTable(r.params?.table_name ?? r.name, keys);
     } else if (r.type === 'sns') standIn.createTopic(r.name);
+    else if (r.type === 'sqs') standIn.createQueue(r.name);
     else if (r.type === 's3-bucket') standIn.createBucket(r.name);
     else if (r.type === 's3-object') {
       standIn.createBucket(r.bucket);
@@ -71,6 +73,39 @@ async function standInFor(c) {
     }
   }
   return standIn;
+}
+
+/**
+ * The case's callback responders: they read the queue's messages and answer the task token each
+ * carries (`TaskToken`), with the message's `Message` as the output (`sendTaskSuccess` mode), as
+ * the recording test's worker did.
+ */
+function respond(engine, standIn, responders) {
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      for (const r of responders) {
+        const queue = r.queueUrl.split('/').filter(Boolean).at(-1);
+        for (const m of standIn.drainQueue(queue)) {
+          let body;
+          try {
+            body = JSON.parse(m.Body);
+          } catch {
+            continue;
+          }
+          if (typeof body?.TaskToken !== 'string') continue;
+          const output = JSON.stringify(body.Message ?? null);
+          if (r.mode === 'sendTaskFailure') {
+            await engine.sendTaskFailure({ taskToken: body.TaskToken }).catch(() => undefined);
+          } else {
+            await engine.sendTaskSuccess({ taskToken: body.TaskToken, output }).catch(() => undefined);
+          }
+        }
+      }
+      await sleep(5);
+    }
+  })();
+  return { stop: () => (stopped = true) };
 }
 
 export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
@@ -103,6 +138,7 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
         }
       : {}),
   });
+  let responding;
   try {
     const smName = `StepwiseConformance${Math.random().toString(36).slice(2, 10)}`;
     const create = (def) =>
@@ -148,6 +184,8 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
       });
       await engine.startExecution({ stateMachineArn: consumer.stateMachineArn, input: r.input });
     }
+    const responders = (c.resources ?? []).filter((r) => r.type === 'callback-responder');
+    if (responders.length > 0 && standIn) responding = respond(engine, standIn, responders);
     const { stateMachineArn } = await create(definition);
     const start = {
       stateMachineArn,
@@ -204,6 +242,7 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
       roleArn: ROLE,
     };
   } finally {
+    responding?.stop();
     await engine.close();
     await standIn?.stop();
     rmSync(dir, { recursive: true, force: true });

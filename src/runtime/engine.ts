@@ -913,8 +913,12 @@ export class Engine implements StepFunctionsEngine {
     return task;
   }
 
+  /** Callback requests in flight, by `executionArn \n taskId`. */
+  private readonly submitting = new Map<string, Promise<void>>();
+
   async sendTaskSuccess(input: { taskToken: string; output: string }): Promise<void> {
     const task = await this.taskByToken(input.taskToken);
+    await this.submitting.get(`${task.executionArn}\n${task.taskId}`);
     let output: JsonValue;
     try {
       output = parseJsonKeepingText(input.output);
@@ -934,6 +938,7 @@ export class Engine implements StepFunctionsEngine {
     cause?: string | undefined;
   }): Promise<void> {
     const task = await this.taskByToken(input.taskToken);
+    await this.submitting.get(`${task.executionArn}\n${task.taskId}`);
     await this.deliverAndWait(
       task.executionArn,
       { type: 'taskFailed', taskId: task.taskId, error: input.error ?? '', cause: input.cause },
@@ -1477,7 +1482,7 @@ export class Engine implements StepFunctionsEngine {
     const work: Promise<TaskOutcome> = callback
       ? this.dispatcher.submitCallback(task, signal, context)
       : this.dispatcher.dispatch(task, signal, context);
-    work.then(
+    const settled = work.then(
       (outcome) => {
         if (!live.running.has(task.taskId)) return;
         live.running.delete(task.taskId);
@@ -1498,6 +1503,13 @@ export class Engine implements StepFunctionsEngine {
         });
       },
     );
+    if (callback) {
+      // A worker may answer the token before the request's response is back (an SQS consumer):
+      // SendTask* waits for it, so TaskSubmitted is recorded first, as AWS does.
+      const key = `${live.arn}\n${task.taskId}`;
+      this.submitting.set(key, settled);
+      void settled.finally(() => this.submitting.delete(key));
+    }
   }
 
   private arm(arn: string, timerId: string, due: number): void {

@@ -619,7 +619,7 @@ function optimizedRequest(
   call: AwsCallContext,
 ): Record<string, unknown> {
   const text = (v: JsonValue | undefined) =>
-    v === undefined || typeof v === 'string' ? v : JSON.stringify(v);
+    v === undefined || v === null || typeof v === 'string' ? v : JSON.stringify(v);
   const out: Record<string, unknown> = { ...params };
   switch (service) {
     case 'sns':

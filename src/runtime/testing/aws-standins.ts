@@ -10,7 +10,9 @@
  * - S3 (REST XML, path-style): CreateBucket, ListBuckets, PutObject, GetObject, HeadObject,
  *   DeleteObject, ListObjects (v1 and v2), NoSuchBucket/NoSuchKey;
  * - Secrets Manager (AWS JSON 1.1): CreateSecret, GetSecretValue, ListSecrets;
- * - Lambda (REST JSON): Invoke of JavaScript handlers registered with `addFunction`.
+ * - Lambda (REST JSON): Invoke of JavaScript handlers registered with `addFunction`;
+ * - SQS (AWS JSON 1.0, query-compatible errors): CreateQueue, GetQueueUrl, SendMessage,
+ *   ReceiveMessage, DeleteMessage.
  *
  * State lives in memory. Nothing here knows about Step Functions: the stand-in implements the
  * protocols, and tests or the conformance adapter provision its tables, topics and buckets.
@@ -35,6 +37,13 @@ interface S3Object {
   contentType: string;
   metadata: Record<string, string>;
   lastModified: Date;
+}
+
+export interface SqsMessage {
+  MessageId: string;
+  ReceiptHandle: string;
+  MD5OfBody: string;
+  Body: string;
 }
 
 interface Secret {
@@ -72,6 +81,7 @@ export class AwsStandIn {
   readonly buckets = new Map<string, Map<string, S3Object>>();
   readonly secrets = new Map<string, Secret>();
   readonly functions = new Map<string, (event: unknown) => unknown>();
+  readonly queues = new Map<string, SqsMessage[]>();
   /** Every request's headers, for tests that check what was sent (e.g. signatures). */
   readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[] = [];
   private server: Server | undefined;
@@ -119,6 +129,18 @@ export class AwsStandIn {
     return arn;
   }
 
+  /** A queue, by name; returns its URL (queue URLs are matched by their last path segment). */
+  createQueue(name: string): string {
+    if (!this.queues.has(name)) this.queues.set(name, []);
+    return `${this.url}/${this.account}/${name}`;
+  }
+
+  /** Takes the messages waiting in a queue (as ReceiveMessage followed by DeleteMessage would). */
+  drainQueue(name: string): SqsMessage[] {
+    const q = this.queues.get(name);
+    return q ? q.splice(0) : [];
+  }
+
   createBucket(name: string): void {
     if (!this.buckets.has(name)) this.buckets.set(name, new Map());
   }
@@ -152,6 +174,11 @@ export class AwsStandIn {
         const op = target.slice('DynamoDB_20120810.'.length);
         this.requests.push({ service: 'dynamodb', operation: op, headers: req.headers });
         return this.json(res, '1.0', this.dynamodb(op, parseJson(body)));
+      }
+      if (target.startsWith('AmazonSQS.')) {
+        const op = target.slice('AmazonSQS.'.length);
+        this.requests.push({ service: 'sqs', operation: op, headers: req.headers });
+        return this.json(res, '1.0', this.sqs(op, parseJson(body)));
       }
       if (target.startsWith('secretsmanager.')) {
         const op = target.slice('secretsmanager.'.length);
@@ -189,6 +216,12 @@ export class AwsStandIn {
     }
     if (target.startsWith('secretsmanager.')) {
       return this.json(res, '1.1', { __type: e.code, Message: e.message }, e.status);
+    }
+    if (target.startsWith('AmazonSQS.')) {
+      // SQS's JSON protocol keeps the query protocol's error code in a header.
+      const [code, type] = e.code.split('|');
+      res.setHeader('x-amzn-query-error', `${type ?? code};${e.type}`);
+      return this.json(res, '1.0', { __type: `com.amazonaws.sqs#${code}`, message: e.message }, e.status);
     }
     if (e.code.startsWith('Lambda:')) {
       const code = e.code.slice('Lambda:'.length);
@@ -648,6 +681,64 @@ export class AwsStandIn {
           'MethodNotAllowed',
           'The specified method is not allowed against this resource.',
         );
+    }
+  }
+
+  // ---- SQS ----------------------------------------------------------------------------------------
+
+  private sqs(op: string, input: Record<string, unknown>): unknown {
+    const queueOf = () => {
+      const url = typeof input.QueueUrl === 'string' ? input.QueueUrl : '';
+      const q = this.queues.get(url.split('/').filter(Boolean).at(-1) ?? '');
+      if (!q) {
+        throw new AwsError(
+          400,
+          'QueueDoesNotExist|AWS.SimpleQueueService.NonExistentQueue',
+          'The specified queue does not exist.',
+        );
+      }
+      return q;
+    };
+    switch (op) {
+      case 'CreateQueue':
+        return { QueueUrl: this.createQueue(String(input.QueueName)) };
+      case 'GetQueueUrl':
+        if (!this.queues.has(String(input.QueueName))) {
+          throw new AwsError(
+            400,
+            'QueueDoesNotExist|AWS.SimpleQueueService.NonExistentQueue',
+            'The specified queue does not exist.',
+          );
+        }
+        return { QueueUrl: `${this.url}/${this.account}/${String(input.QueueName)}` };
+      case 'SendMessage': {
+        const q = queueOf();
+        const body = input.MessageBody;
+        if (typeof body !== 'string' || body === '') {
+          throw new AwsError(400, 'MissingParameter', 'The request must contain the parameter MessageBody.');
+        }
+        const m: SqsMessage = {
+          MessageId: randomUUID(),
+          ReceiptHandle: randomUUID(),
+          MD5OfBody: md5(Buffer.from(body)),
+          Body: body,
+        };
+        q.push(m);
+        return { MD5OfMessageBody: m.MD5OfBody, MessageId: m.MessageId };
+      }
+      case 'ReceiveMessage': {
+        const q = queueOf();
+        const max = typeof input.MaxNumberOfMessages === 'number' ? input.MaxNumberOfMessages : 1;
+        return { Messages: q.slice(0, max) };
+      }
+      case 'DeleteMessage': {
+        const q = queueOf();
+        const i = q.findIndex((m) => m.ReceiptHandle === input.ReceiptHandle);
+        if (i >= 0) q.splice(i, 1);
+        return {};
+      }
+      default:
+        throw new AwsError(400, 'InvalidAction', `The stand-in does not implement ${op}`);
     }
   }
 
