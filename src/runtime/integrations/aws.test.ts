@@ -10,6 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { HistoryEvent } from '../../interpreter/types.js';
+import { compileDefinition } from '../../language/compile.js';
+import type { JsonObject } from '../../language/json.js';
+import { LocalTaskDispatcher } from '../dispatcher.js';
+import { runLocalExecution } from '../local-execution.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import { functionsFromMap } from '../functions.js';
 import { AwsStandIn } from '../testing/aws-standins.js';
@@ -108,11 +112,11 @@ async function finish(engine: Engine, executionArn: string): Promise<Ended> {
   }
 }
 
-function task(resource: string, parameters: object, extra: object = {}) {
+function task(resource: string, parameters: JsonObject, extra: JsonObject = {}): JsonObject {
   return { Type: 'Task', Resource: resource, Parameters: parameters, ...extra };
 }
 
-function single(state: object) {
+function single(state: JsonObject): JsonObject {
   return { StartAt: 'T', States: { T: { ...state, End: true } } };
 }
 
@@ -479,6 +483,37 @@ describe('optimized integrations through the engine', () => {
         /^Function not found: .*\(Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException;/,
       );
     });
+  });
+});
+
+describe('the in-memory runtime', () => {
+  it('passes tasks through too (runLocalExecution with a configured dispatcher)', async () => {
+    const dispatcher = new LocalTaskDispatcher({
+      functions: undefined,
+      region: 'us-east-1',
+      account: '123456789012',
+      aws: { endpoint: standIn.url, credentials: CREDENTIALS, maxAttempts: 1 },
+    });
+    try {
+      const def = compileDefinition(single(task('arn:aws:states:::aws-sdk:secretsmanager:listSecrets', {})));
+      const { state } = await runLocalExecution(
+        def,
+        {
+          executionArn: 'arn:aws:states:us-east-1:123456789012:execution:m:e',
+          stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
+          name: 'e',
+          stateMachineName: 'm',
+          roleArn: ROLE,
+          input: {},
+          recordHistory: false,
+        },
+        { dispatcher },
+      );
+      assert.equal(state.status, 'SUCCEEDED');
+      assert.deepEqual(state.output, { SecretList: [] });
+    } finally {
+      await dispatcher.close();
+    }
   });
 });
 

@@ -352,12 +352,10 @@ function wireCode(e: ServiceErrorLike): string {
 
 function isServiceError(e: unknown): e is ServiceErrorLike {
   const m = (e as { $metadata?: unknown } | null)?.$metadata;
-  return (
-    e instanceof Error &&
-    typeof m === 'object' &&
-    m !== null &&
-    typeof (m as { httpStatusCode?: unknown }).httpStatusCode === 'number'
-  );
+  // A 2xx status means the answer came but could not be read (not an error of the service).
+  const status =
+    typeof m === 'object' && m !== null ? (m as { httpStatusCode?: unknown }).httpStatusCode : undefined;
+  return e instanceof Error && typeof status === 'number' && status >= 300;
 }
 
 /** Headers as AWS's Java SDK records them (Node gives them lower-case). */

@@ -6,7 +6,7 @@
 // node:test's describe/test return promises that the runner itself tracks.
 /* eslint-disable @typescript-eslint/no-floating-promises */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { AwsStandIn } from '../../runtime/testing/aws-standins.js';
+import { resolveConfig } from '../cli/serve.js';
 
 const UP = fileURLToPath(new URL('../../../', import.meta.url));
 const ROOT = existsSync(join(UP, 'bin', 'stepwise.js')) ? UP : process.cwd();
@@ -172,5 +173,23 @@ describe('stepwise serve --aws', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       await standIn.stop();
     }
+  });
+
+  test('--aws, STEPWISE_AWS and --aws-config; a bad configuration file exits 2', () => {
+    assert.equal(resolveConfig({}, {}).aws, false);
+    assert.equal(resolveConfig({ aws: true }, {}).aws, true);
+    assert.equal(resolveConfig({}, { STEPWISE_AWS: '1' }).aws, true);
+    assert.equal(resolveConfig({}, { STEPWISE_AWS_CONFIG: 'aws.yaml' }).awsConfig, 'aws.yaml');
+    assert.throws(() => resolveConfig({}, { STEPWISE_AWS: 'maybe' }), /STEPWISE_AWS must be/);
+    const bad = join(TMP, 'bad-aws.json');
+    writeFileSync(bad, JSON.stringify({ credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }));
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--aws-config', bad, '--port', '0'], {
+      cwd: ROOT,
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STEPWISE_'))),
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /credentials come from the AWS default provider chain/);
   });
 });
