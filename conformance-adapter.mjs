@@ -2,6 +2,9 @@
 // runs through Stepwise's durable engine (SQLite store in a temporary directory, one engine per
 // case because Lambda function names repeat across cases with different behaviours), with waits
 // skipped. Express cases run through StartSyncExecution; validation cases through the validator.
+// Cases that need AWS services (DynamoDB, SNS, S3, Secrets Manager) get a fresh local stand-in
+// (dist/runtime/testing/aws-standins.js, speaking each service's protocol) provisioned with the
+// case's `resources`, and the engine's pass-through endpoint pointed at it.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +15,29 @@ import {
   storedToWireEvent,
   validateDefinitionText,
 } from './dist/index.js';
+import { AwsStandIn } from './dist/runtime/testing/aws-standins.js';
 import * as lambdaModule from '../shared/conformance/lambdas.mjs';
 
 export const name = 'stepwise (durable engine, in-process)';
 export const supports = {
-  services: ['none', 'lambda', 'nested-states', 'activity', 'aws-sdk:sfn'],
+  // 's3' marks both the cases that read S3 objects through aws-sdk:s3 (they pass) and the
+  // Distributed Map ItemReader cases (Stepwise has no ItemReader yet), so it is declared only on
+  // request: STEPWISE_CONFORMANCE_S3=1 runs them all.
+  services: [
+    'none',
+    'lambda',
+    'nested-states',
+    'activity',
+    'aws-sdk:sfn',
+    'dynamodb',
+    'aws-sdk:dynamodb',
+    'sns',
+    'sqs',
+    'task-token-callback',
+    'aws-sdk:s3',
+    'aws-sdk:secretsmanager',
+    ...(process.env.STEPWISE_CONFORMANCE_S3 === '1' ? ['s3'] : []),
+  ],
   kinds: ['execution', 'start-sync-execution', 'create-error', 'validate-definition'],
   history: true,
   actions: true,
@@ -27,6 +48,65 @@ const REGION = 'us-east-1';
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/conformance-sfn-role`;
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const AWS_SERVICES = /^(aws-sdk:)?(dynamodb|sns|sqs|s3|secretsmanager)$/;
+
+/** A stand-in with the case's tables, topics, buckets and objects, when the case calls AWS. */
+async function standInFor(c) {
+  if (!(c.services ?? []).some((s) => AWS_SERVICES.test(s))) return undefined;
+  const standIn = new AwsStandIn({ region: REGION, account: ACCOUNT });
+  await standIn.start();
+  for (const r of c.resources ?? []) {
+    if (r.type === 'dynamodb') {
+      const keys = [r.params?.partition_key ?? 'id'];
+      if (r.params?.sort_key) keys.push(r.params.sort_key);
+      standIn.createTable(r.params?.table_name ?? r.name, keys);
+    } else if (r.type === 'sns') standIn.createTopic(r.name);
+    else if (r.type === 'sqs') standIn.createQueue(r.name);
+    else if (r.type === 's3-bucket') standIn.createBucket(r.name);
+    else if (r.type === 's3-object') {
+      standIn.createBucket(r.bucket);
+      standIn.putObject(
+        r.bucket,
+        r.key,
+        Buffer.from(r.body ?? '', r.bodyEncoding === 'base64' ? 'base64' : 'utf8'),
+      );
+    }
+  }
+  return standIn;
+}
+
+/**
+ * The case's callback responders: they read the queue's messages and answer the task token each
+ * carries (`TaskToken`), with the message's `Message` as the output (`sendTaskSuccess` mode), as
+ * the recording test's worker did.
+ */
+function respond(engine, standIn, responders) {
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      for (const r of responders) {
+        const queue = r.queueUrl.split('/').filter(Boolean).at(-1);
+        for (const m of standIn.drainQueue(queue)) {
+          let body;
+          try {
+            body = JSON.parse(m.Body);
+          } catch {
+            continue;
+          }
+          if (typeof body?.TaskToken !== 'string') continue;
+          const output = JSON.stringify(body.Message ?? null);
+          if (r.mode === 'sendTaskFailure') {
+            await engine.sendTaskFailure({ taskToken: body.TaskToken }).catch(() => undefined);
+          } else {
+            await engine.sendTaskSuccess({ taskToken: body.TaskToken, output }).catch(() => undefined);
+          }
+        }
+      }
+      await sleep(5);
+    }
+  })();
+  return { stop: () => (stopped = true) };
+}
 
 export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
   const definition = c.definitionString ?? JSON.stringify(c.definition);
@@ -41,13 +121,24 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-conformance-'));
   const provider = functionsFromMap(lambdas ?? {});
   provider.formatError = lambdaModule.formatError;
+  const standIn = await standInFor(c);
   const engine = await Engine.open({
     dataDir: dir,
     functions: provider,
     region: REGION,
     account: ACCOUNT,
     waitScale: 0,
+    ...(standIn
+      ? {
+          aws: {
+            endpoint: standIn.url,
+            credentials: { accessKeyId: 'conformance', secretAccessKey: 'conformance' },
+            maxAttempts: 1,
+          },
+        }
+      : {}),
   });
+  let responding;
   try {
     const smName = `StepwiseConformance${Math.random().toString(36).slice(2, 10)}`;
     const create = (def) =>
@@ -93,6 +184,8 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
       });
       await engine.startExecution({ stateMachineArn: consumer.stateMachineArn, input: r.input });
     }
+    const responders = (c.resources ?? []).filter((r) => r.type === 'callback-responder');
+    if (responders.length > 0 && standIn) responding = respond(engine, standIn, responders);
     const { stateMachineArn } = await create(definition);
     const start = {
       stateMachineArn,
@@ -149,7 +242,9 @@ export async function runCase(c, { lambdas, signal, preCreateDefinition }) {
       roleArn: ROLE,
     };
   } finally {
+    responding?.stop();
     await engine.close();
+    await standIn?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

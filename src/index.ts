@@ -10,6 +10,7 @@ export { ServiceError } from './language/errors.js';
 export { validateDefinition, validateDefinitionText, type Diagnostic } from './language/validate.js';
 export { loadFunctionConfig } from './runtime/integrations/function-config.js';
 export { loadHttpConfig } from './runtime/integrations/http.js';
+export { loadAwsConfig, type AwsPassThroughOptions } from './runtime/integrations/aws.js';
 export { loadMockConfig } from './runtime/integrations/mocks.js';
 export { openSqliteStore } from './runtime/store/sqlite.js';
 export { openPostgresStore } from './runtime/store/postgres.js';

@@ -25,7 +25,7 @@ import type {
 import { catchState, completeState, evaluateState, type MaybeOutcome, type Outcome } from './evaluators.js';
 import { findCatcher, findRetrier, retryDelayMs } from './errors.js';
 import {
-  needsTaskToken,
+  hasTaskToken,
   taskSubmittedEvent,
   reportsHeartbeats,
   resourceOf,
@@ -292,11 +292,9 @@ export class Run implements StepContext {
 
   /** Evaluates the frame's current state (first attempt or a retry) and applies the outcome. */
   attempt(frame: Frame, state: State): void {
-    // A callback or activity attempt gets its token first: Parameters may read `$$.Task.Token`.
+    // A callback, activity or .sync attempt gets its token first: Parameters may read `$$.Task.Token`.
     frame.taskToken =
-      state.type === 'Task' && needsTaskToken(state)
-        ? (this.env.token ?? defaultToken(this.env))()
-        : undefined;
+      state.type === 'Task' && hasTaskToken(state) ? (this.env.token ?? defaultToken(this.env))() : undefined;
     this.resolve(frame, state, 'attempt', () => evaluateState(this, frame, state));
   }
 

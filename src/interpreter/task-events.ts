@@ -25,6 +25,16 @@ export function needsTaskToken(state: TaskState): boolean {
   return r.kind === 'activity' || (r.kind === 'service' && r.pattern === 'waitForTaskToken');
 }
 
+/**
+ * Attempts that get a task token (`$$.Task.Token`): activities and callbacks, and also `.sync`
+ * tasks, which AWS lets a worker end with SendTaskSuccess/Failure as well (recorded in
+ * callback__sync_with_task_token).
+ */
+export function hasTaskToken(state: TaskState): boolean {
+  const r = resourceOf(state);
+  return needsTaskToken(state) || (r.kind === 'service' && (r.pattern === 'sync' || r.pattern === 'sync:2'));
+}
+
 /** TaskSubmitted: the request of a callback task went out. */
 export function taskSubmittedEvent(state: TaskState, output: JsonValue): Ev {
   const r = resourceOf(state);

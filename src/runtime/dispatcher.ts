@@ -1,7 +1,8 @@
 /** Task dispatch: turns a TaskRequest from the interpreter into a call to whatever serves its resource. */
 import type { TaskRequest } from '../interpreter/types.js';
 import { StatesErrors } from '../language/errors.js';
-import { parseResource } from '../language/resources.js';
+import { getOwn, isJsonObject } from '../language/json.js';
+import { parseResource, type ResourceInfo } from '../language/resources.js';
 import {
   invokeLambdaService,
   invokeLegacyLambda,
@@ -9,6 +10,7 @@ import {
   type SignalSource,
   type TaskOutcome,
 } from './functions.js';
+import { AwsPassThrough, isPassThroughResource, type AwsPassThroughOptions } from './integrations/aws.js';
 import { HttpInvoker, type HttpTaskOptions } from './integrations/http.js';
 import { MockResponder, type MockConfigFile } from './integrations/mocks.js';
 
@@ -33,7 +35,14 @@ export interface LocalDispatcherOptions {
   mocks?: MockConfigFile | MockResponder | undefined;
   /** HTTP Task settings: connections and the egress allow-list. */
   http?: HttpTaskOptions | undefined;
+  /**
+   * Pass-through to AWS (`aws-sdk:*` and the optimized integrations) with the AWS SDK; off when
+   * undefined. Lambda functions served locally keep priority over AWS Lambda.
+   */
+  aws?: AwsPassThroughOptions | undefined;
 }
+
+type ServiceResource = Extract<ResourceInfo, { kind: 'service' }>;
 
 const NO_FUNCTIONS: FunctionProvider = { resolveFunction: () => undefined };
 
@@ -45,6 +54,8 @@ export class LocalTaskDispatcher implements TaskDispatcher {
   private readonly functions: FunctionProvider;
   private readonly mocks: MockResponder | undefined;
   private readonly http: HttpInvoker;
+  /** Pass-through to AWS, when configured. */
+  readonly aws: AwsPassThrough | undefined;
 
   constructor(private readonly options: LocalDispatcherOptions) {
     this.functions = options.functions ?? NO_FUNCTIONS;
@@ -52,6 +63,12 @@ export class LocalTaskDispatcher implements TaskDispatcher {
     // Parsed here so that a broken mock file fails at startup, not in the middle of a run.
     this.mocks = m === undefined || m instanceof MockResponder ? m : new MockResponder(m);
     this.http = new HttpInvoker({ region: options.region, ...options.http });
+    this.aws = options.aws ? new AwsPassThrough(options.aws, { region: options.region }) : undefined;
+  }
+
+  /** Releases what the dispatcher holds open (AWS SDK clients' connections). */
+  async close(): Promise<void> {
+    await this.aws?.close();
   }
 
   /**
@@ -75,14 +92,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
       r.action === 'invoke' &&
       r.pattern === 'request'
     ) {
-      return invokeLambdaService(
-        this.functions,
-        task.resource,
-        task.input,
-        this.options.region,
-        this.options.account,
-        signal,
-      );
+      return this.invokeLambda(task, r, signal, context);
     }
     if (
       r.kind === 'service' &&
@@ -92,10 +102,85 @@ export class LocalTaskDispatcher implements TaskDispatcher {
     ) {
       return this.http.invoke(task.input, signal);
     }
+    if (r.kind === 'service' && isPassThroughResource(r.resourceType, r.action)) {
+      return this.passThrough(task, r, signal, context);
+    }
     return {
       ok: false,
       error: StatesErrors.TaskFailed,
-      cause: `Stepwise cannot run the resource '${task.resource}' here: only Lambda functions, HTTP Tasks and mocked states are served in this mode.`,
+      cause: `Stepwise cannot run the resource '${task.resource}' here: only Lambda functions, HTTP Tasks, mocked states and (when configured) pass-through to AWS are served in this mode.`,
     };
+  }
+
+  /**
+   * Sends the request of a callback task (`.waitForTaskToken`); its output is recorded as
+   * TaskSubmitted and the task then waits for its token. Mocks are not consulted.
+   */
+  submitCallback(task: TaskRequest, signal: SignalSource, context?: DispatchContext): Promise<TaskOutcome> {
+    const r = parseResource(task.resource);
+    if (r.kind === 'service' && r.pattern === 'waitForTaskToken') {
+      if (r.resourceType === 'lambda' && r.action === 'invoke')
+        return this.invokeLambda(task, r, signal, context);
+      if (isPassThroughResource(r.resourceType, r.action)) return this.passThrough(task, r, signal, context);
+    }
+    return Promise.resolve({
+      ok: false,
+      error: StatesErrors.TaskFailed,
+      cause: `Stepwise cannot send the request of '${task.resource}' here; only lambda:invoke.waitForTaskToken callbacks and (when configured) pass-through to AWS are served.`,
+    });
+  }
+
+  /** `lambda:invoke`: a local function when one has the name, else AWS Lambda when pass-through is on. */
+  private invokeLambda(
+    task: TaskRequest,
+    r: ServiceResource,
+    signal: SignalSource,
+    context: DispatchContext | undefined,
+  ): Promise<TaskOutcome> {
+    const fn = isJsonObject(task.input) ? getOwn(task.input, 'FunctionName') : undefined;
+    if (this.aws && typeof fn === 'string' && this.functions.resolveFunction(fn) === undefined) {
+      return this.passThrough(task, r, signal, context);
+    }
+    return invokeLambdaService(
+      this.functions,
+      task.resource,
+      task.input,
+      this.options.region,
+      this.options.account,
+      signal,
+    );
+  }
+
+  private passThrough(
+    task: TaskRequest,
+    r: ServiceResource,
+    signal: SignalSource,
+    context: DispatchContext | undefined,
+  ): Promise<TaskOutcome> {
+    if (this.aws === undefined) {
+      return Promise.resolve({
+        ok: false,
+        error: StatesErrors.TaskFailed,
+        cause: `Stepwise cannot run the resource '${task.resource}': it needs pass-through to AWS, which is not configured (start 'stepwise serve' with --aws or --aws-config <file>, or pass 'aws' to Engine.open).`,
+      });
+    }
+    if (r.pattern === 'sync' || r.pattern === 'sync:2') {
+      return Promise.resolve({
+        ok: false,
+        error: StatesErrors.TaskFailed,
+        cause: `Stepwise does not run '${task.resource}': the .sync pattern is not supported for pass-through to AWS yet (use the request or .waitForTaskToken pattern).`,
+      });
+    }
+    return this.aws.invoke(
+      {
+        resourceType: r.resourceType,
+        action: r.action,
+        resource: task.resource,
+        region: r.region,
+        parameters: task.input,
+      },
+      signal,
+      { executionArn: context?.executionArn, stateMachineArn: context?.stateMachineArn },
+    );
   }
 }

@@ -30,7 +30,7 @@ import { loadDefinition } from '../language/load.js';
 import { formatDiagnostic, validateDefinitionText } from '../language/validate.js';
 import type { CompiledDefinition } from '../language/model.js';
 import { parseResource } from '../language/resources.js';
-import { LocalTaskDispatcher, type TaskDispatcher } from './dispatcher.js';
+import { LocalTaskDispatcher } from './dispatcher.js';
 import type {
   ActivityDescription,
   ActivityTask,
@@ -48,12 +48,7 @@ import type {
   TagInput,
   UpdateStateMachineInput,
 } from './engine-api.js';
-import {
-  invokeLambdaService,
-  MAX_PAYLOAD_BYTES,
-  type FunctionProvider,
-  type TaskOutcome,
-} from './functions.js';
+import { MAX_PAYLOAD_BYTES, type FunctionProvider, type TaskOutcome } from './functions.js';
 import { runLocalExecution } from './local-execution.js';
 import { openSqliteStore } from './store/sqlite.js';
 import {
@@ -99,6 +94,8 @@ export interface EngineOptions {
   mocks?: import('./dispatcher.js').LocalDispatcherOptions['mocks'];
   /** HTTP Task connections, egress allow-list and timeout. */
   http?: import('./dispatcher.js').LocalDispatcherOptions['http'];
+  /** Pass-through to AWS (`aws-sdk:*`, optimized integrations); off when undefined. */
+  aws?: import('./dispatcher.js').LocalDispatcherOptions['aws'];
 }
 
 const DEFAULT_REGION = 'us-east-1';
@@ -340,7 +337,7 @@ export class Engine implements StepFunctionsEngine {
   readonly region: string;
   readonly account: string;
   private readonly store: Store;
-  private readonly dispatcher: TaskDispatcher;
+  private readonly dispatcher: LocalTaskDispatcher;
   private readonly functions: FunctionProvider | undefined;
   private readonly committer: Committer;
   private readonly scale: number;
@@ -373,6 +370,7 @@ export class Engine implements StepFunctionsEngine {
       account: this.account,
       mocks: options.mocks,
       http: options.http,
+      aws: options.aws,
     });
     this.committer = new Committer(store, Math.max(1, store.commitsInFlight ?? 1));
     const scale = options.waitScale ?? 1;
@@ -436,6 +434,7 @@ export class Engine implements StepFunctionsEngine {
       for (const l of this.live.values())
         await this.shared.releaseLease(l.arn, this.nodeId).catch(() => false);
     }
+    await this.dispatcher.close();
     await this.store.close();
   }
 
@@ -961,8 +960,12 @@ export class Engine implements StepFunctionsEngine {
     return task;
   }
 
+  /** Callback requests in flight, by `executionArn \n taskId`. */
+  private readonly submitting = new Map<string, Promise<void>>();
+
   async sendTaskSuccess(input: { taskToken: string; output: string }): Promise<void> {
     const task = await this.taskByToken(input.taskToken);
+    await this.submitting.get(`${task.executionArn}\n${task.taskId}`);
     let output: JsonValue;
     try {
       output = parseJsonKeepingText(input.output);
@@ -982,6 +985,7 @@ export class Engine implements StepFunctionsEngine {
     cause?: string | undefined;
   }): Promise<void> {
     const task = await this.taskByToken(input.taskToken);
+    await this.submitting.get(`${task.executionArn}\n${task.taskId}`);
     await this.deliverAndWait(
       task.executionArn,
       { type: 'taskFailed', taskId: task.taskId, error: input.error ?? '', cause: input.cause },
@@ -1234,7 +1238,18 @@ export class Engine implements StepFunctionsEngine {
           output = { StopDate: new Date(r.stopDate).toISOString() };
           break;
         }
-        default:
+        default: {
+          if (this.dispatcher.aws) {
+            // Other actions go to AWS Step Functions itself.
+            const o = await this.dispatcher.dispatch(task, () => new AbortController().signal);
+            this.deliver(
+              parentArn,
+              o.ok
+                ? { type: 'taskSucceeded', taskId: task.taskId, output: o.output }
+                : { type: 'taskFailed', taskId: task.taskId, error: o.error, cause: o.cause },
+            );
+            return;
+          }
           this.deliver(parentArn, {
             type: 'taskFailed',
             taskId: task.taskId,
@@ -1242,6 +1257,7 @@ export class Engine implements StepFunctionsEngine {
             cause: `Stepwise serves aws-sdk:sfn:${action} only through pass-through to AWS, which is not configured.`,
           });
           return;
+        }
       }
     } catch (e) {
       if (!(e instanceof ServiceError)) throw e;
@@ -1512,30 +1528,15 @@ export class Engine implements StepFunctionsEngine {
       return controller.signal;
     };
     const callback = r.kind === 'service' && r.pattern === 'waitForTaskToken';
-    let work: Promise<TaskOutcome>;
-    if (callback && r.resourceType === 'lambda' && r.action === 'invoke') {
-      work = invokeLambdaService(
-        this.functions ?? { resolveFunction: () => undefined },
-        task.resource,
-        task.input,
-        this.region,
-        this.account,
-        signal,
-      );
-    } else if (callback) {
-      work = Promise.resolve({
-        ok: false,
-        error: 'States.TaskFailed',
-        cause: `Stepwise cannot send the request of '${task.resource}' here; only lambda:invoke.waitForTaskToken callbacks are served.`,
-      });
-    } else {
-      work = this.dispatcher.dispatch(task, signal, {
-        executionArn: live.arn,
-        stateMachineArn: live.state.init.stateMachineArn,
-        testCase: live.state.init.testCase,
-      });
-    }
-    work.then(
+    const context = {
+      executionArn: live.arn,
+      stateMachineArn: live.state.init.stateMachineArn,
+      testCase: live.state.init.testCase,
+    };
+    const work: Promise<TaskOutcome> = callback
+      ? this.dispatcher.submitCallback(task, signal, context)
+      : this.dispatcher.dispatch(task, signal, context);
+    const settled = work.then(
       (outcome) => {
         if (!live.running.has(task.taskId)) return;
         live.running.delete(task.taskId);
@@ -1556,6 +1557,13 @@ export class Engine implements StepFunctionsEngine {
         });
       },
     );
+    if (callback) {
+      // A worker may answer the token before the request's response is back (an SQS consumer):
+      // SendTask* waits for it, so TaskSubmitted is recorded first, as AWS does.
+      const key = `${live.arn}\n${task.taskId}`;
+      this.submitting.set(key, settled);
+      void settled.finally(() => this.submitting.delete(key));
+    }
   }
 
   private arm(arn: string, timerId: string, due: number): void {

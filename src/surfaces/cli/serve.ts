@@ -7,6 +7,11 @@ import { parseArgs } from 'node:util';
 import { Engine } from '../../runtime/engine.js';
 import { openPostgresStore } from '../../runtime/store/postgres.js';
 import { loadFunctionConfig } from '../../runtime/integrations/function-config.js';
+import {
+  awsOptionsFromEnv,
+  loadAwsConfig,
+  type AwsPassThroughOptions,
+} from '../../runtime/integrations/aws.js';
 import { loadHttpConfig, type HttpTaskOptions } from '../../runtime/integrations/http.js';
 import { loadMockConfig, type MockResponder } from '../../runtime/integrations/mocks.js';
 import { loadFunctionsModule, type FunctionProvider } from '../../runtime/functions.js';
@@ -27,6 +32,11 @@ Options (each also read from the environment variable shown):
       --mock-config <file>    Step Functions Local MockConfigFile (STEPWISE_MOCK_CONFIG); start
                           executions on <stateMachineArn>#<TestCase> to use a test case
   --http-config <file>    HTTP Task connections and egress allow-list (STEPWISE_HTTP_CONFIG)
+  --aws                   pass aws-sdk:* and optimized integrations (DynamoDB, SNS, SQS,
+                          EventBridge, Lambda) through to AWS with the AWS SDK (STEPWISE_AWS=1)
+  --aws-config <file>     the same, with region, profile and endpoint overrides from a JSON or
+                          YAML file (STEPWISE_AWS_CONFIG); STEPWISE_AWS_REGION, STEPWISE_AWS_PROFILE,
+                          STEPWISE_AWS_ENDPOINT and STEPWISE_AWS_ENDPOINT_<SERVICE> apply over it
   --database-url <url>    PostgreSQL instead of SQLite (STEPWISE_DATABASE_URL); several
                           servers on one database share the executions
   --node-id <id>          this node's id with PostgreSQL (STEPWISE_NODE_ID, default random)
@@ -46,6 +56,8 @@ const OPTIONS = {
   'database-url': { type: 'string' },
   'mock-config': { type: 'string' },
   'http-config': { type: 'string' },
+  aws: { type: 'boolean' },
+  'aws-config': { type: 'string' },
   'node-id': { type: 'string' },
   'allow-remote': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -66,6 +78,9 @@ export interface ServeConfig {
   nodeId?: string | undefined;
   mockConfig?: string | undefined;
   httpConfig?: string | undefined;
+  /** Pass-through to AWS: on (`--aws`), and the configuration file if any. */
+  aws: boolean;
+  awsConfig?: string | undefined;
   credentials?: Credentials | undefined;
   allowRemote: boolean;
 }
@@ -98,9 +113,14 @@ export async function serveCommand(
   let functions: FunctionProvider | undefined;
   let mocks: MockResponder | undefined;
   let http: HttpTaskOptions | undefined;
+  let aws: AwsPassThroughOptions | undefined;
   try {
     if (config.mockConfig !== undefined) mocks = await loadMockConfig(config.mockConfig);
     if (config.httpConfig !== undefined) http = await loadHttpConfig(config.httpConfig);
+    if (config.aws || config.awsConfig !== undefined) {
+      const base = config.awsConfig !== undefined ? await loadAwsConfig(config.awsConfig) : {};
+      aws = awsOptionsFromEnv(env, base);
+    }
   } catch (e) {
     process.stderr.write(`stepwise serve: ${message(e)}\n`);
     return 2;
@@ -134,6 +154,7 @@ export async function serveCommand(
       ...(functions ? { functions } : {}),
       ...(mocks ? { mocks } : {}),
       ...(http ? { http } : {}),
+      ...(aws ? { aws } : {}),
       ...(config.waitScale !== undefined ? { waitScale: config.waitScale } : {}),
     });
   } catch (e) {
@@ -156,6 +177,7 @@ export async function serveCommand(
   if (!config.credentials) {
     process.stderr.write('stepwise serve: no credentials configured: any request signature is accepted\n');
   }
+  if (aws) process.stderr.write(`stepwise serve: ${describeAws(aws, config.region)}\n`);
   process.stdout.write(`stepwise listening on ${server.url}\n`);
 
   await new Promise<void>((resolve) => {
@@ -184,8 +206,9 @@ function parse(argv: readonly string[]) {
 }
 
 export function resolveConfig(
-  values: Partial<Record<Exclude<keyof typeof OPTIONS, 'allow-remote' | 'help'>, string>> & {
+  values: Partial<Record<Exclude<keyof typeof OPTIONS, 'allow-remote' | 'help' | 'aws'>, string>> & {
     'allow-remote'?: boolean | undefined;
+    aws?: boolean | undefined;
   },
   env: NodeJS.ProcessEnv,
 ): ServeConfig {
@@ -224,6 +247,8 @@ export function resolveConfig(
     databaseUrl: pick(values['database-url'], 'STEPWISE_DATABASE_URL'),
     mockConfig: pick(values['mock-config'], 'STEPWISE_MOCK_CONFIG'),
     httpConfig: pick(values['http-config'], 'STEPWISE_HTTP_CONFIG'),
+    aws: values.aws === true || isTrue(pick(undefined, 'STEPWISE_AWS')),
+    awsConfig: pick(values['aws-config'], 'STEPWISE_AWS_CONFIG'),
     nodeId: pick(values['node-id'], 'STEPWISE_NODE_ID'),
     credentials:
       accessKeyId !== undefined && secretAccessKey !== undefined
@@ -231,6 +256,22 @@ export function resolveConfig(
         : undefined,
     allowRemote: values['allow-remote'] === true,
   };
+}
+
+function isTrue(v: string | undefined): boolean {
+  if (v === undefined) return false;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ServeUsageError(`STEPWISE_AWS must be 1/true or 0/false, got '${v}'`);
+}
+
+/** One line about pass-through, without credentials (they stay with the AWS SDK). */
+function describeAws(aws: AwsPassThroughOptions, region: string): string {
+  const parts = [`pass-through to AWS on (region ${aws.region ?? region}`];
+  if (aws.profile !== undefined) parts.push(`profile ${aws.profile}`);
+  if (aws.endpoint !== undefined) parts.push(`endpoint ${aws.endpoint}`);
+  for (const [service, url] of Object.entries(aws.endpoints ?? {})) parts.push(`${service} at ${url}`);
+  return `${parts.join(', ')})`;
 }
 
 export function isLoopback(host: string): boolean {

@@ -13,6 +13,7 @@ import { parseJsonKeepingText, stringifyJson } from '../../language/json.js';
 import { loadDefinition, type DefinitionFormat } from '../../language/load.js';
 import type { CompiledDefinition } from '../../language/model.js';
 import { LocalTaskDispatcher } from '../../runtime/dispatcher.js';
+import type { AwsPassThroughOptions } from '../../runtime/integrations/aws.js';
 import { functionsFromMap, type FunctionProvider, type LambdaHandler } from '../../runtime/functions.js';
 import { runLocalExecution } from '../../runtime/local-execution.js';
 import { toWireEvent, type WireHistoryEvent } from './wire.js';
@@ -50,6 +51,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Deterministic randomness for tests. */
   random?: () => number;
+  /** Pass-through to AWS (`aws-sdk:*`, optimized integrations); off when undefined. */
+  aws?: AwsPassThroughOptions;
 }
 
 export interface RunResult {
@@ -163,6 +166,12 @@ export class StateMachine {
     const provider =
       functions === undefined ? undefined : isProvider(functions) ? functions : functionsFromMap(functions);
     const record = options.history ?? true;
+    const dispatcher = new LocalTaskDispatcher({
+      functions: provider,
+      region: this.region,
+      account: this.account,
+      aws: options.aws,
+    });
     const { state, events } = await runLocalExecution(
       this.compiled,
       {
@@ -175,16 +184,12 @@ export class StateMachine {
         recordHistory: record,
       },
       {
-        dispatcher: new LocalTaskDispatcher({
-          functions: provider,
-          region: this.region,
-          account: this.account,
-        }),
+        dispatcher,
         ...(options.waitScale !== undefined ? { waitScale: options.waitScale } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.random ? { random: options.random } : {}),
       },
-    );
+    ).finally(() => dispatcher.close());
     const status = state.status === 'RUNNING' ? 'FAILED' : state.status;
     return new Result(status, executionArn, this.arn, state, record ? events.map(toWireEvent) : undefined);
   }

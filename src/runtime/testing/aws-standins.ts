@@ -1,0 +1,861 @@
+/**
+ * Test support: a small local stand-in for a few AWS services, speaking each service's wire
+ * protocol so that the real AWS SDK clients can talk to it (one HTTP server, like LocalStack's
+ * single port):
+ *
+ * - DynamoDB (AWS JSON 1.0): CreateTable, DeleteTable, ListTables, PutItem, GetItem, DeleteItem,
+ *   UpdateItem (`SET`/`REMOVE` on top-level attributes), `ReturnValues`, simple
+ *   `ConditionExpression`s, AWS's validation and not-found errors;
+ * - SNS (query protocol, XML answers): CreateTopic (FIFO topics too), Publish;
+ * - S3 (REST XML, path-style): CreateBucket, ListBuckets, PutObject, GetObject, HeadObject,
+ *   DeleteObject, ListObjects (v1 and v2), NoSuchBucket/NoSuchKey;
+ * - Secrets Manager (AWS JSON 1.1): CreateSecret, GetSecretValue, ListSecrets;
+ * - Lambda (REST JSON): Invoke of JavaScript handlers registered with `addFunction`;
+ * - SQS (AWS JSON 1.0, query-compatible errors): CreateQueue, GetQueueUrl, SendMessage,
+ *   ReceiveMessage, DeleteMessage.
+ *
+ * State lives in memory. Nothing here knows about Step Functions: the stand-in implements the
+ * protocols, and tests or the conformance adapter provision its tables, topics and buckets.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { crc32 } from 'node:zlib';
+
+type AttributeValue = Record<string, unknown>;
+type Item = Record<string, AttributeValue>;
+
+interface Table {
+  name: string;
+  keys: string[];
+  items: Map<string, Item>;
+  created: Date;
+}
+
+interface S3Object {
+  body: Buffer;
+  contentType: string;
+  metadata: Record<string, string>;
+  lastModified: Date;
+}
+
+export interface SqsMessage {
+  MessageId: string;
+  ReceiptHandle: string;
+  MD5OfBody: string;
+  Body: string;
+}
+
+interface Secret {
+  name: string;
+  arn: string;
+  value: string | undefined;
+  created: Date;
+}
+
+export interface StandInOptions {
+  region?: string;
+  account?: string;
+}
+
+/** An error answer: HTTP status, AWS error code, message. */
+class AwsError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly type: 'Sender' | 'Receiver' = 'Sender',
+  ) {
+    super(message);
+  }
+}
+
+const TABLE_NAME = /^[a-zA-Z0-9_.-]+$/;
+const SECRET_NAME = /^[a-zA-Z0-9/_+=.@!-]+$/;
+
+export class AwsStandIn {
+  readonly region: string;
+  readonly account: string;
+  readonly tables = new Map<string, Table>();
+  readonly topics = new Map<string, { arn: string; fifo: boolean; messages: Record<string, string>[] }>();
+  readonly buckets = new Map<string, Map<string, S3Object>>();
+  readonly secrets = new Map<string, Secret>();
+  readonly functions = new Map<string, (event: unknown) => unknown>();
+  readonly queues = new Map<string, SqsMessage[]>();
+  /** Every request's headers, for tests that check what was sent (e.g. signatures). */
+  readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[] = [];
+  private server: Server | undefined;
+  private sequence = 10_000_000_000_000_000_000n;
+
+  constructor(options: StandInOptions = {}) {
+    this.region = options.region ?? 'us-east-1';
+    this.account = options.account ?? '123456789012';
+  }
+
+  /** Starts listening on 127.0.0.1 (a free port unless given); returns the endpoint URL. */
+  async start(port = 0): Promise<string> {
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+    return this.url;
+  }
+
+  get url(): string {
+    const a = this.server?.address() as AddressInfo | null | undefined;
+    if (!a) throw new Error('the stand-in is not listening');
+    return `http://127.0.0.1:${a.port}`;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  // ---- provisioning ---------------------------------------------------------------------------
+
+  createTable(name: string, keys: string[]): void {
+    this.tables.set(name, { name, keys, items: new Map(), created: new Date() });
+  }
+
+  createTopic(name: string): string {
+    const arn = `arn:aws:sns:${this.region}:${this.account}:${name}`;
+    if (!this.topics.has(arn)) this.topics.set(arn, { arn, fifo: name.endsWith('.fifo'), messages: [] });
+    return arn;
+  }
+
+  /** A queue, by name; returns its URL (queue URLs are matched by their last path segment). */
+  createQueue(name: string): string {
+    if (!this.queues.has(name)) this.queues.set(name, []);
+    return `${this.url}/${this.account}/${name}`;
+  }
+
+  /** Takes the messages waiting in a queue (as ReceiveMessage followed by DeleteMessage would). */
+  drainQueue(name: string): SqsMessage[] {
+    const q = this.queues.get(name);
+    return q ? q.splice(0) : [];
+  }
+
+  createBucket(name: string): void {
+    if (!this.buckets.has(name)) this.buckets.set(name, new Map());
+  }
+
+  putObject(bucket: string, key: string, body: string | Buffer, contentType = 'binary/octet-stream'): void {
+    const b = this.buckets.get(bucket);
+    if (!b) throw new Error(`no bucket ${bucket}`);
+    b.set(key, {
+      body: typeof body === 'string' ? Buffer.from(body) : body,
+      contentType,
+      metadata: {},
+      lastModified: new Date(),
+    });
+  }
+
+  /** A Lambda function: its handler's result is the payload; a throw is an unhandled error. */
+  addFunction(name: string, handler: (event: unknown) => unknown): void {
+    this.functions.set(name, handler);
+  }
+
+  // ---- dispatch ---------------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const contentType = String(req.headers['content-type'] ?? '');
+    try {
+      if (target.startsWith('DynamoDB_20120810.')) {
+        const op = target.slice('DynamoDB_20120810.'.length);
+        this.requests.push({ service: 'dynamodb', operation: op, headers: req.headers });
+        return this.json(res, '1.0', this.dynamodb(op, parseJson(body)));
+      }
+      if (target.startsWith('AmazonSQS.')) {
+        const op = target.slice('AmazonSQS.'.length);
+        this.requests.push({ service: 'sqs', operation: op, headers: req.headers });
+        return this.json(res, '1.0', this.sqs(op, parseJson(body)));
+      }
+      if (target.startsWith('secretsmanager.')) {
+        const op = target.slice('secretsmanager.'.length);
+        this.requests.push({ service: 'secretsmanager', operation: op, headers: req.headers });
+        return this.json(res, '1.1', this.secretsManager(op, parseJson(body)));
+      }
+      if (req.method === 'POST' && contentType.startsWith('application/x-www-form-urlencoded')) {
+        const form = new URLSearchParams(body.toString('utf8'));
+        const op = form.get('Action') ?? '';
+        this.requests.push({ service: 'sns', operation: op, headers: req.headers });
+        return this.xml(res, 200, this.sns(op, form));
+      }
+      const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
+      if (req.method === 'POST' && invoke) {
+        this.requests.push({ service: 'lambda', operation: 'Invoke', headers: req.headers });
+        return await this.lambda(decodeURIComponent(invoke[1]!), body, res);
+      }
+      this.requests.push({ service: 's3', operation: `${req.method} ${req.url}`, headers: req.headers });
+      return this.s3(req, body, res);
+    } catch (e) {
+      if (!(e instanceof AwsError)) {
+        this.fail(res, target, contentType, new AwsError(500, 'InternalFailure', String(e), 'Receiver'));
+        return;
+      }
+      this.fail(res, target, contentType, e);
+    }
+  }
+
+  private fail(res: ServerResponse, target: string, contentType: string, e: AwsError): void {
+    const requestId = randomUUID();
+    if (target.startsWith('DynamoDB_20120810.')) {
+      const ns =
+        e.code === 'ValidationException' ? 'com.amazon.coral.validate' : 'com.amazonaws.dynamodb.v20120810';
+      return this.json(res, '1.0', { __type: `${ns}#${e.code}`, message: e.message }, e.status);
+    }
+    if (target.startsWith('secretsmanager.')) {
+      return this.json(res, '1.1', { __type: e.code, Message: e.message }, e.status);
+    }
+    if (target.startsWith('AmazonSQS.')) {
+      // SQS's JSON protocol keeps the query protocol's error code in a header.
+      const [code, type] = e.code.split('|');
+      res.setHeader('x-amzn-query-error', `${type ?? code};${e.type}`);
+      return this.json(res, '1.0', { __type: `com.amazonaws.sqs#${code}`, message: e.message }, e.status);
+    }
+    if (e.code.startsWith('Lambda:')) {
+      const code = e.code.slice('Lambda:'.length);
+      res.statusCode = e.status;
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('x-amzn-RequestId', requestId);
+      res.setHeader('x-amzn-ErrorType', code);
+      res.end(JSON.stringify({ Type: 'User', message: e.message }));
+      return;
+    }
+    if (contentType.startsWith('application/x-www-form-urlencoded')) {
+      return this.xml(
+        res,
+        e.status,
+        `<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>${e.type}</Type><Code>${esc(
+          e.code,
+        )}</Code><Message>${esc(e.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      );
+    }
+    const hostId = Buffer.from(randomUUID()).toString('base64');
+    res.setHeader('x-amz-request-id', requestId);
+    res.setHeader('x-amz-id-2', hostId);
+    this.xml(
+      res,
+      e.status,
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${esc(e.code)}</Code><Message>${esc(
+        e.message,
+      )}</Message><RequestId>${requestId}</RequestId><HostId>${hostId}</HostId></Error>`,
+    );
+  }
+
+  private json(res: ServerResponse, version: '1.0' | '1.1', value: unknown, status = 200): void {
+    const text = JSON.stringify(value);
+    res.statusCode = status;
+    res.setHeader('Content-Type', `application/x-amz-json-${version}`);
+    res.setHeader('x-amzn-RequestId', randomUUID());
+    res.setHeader('x-amz-crc32', String(crc32(text)));
+    res.setHeader('Server', 'Server');
+    res.end(text);
+  }
+
+  private xml(res: ServerResponse, status: number, text: string): void {
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'text/xml');
+    if (!res.hasHeader('x-amz-request-id')) res.setHeader('x-amzn-RequestId', randomUUID());
+    res.end(text);
+  }
+
+  // ---- DynamoDB ---------------------------------------------------------------------------------
+
+  private dynamodb(op: string, input: Record<string, unknown>): unknown {
+    switch (op) {
+      case 'CreateTable': {
+        const name = this.tableName(input, []);
+        if (this.tables.has(name))
+          throw new AwsError(400, 'ResourceInUseException', `Table already exists: ${name}`);
+        const schema = Array.isArray(input.KeySchema) ? (input.KeySchema as { AttributeName: string }[]) : [];
+        this.createTable(
+          name,
+          schema.map((k) => k.AttributeName),
+        );
+        return { TableDescription: this.describe(this.tables.get(name)!, 'ACTIVE') };
+      }
+      case 'DescribeTable':
+        return { Table: this.describe(this.table(this.tableName(input, [])), 'ACTIVE') };
+      case 'DeleteTable': {
+        const t = this.table(this.tableName(input, []));
+        this.tables.delete(t.name);
+        return { TableDescription: this.describe(t, 'DELETING') };
+      }
+      case 'ListTables':
+        return { TableNames: [...this.tables.keys()].sort() };
+      case 'PutItem': {
+        const name = this.tableName(input, [['item', input.Item]]);
+        const t = this.table(name);
+        const item = input.Item as Item;
+        const k = this.keyOf(t, item);
+        const old = t.items.get(k);
+        this.check(input, old);
+        t.items.set(k, structuredClone(item));
+        return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+      }
+      case 'GetItem': {
+        const t = this.table(this.tableName(input, [['key', input.Key]]));
+        const item = t.items.get(this.keyOf(t, input.Key as Item, true));
+        return item ? { Item: item } : {};
+      }
+      case 'DeleteItem': {
+        const t = this.table(this.tableName(input, [['key', input.Key]]));
+        const k = this.keyOf(t, input.Key as Item, true);
+        const old = t.items.get(k);
+        this.check(input, old);
+        t.items.delete(k);
+        return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+      }
+      case 'UpdateItem': {
+        const t = this.table(this.tableName(input, [['key', input.Key]]));
+        const key = input.Key as Item;
+        const k = this.keyOf(t, key, true);
+        const old = t.items.get(k);
+        this.check(input, old);
+        const next: Item = structuredClone(old ?? key);
+        const changed = this.update(next, input);
+        t.items.set(k, next);
+        const pick = (from: Item | undefined) => {
+          const out: Item = {};
+          for (const n of changed) if (from?.[n] !== undefined) out[n] = from[n]!;
+          return out;
+        };
+        switch (input.ReturnValues) {
+          case 'ALL_NEW':
+            return { Attributes: next };
+          case 'ALL_OLD':
+            return old ? { Attributes: old } : {};
+          case 'UPDATED_NEW':
+            return { Attributes: pick(next) };
+          case 'UPDATED_OLD':
+            return old ? { Attributes: pick(old) } : {};
+          default:
+            return {};
+        }
+      }
+      default:
+        throw new AwsError(400, 'UnknownOperationException', `The stand-in does not implement ${op}`);
+    }
+  }
+
+  private describe(t: Table, status: string): Record<string, unknown> {
+    return {
+      TableName: t.name,
+      TableStatus: status,
+      TableArn: `arn:aws:dynamodb:${this.region}:${this.account}:table/${t.name}`,
+      KeySchema: t.keys.map((k, i) => ({ AttributeName: k, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+      ItemCount: t.items.size,
+      CreationDateTime: t.created.getTime() / 1000,
+    };
+  }
+
+  /** DynamoDB's request validation: null members first, then the table name's pattern. */
+  private tableName(input: Record<string, unknown>, required: [string, unknown][]): string {
+    const errors: string[] = [];
+    const name = input.TableName;
+    if (name === undefined || name === null) {
+      errors.push("Value null at 'tableName' failed to satisfy constraint: Member must not be null");
+    } else if (typeof name !== 'string' || !TABLE_NAME.test(name)) {
+      errors.push(
+        `Value '${typeof name === 'string' ? name : JSON.stringify(name)}' at 'tableName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+`,
+      );
+    } else if (name.length < 3 || name.length > 255) {
+      errors.push(
+        `Value '${name}' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3`,
+      );
+    }
+    for (const [member, value] of required) {
+      if (value === undefined || value === null) {
+        errors.push(`Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+      }
+    }
+    if (errors.length > 0) {
+      const n = errors.length;
+      throw new AwsError(
+        400,
+        'ValidationException',
+        `${n} validation error${n === 1 ? '' : 's'} detected: ${errors.join('; ')}`,
+      );
+    }
+    return name as string;
+  }
+
+  private table(name: string): Table {
+    const t = this.tables.get(name);
+    if (!t) throw new AwsError(400, 'ResourceNotFoundException', 'Requested resource not found');
+    return t;
+  }
+
+  private keyOf(t: Table, item: Item, exact = false): string {
+    if (exact && Object.keys(item).length !== t.keys.length) {
+      throw new AwsError(400, 'ValidationException', 'The provided key element does not match the schema');
+    }
+    const parts = t.keys.map((k) => item[k]);
+    if (parts.some((p) => p === undefined)) {
+      throw new AwsError(
+        400,
+        'ValidationException',
+        exact
+          ? 'The provided key element does not match the schema'
+          : `One or more parameter values were invalid: Missing the key ${t.keys.find((k) => item[k] === undefined)} in the item`,
+      );
+    }
+    return JSON.stringify(parts);
+  }
+
+  /** `ConditionExpression`: attribute_exists/attribute_not_exists/=/<> joined by AND. */
+  private check(input: Record<string, unknown>, current: Item | undefined): void {
+    const expr = input.ConditionExpression;
+    if (typeof expr !== 'string') return;
+    for (const clause of expr.split(/\s+AND\s+/i)) {
+      const c = clause.trim();
+      let ok: boolean;
+      let m: RegExpExecArray | null;
+      if ((m = /^attribute_(not_)?exists\s*\(\s*([^)\s]+)\s*\)$/i.exec(c))) {
+        const present = current?.[this.name(m[2]!, input)] !== undefined;
+        ok = m[1] ? !present : present;
+      } else if ((m = /^(\S+)\s*(=|<>)\s*(:\w+)$/.exec(c))) {
+        const a = JSON.stringify(current?.[this.name(m[1]!, input)]);
+        const b = JSON.stringify(this.value(m[3]!, input));
+        ok = m[2] === '=' ? a === b : a !== b;
+      } else {
+        throw new AwsError(400, 'ValidationException', `The stand-in cannot evaluate the condition '${c}'`);
+      }
+      if (!ok) throw new AwsError(400, 'ConditionalCheckFailedException', 'The conditional request failed');
+    }
+  }
+
+  /** `SET a = :v, b = c + :n` and `REMOVE a, b` on top-level attributes; returns the names changed. */
+  private update(item: Item, input: Record<string, unknown>): string[] {
+    const expr = typeof input.UpdateExpression === 'string' ? input.UpdateExpression : '';
+    const changed: string[] = [];
+    const sections = expr.split(/\b(SET|REMOVE)\b/i).slice(1);
+    if (expr.trim() !== '' && sections.length === 0) {
+      throw new AwsError(400, 'ValidationException', `The stand-in cannot evaluate the update '${expr}'`);
+    }
+    for (let i = 0; i < sections.length; i += 2) {
+      const keyword = sections[i]!.toUpperCase();
+      for (const action of (sections[i + 1] ?? '').split(',')) {
+        const a = action.trim();
+        if (a === '') continue;
+        if (keyword === 'REMOVE') {
+          const n = this.name(a, input);
+          delete item[n];
+          changed.push(n);
+          continue;
+        }
+        const m = /^(\S+?)\s*=\s*(.+)$/.exec(a);
+        if (!m) throw new AwsError(400, 'ValidationException', `Invalid UpdateExpression: ${a}`);
+        const n = this.name(m[1]!, input);
+        item[n] = this.operand(m[2]!.trim(), item, input);
+        changed.push(n);
+      }
+    }
+    return changed;
+  }
+
+  private operand(text: string, item: Item, input: Record<string, unknown>): AttributeValue {
+    const m = /^(\S+)\s*([+-])\s*(\S+)$/.exec(text);
+    if (m) {
+      const a = this.operand(m[1]!, item, input);
+      const b = this.operand(m[3]!, item, input);
+      if (typeof a.N !== 'string' || typeof b.N !== 'string') {
+        throw new AwsError(
+          400,
+          'ValidationException',
+          'An operand in the update expression has an incorrect data type',
+        );
+      }
+      return { N: String(m[2] === '+' ? Number(a.N) + Number(b.N) : Number(a.N) - Number(b.N)) };
+    }
+    if (text.startsWith(':')) return this.value(text, input);
+    const v = item[this.name(text, input)];
+    if (v === undefined) {
+      throw new AwsError(
+        400,
+        'ValidationException',
+        'The provided expression refers to an attribute that does not exist in the item',
+      );
+    }
+    return v;
+  }
+
+  private name(token: string, input: Record<string, unknown>): string {
+    if (!token.startsWith('#')) return token;
+    const names = (input.ExpressionAttributeNames ?? {}) as Record<string, string>;
+    const n = names[token];
+    if (n === undefined) {
+      throw new AwsError(
+        400,
+        'ValidationException',
+        `Value provided in ExpressionAttributeNames unused in expressions: keys: {${token}}`,
+      );
+    }
+    return n;
+  }
+
+  private value(token: string, input: Record<string, unknown>): AttributeValue {
+    const values = (input.ExpressionAttributeValues ?? {}) as Record<string, AttributeValue>;
+    const v = values[token];
+    if (v === undefined) {
+      throw new AwsError(
+        400,
+        'ValidationException',
+        `Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute value: ${token}`,
+      );
+    }
+    return v;
+  }
+
+  // ---- SNS ----------------------------------------------------------------------------------------
+
+  private sns(op: string, form: URLSearchParams): string {
+    const wrap = (inner: string) =>
+      `<${op}Response xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><${op}Result>${inner}</${op}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${op}Response>`;
+    switch (op) {
+      case 'CreateTopic': {
+        const name = form.get('Name') ?? '';
+        if (!/^[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(name)) {
+          throw new AwsError(400, 'InvalidParameter', 'Invalid parameter: Topic Name');
+        }
+        return wrap(`<TopicArn>${esc(this.createTopic(name))}</TopicArn>`);
+      }
+      case 'Publish': {
+        const arn = form.get('TopicArn') ?? form.get('TargetArn');
+        const message = form.get('Message');
+        if (message === null)
+          throw new AwsError(
+            400,
+            'ValidationError',
+            "1 validation error detected: Value null at 'message' failed to satisfy constraint: Member must not be null",
+          );
+        const topic = arn === null ? undefined : this.topics.get(arn);
+        if (!topic) throw new AwsError(404, 'NotFound', 'Topic does not exist');
+        const group = form.get('MessageGroupId');
+        if (topic.fifo && group === null) {
+          throw new AwsError(
+            400,
+            'InvalidParameter',
+            'Invalid parameter: The MessageGroupId parameter is required for FIFO topics',
+          );
+        }
+        const id = randomUUID();
+        topic.messages.push(Object.fromEntries(form));
+        let inner = `<MessageId>${id}</MessageId>`;
+        if (topic.fifo) inner += `<SequenceNumber>${String(this.sequence++)}</SequenceNumber>`;
+        return wrap(inner);
+      }
+      default:
+        throw new AwsError(400, 'InvalidAction', `The stand-in does not implement ${op}`);
+    }
+  }
+
+  // ---- S3 -------------------------------------------------------------------------------------------
+
+  private s3(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    const [bucketName, ...rest] = url.pathname.slice(1).split('/');
+    const key = decodeURIComponent(rest.join('/'));
+    const method = req.method ?? 'GET';
+    const rid = () => {
+      res.setHeader('x-amz-request-id', randomUUID());
+      res.setHeader('x-amz-id-2', Buffer.from(randomUUID()).toString('base64'));
+    };
+    if (!bucketName) {
+      rid();
+      const list = [...this.buckets.keys()]
+        .map(
+          (b) =>
+            `<Bucket><Name>${esc(b)}</Name><CreationDate>${new Date().toISOString()}</CreationDate></Bucket>`,
+        )
+        .join('');
+      return this.xml(
+        res,
+        200,
+        `<ListAllMyBucketsResult><Buckets>${list}</Buckets></ListAllMyBucketsResult>`,
+      );
+    }
+    const name = decodeURIComponent(bucketName);
+    if (method === 'PUT' && key === '') {
+      this.createBucket(name);
+      rid();
+      res.setHeader('Location', `/${name}`);
+      res.end();
+      return;
+    }
+    const bucket = this.buckets.get(name);
+    if (!bucket) throw new AwsError(404, 'NoSuchBucket', 'The specified bucket does not exist');
+    if (key === '') {
+      if (method === 'DELETE') {
+        if (bucket.size > 0)
+          throw new AwsError(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty');
+        this.buckets.delete(name);
+        rid();
+        res.statusCode = 204;
+        res.end();
+        return;
+      }
+      const prefix = url.searchParams.get('prefix') ?? '';
+      const keys = [...bucket.keys()].filter((k) => k.startsWith(prefix)).sort();
+      const contents = keys
+        .map((k) => {
+          const o = bucket.get(k)!;
+          return `<Contents><Key>${esc(k)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>&quot;${md5(
+            o.body,
+          )}&quot;</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+        })
+        .join('');
+      const v2 = url.searchParams.get('list-type') === '2';
+      rid();
+      return this.xml(
+        res,
+        200,
+        `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${esc(name)}</Name><Prefix>${esc(
+          prefix,
+        )}</Prefix>${v2 ? `<KeyCount>${keys.length}</KeyCount>` : '<Marker></Marker>'}<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`,
+      );
+    }
+    switch (method) {
+      case 'PUT': {
+        const metadata: Record<string, string> = {};
+        for (const [h, v] of Object.entries(req.headers)) {
+          if (h.startsWith('x-amz-meta-') && typeof v === 'string') metadata[h.slice(11)] = v;
+        }
+        const encoding = String(req.headers['content-encoding'] ?? '');
+        const data = encoding.includes('aws-chunked') ? decodeAwsChunked(body) : body;
+        bucket.set(key, {
+          body: data,
+          contentType: String(req.headers['content-type'] ?? 'binary/octet-stream'),
+          metadata,
+          lastModified: new Date(),
+        });
+        rid();
+        res.setHeader('ETag', `"${md5(data)}"`);
+        res.setHeader('x-amz-server-side-encryption', 'AES256');
+        res.end();
+        return;
+      }
+      case 'GET':
+      case 'HEAD': {
+        const o = bucket.get(key);
+        if (!o) {
+          if (method === 'HEAD') {
+            rid();
+            res.statusCode = 404;
+            res.end();
+            return;
+          }
+          throw new AwsError(404, 'NoSuchKey', 'The specified key does not exist.');
+        }
+        rid();
+        res.setHeader('Accept-Ranges', 'bytes');
+        res.setHeader('Content-Type', o.contentType);
+        res.setHeader('Content-Length', String(o.body.length));
+        res.setHeader('ETag', `"${md5(o.body)}"`);
+        res.setHeader('Last-Modified', o.lastModified.toUTCString());
+        res.setHeader('x-amz-server-side-encryption', 'AES256');
+        for (const [k, v] of Object.entries(o.metadata)) res.setHeader(`x-amz-meta-${k}`, v);
+        res.end(method === 'GET' ? o.body : undefined);
+        return;
+      }
+      case 'DELETE':
+        bucket.delete(key);
+        rid();
+        res.statusCode = 204;
+        res.end();
+        return;
+      default:
+        throw new AwsError(
+          405,
+          'MethodNotAllowed',
+          'The specified method is not allowed against this resource.',
+        );
+    }
+  }
+
+  // ---- SQS ----------------------------------------------------------------------------------------
+
+  private sqs(op: string, input: Record<string, unknown>): unknown {
+    const queueOf = () => {
+      const url = typeof input.QueueUrl === 'string' ? input.QueueUrl : '';
+      const q = this.queues.get(url.split('/').filter(Boolean).at(-1) ?? '');
+      if (!q) {
+        throw new AwsError(
+          400,
+          'QueueDoesNotExist|AWS.SimpleQueueService.NonExistentQueue',
+          'The specified queue does not exist.',
+        );
+      }
+      return q;
+    };
+    switch (op) {
+      case 'CreateQueue':
+        return { QueueUrl: this.createQueue(String(input.QueueName)) };
+      case 'GetQueueUrl':
+        if (!this.queues.has(String(input.QueueName))) {
+          throw new AwsError(
+            400,
+            'QueueDoesNotExist|AWS.SimpleQueueService.NonExistentQueue',
+            'The specified queue does not exist.',
+          );
+        }
+        return { QueueUrl: `${this.url}/${this.account}/${String(input.QueueName)}` };
+      case 'SendMessage': {
+        const q = queueOf();
+        const body = input.MessageBody;
+        if (typeof body !== 'string' || body === '') {
+          throw new AwsError(400, 'MissingParameter', 'The request must contain the parameter MessageBody.');
+        }
+        const m: SqsMessage = {
+          MessageId: randomUUID(),
+          ReceiptHandle: randomUUID(),
+          MD5OfBody: md5(Buffer.from(body)),
+          Body: body,
+        };
+        q.push(m);
+        return { MD5OfMessageBody: m.MD5OfBody, MessageId: m.MessageId };
+      }
+      case 'ReceiveMessage': {
+        const q = queueOf();
+        const max = typeof input.MaxNumberOfMessages === 'number' ? input.MaxNumberOfMessages : 1;
+        return { Messages: q.slice(0, max) };
+      }
+      case 'DeleteMessage': {
+        const q = queueOf();
+        const i = q.findIndex((m) => m.ReceiptHandle === input.ReceiptHandle);
+        if (i >= 0) q.splice(i, 1);
+        return {};
+      }
+      default:
+        throw new AwsError(400, 'InvalidAction', `The stand-in does not implement ${op}`);
+    }
+  }
+
+  // ---- Lambda ---------------------------------------------------------------------------------------
+
+  private async lambda(nameOrArn: string, body: Buffer, res: ServerResponse): Promise<void> {
+    const name = nameOrArn.includes(':function:') ? nameOrArn.split(':')[6]! : nameOrArn;
+    const handler = this.functions.get(name);
+    if (!handler) {
+      throw new AwsError(
+        404,
+        'Lambda:ResourceNotFoundException',
+        `Function not found: arn:aws:lambda:${this.region}:${this.account}:function:${name}`,
+      );
+    }
+    const event = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as unknown);
+    let payload: string;
+    let functionError = false;
+    try {
+      payload = JSON.stringify((await handler(event)) ?? null);
+    } catch (e) {
+      functionError = true;
+      const err = e instanceof Error ? e : new Error(String(e));
+      payload = JSON.stringify({ errorMessage: err.message, errorType: err.name, stackTrace: [] });
+    }
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('x-amzn-RequestId', randomUUID());
+    res.setHeader('X-Amz-Executed-Version', '$LATEST');
+    if (functionError) res.setHeader('X-Amz-Function-Error', 'Unhandled');
+    res.end(payload);
+  }
+
+  // ---- Secrets Manager ---------------------------------------------------------------------------
+
+  private secretsManager(op: string, input: Record<string, unknown>): unknown {
+    const describe = (s: Secret) => ({
+      ARN: s.arn,
+      Name: s.name,
+      CreatedDate: s.created.getTime() / 1000,
+      LastChangedDate: s.created.getTime() / 1000,
+    });
+    switch (op) {
+      case 'CreateSecret': {
+        const name = input.Name;
+        if (typeof name !== 'string' || !SECRET_NAME.test(name)) {
+          throw new AwsError(
+            400,
+            'ValidationException',
+            'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!',
+          );
+        }
+        if (this.secrets.has(name)) {
+          throw new AwsError(
+            400,
+            'ResourceExistsException',
+            `The operation failed because the secret ${name} already exists.`,
+          );
+        }
+        const suffix = randomUUID().replace(/-/g, '').slice(0, 6);
+        const s: Secret = {
+          name,
+          arn: `arn:aws:secretsmanager:${this.region}:${this.account}:secret:${name}-${suffix}`,
+          value: typeof input.SecretString === 'string' ? input.SecretString : undefined,
+          created: new Date(),
+        };
+        this.secrets.set(name, s);
+        return { ARN: s.arn, Name: s.name, VersionId: randomUUID() };
+      }
+      case 'GetSecretValue': {
+        const id = typeof input.SecretId === 'string' ? input.SecretId : '';
+        const s = [...this.secrets.values()].find((x) => x.name === id || x.arn === id);
+        if (!s)
+          throw new AwsError(
+            400,
+            'ResourceNotFoundException',
+            "Secrets Manager can't find the specified secret.",
+          );
+        return { ...describe(s), SecretString: s.value, VersionStages: ['AWSCURRENT'] };
+      }
+      case 'ListSecrets':
+        return { SecretList: [...this.secrets.values()].map(describe) };
+      default:
+        throw new AwsError(400, 'UnknownOperationException', `The stand-in does not implement ${op}`);
+    }
+  }
+}
+
+function parseJson(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  try {
+    const v = JSON.parse(body.toString('utf8')) as unknown;
+    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
+  } catch {
+    throw new AwsError(400, 'SerializationException', 'Start of structure or map found where not expected');
+  }
+}
+
+/** The body of an `aws-chunked` upload (chunks `<hex size>[;…]\r\n<data>\r\n`, then trailers). */
+function decodeAwsChunked(body: Buffer): Buffer {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < body.length) {
+    const eol = body.indexOf('\r\n', at);
+    if (eol < 0) break;
+    const size = parseInt(body.subarray(at, eol).toString('latin1').split(';')[0]!, 16);
+    if (!(size > 0)) break;
+    out.push(body.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+  return Buffer.concat(out);
+}
+
+function md5(b: Buffer): string {
+  return createHash('md5').update(b).digest('hex');
+}
+
+function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
