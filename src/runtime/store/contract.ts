@@ -287,6 +287,40 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
         assert.equal(await s.getExecution(exArn('a', 'nope')), undefined);
       });
 
+      it('leaves nothing of a create undone by a unique key; later writes to that ARN conflict', async () => {
+        const s = await fresh();
+        const withToken = (taskId: string): StepChanges => ({
+          ...started(),
+          tasksAdded: [{ taskId, request: request(taskId, 'tok-1'), token: 'tok-1' }],
+        });
+        await s.createExecution(newExecution('a', 'e1'), withToken('t1'));
+        // e2's token is taken: its create is undone whole, in the middle of the batch.
+        const out = await s.commit([
+          {
+            ...withToken('t2'),
+            executionArn: exArn('a', 'e2'),
+            expectedVersion: 0,
+            create: newExecution('a', 'e2'),
+          },
+        ]);
+        assert.deepEqual(out, ['conflict']);
+        assert.equal(await s.loadState(exArn('a', 'e2')), undefined);
+        // A new execution may take the row e2 would have had; a stale write to e2 must not reach it.
+        await s.createExecution(newExecution('a', 'e3'), started({ mine: 'e3' }));
+        const stale = await s.commit([
+          {
+            state: { mine: 'e2' },
+            status: 'RUNNING',
+            events: [event(2)],
+            executionArn: exArn('a', 'e2'),
+            expectedVersion: 1,
+          },
+        ]);
+        assert.deepEqual(stale, ['conflict']);
+        assert.deepEqual((await s.loadState(exArn('a', 'e3')))?.state, { mine: 'e3' });
+        assert.equal(await s.getExecution(exArn('a', 'e2')), undefined);
+      });
+
       it('returns the existing execution for a taken name; idempotency is the caller’s rule', async () => {
         const s = await fresh();
         await s.createExecution(newExecution('a', 'e1'), started());

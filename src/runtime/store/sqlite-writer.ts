@@ -101,6 +101,7 @@ function isConstraintError(e: unknown): boolean {
 
 export class SqliteWriter {
   private readonly s: ReturnType<typeof prepareWrites>;
+  private readonly ids = new Map<string, number>();
   /** One batch entry inside the commit transaction, in a savepoint: a conflict undoes only it. */
   private readonly applyEntry: (w: EncodedWrite) => CommitOutcome;
 
@@ -114,20 +115,28 @@ export class SqliteWriter {
       // Fast path: version and ARN conflicts are detected before an entry writes anything.
       return this.tx(() => writes.map((w) => this.apply(w)));
     } catch (e) {
+      // Rolled back: ids remembered inside the transaction may name rows that do not exist.
+      this.ids.clear();
       if (!isConstraintError(e)) throw e;
     }
     // An entry broke a unique key midway (a duplicate event id, task id or token): redo the
     // batch with a savepoint per entry, so only that entry is undone.
-    return this.tx(() =>
-      writes.map((w) => {
-        try {
-          return this.applyEntry(w);
-        } catch (e) {
-          if (isConstraintError(e)) return 'conflict';
-          throw e;
-        }
-      }),
-    );
+    try {
+      return this.tx(() =>
+        writes.map((w) => {
+          try {
+            return this.applyEntry(w);
+          } catch (e) {
+            this.ids.delete(w.executionArn);
+            if (isConstraintError(e)) return 'conflict';
+            throw e;
+          }
+        }),
+      );
+    } catch (e) {
+      this.ids.clear();
+      throw e;
+    }
   }
 
   createStateMachine(sm: StateMachineRecord, tags: readonly Tag[]): CreateResult<StateMachineRecord> {
@@ -249,15 +258,17 @@ export class SqliteWriter {
       );
       id = Number(r.lastInsertRowid);
       this.s.insertState.run(id, w.state);
+      this.remember(c.executionArn, id);
     } else {
-      const cur = this.s.currentVersion.get(w.executionArn) as
-        { id: number; version: number; status: string } | undefined;
-      if (cur === undefined || cur.version !== w.expectedVersion) return 'conflict';
-      id = cur.id;
-      this.s.updateState.run(w.state, id);
-      if (cur.status !== w.status) {
-        this.s.updateExecution.run(w.status, w.stopDate, w.output, w.error, w.cause, id);
-      }
+      const known = this.ids.get(w.executionArn);
+      const found = known ?? (this.s.executionId.get(w.executionArn) as { id: number } | undefined)?.id;
+      if (found === undefined) return 'conflict';
+      id = found;
+      if (known === undefined) this.remember(w.executionArn, id);
+      // The version check is in the UPDATE: another writer of the file still trips it.
+      if (this.s.updateState.run(w.state, id, w.expectedVersion).changes !== 1) return 'conflict';
+      // Only the closing write changes the execution row (its version says it is the only one).
+      if (ended) this.s.updateExecution.run(w.status, w.stopDate, w.output, w.error, w.cause, id);
     }
     for (let i = 0; i < w.eventIds.length; i++) this.s.insertEvent.run(id, w.eventIds[i], w.eventBodies[i]);
     if (ended) {
@@ -280,6 +291,12 @@ export class SqliteWriter {
       );
     }
     return 'ok';
+  }
+
+  /** Execution ids by ARN: rows are never deleted, so an id never changes. */
+  private remember(arn: string, id: number): void {
+    if (this.ids.size >= 100_000) this.ids.clear();
+    this.ids.set(arn, id);
   }
 
   private putDefinition(text: string): string {
@@ -325,10 +342,9 @@ function prepareWrites(db: Database.Database) {
       stop_date, input, output, error, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertState: p('INSERT INTO states (execution_id, version, state) VALUES (?, 1, ?)'),
     executionId: p('SELECT id FROM executions WHERE arn = ?'),
-    currentVersion:
-      p(`SELECT e.id, s.version, e.status FROM executions e JOIN states s ON s.execution_id = e.id
-      WHERE e.arn = ?`),
-    updateState: p('UPDATE states SET state = ?, version = version + 1 WHERE execution_id = ?'),
+    updateState: p(
+      'UPDATE states SET state = ?, version = version + 1 WHERE execution_id = ? AND version = ?',
+    ),
     updateExecution: p(
       'UPDATE executions SET status = ?, stop_date = ?, output = ?, error = ?, cause = ? WHERE id = ?',
     ),
