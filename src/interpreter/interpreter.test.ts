@@ -66,7 +66,7 @@ class Harness {
     return this.state;
   }
 
-  start(input: JsonValue = {}, recordHistory = true): StepResult {
+  start(input: JsonValue = {}, recordHistory = true, limits: Partial<ExecutionInit> = {}): StepResult {
     const init: ExecutionInit = {
       executionArn: 'arn:aws:states:us-east-1:123456789012:execution:sm:exec-1',
       stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:sm',
@@ -75,6 +75,7 @@ class Harness {
       roleArn: 'arn:aws:iam::123456789012:role/r',
       input,
       recordHistory,
+      ...limits,
     };
     const { state, result } = startExecution(this.def, init, this.env);
     this.state = state;
@@ -808,6 +809,35 @@ describe('execution timeout', () => {
     assert.equal(h.st.error, StatesErrors.Timeout);
     assert.equal(h.st.stopTime, T0 + 10_000);
     assertWellFormed(h.events);
+  });
+
+  it("AWS's one-year maximum duration times a Standard execution out like TimeoutSeconds", () => {
+    const YEAR = 365 * 24 * 3600 * 1000;
+    const h = new Harness(machine({ W: { Type: 'Wait', Seconds: 99999999, End: true } }), true);
+    h.start({}, true, { maxDurationMs: YEAR });
+    const [id, due] = h.timer('execution');
+    assert.equal(due, T0 + YEAR, 'one timer (a durable row in the engine), due a year after the start');
+    h.fire(id);
+    assert.equal(h.st.status, 'TIMED_OUT');
+    assert.equal(h.st.error, StatesErrors.Timeout);
+    assert.equal(h.st.cause, undefined);
+    assert.equal(h.st.stopTime, T0 + YEAR);
+    assert.equal(h.lastEvent().type, 'ExecutionTimedOut');
+    assert.deepEqual(details(h.lastEvent(), 'executionTimedOutEventDetails'), {
+      error: StatesErrors.Timeout,
+    });
+    assert.equal(h.timers.size, 0, 'the Wait timer is cancelled');
+    assertWellFormed(h.events);
+  });
+
+  it('TimeoutSeconds beyond a year is cut to the one-year maximum; a shorter one is kept', () => {
+    const YEAR = 365 * 24 * 3600 * 1000;
+    const long = new Harness(machine({ T: lambdaTask() }, { TimeoutSeconds: 99999999 }));
+    long.start({}, true, { maxDurationMs: YEAR });
+    assert.equal(long.timer('execution')[1], T0 + YEAR);
+    const short = new Harness(machine({ T: lambdaTask() }, { TimeoutSeconds: 60 }));
+    short.start({}, true, { maxDurationMs: YEAR });
+    assert.equal(short.timer('execution')[1], T0 + 60_000);
   });
 
   it('finishing in time cancels the execution timer', () => {

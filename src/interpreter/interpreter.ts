@@ -69,8 +69,12 @@ export function startExecution(
       roleArn: init.roleArn,
     },
   });
-  if (def.timeoutSeconds !== undefined) {
-    run.startTimer('execution-timeout', now + def.timeoutSeconds * 1000, { kind: 'executionTimeout' });
+  // TimeoutSeconds, or AWS's maximum duration when it comes first: one timer either way.
+  let timeoutMs = def.timeoutSeconds === undefined ? undefined : def.timeoutSeconds * 1000;
+  const max = init.maxDurationMs;
+  if (max !== undefined && (timeoutMs === undefined || max < timeoutMs)) timeoutMs = max;
+  if (timeoutMs !== undefined) {
+    run.startTimer('execution-timeout', now + timeoutMs, { kind: 'executionTimeout' });
   }
   const root = run.newFrame(def.root, undefined, 0, input, undefined, 1);
   root.lastEventId = 0;

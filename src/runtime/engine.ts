@@ -55,6 +55,7 @@ import {
   type TaskOutcome,
 } from './functions.js';
 import { runLocalExecution } from './local-execution.js';
+import { MAX_EXECUTION_MS, redriveInfo } from './redrive.js';
 import { openSqliteStore } from './store/sqlite.js';
 import {
   InvalidPageToken,
@@ -87,6 +88,11 @@ export interface EngineOptions {
   waitScale?: number;
   /** AWS's limit of history events per execution (the execution fails past it). */
   maxHistoryEvents?: number;
+  /**
+   * AWS's maximum duration of a Standard execution in milliseconds (default one year): the
+   * execution times out past it (a timer row, like TimeoutSeconds).
+   */
+  maxExecutionMs?: number;
   /** This node's id when several engines share a store that supports leases (PostgreSQL). */
   nodeId?: string;
   /** How long a node's hold on an execution lasts without renewal (default 10 s). */
@@ -297,6 +303,7 @@ export class Engine implements StepFunctionsEngine {
   private readonly committer: Committer;
   private readonly scale: number;
   private readonly maxEvents: number;
+  private readonly maxDurationMs: number;
   private readonly env: InterpreterEnv;
   private readonly live = new Map<string, Live>();
   private readonly loading = new Map<string, Promise<Live | undefined>>();
@@ -332,6 +339,7 @@ export class Engine implements StepFunctionsEngine {
       throw new RangeError('waitScale must be a finite number >= 0');
     this.scale = scale;
     this.maxEvents = options.maxHistoryEvents ?? 25_000;
+    this.maxDurationMs = options.maxExecutionMs ?? MAX_EXECUTION_MS;
     this.shared = sharedStore(store);
     this.nodeId = options.nodeId ?? randomUUID();
     this.leaseTtl = options.leaseTtlMs ?? 10_000;
@@ -662,6 +670,7 @@ export class Engine implements StepFunctionsEngine {
       input: value,
       recordHistory: true,
       maxHistoryEvents: this.maxEvents,
+      maxDurationMs: this.maxDurationMs,
       ...(testCase !== undefined ? { testCase } : {}),
     };
     // With several nodes, hold the new execution's lease before it exists: nobody may adopt it.
@@ -797,7 +806,20 @@ export class Engine implements StepFunctionsEngine {
     if (e.output !== undefined) d.output = e.output;
     if (e.error !== undefined) d.error = e.error;
     if (e.cause !== undefined) d.cause = e.cause;
+    Object.assign(d, redriveInfo(e, Date.now(), this.maxDurationMs));
     return d;
+  }
+
+  async redriveExecution(input: { executionArn: string }): Promise<{ redriveDate: number }> {
+    const e = await this.execution(input.executionArn);
+    const info = redriveInfo(e, Date.now(), this.maxDurationMs);
+    const reason =
+      info.redriveStatusReason ??
+      'Stepwise does not redrive executions yet; start a new execution with the same input instead';
+    throw new ServiceError(
+      ApiErrors.ExecutionNotRedrivable,
+      `Execution '${e.executionArn}' cannot be redriven: ${reason}`,
+    );
   }
 
   async listExecutions(
@@ -1175,6 +1197,9 @@ export class Engine implements StepFunctionsEngine {
           if (d.output !== undefined) output.Output = d.output;
           if (d.error !== undefined) output.Error = d.error;
           if (d.cause !== undefined) output.Cause = d.cause;
+          if (d.redriveCount !== undefined) output.RedriveCount = d.redriveCount;
+          if (d.redriveStatus !== undefined) output.RedriveStatus = d.redriveStatus;
+          if (d.redriveStatusReason !== undefined) output.RedriveStatusReason = d.redriveStatusReason;
           break;
         }
         case 'stopExecution': {
