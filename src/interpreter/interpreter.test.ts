@@ -1363,6 +1363,145 @@ describe('error matching in the interpreter', () => {
   });
 });
 
+describe('payload quota: 256 KiB on every state output, task input and result, branch input', () => {
+  const LIMIT = 262_144;
+  const DLE = StatesErrors.DataLimitExceeded;
+  /** The durable engine asks for AWS's quota; the in-memory library does not (like the event limit). */
+  const AWS: Partial<ExecutionInit> = { maxPayloadBytes: LIMIT };
+  /** A string whose JSON text (with its quotes) takes `bytes` bytes of UTF-8. */
+  const text = (bytes: number, ch = 'x') => ch.repeat((bytes - 2) / Buffer.byteLength(ch));
+
+  it('an output of exactly 256 KiB passes; one byte more fails the state with States.DataLimitExceeded', () => {
+    const ok = new Harness(machine({ P: { Type: 'Pass', OutputPath: '$.s', End: true } }));
+    ok.start({ s: text(LIMIT) }, true, AWS);
+    assert.equal(ok.st.status, 'SUCCEEDED');
+
+    const over = new Harness(machine({ P: { Type: 'Pass', OutputPath: '$.s', End: true } }));
+    over.start({ s: text(LIMIT + 1) }, true, AWS);
+    assert.equal(over.st.status, 'FAILED');
+    assert.equal(over.st.error, DLE);
+    assert.equal(
+      over.st.cause,
+      "The state/task 'P' returned a result with a size exceeding the maximum number of bytes service limit.",
+    );
+    assert.deepEqual(over.types(), ['ExecutionStarted', 'PassStateEntered', 'ExecutionFailed']);
+    assertWellFormed(over.events);
+  });
+
+  it('is not applied unless the runtime asks for it', () => {
+    const h = new Harness(machine({ P: { Type: 'Pass', OutputPath: '$.s', End: true } }));
+    h.start({ s: text(LIMIT + 1) });
+    assert.equal(h.st.status, 'SUCCEEDED');
+  });
+
+  it('counts UTF-8 bytes, not characters', () => {
+    // 131,072 two-byte characters: 262,146 bytes with the quotes, but only 131,074 characters.
+    const h = new Harness(machine({ P: { Type: 'Pass', OutputPath: '$.s', End: true } }));
+    h.start({ s: 'é'.repeat(LIMIT / 2) }, true, AWS);
+    assert.equal(h.st.error, DLE);
+    const fits = new Harness(machine({ P: { Type: 'Pass', OutputPath: '$.s', End: true } }));
+    fits.start({ s: text(LIMIT, 'é') }, true, AWS);
+    assert.equal(fits.st.status, 'SUCCEEDED');
+  });
+
+  it('a Pass state whose Parameters build an output over the quota fails (no Catch on Pass)', () => {
+    const h = new Harness(
+      machine({
+        P: { Type: 'Pass', Parameters: { 'a.$': '$.s', 'b.$': '$.s' }, Next: 'Q' },
+        Q: { Type: 'Pass', End: true },
+      }),
+    );
+    h.start({ s: text(200_000) }, true, AWS);
+    assert.equal(h.st.status, 'FAILED');
+    assert.equal(h.st.error, DLE);
+    assert.ok(!h.types().includes('PassStateExited'));
+  });
+
+  it('a task result merged by ResultPath over the quota is caught by States.ALL', () => {
+    const h = new Harness(
+      machine({
+        T: lambdaTask({ ResultPath: '$.r', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'H' }] }, 'Next'),
+        Next: { Type: 'Pass', End: true },
+        H: { Type: 'Pass', End: true },
+      }),
+    );
+    h.start({ s: text(200_000) }, true, AWS);
+    complete(h, h.task().taskId, text(100_000));
+    assert.equal(h.st.status, 'SUCCEEDED');
+    const handled = eventOf(h, 'PassStateEntered');
+    assert.equal(details(handled, 'stateEnteredEventDetails').name, 'H');
+    assert.deepEqual(h.st.output, {
+      Error: DLE,
+      Cause:
+        "The state/task 'T' returned a result with a size exceeding the maximum number of bytes service limit.",
+    });
+  });
+
+  it('a task result over the quota is the task failing (Retry applies)', () => {
+    const h = new Harness(
+      machine({ T: lambdaTask({ Retry: [{ ErrorEquals: [DLE], MaxAttempts: 1, IntervalSeconds: 1 }] }) }),
+    );
+    h.start({}, true, AWS);
+    complete(h, h.task().taskId, text(LIMIT + 1));
+    assert.equal(h.lastEvent().type, 'LambdaFunctionFailed');
+    assert.equal(details(h.lastEvent(), 'lambdaFunctionFailedEventDetails').error, DLE);
+    h.fire(h.timer('retry')[0]);
+    complete(h, h.task().taskId, text(LIMIT + 1));
+    assert.equal(h.st.status, 'FAILED');
+    assert.equal(h.st.error, DLE);
+    assertWellFormed(h.events);
+  });
+
+  it('task parameters over the quota fail the state before anything is scheduled', () => {
+    const h = new Harness(machine({ T: lambdaTask({ Parameters: { 'a.$': '$.s', 'b.$': '$.s' } }) }));
+    h.start({ s: text(200_000) }, true, AWS);
+    assert.equal(h.tasks.size, 0, 'no task was invoked');
+    assert.equal(h.st.error, DLE);
+    assert.match(h.st.cause ?? '', /has an input with a size exceeding/);
+    assert.deepEqual(h.types(), ['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed']);
+  });
+
+  it('Parallel results that add up to more than the quota fail the Parallel state (catchable)', () => {
+    const branch = (name: string) => machine({ [name]: lambdaTask() });
+    const h = new Harness(
+      machine({
+        Par: {
+          Type: 'Parallel',
+          Branches: [branch('A'), branch('B')],
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'H' }],
+          End: true,
+        },
+        H: { Type: 'Pass', End: true },
+      }),
+    );
+    h.start({}, true, AWS);
+    for (const t of [...h.tasks.values()]) complete(h, t.taskId, text(150_000));
+    assert.equal(h.st.status, 'SUCCEEDED');
+    assert.ok(h.types().includes('ParallelStateFailed'));
+    assert.ok(!h.types().includes('ParallelStateSucceeded'));
+    assert.deepEqual((h.st.output as JsonObject).Error, DLE);
+    assertWellFormed(h.events);
+  });
+
+  it('a Map iteration input built by ItemSelector over the quota fails the Map state', () => {
+    const h = new Harness(
+      machine({
+        M: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemSelector: { 'big.$': '$.s', 'again.$': '$.s' },
+          ItemProcessor: machine({ T: lambdaTask() }),
+          End: true,
+        },
+      }),
+    );
+    h.start({ items: [1], s: text(200_000) }, true, AWS);
+    assert.equal(h.tasks.size, 0);
+    assert.equal(h.st.error, DLE);
+    assert.ok(h.types().includes('MapStateFailed'));
+  });
+});
+
 describe('JSON round trip of the execution state', () => {
   type Scenario = (h: Harness) => void;
   const scenarios: Record<string, [JsonValue, JsonValue, Scenario, JsonValue]> = {

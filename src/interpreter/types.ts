@@ -40,6 +40,11 @@ export interface ExecutionInit {
    * execution times out (States.Timeout) when it is reached, like a shorter `TimeoutSeconds`.
    */
   maxDurationMs?: number | undefined;
+  /**
+   * AWS's payload quota (256 KiB) on state outputs, task inputs and results, branch and
+   * iteration inputs: going over it fails the state with States.DataLimitExceeded.
+   */
+  maxPayloadBytes?: number | undefined;
 }
 
 /**

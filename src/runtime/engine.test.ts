@@ -1003,6 +1003,33 @@ describe('Engine: history limit and Express machines', () => {
     });
   });
 
+  it('fails a state whose output exceeds 256 KiB (Standard and Express) with States.DataLimitExceeded', async () => {
+    const definition: JsonObject = {
+      StartAt: 'Double',
+      States: {
+        Double: { Type: 'Pass', Parameters: { 'a.$': '$.s', 'b.$': '$.s' }, Next: 'Never' },
+        Never: { Type: 'Pass', End: true },
+      },
+    };
+    const input = JSON.stringify({ s: 'x'.repeat(200_000) });
+    await withEngine({}, {}, async (engine) => {
+      const std = await createMachine(engine, 'big', definition);
+      const { executionArn } = await engine.startExecution({ stateMachineArn: std, input });
+      const d = await finished(engine, executionArn);
+      assert.equal(d.status, 'FAILED');
+      assert.equal(d.error, 'States.DataLimitExceeded');
+      assert.deepEqual(types(await historyOf(engine, executionArn)), [
+        'ExecutionStarted',
+        'PassStateEntered',
+        'ExecutionFailed',
+      ]);
+      const express = await createMachine(engine, 'big-express', definition, 'EXPRESS');
+      const r = await engine.startSyncExecution({ stateMachineArn: express, input });
+      assert.equal(r.status, 'FAILED');
+      assert.equal(r.error, 'States.DataLimitExceeded');
+    });
+  });
+
   it('runs Express machines with StartSyncExecution', async () => {
     const functions: Record<string, LambdaHandler> = {
       inc: (e) => (e as number) + 1,

@@ -671,6 +671,7 @@ export class Engine implements StepFunctionsEngine {
       recordHistory: true,
       maxHistoryEvents: this.maxEvents,
       maxDurationMs: this.maxDurationMs,
+      maxPayloadBytes: MAX_PAYLOAD_BYTES,
       ...(testCase !== undefined ? { testCase } : {}),
     };
     // With several nodes, hold the new execution's lease before it exists: nobody may adopt it.
@@ -740,6 +741,7 @@ export class Engine implements StepFunctionsEngine {
         roleArn: sm.roleArn,
         input,
         recordHistory: false,
+        maxPayloadBytes: MAX_PAYLOAD_BYTES,
       },
       { dispatcher: this.dispatcher, waitScale: this.scale, signal },
     );
