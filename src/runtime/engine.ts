@@ -10,6 +10,7 @@
  * crash does to a task that was running is described in docs/adr/0005-durable-engine.md.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { startExecution, step } from '../interpreter/interpreter.js';
 import type {
   Command,
@@ -31,6 +32,13 @@ import { formatDiagnostic, validateDefinitionText } from '../language/validate.j
 import type { CompiledDefinition } from '../language/model.js';
 import { parseResource } from '../language/resources.js';
 import { LocalTaskDispatcher, type TaskDispatcher } from './dispatcher.js';
+import {
+  fileLogSink,
+  logRecords,
+  logSettings,
+  type ExecutionLogSink,
+  type LogSettings,
+} from './execution-log.js';
 import type {
   ActivityDescription,
   ActivityTask,
@@ -101,6 +109,12 @@ export interface EngineOptions {
   mocks?: import('./dispatcher.js').LocalDispatcherOptions['mocks'];
   /** HTTP Task connections, egress allow-list and timeout. */
   http?: import('./dispatcher.js').LocalDispatcherOptions['http'];
+  /**
+   * Where the execution log records of state machines with a loggingConfiguration go (ADR
+   * 0009): by default one JSON-lines file per log group under `<dataDir>/logs`; `null` writes
+   * none.
+   */
+  executionLogs?: ExecutionLogSink | null;
 }
 
 const DEFAULT_REGION = 'us-east-1';
@@ -109,6 +123,8 @@ const DEFAULT_ACCOUNT = '123456789012';
 const TIMER_HORIZON_MS = 2_000;
 const ACTIVITY_POLL_MS = 60_000;
 const EXPRESS_LIMIT_MS = 5 * 60_000;
+/** How long a state machine's logging settings are reused before they are read again. */
+const LOG_CONFIG_TTL_MS = 10_000;
 const INTERRUPTED_CAUSE =
   'Stepwise restarted while this task was running, so its outcome is unknown; the attempt is recorded as failed.';
 
@@ -126,6 +142,8 @@ interface Live {
   done: (() => void)[];
   /** The lease's fencing token, when several nodes share the store. */
   fencingToken: number | undefined;
+  /** Its state machine's logging, when it logs (execution log records, ADR 0009). */
+  log: LogSettings | undefined;
 }
 
 /** Stores that let several engine nodes share executions (PostgreSQL). */
@@ -320,6 +338,9 @@ export class Engine implements StepFunctionsEngine {
   private readonly leaseTtl: number;
   private leaseTimer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  private readonly logSink: ExecutionLogSink | undefined;
+  /** Logging settings by state machine ARN, re-read after a while (another node may update them). */
+  private readonly logConfigs = new Map<string, { settings: LogSettings | undefined; at: number }>();
 
   private constructor(store: Store, options: EngineOptions) {
     this.store = store;
@@ -343,6 +364,13 @@ export class Engine implements StepFunctionsEngine {
     this.shared = sharedStore(store);
     this.nodeId = options.nodeId ?? randomUUID();
     this.leaseTtl = options.leaseTtlMs ?? 10_000;
+    this.logSink =
+      options.executionLogs === null
+        ? undefined
+        : (options.executionLogs ??
+          fileLogSink(join(options.dataDir ?? '.stepwise', 'logs'), (e) =>
+            this.report('(execution logs)', e),
+          ));
     this.env = {
       now: () => Date.now(),
       random: Math.random,
@@ -395,6 +423,7 @@ export class Engine implements StepFunctionsEngine {
       for (const l of this.live.values())
         await this.shared.releaseLease(l.arn, this.nodeId).catch(() => false);
     }
+    await this.logSink?.flush();
     await this.store.close();
   }
 
@@ -525,6 +554,7 @@ export class Engine implements StepFunctionsEngine {
       },
     };
     const res = await this.store.createStateMachine(record, input.tags ?? []);
+    this.logConfigs.delete(arn);
     if (!res.created) {
       const same =
         res.existing.definition === record.definition &&
@@ -569,6 +599,7 @@ export class Engine implements StepFunctionsEngine {
       },
     };
     const res = await this.store.updateStateMachine(next, sm.revisionId);
+    this.logConfigs.delete(sm.arn);
     if (res === 'missing')
       throw new ServiceError(ApiErrors.StateMachineDoesNotExist, `State Machine Does Not Exist: '${sm.arn}'`);
     if (res === 'conflict')
@@ -579,6 +610,7 @@ export class Engine implements StepFunctionsEngine {
   async deleteStateMachine(arn: string): Promise<void> {
     parseArn(arn, 'stateMachine');
     await this.store.deleteStateMachine(arn);
+    this.logConfigs.delete(arn);
   }
 
   async listStateMachines(
@@ -721,7 +753,9 @@ export class Engine implements StepFunctionsEngine {
       running: new Map(),
       done: [],
       fencingToken,
+      log: this.logSink ? logSettings(sm.options.loggingConfiguration) : undefined,
     };
+    if (live.log !== undefined) this.writeLog(live, changes.events);
     if (state.status === 'RUNNING') this.live.set(executionArn, live);
     this.effects(live, commands);
     this.maybeEvict(live);
@@ -731,6 +765,14 @@ export class Engine implements StepFunctionsEngine {
   private async runExpress(sm: StateMachineRecord, executionArn: string, name: string, input: JsonValue) {
     const def = this.compile(sm.definition, 'EXPRESS');
     const signal = AbortSignal.timeout(EXPRESS_LIMIT_MS);
+    // Express executions keep no history: with logging, their events become log records.
+    const sink = this.logSink;
+    const log = sink ? logSettings(sm.options.loggingConfiguration) : undefined;
+    const onEvents =
+      sink && log
+        ? (events: HistoryEvent[]) =>
+            sink.write(log.logGroupArn, logRecords(log, executionArn, events, false))
+        : undefined;
     return runLocalExecution(
       def,
       {
@@ -740,10 +782,10 @@ export class Engine implements StepFunctionsEngine {
         stateMachineName: sm.name,
         roleArn: sm.roleArn,
         input,
-        recordHistory: false,
+        recordHistory: log !== undefined,
         maxPayloadBytes: MAX_PAYLOAD_BYTES,
       },
-      { dispatcher: this.dispatcher, waitScale: this.scale, signal },
+      { dispatcher: this.dispatcher, waitScale: this.scale, signal, ...(onEvents ? { onEvents } : {}) },
     );
   }
 
@@ -1004,6 +1046,25 @@ export class Engine implements StepFunctionsEngine {
     return this.store.listTags(resourceArn);
   }
 
+  // ---- execution log records (ADR 0009) ---------------------------------------------------
+
+  private async logSettingsFor(stateMachineArn: string): Promise<LogSettings | undefined> {
+    if (this.logSink === undefined) return undefined;
+    const cached = this.logConfigs.get(stateMachineArn);
+    if (cached !== undefined && Date.now() - cached.at < LOG_CONFIG_TTL_MS) return cached.settings;
+    const sm = await this.store.getStateMachine(stateMachineArn);
+    const settings = logSettings(sm?.options.loggingConfiguration);
+    if (this.logConfigs.size > 1000) this.logConfigs.clear();
+    this.logConfigs.set(stateMachineArn, { settings, at: Date.now() });
+    return settings;
+  }
+
+  /** Logs a committed step's events (stored events: payloads are JSON text). */
+  private writeLog(live: Live, events: readonly HistoryEvent[] | undefined): void {
+    if (live.log === undefined || events === undefined || events.length === 0) return;
+    this.logSink?.write(live.log.logGroupArn, logRecords(live.log, live.arn, events, true));
+  }
+
   // ---- the execution loop ------------------------------------------------------------------
 
   /** Loads an execution into memory (once, even when asked concurrently). */
@@ -1037,6 +1098,7 @@ export class Engine implements StepFunctionsEngine {
           running: new Map(),
           done: [],
           fencingToken: token,
+          log: await this.logSettingsFor(state.init.stateMachineArn),
         };
         this.live.set(arn, live);
         if (this.shared) this.interrupted(live);
@@ -1118,6 +1180,7 @@ export class Engine implements StepFunctionsEngine {
           return;
         }
         live.version++;
+        if (live.log !== undefined) this.writeLog(live, changes.events);
         this.effects(live, commands);
       }
     } catch (e) {
