@@ -19,6 +19,7 @@ import {
   logGroupFile,
   logRecords,
   logSettings,
+  MAX_LOGGED_PAYLOAD_BYTES,
   type ExecutionLogSink,
   type LogSettings,
 } from './execution-log.js';
@@ -181,6 +182,31 @@ describe('log records', () => {
     );
     assert.deepEqual(recs[0]?.details, { roleArn: ROLE });
     assert.deepEqual(recs[2]?.details, { name: 'P' });
+  });
+
+  it('truncates a payload over 248 KB as AWS does, and says so in its details', () => {
+    const big: HistoryEvent = {
+      id: 4,
+      previousEventId: 3,
+      timestamp: 1713959670700,
+      type: 'PassStateExited',
+      stateExitedEventDetails: {
+        name: 'P',
+        output: { s: 'é"'.repeat(100_000) },
+        outputDetails: { truncated: false },
+      },
+    };
+    const [r] = logRecords(all, arn, [big], false).map((l) => JSON.parse(l) as Record_);
+    const out = r?.details.output as string;
+    const escaped = Buffer.byteLength(JSON.stringify(out)) - 2;
+    assert.ok(
+      escaped <= MAX_LOGGED_PAYLOAD_BYTES && escaped > MAX_LOGGED_PAYLOAD_BYTES - 5000,
+      `${escaped} bytes`,
+    );
+    assert.ok(out.startsWith('{"s":"é\\"'));
+    assert.deepEqual(r?.details.outputDetails, { truncated: true });
+    const [small] = logRecords(all, arn, [events[2]!], false).map((l) => JSON.parse(l) as Record_);
+    assert.deepEqual(small?.details.outputDetails, { truncated: false });
   });
 
   it('filters by level', () => {

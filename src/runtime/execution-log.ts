@@ -73,6 +73,23 @@ const DATA_FIELDS = new Set([
   'assignedVariablesDetails',
 ]);
 const PAYLOAD_FIELDS = new Set(['input', 'output', 'parameters']);
+/** AWS truncates a payload whose escaped text exceeds 248 KB (CloudWatch Logs' event size). */
+export const MAX_LOGGED_PAYLOAD_BYTES = 248 * 1024;
+
+/** The payload text cut so that its escaped form fits in a record, or undefined if it fits. */
+function truncated(text: string): string | undefined {
+  const escapedBytes = (t: string) => Buffer.byteLength(JSON.stringify(t)) - 2;
+  let bytes = escapedBytes(text);
+  if (bytes <= MAX_LOGGED_PAYLOAD_BYTES) return undefined;
+  let cut = text;
+  while (bytes > MAX_LOGGED_PAYLOAD_BYTES) {
+    cut = cut.slice(0, Math.floor((cut.length * MAX_LOGGED_PAYLOAD_BYTES * 0.99) / bytes));
+    // Never end on half a surrogate pair.
+    if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+    bytes = escapedBytes(cut);
+  }
+  return cut;
+}
 
 /**
  * The log records of some history events, as JSON lines (without newlines), for those the
@@ -94,8 +111,15 @@ export function logRecords(
         details = {};
         for (const [dk, dv] of Object.entries(v as Record<string, unknown>)) {
           if (!settings.includeExecutionData && DATA_FIELDS.has(dk)) continue;
-          details[dk] =
-            !payloadsAsText && PAYLOAD_FIELDS.has(dk) ? stringifyJson((dv ?? null) as JsonValue) : dv;
+          if (!PAYLOAD_FIELDS.has(dk)) {
+            if (!(dk in details)) details[dk] = dv;
+            continue;
+          }
+          const text =
+            payloadsAsText && typeof dv === 'string' ? dv : stringifyJson((dv ?? null) as JsonValue);
+          const cut = truncated(text);
+          details[dk] = cut ?? text;
+          if (cut !== undefined && dk !== 'parameters') details[`${dk}Details`] = { truncated: true };
         }
       }
     }
