@@ -5,9 +5,10 @@ import { describe, it } from 'node:test';
 
 import { compileDefinition } from '../language/compile.js';
 import { StatesErrors } from '../language/errors.js';
-import type { JsonObject, JsonValue } from '../language/json.js';
+import { parseJsonKeepingText, type JsonObject, type JsonValue } from '../language/json.js';
 import type { CompiledDefinition } from '../language/model.js';
 import { startExecution, step } from './interpreter.js';
+import { payloadOverLimit } from './payload-limit.js';
 import type {
   Command,
   ExecutionInit,
@@ -1386,6 +1387,16 @@ describe('payload quota: 256 KiB on every state output, task input and result, b
     );
     assert.deepEqual(over.types(), ['ExecutionStarted', 'PassStateEntered', 'ExecutionFailed']);
     assertWellFormed(over.events);
+  });
+
+  it('measures parsed input by its own text, and never throws on values nested too deep to walk', () => {
+    const spaced = parseJsonKeepingText(`[${' '.repeat(LIMIT)}1]`);
+    assert.equal(payloadOverLimit(spaced, LIMIT), LIMIT + 3, 'the text AWS keeps, spaces included');
+    assert.equal(payloadOverLimit(JSON.parse(`[${' '.repeat(LIMIT)}1]`) as JsonValue, LIMIT), undefined);
+    let deep: JsonValue = [];
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    assert.equal(payloadOverLimit(deep, LIMIT), undefined);
+    assert.equal(payloadOverLimit({ s: text(LIMIT + 1) }, LIMIT), LIMIT + 7);
   });
 
   it('is not applied unless the runtime asks for it', () => {

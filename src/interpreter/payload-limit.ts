@@ -12,10 +12,16 @@ export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 /** The value's size in bytes when its JSON text exceeds `limit`; `undefined` when it fits. */
 export function payloadOverLimit(v: JsonValue, limit = MAX_PAYLOAD_BYTES): number | undefined {
-  // The bound is cheap (remembered per object) and rarely above the limit: measure only then.
-  if (jsonSizeBound(v) <= limit) return undefined;
-  const exact = Buffer.byteLength(stringifyJson(v));
-  return exact > limit ? exact : undefined;
+  try {
+    // The bound is cheap (remembered per object) and rarely above the limit: measure only then.
+    if (jsonSizeBound(v) <= limit) return undefined;
+    const exact = Buffer.byteLength(stringifyJson(v));
+    return exact > limit ? exact : undefined;
+  } catch (e) {
+    // Nested too deep to walk: JSON.stringify cannot write it either; leave it to what does.
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
 }
 
 /**

@@ -107,6 +107,13 @@ export function jsonSizeBound(v: JsonValue): number {
   if (v === null) return 4;
   let n = sizeBounds.get(v);
   if (n !== undefined) return n;
+  const text = originalText.get(v);
+  if (text !== undefined) {
+    // Parsed text that travels unchanged: its own size (no walk, however deep it nests).
+    n = Buffer.byteLength(text);
+    sizeBounds.set(v, n);
+    return n;
+  }
   n = 2;
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
