@@ -1448,6 +1448,25 @@ describe('payload quota: 256 KiB on every state output, task input and result, b
     });
   });
 
+  it('a catcher whose output is over the quota too fails the execution instead of catching again', () => {
+    const h = new Harness(
+      machine({
+        T: lambdaTask(
+          { ResultPath: '$.r', Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.err', Next: 'H' }] },
+          'Next',
+        ),
+        Next: { Type: 'Pass', End: true },
+        H: { Type: 'Pass', End: true },
+      }),
+    );
+    h.start({ s: text(LIMIT - 100) }, true, AWS);
+    complete(h, h.task().taskId, text(200));
+    assert.equal(h.st.status, 'FAILED');
+    assert.equal(h.st.error, DLE);
+    assert.ok(!h.types().includes('PassStateEntered'));
+    assertWellFormed(h.events);
+  });
+
   it('a task result over the quota is the task failing (Retry applies)', () => {
     const h = new Harness(
       machine({ T: lambdaTask({ Retry: [{ ErrorEquals: [DLE], MaxAttempts: 1, IntervalSeconds: 1 }] }) }),

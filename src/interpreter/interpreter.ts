@@ -529,9 +529,16 @@ export class Run implements StepContext {
         frame.phase = 'ready';
         this.resolve(frame, state, 'catch', () => {
           const o = catchState(this, frame, state, catcher, error ?? '', cause);
-          // A failing catcher (ResultPath, Output, Assign) is not caught again: it fails the frame.
-          const asFailure = (x: Outcome): Outcome =>
-            x.kind === 'fail' ? { kind: 'failMachine', error: x.error, cause: x.cause } : x;
+          // A failing catcher (ResultPath, Output, Assign, an output over the payload quota) is
+          // not caught again: it fails the frame.
+          const asFailure = (x: Outcome): Outcome => {
+            if (x.kind === 'fail') return { kind: 'failMachine', error: x.error, cause: x.cause };
+            if (x.kind === 'next' && this.oversize(x.output)) {
+              const tooBig = dataLimitCause(state.name, 'result');
+              return { kind: 'failMachine', error: StatesErrors.DataLimitExceeded, cause: tooBig };
+            }
+            return x;
+          };
           try {
             return o instanceof Promise ? o.then(asFailure) : asFailure(o);
           } catch (e) {
@@ -1126,8 +1133,10 @@ export class Run implements StepContext {
     const state = this.stateOf(frame);
     // Each branch or iteration starts with an input under the quota (ItemSelector and
     // Parameters can make it larger than the state's own input).
-    const inputs = childInputs ?? (state.type === 'Parallel' ? items.slice(0, 1) : []);
-    if (this.st.init.maxPayloadBytes !== undefined && inputs.some((v) => this.oversize(v))) {
+    if (
+      this.st.init.maxPayloadBytes !== undefined &&
+      (childInputs ?? (state.type === 'Parallel' ? items.slice(0, 1) : [])).some((v) => this.oversize(v))
+    ) {
       const cause = dataLimitCause(state.name, 'input');
       this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause, `${state.type}StateFailed`);
       return;
