@@ -4,7 +4,7 @@
 //     all started at once through the engine API; durable state transitions/s.
 //  2. memory: M executions parked in a Wait state (Wait 3600 s): time to start them, RSS once they
 //     are all started (target < 500 MB), and that they cost rows, not memory (none stays in the
-//     engine's memory; one timer row each).
+//     engine's memory; two timer rows each: the Wait, and the one-year execution limit).
 //   npm run build && node --expose-gc bench/durable.mjs [--executions 1000] [--tasks 10] [--writer thread|inline]
 //                                                       [--parked 100000] [--no-memory] [--json]
 import { parseArgs } from 'node:util';

@@ -6,6 +6,7 @@ export { compileDefinition } from './language/compile.js';
 export type { JsonValue, JsonObject } from './language/json.js';
 export { Engine, type EngineOptions } from './runtime/engine.js';
 export type { StepFunctionsEngine } from './runtime/engine-api.js';
+export { fileLogSink, streamLogSink, type ExecutionLogSink } from './runtime/execution-log.js';
 export { ServiceError } from './language/errors.js';
 export { validateDefinition, validateDefinitionText, type Diagnostic } from './language/validate.js';
 export { loadFunctionConfig } from './runtime/integrations/function-config.js';

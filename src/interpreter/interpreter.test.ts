@@ -5,9 +5,10 @@ import { describe, it } from 'node:test';
 
 import { compileDefinition } from '../language/compile.js';
 import { StatesErrors } from '../language/errors.js';
-import type { JsonObject, JsonValue } from '../language/json.js';
+import { parseJsonKeepingText, type JsonObject, type JsonValue } from '../language/json.js';
 import type { CompiledDefinition } from '../language/model.js';
 import { startExecution, step } from './interpreter.js';
+import { payloadOverLimit } from './payload-limit.js';
 import type {
   Command,
   ExecutionInit,
@@ -66,7 +67,7 @@ class Harness {
     return this.state;
   }
 
-  start(input: JsonValue = {}, recordHistory = true): StepResult {
+  start(input: JsonValue = {}, recordHistory = true, limits: Partial<ExecutionInit> = {}): StepResult {
     const init: ExecutionInit = {
       executionArn: 'arn:aws:states:us-east-1:123456789012:execution:sm:exec-1',
       stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:sm',
@@ -75,6 +76,7 @@ class Harness {
       roleArn: 'arn:aws:iam::123456789012:role/r',
       input,
       recordHistory,
+      ...limits,
     };
     const { state, result } = startExecution(this.def, init, this.env);
     this.state = state;
@@ -810,6 +812,35 @@ describe('execution timeout', () => {
     assertWellFormed(h.events);
   });
 
+  it("AWS's one-year maximum duration times a Standard execution out like TimeoutSeconds", () => {
+    const YEAR = 365 * 24 * 3600 * 1000;
+    const h = new Harness(machine({ W: { Type: 'Wait', Seconds: 99999999, End: true } }), true);
+    h.start({}, true, { maxDurationMs: YEAR });
+    const [id, due] = h.timer('execution');
+    assert.equal(due, T0 + YEAR, 'one timer (a durable row in the engine), due a year after the start');
+    h.fire(id);
+    assert.equal(h.st.status, 'TIMED_OUT');
+    assert.equal(h.st.error, StatesErrors.Timeout);
+    assert.equal(h.st.cause, undefined);
+    assert.equal(h.st.stopTime, T0 + YEAR);
+    assert.equal(h.lastEvent().type, 'ExecutionTimedOut');
+    assert.deepEqual(details(h.lastEvent(), 'executionTimedOutEventDetails'), {
+      error: StatesErrors.Timeout,
+    });
+    assert.equal(h.timers.size, 0, 'the Wait timer is cancelled');
+    assertWellFormed(h.events);
+  });
+
+  it('TimeoutSeconds beyond a year is cut to the one-year maximum; a shorter one is kept', () => {
+    const YEAR = 365 * 24 * 3600 * 1000;
+    const long = new Harness(machine({ T: lambdaTask() }, { TimeoutSeconds: 99999999 }));
+    long.start({}, true, { maxDurationMs: YEAR });
+    assert.equal(long.timer('execution')[1], T0 + YEAR);
+    const short = new Harness(machine({ T: lambdaTask() }, { TimeoutSeconds: 60 }));
+    short.start({}, true, { maxDurationMs: YEAR });
+    assert.equal(short.timer('execution')[1], T0 + 60_000);
+  });
+
   it('finishing in time cancels the execution timer', () => {
     const h = new Harness(machine({ P: { Type: 'Pass', End: true } }, { TimeoutSeconds: 10 }));
     const r = h.start();
@@ -1330,6 +1361,174 @@ describe('error matching in the interpreter', () => {
     const other = new Harness(def);
     other.start({ n: 5 });
     assert.equal(other.st.output, 'other');
+  });
+});
+
+describe('payload quota: 256 KiB on every state output, task input and result, branch input', () => {
+  const LIMIT = 262_144;
+  const DLE = StatesErrors.DataLimitExceeded;
+  /** The durable engine asks for AWS's quota; the in-memory library does not (like the event limit). */
+  const AWS: Partial<ExecutionInit> = { maxPayloadBytes: LIMIT };
+  /** A string whose JSON text (with its quotes) takes `bytes` bytes of UTF-8. */
+  const text = (bytes: number, ch = 'x') => ch.repeat((bytes - 2) / Buffer.byteLength(ch));
+
+  it('an output of exactly 256 KiB passes; one byte more fails the state with States.DataLimitExceeded', () => {
+    const ok = new Harness(machine({ P: { Type: 'Pass', OutputPath: '$.s', End: true } }));
+    ok.start({ s: text(LIMIT) }, true, AWS);
+    assert.equal(ok.st.status, 'SUCCEEDED');
+
+    const over = new Harness(machine({ P: { Type: 'Pass', OutputPath: '$.s', End: true } }));
+    over.start({ s: text(LIMIT + 1) }, true, AWS);
+    assert.equal(over.st.status, 'FAILED');
+    assert.equal(over.st.error, DLE);
+    assert.equal(
+      over.st.cause,
+      "The state/task 'P' returned a result with a size exceeding the maximum number of bytes service limit.",
+    );
+    assert.deepEqual(over.types(), ['ExecutionStarted', 'PassStateEntered', 'ExecutionFailed']);
+    assertWellFormed(over.events);
+  });
+
+  it('measures parsed input by its own text, and never throws on values nested too deep to walk', () => {
+    const spaced = parseJsonKeepingText(`[${' '.repeat(LIMIT)}1]`);
+    assert.equal(payloadOverLimit(spaced, LIMIT), LIMIT + 3, 'the text AWS keeps, spaces included');
+    assert.equal(payloadOverLimit(JSON.parse(`[${' '.repeat(LIMIT)}1]`) as JsonValue, LIMIT), undefined);
+    let deep: JsonValue = [];
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    assert.equal(payloadOverLimit(deep, LIMIT), undefined);
+    assert.equal(payloadOverLimit({ s: text(LIMIT + 1) }, LIMIT), LIMIT + 7);
+  });
+
+  it('is not applied unless the runtime asks for it', () => {
+    const h = new Harness(machine({ P: { Type: 'Pass', OutputPath: '$.s', End: true } }));
+    h.start({ s: text(LIMIT + 1) });
+    assert.equal(h.st.status, 'SUCCEEDED');
+  });
+
+  it('counts UTF-8 bytes, not characters', () => {
+    // 131,072 two-byte characters: 262,146 bytes with the quotes, but only 131,074 characters.
+    const h = new Harness(machine({ P: { Type: 'Pass', OutputPath: '$.s', End: true } }));
+    h.start({ s: 'é'.repeat(LIMIT / 2) }, true, AWS);
+    assert.equal(h.st.error, DLE);
+    const fits = new Harness(machine({ P: { Type: 'Pass', OutputPath: '$.s', End: true } }));
+    fits.start({ s: text(LIMIT, 'é') }, true, AWS);
+    assert.equal(fits.st.status, 'SUCCEEDED');
+  });
+
+  it('a Pass state whose Parameters build an output over the quota fails (no Catch on Pass)', () => {
+    const h = new Harness(
+      machine({
+        P: { Type: 'Pass', Parameters: { 'a.$': '$.s', 'b.$': '$.s' }, Next: 'Q' },
+        Q: { Type: 'Pass', End: true },
+      }),
+    );
+    h.start({ s: text(200_000) }, true, AWS);
+    assert.equal(h.st.status, 'FAILED');
+    assert.equal(h.st.error, DLE);
+    assert.ok(!h.types().includes('PassStateExited'));
+  });
+
+  it('a task result merged by ResultPath over the quota is caught by States.ALL', () => {
+    const h = new Harness(
+      machine({
+        T: lambdaTask({ ResultPath: '$.r', Catch: [{ ErrorEquals: ['States.ALL'], Next: 'H' }] }, 'Next'),
+        Next: { Type: 'Pass', End: true },
+        H: { Type: 'Pass', End: true },
+      }),
+    );
+    h.start({ s: text(200_000) }, true, AWS);
+    complete(h, h.task().taskId, text(100_000));
+    assert.equal(h.st.status, 'SUCCEEDED');
+    const handled = eventOf(h, 'PassStateEntered');
+    assert.equal(details(handled, 'stateEnteredEventDetails').name, 'H');
+    assert.deepEqual(h.st.output, {
+      Error: DLE,
+      Cause:
+        "The state/task 'T' returned a result with a size exceeding the maximum number of bytes service limit.",
+    });
+  });
+
+  it('a catcher whose output is over the quota too fails the execution instead of catching again', () => {
+    const h = new Harness(
+      machine({
+        T: lambdaTask(
+          { ResultPath: '$.r', Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.err', Next: 'H' }] },
+          'Next',
+        ),
+        Next: { Type: 'Pass', End: true },
+        H: { Type: 'Pass', End: true },
+      }),
+    );
+    h.start({ s: text(LIMIT - 100) }, true, AWS);
+    complete(h, h.task().taskId, text(200));
+    assert.equal(h.st.status, 'FAILED');
+    assert.equal(h.st.error, DLE);
+    assert.ok(!h.types().includes('PassStateEntered'));
+    assertWellFormed(h.events);
+  });
+
+  it('a task result over the quota is the task failing (Retry applies)', () => {
+    const h = new Harness(
+      machine({ T: lambdaTask({ Retry: [{ ErrorEquals: [DLE], MaxAttempts: 1, IntervalSeconds: 1 }] }) }),
+    );
+    h.start({}, true, AWS);
+    complete(h, h.task().taskId, text(LIMIT + 1));
+    assert.equal(h.lastEvent().type, 'LambdaFunctionFailed');
+    assert.equal(details(h.lastEvent(), 'lambdaFunctionFailedEventDetails').error, DLE);
+    h.fire(h.timer('retry')[0]);
+    complete(h, h.task().taskId, text(LIMIT + 1));
+    assert.equal(h.st.status, 'FAILED');
+    assert.equal(h.st.error, DLE);
+    assertWellFormed(h.events);
+  });
+
+  it('task parameters over the quota fail the state before anything is scheduled', () => {
+    const h = new Harness(machine({ T: lambdaTask({ Parameters: { 'a.$': '$.s', 'b.$': '$.s' } }) }));
+    h.start({ s: text(200_000) }, true, AWS);
+    assert.equal(h.tasks.size, 0, 'no task was invoked');
+    assert.equal(h.st.error, DLE);
+    assert.match(h.st.cause ?? '', /has an input with a size exceeding/);
+    assert.deepEqual(h.types(), ['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed']);
+  });
+
+  it('Parallel results that add up to more than the quota fail the Parallel state (catchable)', () => {
+    const branch = (name: string) => machine({ [name]: lambdaTask() });
+    const h = new Harness(
+      machine({
+        Par: {
+          Type: 'Parallel',
+          Branches: [branch('A'), branch('B')],
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'H' }],
+          End: true,
+        },
+        H: { Type: 'Pass', End: true },
+      }),
+    );
+    h.start({}, true, AWS);
+    for (const t of [...h.tasks.values()]) complete(h, t.taskId, text(150_000));
+    assert.equal(h.st.status, 'SUCCEEDED');
+    assert.ok(h.types().includes('ParallelStateFailed'));
+    assert.ok(!h.types().includes('ParallelStateSucceeded'));
+    assert.deepEqual((h.st.output as JsonObject).Error, DLE);
+    assertWellFormed(h.events);
+  });
+
+  it('a Map iteration input built by ItemSelector over the quota fails the Map state', () => {
+    const h = new Harness(
+      machine({
+        M: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemSelector: { 'big.$': '$.s', 'again.$': '$.s' },
+          ItemProcessor: machine({ T: lambdaTask() }),
+          End: true,
+        },
+      }),
+    );
+    h.start({ items: [1], s: text(200_000) }, true, AWS);
+    assert.equal(h.tasks.size, 0);
+    assert.equal(h.st.error, DLE);
+    assert.ok(h.types().includes('MapStateFailed'));
   });
 });
 

@@ -34,6 +34,7 @@ import {
   taskEndEvent,
 } from './task-events.js';
 import { formatTimestamp, runtimeFailure } from './context.js';
+import { dataLimitCause, payloadOverLimit } from './payload-limit.js';
 
 /** Builds the initial state and runs the execution until it waits for something. */
 export function startExecution(
@@ -69,8 +70,12 @@ export function startExecution(
       roleArn: init.roleArn,
     },
   });
-  if (def.timeoutSeconds !== undefined) {
-    run.startTimer('execution-timeout', now + def.timeoutSeconds * 1000, { kind: 'executionTimeout' });
+  // TimeoutSeconds, or AWS's maximum duration when it comes first: one timer either way.
+  let timeoutMs = def.timeoutSeconds === undefined ? undefined : def.timeoutSeconds * 1000;
+  const max = init.maxDurationMs;
+  if (max !== undefined && (timeoutMs === undefined || max < timeoutMs)) timeoutMs = max;
+  if (timeoutMs !== undefined) {
+    run.startTimer('execution-timeout', now + timeoutMs, { kind: 'executionTimeout' });
   }
   const root = run.newFrame(def.root, undefined, 0, input, undefined, 1);
   root.lastEventId = 0;
@@ -372,6 +377,11 @@ export class Run implements StepContext {
         return;
       case 'schedule':
         if (state.type !== 'Task') throw new Error(`${state.type} states do not run tasks`);
+        if (this.oversize(outcome.params)) {
+          const cause = dataLimitCause(state.name, 'input');
+          this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
+          return;
+        }
         this.scheduleTask(frame, state, outcome.params, outcome.timeoutSeconds, outcome.heartbeatSeconds);
         return;
       case 'sleep': {
@@ -396,6 +406,12 @@ export class Run implements StepContext {
     next: string | undefined,
     assigned: JsonObject | undefined,
   ): void {
+    // AWS's 256 KiB quota on every state's output (and so on the next state's input).
+    if (this.oversize(output)) {
+      const cause = dataLimitCause(state.name, 'result');
+      this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
+      return;
+    }
     if (assigned !== undefined) this.assign(frame, assigned);
     if (this.record) {
       const details: JsonObject = { name: state.name, output, outputDetails: { truncated: false } };
@@ -416,6 +432,12 @@ export class Run implements StepContext {
     } else {
       this.completeFrame(frame, output);
     }
+  }
+
+  /** Whether a payload exceeds AWS's quota, when the runtime asked for it to be enforced. */
+  oversize(v: JsonValue): boolean {
+    const limit = this.st.init.maxPayloadBytes;
+    return limit !== undefined && payloadOverLimit(v, limit) !== undefined;
   }
 
   // ---- variables -----------------------------------------------------------------------
@@ -505,9 +527,16 @@ export class Run implements StepContext {
         frame.phase = 'ready';
         this.resolve(frame, state, 'catch', () => {
           const o = catchState(this, frame, state, catcher, error ?? '', cause);
-          // A failing catcher (ResultPath, Output, Assign) is not caught again: it fails the frame.
-          const asFailure = (x: Outcome): Outcome =>
-            x.kind === 'fail' ? { kind: 'failMachine', error: x.error, cause: x.cause } : x;
+          // A failing catcher (ResultPath, Output, Assign, an output over the payload quota) is
+          // not caught again: it fails the frame.
+          const asFailure = (x: Outcome): Outcome => {
+            if (x.kind === 'fail') return { kind: 'failMachine', error: x.error, cause: x.cause };
+            if (x.kind === 'next' && this.oversize(x.output)) {
+              const tooBig = dataLimitCause(state.name, 'result');
+              return { kind: 'failMachine', error: StatesErrors.DataLimitExceeded, cause: tooBig };
+            }
+            return x;
+          };
           try {
             return o instanceof Promise ? o.then(asFailure) : asFailure(o);
           } catch (e) {
@@ -673,6 +702,21 @@ export class Run implements StepContext {
     }
     if (progress.running > 0) return;
     parent.children = undefined;
+    // The quota applies to the gathered results too, before ResultSelector/ResultPath.
+    if (this.oversize(progress.results)) {
+      const cause = dataLimitCause(state.name, 'result');
+      if (progress.distributed) {
+        this.emit(parent, 'MapRunFailed', {
+          mapRunFailedEventDetails: errorDetails(StatesErrors.DataLimitExceeded, cause),
+        });
+      } else {
+        parent.lastEventId = progress.lastEndEventId;
+      }
+      parent.phase = 'ready';
+      this.handleFailure(parent, state, StatesErrors.DataLimitExceeded, cause, `${state.type}StateFailed`);
+      this.continueFrame(parent);
+      return;
+    }
     if (progress.distributed) {
       progress.lastEndEventId = this.emit(parent, 'MapRunSucceeded');
     }
@@ -825,6 +869,18 @@ export class Run implements StepContext {
     if (frame === undefined) return;
     const state = this.stateOf(frame);
     if (state.type !== 'Task') return;
+    if (this.oversize(output)) {
+      // A result over the quota is the task's failure (local functions already report it so).
+      const cause = dataLimitCause(state.name, 'result');
+      this.emit(
+        frame,
+        ...taskEndEvent(state, { kind: 'failed', error: StatesErrors.DataLimitExceeded, cause }),
+      );
+      frame.phase = 'ready';
+      this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
+      this.continueFrame(frame);
+      return;
+    }
     if (this.record) this.emit(frame, ...taskEndEvent(state, { kind: 'succeeded', output }));
     else this.skip(frame);
     frame.phase = 'ready';
@@ -1073,6 +1129,16 @@ export class Run implements StepContext {
   startChildren(frame: Frame, start: Extract<Outcome, { kind: 'children' }>): void {
     const { items, childInputs, maxConcurrency, tolerated: toleratedCount } = start;
     const state = this.stateOf(frame);
+    // Each branch or iteration starts with an input under the quota (ItemSelector and
+    // Parameters can make it larger than the state's own input).
+    if (
+      this.st.init.maxPayloadBytes !== undefined &&
+      (childInputs ?? (state.type === 'Parallel' ? items.slice(0, 1) : [])).some((v) => this.oversize(v))
+    ) {
+      const cause = dataLimitCause(state.name, 'input');
+      this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause, `${state.type}StateFailed`);
+      return;
+    }
     const startedEventId =
       state.type === 'Map'
         ? this.emit(frame, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } })

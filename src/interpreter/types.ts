@@ -35,6 +35,16 @@ export interface ExecutionInit {
   testCase?: string | undefined;
   /** AWS's limit of history events (25,000 for Standard); the execution fails when it is reached. */
   maxHistoryEvents?: number | undefined;
+  /**
+   * AWS's maximum duration of an execution (one year for Standard), in milliseconds: the
+   * execution times out (States.Timeout) when it is reached, like a shorter `TimeoutSeconds`.
+   */
+  maxDurationMs?: number | undefined;
+  /**
+   * AWS's payload quota (256 KiB) on state outputs, task inputs and results, branch and
+   * iteration inputs: going over it fails the state with States.DataLimitExceeded.
+   */
+  maxPayloadBytes?: number | undefined;
 }
 
 /**

@@ -89,6 +89,65 @@ export function stringifyJson(v: JsonValue, keepText = true): string {
   return JSON.stringify(v);
 }
 
+/** Size bounds of objects and arrays already measured: JSON values are never changed once built. */
+const sizeBounds = new WeakMap<object, number>();
+/** Characters JSON.stringify escapes (and lone surrogates, written as `\uXXXX`). */
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * An upper bound of the UTF-8 size of the value's JSON text, close to exact: exact for numbers,
+ * for long strings and for short strings of plain characters. Objects and arrays remember their
+ * bound, so a value that travels unchanged from state to state is measured once. Where it
+ * matters (a limit), measure exactly when the bound is above it.
+ */
+export function jsonSizeBound(v: JsonValue): number {
+  if (typeof v === 'string') return stringSizeBound(v);
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v).length : 4;
+  if (typeof v === 'boolean') return v ? 4 : 5;
+  if (v === null) return 4;
+  let n = sizeBounds.get(v);
+  if (n !== undefined) return n;
+  const text = originalText.get(v);
+  if (text !== undefined) {
+    // Parsed text that travels unchanged: its own size (no walk, however deep it nests).
+    n = Buffer.byteLength(text);
+    sizeBounds.set(v, n);
+    return n;
+  }
+  n = 2;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      n += (i > 0 ? 1 : 0) + (x === undefined ? 4 : jsonSizeBound(x));
+    }
+  } else {
+    let first = true;
+    for (const k of Object.keys(v)) {
+      const x = v[k];
+      if (x === undefined) continue;
+      n += (first ? 0 : 1) + stringSizeBound(k) + 1 + jsonSizeBound(x);
+      first = false;
+    }
+  }
+  sizeBounds.set(v, n);
+  return n;
+}
+
+function stringSizeBound(s: string): number {
+  if (s.length > 64) {
+    return ESCAPED.test(s) ? Buffer.byteLength(JSON.stringify(s)) : Buffer.byteLength(s) + 2;
+  }
+  let n = 2;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += c === 34 || c === 92 ? 2 : c < 0x20 ? 6 : 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdfff) n += 6;
+    else n += 3;
+  }
+  return n;
+}
+
 /**
  * Copies a value as a JSON round trip would (undefined and functions dropped from objects,
  * `null` in arrays, `toJSON` honoured), and estimates its UTF-8 size from above. Plain data is

@@ -64,6 +64,11 @@ export interface ExecutionDescription {
   output?: string | undefined;
   error?: string | undefined;
   cause?: string | undefined;
+  /** Standard executions (DescribeExecution): always 0, Stepwise does not redrive yet. */
+  redriveCount?: number | undefined;
+  redriveStatus?: 'REDRIVABLE' | 'NOT_REDRIVABLE' | 'REDRIVABLE_BY_MAP_RUN' | undefined;
+  /** Why an execution is NOT_REDRIVABLE, in AWS's words. */
+  redriveStatusReason?: string | undefined;
 }
 
 export interface SyncExecutionResult extends ExecutionDescription {
@@ -133,6 +138,13 @@ export interface StepFunctionsEngine {
     cause?: string;
   }): Promise<{ stopDate: number }>;
   describeExecution(executionArn: string): Promise<ExecutionDescription>;
+  /**
+   * RedriveExecution. Stepwise does not redrive yet: it answers `ExecutionNotRedrivable`,
+   * with AWS's reason when AWS would refuse too.
+   */
+  redriveExecution(input: { executionArn: string; clientToken?: string | undefined }): Promise<{
+    redriveDate: number;
+  }>;
   listExecutions(
     input: PageInput & { stateMachineArn: string; statusFilter?: ExecutionStatus | undefined },
   ): Promise<Paged<ExecutionListItem>>;

@@ -972,6 +972,64 @@ describe('Engine: history limit and Express machines', () => {
     assert.equal(r.stdout.trim(), 'FAILED States.Runtime', r.stderr);
   });
 
+  it('times out a Standard execution at the maximum duration (AWS: one year), even across a restart', async () => {
+    // maxExecutionMs stands for AWS's one year, as maxHistoryEvents stands for 25,000 events.
+    const dataDir = tempDir();
+    const definition: JsonObject = {
+      StartAt: 'W',
+      TimeoutSeconds: 99999999,
+      States: { W: { Type: 'Wait', Seconds: 3600, End: true } },
+    };
+    let executionArn = '';
+    let started = 0;
+    await withEngine({}, { dataDir, waitScale: 1, maxExecutionMs: 1500 }, async (engine) => {
+      const smArn = await createMachine(engine, 'long', definition);
+      const r = await engine.startExecution({ stateMachineArn: smArn, name: 'year' });
+      executionArn = r.executionArn;
+      started = r.startDate;
+    });
+    // The engine is closed: only the timer row remembers the deadline.
+    await withEngine({}, { dataDir, waitScale: 1, maxExecutionMs: 1500 }, async (engine) => {
+      const d = await finished(engine, executionArn);
+      assert.equal(d.status, 'TIMED_OUT');
+      assert.equal(d.error, 'States.Timeout');
+      assert.equal(d.cause, undefined);
+      assert.ok((d.stopDate ?? 0) - started >= 1500, `stopped after ${(d.stopDate ?? 0) - started} ms`);
+      assert.equal(d.redriveStatus, 'NOT_REDRIVABLE');
+      assert.equal(d.redriveStatusReason, 'Execution has exceeded the max execution time');
+      const h = await historyOf(engine, executionArn);
+      assertConsistent(h);
+      assert.deepEqual(types(h), ['ExecutionStarted', 'WaitStateEntered', 'ExecutionTimedOut']);
+    });
+  });
+
+  it('fails a state whose output exceeds 256 KiB (Standard and Express) with States.DataLimitExceeded', async () => {
+    const definition: JsonObject = {
+      StartAt: 'Double',
+      States: {
+        Double: { Type: 'Pass', Parameters: { 'a.$': '$.s', 'b.$': '$.s' }, Next: 'Never' },
+        Never: { Type: 'Pass', End: true },
+      },
+    };
+    const input = JSON.stringify({ s: 'x'.repeat(200_000) });
+    await withEngine({}, {}, async (engine) => {
+      const std = await createMachine(engine, 'big', definition);
+      const { executionArn } = await engine.startExecution({ stateMachineArn: std, input });
+      const d = await finished(engine, executionArn);
+      assert.equal(d.status, 'FAILED');
+      assert.equal(d.error, 'States.DataLimitExceeded');
+      assert.deepEqual(types(await historyOf(engine, executionArn)), [
+        'ExecutionStarted',
+        'PassStateEntered',
+        'ExecutionFailed',
+      ]);
+      const express = await createMachine(engine, 'big-express', definition, 'EXPRESS');
+      const r = await engine.startSyncExecution({ stateMachineArn: express, input });
+      assert.equal(r.status, 'FAILED');
+      assert.equal(r.error, 'States.DataLimitExceeded');
+    });
+  });
+
   it('runs Express machines with StartSyncExecution', async () => {
     const functions: Record<string, LambdaHandler> = {
       inc: (e) => (e as number) + 1,

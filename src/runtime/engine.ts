@@ -10,6 +10,7 @@
  * crash does to a task that was running is described in docs/adr/0005-durable-engine.md.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { startExecution, step } from '../interpreter/interpreter.js';
 import type {
   Command,
@@ -31,6 +32,13 @@ import { formatDiagnostic, validateDefinitionText } from '../language/validate.j
 import type { CompiledDefinition } from '../language/model.js';
 import { parseResource } from '../language/resources.js';
 import { LocalTaskDispatcher } from './dispatcher.js';
+import {
+  fileLogSink,
+  logRecords,
+  logSettings,
+  type ExecutionLogSink,
+  type LogSettings,
+} from './execution-log.js';
 import type {
   ActivityDescription,
   ActivityTask,
@@ -50,6 +58,7 @@ import type {
 } from './engine-api.js';
 import { MAX_PAYLOAD_BYTES, type FunctionProvider, type TaskOutcome } from './functions.js';
 import { runLocalExecution } from './local-execution.js';
+import { MAX_EXECUTION_MS, redriveInfo } from './redrive.js';
 import { openSqliteStore } from './store/sqlite.js';
 import {
   InvalidPageToken,
@@ -86,6 +95,11 @@ export interface EngineOptions {
   waitScale?: number;
   /** AWS's limit of history events per execution (the execution fails past it). */
   maxHistoryEvents?: number;
+  /**
+   * AWS's maximum duration of a Standard execution in milliseconds (default one year): the
+   * execution times out past it (a timer row, like TimeoutSeconds).
+   */
+  maxExecutionMs?: number;
   /** This node's id when several engines share a store that supports leases (PostgreSQL). */
   nodeId?: string;
   /** How long a node's hold on an execution lasts without renewal (default 10 s). */
@@ -96,6 +110,12 @@ export interface EngineOptions {
   http?: import('./dispatcher.js').LocalDispatcherOptions['http'];
   /** Pass-through to AWS (`aws-sdk:*`, optimized integrations); off when undefined. */
   aws?: import('./dispatcher.js').LocalDispatcherOptions['aws'];
+  /**
+   * Where the execution log records of state machines with a loggingConfiguration go (ADR
+   * 0009): by default one JSON-lines file per log group under `<dataDir>/logs`; `null` writes
+   * none.
+   */
+  executionLogs?: ExecutionLogSink | null;
 }
 
 const DEFAULT_REGION = 'us-east-1';
@@ -104,6 +124,8 @@ const DEFAULT_ACCOUNT = '123456789012';
 const TIMER_HORIZON_MS = 2_000;
 const ACTIVITY_POLL_MS = 60_000;
 const EXPRESS_LIMIT_MS = 5 * 60_000;
+/** How long a state machine's logging settings are reused before they are read again. */
+const LOG_CONFIG_TTL_MS = 10_000;
 const INTERRUPTED_CAUSE =
   'Stepwise restarted while this task was running, so its outcome is unknown; the attempt is recorded as failed.';
 
@@ -121,6 +143,8 @@ interface Live {
   done: (() => void)[];
   /** The lease's fencing token, when several nodes share the store. */
   fencingToken: number | undefined;
+  /** Its state machine's logging, when it logs (execution log records, ADR 0009). */
+  log: LogSettings | undefined;
 }
 
 /** Stores that let several engine nodes share executions (PostgreSQL). */
@@ -342,6 +366,7 @@ export class Engine implements StepFunctionsEngine {
   private readonly committer: Committer;
   private readonly scale: number;
   private readonly maxEvents: number;
+  private readonly maxDurationMs: number;
   private readonly env: InterpreterEnv;
   private readonly live = new Map<string, Live>();
   private readonly loading = new Map<string, Promise<Live | undefined>>();
@@ -358,6 +383,9 @@ export class Engine implements StepFunctionsEngine {
   private readonly leaseTtl: number;
   private leaseTimer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  private readonly logSink: ExecutionLogSink | undefined;
+  /** Logging settings by state machine ARN, re-read after a while (another node may update them). */
+  private readonly logConfigs = new Map<string, { settings: LogSettings | undefined; at: number }>();
 
   private constructor(store: Store, options: EngineOptions) {
     this.store = store;
@@ -378,9 +406,17 @@ export class Engine implements StepFunctionsEngine {
       throw new RangeError('waitScale must be a finite number >= 0');
     this.scale = scale;
     this.maxEvents = options.maxHistoryEvents ?? 25_000;
+    this.maxDurationMs = options.maxExecutionMs ?? MAX_EXECUTION_MS;
     this.shared = sharedStore(store);
     this.nodeId = options.nodeId ?? randomUUID();
     this.leaseTtl = options.leaseTtlMs ?? 10_000;
+    this.logSink =
+      options.executionLogs === null
+        ? undefined
+        : (options.executionLogs ??
+          fileLogSink(join(options.dataDir ?? '.stepwise', 'logs'), (e) =>
+            this.report('(execution logs)', e),
+          ));
     this.env = {
       now: () => Date.now(),
       random: Math.random,
@@ -435,6 +471,7 @@ export class Engine implements StepFunctionsEngine {
         await this.shared.releaseLease(l.arn, this.nodeId).catch(() => false);
     }
     await this.dispatcher.close();
+    await this.logSink?.flush();
     await this.store.close();
   }
 
@@ -565,6 +602,7 @@ export class Engine implements StepFunctionsEngine {
       },
     };
     const res = await this.store.createStateMachine(record, input.tags ?? []);
+    this.logConfigs.delete(arn);
     if (!res.created) {
       const same =
         res.existing.definition === record.definition &&
@@ -609,6 +647,7 @@ export class Engine implements StepFunctionsEngine {
       },
     };
     const res = await this.store.updateStateMachine(next, sm.revisionId);
+    this.logConfigs.delete(sm.arn);
     if (res === 'missing')
       throw new ServiceError(ApiErrors.StateMachineDoesNotExist, `State Machine Does Not Exist: '${sm.arn}'`);
     if (res === 'conflict')
@@ -619,6 +658,7 @@ export class Engine implements StepFunctionsEngine {
   async deleteStateMachine(arn: string): Promise<void> {
     parseArn(arn, 'stateMachine');
     await this.store.deleteStateMachine(arn);
+    this.logConfigs.delete(arn);
   }
 
   async listStateMachines(
@@ -710,6 +750,8 @@ export class Engine implements StepFunctionsEngine {
       input: value,
       recordHistory: true,
       maxHistoryEvents: this.maxEvents,
+      maxDurationMs: this.maxDurationMs,
+      maxPayloadBytes: MAX_PAYLOAD_BYTES,
       ...(testCase !== undefined ? { testCase } : {}),
     };
     // With several nodes, hold the new execution's lease before it exists: nobody may adopt it.
@@ -756,7 +798,9 @@ export class Engine implements StepFunctionsEngine {
       running: new Map(),
       done: [],
       fencingToken,
+      log: this.logSink ? logSettings(sm.options.loggingConfiguration) : undefined,
     };
+    if (live.log !== undefined) this.writeLog(live, changes.events);
     if (state.status === 'RUNNING') this.live.set(executionArn, live);
     this.effects(live, commands);
     this.maybeEvict(live);
@@ -767,6 +811,14 @@ export class Engine implements StepFunctionsEngine {
     // Compiled once per state machine revision, not validated again on every start.
     const def = this.forStart(sm);
     const signal = AbortSignal.timeout(EXPRESS_LIMIT_MS);
+    // Express executions keep no history: with logging, their events become log records.
+    const sink = this.logSink;
+    const log = sink ? logSettings(sm.options.loggingConfiguration) : undefined;
+    const onEvents =
+      sink && log
+        ? (events: HistoryEvent[]) =>
+            sink.write(log.logGroupArn, logRecords(log, executionArn, events, false))
+        : undefined;
     return runLocalExecution(
       def,
       {
@@ -776,9 +828,10 @@ export class Engine implements StepFunctionsEngine {
         stateMachineName: sm.name,
         roleArn: sm.roleArn,
         input,
-        recordHistory: false,
+        recordHistory: log !== undefined,
+        maxPayloadBytes: MAX_PAYLOAD_BYTES,
       },
-      { dispatcher: this.dispatcher, waitScale: this.scale, signal },
+      { dispatcher: this.dispatcher, waitScale: this.scale, signal, ...(onEvents ? { onEvents } : {}) },
     );
   }
 
@@ -843,7 +896,20 @@ export class Engine implements StepFunctionsEngine {
     if (e.output !== undefined) d.output = e.output;
     if (e.error !== undefined) d.error = e.error;
     if (e.cause !== undefined) d.cause = e.cause;
+    Object.assign(d, redriveInfo(e, Date.now(), this.maxDurationMs));
     return d;
+  }
+
+  async redriveExecution(input: { executionArn: string }): Promise<{ redriveDate: number }> {
+    const e = await this.execution(input.executionArn);
+    const info = redriveInfo(e, Date.now(), this.maxDurationMs);
+    const reason =
+      info.redriveStatusReason ??
+      'Stepwise does not redrive executions yet; start a new execution with the same input instead';
+    throw new ServiceError(
+      ApiErrors.ExecutionNotRedrivable,
+      `Execution '${e.executionArn}' cannot be redriven: ${reason}`,
+    );
   }
 
   async listExecutions(
@@ -1031,6 +1097,25 @@ export class Engine implements StepFunctionsEngine {
     return this.store.listTags(resourceArn);
   }
 
+  // ---- execution log records (ADR 0009) ---------------------------------------------------
+
+  private async logSettingsFor(stateMachineArn: string): Promise<LogSettings | undefined> {
+    if (this.logSink === undefined) return undefined;
+    const cached = this.logConfigs.get(stateMachineArn);
+    if (cached !== undefined && Date.now() - cached.at < LOG_CONFIG_TTL_MS) return cached.settings;
+    const sm = await this.store.getStateMachine(stateMachineArn);
+    const settings = logSettings(sm?.options.loggingConfiguration);
+    if (this.logConfigs.size > 1000) this.logConfigs.clear();
+    this.logConfigs.set(stateMachineArn, { settings, at: Date.now() });
+    return settings;
+  }
+
+  /** Logs a committed step's events (stored events: payloads are JSON text). */
+  private writeLog(live: Live, events: readonly HistoryEvent[] | undefined): void {
+    if (live.log === undefined || events === undefined || events.length === 0) return;
+    this.logSink?.write(live.log.logGroupArn, logRecords(live.log, live.arn, events, true));
+  }
+
   // ---- the execution loop ------------------------------------------------------------------
 
   /** Loads an execution into memory (once, even when asked concurrently). */
@@ -1064,6 +1149,7 @@ export class Engine implements StepFunctionsEngine {
           running: new Map(),
           done: [],
           fencingToken: token,
+          log: await this.logSettingsFor(state.init.stateMachineArn),
         };
         this.live.set(arn, live);
         if (this.shared) this.interrupted(live);
@@ -1146,6 +1232,7 @@ export class Engine implements StepFunctionsEngine {
           return;
         }
         live.version++;
+        if (live.log !== undefined) this.writeLog(live, write.events);
         this.effects(live, commands);
       }
     } catch (e) {
@@ -1227,6 +1314,9 @@ export class Engine implements StepFunctionsEngine {
           if (d.output !== undefined) output.Output = d.output;
           if (d.error !== undefined) output.Error = d.error;
           if (d.cause !== undefined) output.Cause = d.cause;
+          if (d.redriveCount !== undefined) output.RedriveCount = d.redriveCount;
+          if (d.redriveStatus !== undefined) output.RedriveStatus = d.redriveStatus;
+          if (d.redriveStatusReason !== undefined) output.RedriveStatusReason = d.redriveStatusReason;
           break;
         }
         case 'stopExecution': {

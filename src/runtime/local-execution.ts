@@ -28,6 +28,8 @@ export interface LocalExecutionOptions {
   uuid?: () => string;
   /** Stops the execution (ABORTED) when aborted. */
   signal?: AbortSignal;
+  /** Called with each step's history events as they happen (with `recordHistory`). */
+  onEvents?: (events: HistoryEvent[]) => void;
 }
 
 export interface LocalExecutionResult {
@@ -185,6 +187,7 @@ class LocalExecution {
 
   private apply(result: StepResult): void {
     for (const e of result.events) this.events.push(e);
+    if (result.events.length > 0) this.options.onEvents?.(result.events);
     for (const c of result.commands) this.command(c);
   }
 

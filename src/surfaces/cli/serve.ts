@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Engine } from '../../runtime/engine.js';
+import { fileLogSink, streamLogSink, type ExecutionLogSink } from '../../runtime/execution-log.js';
 import { openPostgresStore } from '../../runtime/store/postgres.js';
 import { loadFunctionConfig } from '../../runtime/integrations/function-config.js';
 import {
@@ -40,6 +41,9 @@ Options (each also read from the environment variable shown):
   --database-url <url>    PostgreSQL instead of SQLite (STEPWISE_DATABASE_URL); several
                           servers on one database share the executions
   --node-id <id>          this node's id with PostgreSQL (STEPWISE_NODE_ID, default random)
+  --execution-logs <to>   where the log records of machines with a loggingConfiguration go:
+                          a directory (one JSON-lines file per log group), 'stdout' or 'off'
+                          (STEPWISE_EXECUTION_LOGS, default <data>/logs)
   --allow-remote          allow a non-loopback --host without credentials
 
 Credentials: STEPWISE_ACCESS_KEY_ID and STEPWISE_SECRET_ACCESS_KEY turn on SigV4 verification;
@@ -59,6 +63,7 @@ const OPTIONS = {
   aws: { type: 'boolean' },
   'aws-config': { type: 'string' },
   'node-id': { type: 'string' },
+  'execution-logs': { type: 'string' },
   'allow-remote': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -81,6 +86,8 @@ export interface ServeConfig {
   /** Pass-through to AWS: on (`--aws`), and the configuration file if any. */
   aws: boolean;
   awsConfig?: string | undefined;
+  /** A directory, `stdout` or `off`; default `<dataDir>/logs`. */
+  executionLogs?: string | undefined;
   credentials?: Credentials | undefined;
   allowRemote: boolean;
 }
@@ -156,6 +163,7 @@ export async function serveCommand(
       ...(http ? { http } : {}),
       ...(aws ? { aws } : {}),
       ...(config.waitScale !== undefined ? { waitScale: config.waitScale } : {}),
+      ...(config.executionLogs !== undefined ? { executionLogs: logSink(config.executionLogs) } : {}),
     });
   } catch (e) {
     process.stderr.write(`stepwise serve: cannot open the store: ${message(e)}\n`);
@@ -250,6 +258,7 @@ export function resolveConfig(
     aws: values.aws === true || isTrue(pick(undefined, 'STEPWISE_AWS')),
     awsConfig: pick(values['aws-config'], 'STEPWISE_AWS_CONFIG'),
     nodeId: pick(values['node-id'], 'STEPWISE_NODE_ID'),
+    executionLogs: pick(values['execution-logs'], 'STEPWISE_EXECUTION_LOGS'),
     credentials:
       accessKeyId !== undefined && secretAccessKey !== undefined
         ? { accessKeyId, secretAccessKey }
@@ -272,6 +281,12 @@ function describeAws(aws: AwsPassThroughOptions, region: string): string {
   if (aws.endpoint !== undefined) parts.push(`endpoint ${aws.endpoint}`);
   for (const [service, url] of Object.entries(aws.endpoints ?? {})) parts.push(`${service} at ${url}`);
   return `${parts.join(', ')})`;
+}
+
+function logSink(to: string): ExecutionLogSink | null {
+  if (to === 'off') return null;
+  if (to === 'stdout') return streamLogSink(process.stdout);
+  return fileLogSink(to, (e) => process.stderr.write(`stepwise serve: execution logs: ${message(e)}\n`));
 }
 
 export function isLoopback(host: string): boolean {

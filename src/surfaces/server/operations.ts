@@ -263,6 +263,18 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
     },
   },
 
+  RedriveExecution: {
+    shape: { executionArn: arn, clientToken: { type: 'string', min: 1, max: 256 } },
+    async run(engine, b) {
+      checkArn(req(b, 'executionArn'), 'execution');
+      const r = await engine.redriveExecution({
+        executionArn: req(b, 'executionArn'),
+        clientToken: str(b, 'clientToken'),
+      });
+      return { redriveDate: seconds(r.redriveDate) };
+    },
+  },
+
   ListExecutions: {
     shape: {
       stateMachineArn: { ...arn, required: false },

@@ -114,6 +114,9 @@ describe('stepwise serve', () => {
     assert.equal(c.dataDir, '/tmp/x');
     assert.deepEqual(c.credentials, { accessKeyId: 'k', secretAccessKey: 's' });
     const d = resolveConfig({}, {});
+    assert.equal(d.executionLogs, undefined, 'default: <data>/logs');
+    assert.equal(resolveConfig({ 'execution-logs': 'stdout' }, {}).executionLogs, 'stdout');
+    assert.equal(resolveConfig({}, { STEPWISE_EXECUTION_LOGS: 'off' }).executionLogs, 'off');
     assert.equal(d.port, 8083);
     assert.equal(d.host, '127.0.0.1');
     assert.equal(d.credentials, undefined);

@@ -25,6 +25,7 @@ import {
   ListExecutionsCommand,
   ListStateMachinesCommand,
   ListTagsForResourceCommand,
+  RedriveExecutionCommand,
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
@@ -672,6 +673,86 @@ describe('activities and callbacks', () => {
     const d = await finished(f.sfn, ex.executionArn!);
     assert.equal(d.status, 'SUCCEEDED');
     assert.equal(d.output, '{"approved":true}');
+  });
+});
+
+describe('redrive fields (DescribeExecution) and RedriveExecution', () => {
+  let f: Fixture;
+  before(async () => {
+    f = await fixture();
+  });
+  after(() => f.close());
+
+  // An activity task nobody works on keeps the execution RUNNING (Waits are skipped here).
+  const activity = `${ACCOUNT_ARN}:activity:redrive-work`;
+  const WAIT = JSON.stringify({
+    StartAt: 'A',
+    States: { A: { Type: 'Task', Resource: activity, End: true } },
+  });
+  const FAIL = JSON.stringify({ StartAt: 'F', States: { F: { Type: 'Fail', Error: 'Oops', Cause: 'c' } } });
+
+  test('AWS values for RUNNING, SUCCEEDED, FAILED, ABORTED; redriveCount is 0', async () => {
+    const run = async (name: string, definition: string) => {
+      const sm = await f.sfn.send(new CreateStateMachineCommand({ name, definition, roleArn: ROLE }));
+      return (await f.sfn.send(new StartExecutionCommand({ stateMachineArn: sm.stateMachineArn })))
+        .executionArn!;
+    };
+    await f.sfn.send(new CreateActivityCommand({ name: 'redrive-work' }));
+    const running = await run('redrive-wait', WAIT);
+    let d = await f.sfn.send(new DescribeExecutionCommand({ executionArn: running }));
+    assert.equal(d.status, 'RUNNING');
+    assert.equal(d.redriveCount, 0);
+    assert.equal(d.redriveStatus, 'NOT_REDRIVABLE');
+    assert.equal(d.redriveStatusReason, 'Execution is RUNNING and cannot be redriven');
+
+    await f.sfn.send(new StopExecutionCommand({ executionArn: running }));
+    d = await finished(f.sfn, running);
+    assert.equal(d.status, 'ABORTED');
+    assert.equal(d.redriveStatus, 'REDRIVABLE');
+    assert.equal(d.redriveStatusReason, undefined);
+
+    // As AWS's recordings show them (conformance cases sfn_api__describe_execution, base__state_fail).
+    d = await finished(f.sfn, await run('redrive-pass', PASS));
+    assert.equal(d.status, 'SUCCEEDED');
+    assert.equal(d.redriveCount, 0);
+    assert.equal(d.redriveStatus, 'NOT_REDRIVABLE');
+    assert.equal(d.redriveStatusReason, 'Execution is SUCCEEDED and cannot be redriven');
+
+    d = await finished(f.sfn, await run('redrive-fail', FAIL));
+    assert.equal(d.status, 'FAILED');
+    assert.equal(d.redriveCount, 0);
+    assert.equal(d.redriveStatus, 'REDRIVABLE');
+    assert.equal(d.redriveStatusReason, undefined);
+  });
+
+  test('RedriveExecution answers ExecutionNotRedrivable (Stepwise does not redrive yet)', async () => {
+    const sm = await f.sfn.send(
+      new CreateStateMachineCommand({ name: 'redrive-target', definition: PASS, roleArn: ROLE }),
+    );
+    const ex = await f.sfn.send(new StartExecutionCommand({ stateMachineArn: sm.stateMachineArn }));
+    await finished(f.sfn, ex.executionArn!);
+    const done = await sdkError(f.sfn.send(new RedriveExecutionCommand({ executionArn: ex.executionArn })));
+    assert.equal(done.name, 'ExecutionNotRedrivable');
+    assert.equal(done.status, 400);
+    assert.match(done.message, /Execution is SUCCEEDED and cannot be redriven/);
+
+    const failedSm = await f.sfn.send(
+      new CreateStateMachineCommand({ name: 'redrive-failed', definition: FAIL, roleArn: ROLE }),
+    );
+    const failed = await f.sfn.send(new StartExecutionCommand({ stateMachineArn: failedSm.stateMachineArn }));
+    await finished(f.sfn, failed.executionArn!);
+    const unsupported = await sdkError(
+      f.sfn.send(new RedriveExecutionCommand({ executionArn: failed.executionArn })),
+    );
+    assert.equal(unsupported.name, 'ExecutionNotRedrivable');
+    assert.match(unsupported.message, /does not redrive executions yet/);
+
+    const missing = await sdkError(
+      f.sfn.send(
+        new RedriveExecutionCommand({ executionArn: `${ACCOUNT_ARN}:execution:redrive-target:nope` }),
+      ),
+    );
+    assert.equal(missing.name, 'ExecutionDoesNotExist');
   });
 });
 

@@ -1,0 +1,36 @@
+/**
+ * AWS's payload quota: "256 KiB of data as a UTF-8 encoded string" for the input or output of a
+ * task, activity or state, and for the execution's input and output (service-quotas.html).
+ * Going over it fails the state with States.DataLimitExceeded, which Retry and Catch handle
+ * (AWS's recordings show `States.ALL` catching it; see errors.ts). The interpreter applies it
+ * when the runtime asks (`ExecutionInit.maxPayloadBytes`), as it does the history event limit:
+ * the durable engine does, for Standard and Express executions.
+ */
+import { jsonSizeBound, stringifyJson, type JsonValue } from '../language/json.js';
+
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+/** The value's size in bytes when its JSON text exceeds `limit`; `undefined` when it fits. */
+export function payloadOverLimit(v: JsonValue, limit = MAX_PAYLOAD_BYTES): number | undefined {
+  try {
+    // The bound is cheap (remembered per object) and rarely above the limit: measure only then.
+    if (jsonSizeBound(v) <= limit) return undefined;
+    const exact = Buffer.byteLength(stringifyJson(v));
+    return exact > limit ? exact : undefined;
+  } catch (e) {
+    // Nested too deep to walk: JSON.stringify cannot write it either; leave it to what does.
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The cause, worded like AWS's cause for an oversized task result ("The state/task 'lambda'
+ * returned a result with a size exceeding the maximum number of bytes service limit."); AWS's
+ * recordings show no other case, so the wording of the others follows that one.
+ */
+export function dataLimitCause(stateName: string, what: 'result' | 'input'): string {
+  return what === 'result'
+    ? `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`
+    : `The state/task '${stateName}' has an input with a size exceeding the maximum number of bytes service limit.`;
+}
