@@ -592,7 +592,9 @@ function map(scope: Scope, state: MapState): MaybeOutcome {
   if (!Array.isArray(items))
     throw scope.fail(`Map state input must be an array but was: ${JSON.stringify(items)}`);
   const list = items;
-  return then(batchPlan(scope, state, effective), (batch) => mapChildren(scope, state, effective, list, batch));
+  return then(batchPlan(scope, state, effective), (batch) =>
+    mapChildren(scope, state, effective, list, batch),
+  );
 }
 
 /** The children of a JSONPath Map: ItemSelector per item, then batches (ItemBatcher). */
@@ -649,7 +651,7 @@ function batchPlan(scope: Scope, state: MapState, input: JsonValue): Maybe<ItemB
       return {
         maxItems: maxItems as number | undefined,
         maxBytes: maxBytes as number | undefined,
-        batchInput: value as JsonValue | undefined,
+        batchInput: value,
       };
     },
   );
@@ -874,7 +876,9 @@ function mapJsonata(scope: Scope, state: MapState): MaybeOutcome {
         );
       throw scope.fail(`Map state input must be an array but was: ${JSON.stringify(items)}`);
     }
-    return then(batchPlan(scope, state, input), (batch) => mapChildrenJsonata(scope, state, input, items, batch));
+    return then(batchPlan(scope, state, input), (batch) =>
+      mapChildrenJsonata(scope, state, input, items, batch),
+    );
   });
 }
 
@@ -911,7 +915,10 @@ function mapChildrenJsonata(
     const children = batch === undefined ? items : batchItems(ci ?? items, batch);
     const childInputs = batch === undefined ? ci : undefined;
     return then(
-      all<unknown>([scope.number(state.maxConcurrency, input, true), tolerance(scope, state, input, children.length)]),
+      all<unknown>([
+        scope.number(state.maxConcurrency, input, true),
+        tolerance(scope, state, input, children.length),
+      ]),
       ([max, t]) => ({
         kind: 'children' as const,
         items: children,

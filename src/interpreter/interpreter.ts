@@ -1106,8 +1106,14 @@ export class Run implements StepContext {
    * yet) and MapRunStarted, then the runtime reads the items (an `invokeTask` marked
    * `itemReader`, durable like any task); `onItemsRead` continues.
    */
-  readItems(frame: Frame, state: Extract<State, { type: 'Map' }>, o: Extract<Outcome, { kind: 'readItems' }>): void {
-    const startedEventId = this.emit(frame, 'MapStateStarted', { mapStateStartedEventDetails: { length: 0 } });
+  readItems(
+    frame: Frame,
+    state: Extract<State, { type: 'Map' }>,
+    o: Extract<Outcome, { kind: 'readItems' }>,
+  ): void {
+    const startedEventId = this.emit(frame, 'MapStateStarted', {
+      mapStateStartedEventDetails: { length: 0 },
+    });
     this.mapRunStarted(frame, state);
     const problem = maxItemsProblem(o.maxItems);
     if (problem !== undefined) {

@@ -45,7 +45,8 @@ export function itemsFromReader(
 ): ReadResult {
   const problem = maxItemsProblem(maxItems);
   if (problem !== undefined) return { ok: false, cause: problem };
-  const limit = maxItems === undefined || maxItems === 0 ? MAX_ITEMS_LIMIT : Math.min(maxItems, MAX_ITEMS_LIMIT);
+  const limit =
+    maxItems === undefined || maxItems === 0 ? MAX_ITEMS_LIMIT : Math.min(maxItems, MAX_ITEMS_LIMIT);
   const out = output !== null && typeof output === 'object' && !Array.isArray(output) ? output : {};
   const action = readerAction(resource);
   let result: ReadResult;
@@ -53,7 +54,8 @@ export function itemsFromReader(
     result = { ok: true, items: objectSummaries(out.Contents) };
   } else if (action === 'getObject') {
     const body = out.Body;
-    const text = typeof body === 'string' ? body : body === undefined || body === null ? '' : stringifyJson(body);
+    const text =
+      typeof body === 'string' ? body : body === undefined || body === null ? '' : stringifyJson(body);
     result = parseObject(text, config);
   } else {
     return { ok: false, cause: `Stepwise cannot read items with the resource '${resource}'.` };
@@ -84,7 +86,10 @@ export function parseObject(text: string, config: ReaderConfig): ReadResult {
         try {
           items.push(JSON.parse(line) as JsonValue);
         } catch (e) {
-          return { ok: false, cause: `Line ${i + 1} of the object is not valid JSON: ${(e as Error).message}` };
+          return {
+            ok: false,
+            cause: `Line ${i + 1} of the object is not valid JSON: ${(e as Error).message}`,
+          };
         }
       }
       return { ok: true, items };

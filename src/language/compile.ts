@@ -227,7 +227,13 @@ function jsonataNumber(obj: JsonObject, key: string, pointer: string, min: numbe
   return n === undefined ? undefined : { kind: 'literal' as const, value: n };
 }
 
-const CSV_DELIMITERS: Record<string, string> = { COMMA: ',', PIPE: '|', SEMICOLON: ';', SPACE: ' ', TAB: '\t' };
+const CSV_DELIMITERS: Record<string, string> = {
+  COMMA: ',',
+  PIPE: '|',
+  SEMICOLON: ';',
+  SPACE: ' ',
+  TAB: '\t',
+};
 
 /** `ItemReader` of a distributed Map (the validator has checked its fields). */
 function itemReaderSpec(json: JsonObject, pointer: string, ql: QueryLanguage): ItemReaderSpec | undefined {
@@ -259,7 +265,12 @@ function itemReaderSpec(json: JsonObject, pointer: string, ql: QueryLanguage): I
     resource,
     parameters: jsonata ? undefined : payload(r, 'Parameters', p),
     arguments: jsonata ? jsonataField(r, 'Arguments', p) : undefined,
-    config: { inputType: str(cfgJson, 'InputType', cp), csvHeaderLocation: location, csvHeaders, csvDelimiter },
+    config: {
+      inputType: str(cfgJson, 'InputType', cp),
+      csvHeaderLocation: location,
+      csvHeaders,
+      csvDelimiter,
+    },
     maxItems: jsonata ? jsonataNumber(cfgJson, 'MaxItems', cp, 0) : numberSource(cfgJson, 'MaxItems', cp, 0),
   };
 }
@@ -280,8 +291,14 @@ function itemBatcherSpec(json: JsonObject, pointer: string, ql: QueryLanguage): 
       batchInput === undefined
         ? undefined
         : jsonata
-          ? { kind: 'jsonata', template: compileJsonataTemplate(batchInput, 'BatchInput', ptr(p, 'BatchInput')) }
-          : { kind: 'jsonpath', payload: compilePayloadTemplate(batchInput, 'BatchInput', ptr(p, 'BatchInput')) },
+          ? {
+              kind: 'jsonata',
+              template: compileJsonataTemplate(batchInput, 'BatchInput', ptr(p, 'BatchInput')),
+            }
+          : {
+              kind: 'jsonpath',
+              payload: compilePayloadTemplate(batchInput, 'BatchInput', ptr(p, 'BatchInput')),
+            },
   };
 }
 

@@ -159,7 +159,13 @@ export class LocalTaskDispatcher implements TaskDispatcher {
     }
     const call = (parameters: JsonValue) =>
       this.aws!.invoke(
-        { resourceType: 'aws-sdk:s3', action: r.action, resource: task.resource, region: r.region, parameters },
+        {
+          resourceType: 'aws-sdk:s3',
+          action: r.action,
+          resource: task.resource,
+          region: r.region,
+          parameters,
+        },
         signal,
         { executionArn: context?.executionArn, stateMachineArn: context?.stateMachineArn },
       );
