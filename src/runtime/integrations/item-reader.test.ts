@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -210,6 +212,65 @@ describe('ItemReader through the durable engine and the S3 stand-in', () => {
     assert.equal(out.Error, 'States.ItemReaderFailed');
     assert.match(out.Cause as string, /specified key does not exist/);
     assert.ok(r.events.some((e) => e.type === 'MapRunFailed'));
+  });
+});
+
+describe('ItemReader durability', () => {
+  it('a read cut short by a restart is a recorded ItemReaderFailed, which Retry reads again', async () => {
+    // An S3 endpoint that never answers: the read is in flight when the engine stops.
+    const hanging: Server = createServer(() => undefined);
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    const dir = tempDir();
+    const aws = (endpoint: string) => ({ endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
+    const def = mapOf(
+      {
+        Resource: GET,
+        ReaderConfig: { InputType: 'JSON' },
+        Parameters: { Bucket: 'data', Key: 'items.json' },
+      },
+      { Retry: [{ ErrorEquals: ['States.ItemReaderFailed'], IntervalSeconds: 1, MaxAttempts: 1 }] },
+    );
+    let executionArn: string;
+    const first = await Engine.open({
+      dataDir: dir,
+      waitScale: 0,
+      aws: aws(`http://127.0.0.1:${(hanging.address() as AddressInfo).port}`),
+    });
+    try {
+      const { stateMachineArn } = await first.createStateMachine({
+        name: 'reader',
+        definition: JSON.stringify(def),
+        roleArn: ROLE,
+      });
+      ({ executionArn } = await first.startExecution({ stateMachineArn, input: '{}' }));
+      for (let i = 0; i < 200; i++) {
+        const page = await first.getExecutionHistory({ executionArn, maxResults: 100 });
+        if (page.items.some((e) => e.type === 'MapRunStarted')) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      await first.close();
+      hanging.closeAllConnections();
+      await new Promise((r) => hanging.close(r));
+    }
+    const second = await Engine.open({ dataDir: dir, waitScale: 0, aws: aws(standIn.url) });
+    try {
+      const deadline = Date.now() + 20_000;
+      let d = await second.describeExecution(executionArn);
+      while (d.status === 'RUNNING' && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+        d = await second.describeExecution(executionArn);
+      }
+      assert.equal(d.status, 'SUCCEEDED', d.cause);
+      assert.deepEqual(JSON.parse(d.output ?? 'null'), [{ n: 1 }, { n: 2 }, { n: 3 }]);
+      const page = await second.getExecutionHistory({ executionArn, maxResults: 100 });
+      const failed = page.items.filter((e) => e.type === 'MapRunFailed');
+      assert.equal(failed.length, 1);
+      assert.match(JSON.stringify(failed[0]), /States.ItemReaderFailed.*restarted/);
+      assert.equal(page.items.filter((e) => e.type === 'MapRunStarted').length, 2);
+    } finally {
+      await second.close();
+    }
   });
 });
 
