@@ -580,7 +580,8 @@ function tolerance(
 function map(scope: Scope, state: MapState): MaybeOutcome {
   const effective = scope.inputPath();
   // With an ItemReader, AWS ignores ItemsPath: the items are the reader's.
-  if (state.itemReader !== undefined) return readItems(scope, state, effective);
+  if (state.itemReader !== undefined && state.mode === 'DISTRIBUTED')
+    return readItems(scope, state, effective);
   let items: JsonValue = effective;
   if (state.itemsPath !== undefined) {
     const path = state.itemsPath;
@@ -863,7 +864,7 @@ function parallelJsonata(scope: Scope, state: ParallelState): MaybeOutcome {
 
 function mapJsonata(scope: Scope, state: MapState): MaybeOutcome {
   const input = scope.frame.input;
-  if (state.itemReader !== undefined) return readItems(scope, state, input);
+  if (state.itemReader !== undefined && state.mode === 'DISTRIBUTED') return readItems(scope, state, input);
   const b = scope.bindings(input);
   const itemsTemplate = state.items;
   const itemsValue = itemsTemplate === undefined ? input : scope.jsonata(itemsTemplate, b);

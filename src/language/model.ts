@@ -174,7 +174,7 @@ export interface MapState extends StateBase {
   legacyIterator: boolean;
   /** `Label` (distributed Map): part of the map run ARN. */
   label: string | undefined;
-  /** `ItemReader` (distributed Map): the items come from S3 instead of the state input. */
+  /** `ItemReader` (distributed Map only): the items come from S3 instead of the state input. */
   itemReader: ItemReaderSpec | undefined;
   /** `ItemBatcher` (distributed Map): each child gets a batch `{Items, BatchInput}`. */
   itemBatcher: ItemBatcherSpec | undefined;
