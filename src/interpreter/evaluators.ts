@@ -37,7 +37,8 @@ import { parseTimestamp } from '../language/timestamp.js';
 import { applyFilterPath, applyResultPath, type PathScope } from './io.js';
 import { catchOutput, errorOutputOf } from './errors.js';
 import type { StepContext, VariableView } from './step-context.js';
-import type { Frame } from './types.js';
+import type { Frame, ItemBatchPlan } from './types.js';
+import { batchItems } from './item-reader.js';
 import { resourceOf } from './task-events.js';
 
 export type Outcome =
@@ -62,7 +63,11 @@ export type Outcome =
       tolerated: number | undefined;
       /** A failure AWS records only after MapStateStarted (e.g. a bad tolerated-failure value). */
       lateFailure: { error: string; cause: string } | undefined;
-    };
+      /** Items read by an ItemReader: MapStateStarted (this event) and MapRunStarted are recorded. */
+      startedEventId?: number | undefined;
+    }
+  /** A distributed Map reads its items first (ItemReader): `params` is the reader's request. */
+  | { kind: 'readItems'; params: JsonValue; maxItems: number | undefined; batch: ItemBatchPlan | undefined };
 
 export type MaybeOutcome = Outcome | Promise<Outcome>;
 type Maybe<T> = T | Promise<T>;
@@ -572,8 +577,11 @@ function tolerance(
   }
 }
 
-function map(scope: Scope, state: MapState): Outcome {
+function map(scope: Scope, state: MapState): MaybeOutcome {
   const effective = scope.inputPath();
+  // With an ItemReader, AWS ignores ItemsPath: the items are the reader's.
+  if (state.itemReader !== undefined && state.mode === 'DISTRIBUTED')
+    return readItems(scope, state, effective);
   let items: JsonValue = effective;
   if (state.itemsPath !== undefined) {
     const path = state.itemsPath;
@@ -584,19 +592,107 @@ function map(scope: Scope, state: MapState): Outcome {
   }
   if (!Array.isArray(items))
     throw scope.fail(`Map state input must be an array but was: ${JSON.stringify(items)}`);
+  const list = items;
+  return then(batchPlan(scope, state, effective), (batch) =>
+    mapChildren(scope, state, effective, list, batch),
+  );
+}
+
+/** The children of a JSONPath Map: ItemSelector per item, then batches (ItemBatcher). */
+function mapChildren(
+  scope: Scope,
+  state: MapState,
+  effective: JsonValue,
+  items: JsonValue[],
+  batch: ItemBatchPlan | undefined,
+  startedEventId?: number,
+): Outcome {
   const maxConcurrency = (scope.number(state.maxConcurrency, effective, true) as number | undefined) ?? 0;
   const selector = state.itemSelector;
-  const childInputs =
+  let childInputs =
     selector?.kind === 'jsonpath'
       ? items.map((value, index) =>
           scope.evaluate(selector.payload, effective, { Map: { Item: { Index: index, Value: value } } }),
         )
       : undefined;
-  const t = tolerance(scope, state, effective, items.length) as Exclude<
+  let children = items;
+  if (batch !== undefined) {
+    children = batchItems(childInputs ?? items, batch);
+    childInputs = undefined;
+  }
+  const t = tolerance(scope, state, effective, children.length) as Exclude<
     ReturnType<typeof tolerance>,
     Promise<unknown>
   >;
-  return { kind: 'children', items, childInputs, maxConcurrency, ...t };
+  return { kind: 'children', items: children, childInputs, maxConcurrency, ...t, startedEventId };
+}
+
+/** ItemBatcher's values, evaluated when the Map state is entered. */
+function batchPlan(scope: Scope, state: MapState, input: JsonValue): Maybe<ItemBatchPlan | undefined> {
+  const b = state.itemBatcher;
+  if (b === undefined) return undefined;
+  const spec = b.batchInput;
+  const batchInput: Maybe<JsonValue> | undefined =
+    spec === undefined
+      ? undefined
+      : spec.kind === 'jsonpath'
+        ? scope.evaluate(spec.payload, input)
+        : scope.jsonata(spec.template, scope.bindings(input));
+  return then(
+    all<JsonValue | number | undefined>([
+      scope.number(b.maxItemsPerBatch, input, true),
+      scope.number(b.maxInputBytesPerBatch, input, true),
+      batchInput,
+    ]),
+    ([maxItems, maxBytes, value]) => {
+      if (typeof maxItems === 'number' && maxItems < 1)
+        throw scope.fail('field MaxItemsPerBatch must be positive');
+      if (typeof maxBytes === 'number' && maxBytes < 1)
+        throw scope.fail('field MaxInputBytesPerBatch must be positive');
+      return {
+        maxItems: maxItems as number | undefined,
+        maxBytes: maxBytes as number | undefined,
+        batchInput: value,
+      };
+    },
+  );
+}
+
+/** A Map with an ItemReader: the reader's request, MaxItems and the batcher's values. */
+function readItems(scope: Scope, state: MapState, input: JsonValue): MaybeOutcome {
+  const reader = state.itemReader!;
+  const params: Maybe<JsonValue> =
+    state.queryLanguage === 'JSONata'
+      ? reader.arguments === undefined
+        ? {}
+        : scope.jsonata(reader.arguments, scope.bindings(input))
+      : reader.parameters === undefined
+        ? {}
+        : scope.evaluate(reader.parameters, input);
+  return then(
+    all<unknown>([params, scope.number(reader.maxItems, input, true), batchPlan(scope, state, input)]),
+    ([p, maxItems, batch]) => ({
+      kind: 'readItems' as const,
+      params: p as JsonValue,
+      maxItems: maxItems as number | undefined,
+      batch: batch as ItemBatchPlan | undefined,
+    }),
+  );
+}
+
+/** The children of a Map whose ItemReader has read `items` (MapStateStarted is `startedEventId`). */
+export function mapReadItems(
+  ctx: StepContext,
+  frame: Frame,
+  state: MapState,
+  items: JsonValue[],
+  batch: ItemBatchPlan | undefined,
+  startedEventId: number,
+): MaybeOutcome {
+  const scope = new Scope(ctx, frame, state);
+  if (state.queryLanguage === 'JSONata')
+    return settle(mapChildrenJsonata(scope, state, frame.input, items, batch, startedEventId));
+  return mapChildren(scope, state, scope.inputPath(), items, batch, startedEventId);
 }
 
 // ---- JSONata states --------------------------------------------------------------------
@@ -768,6 +864,7 @@ function parallelJsonata(scope: Scope, state: ParallelState): MaybeOutcome {
 
 function mapJsonata(scope: Scope, state: MapState): MaybeOutcome {
   const input = scope.frame.input;
+  if (state.itemReader !== undefined && state.mode === 'DISTRIBUTED') return readItems(scope, state, input);
   const b = scope.bindings(input);
   const itemsTemplate = state.items;
   const itemsValue = itemsTemplate === undefined ? input : scope.jsonata(itemsTemplate, b);
@@ -780,42 +877,59 @@ function mapJsonata(scope: Scope, state: MapState): MaybeOutcome {
         );
       throw scope.fail(`Map state input must be an array but was: ${JSON.stringify(items)}`);
     }
-    const selector = state.itemSelector;
-    // One item after the other: evaluations that ran side by side would share jsonata's time bound.
-    const select = (start: number, out: JsonValue[]): Maybe<JsonValue[]> => {
-      if (selector?.kind !== 'jsonata') return out;
-      // A loop while evaluations are synchronous (no deep recursion over 10,000 items).
-      for (let index = start; index < items.length; index++) {
-        const ib = scope.bindings(input);
-        ib.states.context = { ...scope.pathContext(), Map: { Item: { Index: index, Value: items[index]! } } };
-        const v = scope.jsonata(selector.template, ib);
-        if (isPromise(v)) {
-          return v.then((value) => {
-            out.push(value);
-            return select(index + 1, out);
-          });
-        }
-        out.push(v);
+    return then(batchPlan(scope, state, input), (batch) =>
+      mapChildrenJsonata(scope, state, input, items, batch),
+    );
+  });
+}
+
+/** The children of a JSONata Map: ItemSelector per item, then batches (ItemBatcher). */
+function mapChildrenJsonata(
+  scope: Scope,
+  state: MapState,
+  input: JsonValue,
+  items: JsonValue[],
+  batch: ItemBatchPlan | undefined,
+  startedEventId?: number,
+): MaybeOutcome {
+  const selector = state.itemSelector;
+  // One item after the other: evaluations that ran side by side would share jsonata's time bound.
+  const select = (start: number, out: JsonValue[]): Maybe<JsonValue[]> => {
+    if (selector?.kind !== 'jsonata') return out;
+    // A loop while evaluations are synchronous (no deep recursion over 10,000 items).
+    for (let index = start; index < items.length; index++) {
+      const ib = scope.bindings(input);
+      ib.states.context = { ...scope.pathContext(), Map: { Item: { Index: index, Value: items[index]! } } };
+      const v = scope.jsonata(selector.template, ib);
+      if (isPromise(v)) {
+        return v.then((value) => {
+          out.push(value);
+          return select(index + 1, out);
+        });
       }
-      return out;
-    };
-    const childInputs: Maybe<JsonValue[] | undefined> =
-      selector?.kind === 'jsonata' ? select(0, []) : undefined;
+      out.push(v);
+    }
+    return out;
+  };
+  const selected: Maybe<JsonValue[] | undefined> = selector?.kind === 'jsonata' ? select(0, []) : undefined;
+  return then(selected, (ci) => {
+    const children = batch === undefined ? items : batchItems(ci ?? items, batch);
+    const childInputs = batch === undefined ? ci : undefined;
     return then(
       all<unknown>([
-        childInputs,
         scope.number(state.maxConcurrency, input, true),
-        tolerance(scope, state, input, items.length),
+        tolerance(scope, state, input, children.length),
       ]),
-      ([ci, max, t]) => ({
+      ([max, t]) => ({
         kind: 'children' as const,
-        items,
-        childInputs: ci as JsonValue[] | undefined,
+        items: children,
+        childInputs,
         maxConcurrency: (max as number | undefined) ?? 0,
         ...(t as {
           tolerated: number | undefined;
           lateFailure: { error: string; cause: string } | undefined;
         }),
+        startedEventId,
       }),
     );
   });

@@ -22,7 +22,15 @@ import type {
   InterpreterEnv,
   StepResult,
 } from './types.js';
-import { catchState, completeState, evaluateState, type MaybeOutcome, type Outcome } from './evaluators.js';
+import {
+  catchState,
+  completeState,
+  evaluateState,
+  mapReadItems,
+  type MaybeOutcome,
+  type Outcome,
+} from './evaluators.js';
+import { itemsFromReader, maxItemsProblem } from './item-reader.js';
 import { findCatcher, findRetrier, retryDelayMs } from './errors.js';
 import {
   hasTaskToken,
@@ -395,6 +403,9 @@ export class Run implements StepContext {
       }
       case 'children':
         this.startChildren(frame, outcome);
+        return;
+      case 'readItems':
+        if (state.type === 'Map') this.readItems(frame, state, outcome);
         return;
     }
   }
@@ -868,6 +879,10 @@ export class Run implements StepContext {
     const frame = this.taskFrame(taskId);
     if (frame === undefined) return;
     const state = this.stateOf(frame);
+    if (state.type === 'Map') {
+      this.onItemsRead(frame, state, output, undefined);
+      return;
+    }
     if (state.type !== 'Task') return;
     if (this.oversize(output)) {
       // A result over the quota is the task's failure (local functions already report it so).
@@ -929,6 +944,10 @@ export class Run implements StepContext {
     const frame = this.taskFrame(taskId);
     if (frame === undefined) return;
     const state = this.stateOf(frame);
+    if (state.type === 'Map') {
+      this.onItemsRead(frame, state, null, cause ?? error);
+      return;
+    }
     if (state.type !== 'Task') return;
     this.emit(frame, ...taskEndEvent(state, { kind: 'failed', error, cause }));
     frame.phase = 'ready';
@@ -1125,6 +1144,87 @@ export class Run implements StepContext {
     this.startTimer(timerId, dueTime, { kind: 'wait', frameId: frame.id });
   }
 
+  /** Records MapRunStarted: a distributed Map's child executions begin. */
+  private mapRunStarted(frame: Frame, state: State): void {
+    const st = this.st;
+    const label = state.type === 'Map' ? state.label : undefined;
+    const arnParts = st.init.stateMachineArn.split(':');
+    const mapRunArn = [
+      ...arnParts.slice(0, 5),
+      'mapRun',
+      `${st.init.stateMachineName}/${label ?? this.env.uuid()}:${this.env.uuid()}`,
+    ].join(':');
+    this.emit(frame, 'MapRunStarted', { mapRunStartedEventDetails: { mapRunArn } });
+  }
+
+  /**
+   * A distributed Map with an ItemReader: MapStateStarted (length 0: the items are not known
+   * yet) and MapRunStarted, then the runtime reads the items (an `invokeTask` marked
+   * `itemReader`, durable like any task); `onItemsRead` continues.
+   */
+  readItems(
+    frame: Frame,
+    state: Extract<State, { type: 'Map' }>,
+    o: Extract<Outcome, { kind: 'readItems' }>,
+  ): void {
+    const startedEventId = this.emit(frame, 'MapStateStarted', {
+      mapStateStartedEventDetails: { length: 0 },
+    });
+    this.mapRunStarted(frame, state);
+    const problem = maxItemsProblem(o.maxItems);
+    if (problem !== undefined) {
+      this.mapRunFailed(frame, state, StatesErrors.ItemReaderFailed, problem);
+      return;
+    }
+    frame.itemRead = { maxItems: o.maxItems, batch: o.batch, startedEventId };
+    this.invokeTask(frame, {
+      kind: 'invokeTask',
+      task: {
+        taskId: this.nextTaskId(frame),
+        resource: state.itemReader!.resource,
+        input: o.params,
+        timeoutSeconds: undefined,
+        heartbeatSeconds: undefined,
+        taskToken: undefined,
+        stateName: state.name,
+        itemReader: true,
+      },
+    });
+  }
+
+  /** The ItemReader's result (`failure`: the read failed with this cause). */
+  private onItemsRead(
+    frame: Frame,
+    state: Extract<State, { type: 'Map' }>,
+    output: JsonValue,
+    failure: string | undefined,
+  ): void {
+    const plan = frame.itemRead;
+    frame.itemRead = undefined;
+    if (plan === undefined || state.itemReader === undefined) return;
+    frame.phase = 'ready';
+    const read =
+      failure !== undefined
+        ? { ok: false as const, cause: failure }
+        : itemsFromReader(state.itemReader.resource, state.itemReader.config, output, plan.maxItems);
+    if (!read.ok) {
+      this.mapRunFailed(frame, state, StatesErrors.ItemReaderFailed, read.cause);
+    } else {
+      const items = read.items;
+      this.resolve(frame, state, 'attempt', () =>
+        mapReadItems(this, frame, state, items, plan.batch, plan.startedEventId),
+      );
+    }
+    this.continueFrame(frame);
+  }
+
+  /** The map run failed before any child ran: MapRunFailed, then the state's Retry/Catch. */
+  private mapRunFailed(frame: Frame, state: State, error: string, cause: string): void {
+    this.emit(frame, 'MapRunFailed', { mapRunFailedEventDetails: errorDetails(error, cause) });
+    frame.phase = 'ready';
+    this.handleFailure(frame, state, error, cause, 'MapStateFailed');
+  }
+
   /** Starts a Map's iterations or a Parallel's branches. */
   startChildren(frame: Frame, start: Extract<Outcome, { kind: 'children' }>): void {
     const { items, childInputs, maxConcurrency, tolerated: toleratedCount } = start;
@@ -1139,25 +1239,19 @@ export class Run implements StepContext {
       this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause, `${state.type}StateFailed`);
       return;
     }
+    // Items read by an ItemReader: MapStateStarted and MapRunStarted came before the read.
+    const resumed = start.startedEventId !== undefined;
     const startedEventId =
-      state.type === 'Map'
+      start.startedEventId ??
+      (state.type === 'Map'
         ? this.emit(frame, 'MapStateStarted', { mapStateStartedEventDetails: { length: items.length } })
-        : this.emit(frame, 'ParallelStateStarted');
+        : this.emit(frame, 'ParallelStateStarted'));
     if (start.lateFailure !== undefined) {
       this.handleFailure(frame, state, start.lateFailure.error, start.lateFailure.cause);
       return;
     }
     const distributed = state.type === 'Map' && state.mode === 'DISTRIBUTED';
-    if (distributed) {
-      const st = this.st;
-      const arnParts = st.init.stateMachineArn.split(':');
-      const mapRunArn = [
-        ...arnParts.slice(0, 5),
-        'mapRun',
-        `${st.init.stateMachineName}/${state.label ?? this.env.uuid()}:${this.env.uuid()}`,
-      ].join(':');
-      this.emit(frame, 'MapRunStarted', { mapRunStartedEventDetails: { mapRunArn } });
-    }
+    if (distributed && !resumed) this.mapRunStarted(frame, state);
     frame.phase = 'children';
     frame.children = {
       items,

@@ -71,6 +71,12 @@ export interface TaskRequest {
   /** `$$.Task.Token` for callback patterns. */
   taskToken: string | undefined;
   stateName: string;
+  /**
+   * A distributed Map's ItemReader reads its items (`resource` is `arn:aws:states:::s3:getObject`
+   * or `…:s3:listObjectsV2`, `input` the reader's parameters); the result comes back as
+   * `taskSucceeded` / `taskFailed` like a task's. Mocks do not apply.
+   */
+  itemReader?: true | undefined;
 }
 
 export type Command =
@@ -144,6 +150,23 @@ export interface ChildProgress {
   pumping: boolean;
 }
 
+/** ItemBatcher values, resolved when the Map state is entered. */
+export interface ItemBatchPlan {
+  maxItems: number | undefined;
+  maxBytes: number | undefined;
+  /** `BatchInput`, evaluated; undefined when absent. */
+  batchInput: JsonValue | undefined;
+}
+
+/** A distributed Map waiting for its ItemReader: what to do with the items once read. */
+export interface ItemReadPlan {
+  /** MaxItems (0 or undefined: all). */
+  maxItems: number | undefined;
+  batch: ItemBatchPlan | undefined;
+  /** The MapStateStarted event. */
+  startedEventId: number;
+}
+
 /**
  * One thread of control: the root machine, a Parallel branch or a Map iteration. A frame is
  * always in exactly one state of its machine.
@@ -192,6 +215,8 @@ export interface Frame {
    * (on AWS they are executions of their own).
    */
   silent: boolean;
+  /** Set while a distributed Map's ItemReader reads (the frame is in the 'task' phase). */
+  itemRead?: ItemReadPlan | undefined;
 }
 
 export interface ExecutionState {

@@ -25,6 +25,8 @@ import type {
   CompiledDefinition,
   DynamicValue,
   FilterPath,
+  ItemBatcherSpec,
+  ItemReaderSpec,
   Machine,
   NumberSource,
   QueryLanguage,
@@ -223,6 +225,81 @@ function jsonataNumber(obj: JsonObject, key: string, pointer: string, min: numbe
   }
   const n = integer ? int(obj, key, pointer, min) : num(obj, key, pointer, min);
   return n === undefined ? undefined : { kind: 'literal' as const, value: n };
+}
+
+const CSV_DELIMITERS: Record<string, string> = {
+  COMMA: ',',
+  PIPE: '|',
+  SEMICOLON: ';',
+  SPACE: ' ',
+  TAB: '\t',
+};
+
+/** `ItemReader` of a distributed Map (the validator has checked its fields). */
+function itemReaderSpec(json: JsonObject, pointer: string, ql: QueryLanguage): ItemReaderSpec | undefined {
+  const r = getOwn(json, 'ItemReader');
+  if (r === undefined) return undefined;
+  const p = ptr(pointer, 'ItemReader');
+  if (!isJsonObject(r)) fail(`'ItemReader' must be an object`, p);
+  const resource = str(r, 'Resource', p);
+  if (resource === undefined) fail(`'Resource' is required`, p);
+  const cfgJson = getOwn(r, 'ReaderConfig') ?? {};
+  const cp = ptr(p, 'ReaderConfig');
+  if (!isJsonObject(cfgJson)) fail(`'ReaderConfig' must be an object`, cp);
+  const location = str(cfgJson, 'CSVHeaderLocation', cp) ?? 'FIRST_ROW';
+  if (location !== 'FIRST_ROW' && location !== 'GIVEN')
+    fail(`'CSVHeaderLocation' must be FIRST_ROW or GIVEN`, ptr(cp, 'CSVHeaderLocation'));
+  const headersJson = getOwn(cfgJson, 'CSVHeaders');
+  let csvHeaders: string[] | undefined;
+  if (headersJson !== undefined) {
+    if (!Array.isArray(headersJson) || headersJson.some((h) => typeof h !== 'string'))
+      fail(`'CSVHeaders' must be an array of strings`, ptr(cp, 'CSVHeaders'));
+    csvHeaders = headersJson as string[];
+  }
+  const delimiterName = str(cfgJson, 'CSVDelimiter', cp) ?? 'COMMA';
+  const csvDelimiter = CSV_DELIMITERS[delimiterName];
+  if (csvDelimiter === undefined)
+    fail(`'CSVDelimiter' must be one of ${Object.keys(CSV_DELIMITERS).join(', ')}`, ptr(cp, 'CSVDelimiter'));
+  const jsonata = ql === 'JSONata';
+  return {
+    resource,
+    parameters: jsonata ? undefined : payload(r, 'Parameters', p),
+    arguments: jsonata ? jsonataField(r, 'Arguments', p) : undefined,
+    config: {
+      inputType: str(cfgJson, 'InputType', cp),
+      csvHeaderLocation: location,
+      csvHeaders,
+      csvDelimiter,
+    },
+    maxItems: jsonata ? jsonataNumber(cfgJson, 'MaxItems', cp, 0) : numberSource(cfgJson, 'MaxItems', cp, 0),
+  };
+}
+
+/** `ItemBatcher` of a distributed Map. */
+function itemBatcherSpec(json: JsonObject, pointer: string, ql: QueryLanguage): ItemBatcherSpec | undefined {
+  const b = getOwn(json, 'ItemBatcher');
+  if (b === undefined) return undefined;
+  const p = ptr(pointer, 'ItemBatcher');
+  if (!isJsonObject(b)) fail(`'ItemBatcher' must be an object`, p);
+  const jsonata = ql === 'JSONata';
+  const number = (key: string) => (jsonata ? jsonataNumber(b, key, p, 1) : numberSource(b, key, p, 1));
+  const batchInput = getOwn(b, 'BatchInput');
+  return {
+    maxItemsPerBatch: number('MaxItemsPerBatch'),
+    maxInputBytesPerBatch: number('MaxInputBytesPerBatch'),
+    batchInput:
+      batchInput === undefined
+        ? undefined
+        : jsonata
+          ? {
+              kind: 'jsonata',
+              template: compileJsonataTemplate(batchInput, 'BatchInput', ptr(p, 'BatchInput')),
+            }
+          : {
+              kind: 'jsonpath',
+              payload: compilePayloadTemplate(batchInput, 'BatchInput', ptr(p, 'BatchInput')),
+            },
+  };
 }
 
 function checkKeys(obj: JsonObject, allowed: readonly string[], pointer: string): void {
@@ -469,6 +546,8 @@ class Compiler {
           },
           legacyIterator: iter !== undefined,
           label: str(json, 'Label', p),
+          itemReader: itemReaderSpec(json, p, ql),
+          itemBatcher: itemBatcherSpec(json, p, ql),
         };
       }
       default: {

@@ -174,6 +174,39 @@ export interface MapState extends StateBase {
   legacyIterator: boolean;
   /** `Label` (distributed Map): part of the map run ARN. */
   label: string | undefined;
+  /** `ItemReader` (distributed Map only): the items come from S3 instead of the state input. */
+  itemReader: ItemReaderSpec | undefined;
+  /** `ItemBatcher` (distributed Map): each child gets a batch `{Items, BatchInput}`. */
+  itemBatcher: ItemBatcherSpec | undefined;
+}
+
+/** `ItemReader.ReaderConfig`, as plain data (the interpreter parses the object with it). */
+export interface ReaderConfig {
+  /** `JSON`, `JSONL`, `CSV` or `MANIFEST`; undefined for `s3:listObjectsV2`. */
+  inputType: string | undefined;
+  csvHeaderLocation: 'FIRST_ROW' | 'GIVEN';
+  csvHeaders: string[] | undefined;
+  /** The field separator: `,` unless `CSVDelimiter` says otherwise. */
+  csvDelimiter: string;
+}
+
+export interface ItemReaderSpec {
+  /** `arn:aws:states:::s3:getObject` or `arn:aws:states:::s3:listObjectsV2`. */
+  resource: string;
+  /** JSONPath `Parameters` (default: none, `{}`). */
+  parameters: CompiledPayload | undefined;
+  /** JSONata `Arguments`. */
+  arguments: CompiledJsonataTemplate | undefined;
+  config: ReaderConfig;
+  /** `MaxItems` / `MaxItemsPath` (JSONata: an expression). */
+  maxItems: NumberSource | undefined;
+}
+
+export interface ItemBatcherSpec {
+  maxItemsPerBatch: NumberSource | undefined;
+  maxInputBytesPerBatch: NumberSource | undefined;
+  /** `BatchInput`: a template in the state's query language. */
+  batchInput: TemplateSpec | undefined;
 }
 
 export type State =

@@ -47,6 +47,7 @@ const MAX_NAME = 80;
 const MAX_VALUE_DEPTH = 512;
 const MAX_MACHINE_DEPTH = 64;
 const MAX_INT = 99999999;
+const MAX_ITEMS = 100_000_000;
 
 /** Error names AWS predefines; other `States.` names are reserved but accepted (with a warning). */
 const KNOWN_STATES_ERRORS = new Set([
@@ -990,7 +991,8 @@ class Validator {
         'ManifestType',
       ];
       this.unknownFields(cfg, ql === 'JSONPath' ? [...keys, 'MaxItemsPath'] : keys, cp);
-      this.num(cfg, 'MaxItems', cp, ql, { min: 0, max: MAX_INT });
+      // AWS accepts up to 100,000,000 items (one more than its usual integer bound).
+      this.num(cfg, 'MaxItems', cp, ql, { min: 0, max: MAX_ITEMS });
       if (ql === 'JSONPath') {
         this.path(cfg, 'MaxItemsPath', cp);
         this.exclusive(cfg, 'MaxItems', 'MaxItemsPath', cp);

@@ -1,7 +1,7 @@
 /** Task dispatch: turns a TaskRequest from the interpreter into a call to whatever serves its resource. */
 import type { TaskRequest } from '../interpreter/types.js';
 import { StatesErrors } from '../language/errors.js';
-import { getOwn, isJsonObject } from '../language/json.js';
+import { getOwn, isJsonObject, type JsonObject, type JsonValue } from '../language/json.js';
 import { parseResource, type ResourceInfo } from '../language/resources.js';
 import {
   invokeLambdaService,
@@ -44,6 +44,8 @@ export interface LocalDispatcherOptions {
 
 type ServiceResource = Extract<ResourceInfo, { kind: 'service' }>;
 
+const ITEM_READER_ACTIONS = new Set(['getObject', 'listObjectsV2']);
+
 const NO_FUNCTIONS: FunctionProvider = { resolveFunction: () => undefined };
 
 /**
@@ -82,6 +84,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
   }
 
   async dispatch(task: TaskRequest, signal: SignalSource, context?: DispatchContext): Promise<TaskOutcome> {
+    if (task.itemReader) return this.readItems(task, signal, context);
     const mocked = this.mockedOutcome(task, context);
     if (mocked) return mocked;
     const r = parseResource(task.resource);
@@ -128,6 +131,59 @@ export class LocalTaskDispatcher implements TaskDispatcher {
       error: StatesErrors.TaskFailed,
       cause: `Stepwise cannot send the request of '${task.resource}' here; only lambda:invoke.waitForTaskToken callbacks and (when configured) pass-through to AWS are served.`,
     });
+  }
+
+  /**
+   * A distributed Map's ItemReader: S3 GetObject (the object's text in `Body`) or ListObjectsV2
+   * (every page's `Contents`), through pass-through to AWS.
+   */
+  private async readItems(
+    task: TaskRequest,
+    signal: SignalSource,
+    context: DispatchContext | undefined,
+  ): Promise<TaskOutcome> {
+    const r = parseResource(task.resource);
+    if (r.kind !== 'service' || r.resourceType !== 's3' || !ITEM_READER_ACTIONS.has(r.action)) {
+      return {
+        ok: false,
+        error: StatesErrors.ItemReaderFailed,
+        cause: `Stepwise cannot read Map items with '${task.resource}': an ItemReader reads with arn:aws:states:::s3:getObject or arn:aws:states:::s3:listObjectsV2.`,
+      };
+    }
+    if (this.aws === undefined) {
+      return {
+        ok: false,
+        error: StatesErrors.ItemReaderFailed,
+        cause: `Stepwise cannot read the Map's items with '${task.resource}': the ItemReader needs pass-through to AWS, which is not configured (start 'stepwise serve' with --aws or --aws-config <file>, or pass 'aws' to Engine.open).`,
+      };
+    }
+    const call = (parameters: JsonValue) =>
+      this.aws!.invoke(
+        {
+          resourceType: 'aws-sdk:s3',
+          action: r.action,
+          resource: task.resource,
+          region: r.region,
+          parameters,
+        },
+        signal,
+        { executionArn: context?.executionArn, stateMachineArn: context?.stateMachineArn },
+      );
+    if (r.action === 'getObject') return call(task.input);
+    // listObjectsV2: all pages.
+    const contents: JsonValue[] = [];
+    let params: JsonObject = isJsonObject(task.input) ? { ...task.input } : {};
+    for (;;) {
+      const page = await call(params);
+      if (!page.ok) return page;
+      const out = isJsonObject(page.output) ? page.output : {};
+      const c = getOwn(out, 'Contents');
+      if (Array.isArray(c)) contents.push(...c);
+      const token = getOwn(out, 'NextContinuationToken');
+      if (getOwn(out, 'IsTruncated') !== true || typeof token !== 'string') break;
+      params = { ...params, ContinuationToken: token };
+    }
+    return { ok: true, output: { Contents: contents } };
   }
 
   /** `lambda:invoke`: a local function when one has the name, else AWS Lambda when pass-through is on. */

@@ -607,7 +607,17 @@ export class AwsStandIn {
         return;
       }
       const prefix = url.searchParams.get('prefix') ?? '';
-      const keys = [...bucket.keys()].filter((k) => k.startsWith(prefix)).sort();
+      const v2 = url.searchParams.get('list-type') === '2';
+      let keys = [...bucket.keys()].filter((k) => k.startsWith(prefix)).sort();
+      // ListObjectsV2 pages: max-keys, and a continuation token (the next key, base64) or start-after.
+      const token = url.searchParams.get('continuation-token');
+      const after =
+        token !== null ? Buffer.from(token, 'base64').toString('utf8') : url.searchParams.get('start-after');
+      if (v2 && after !== null) keys = keys.filter((k) => (token !== null ? k >= after : k > after));
+      const maxKeys = Math.min(1000, Number(url.searchParams.get('max-keys') ?? 1000));
+      const truncated = v2 && keys.length > maxKeys;
+      const nextToken = truncated ? Buffer.from(keys[maxKeys]!, 'utf8').toString('base64') : undefined;
+      if (truncated) keys = keys.slice(0, maxKeys);
       const contents = keys
         .map((k) => {
           const o = bucket.get(k)!;
@@ -616,14 +626,15 @@ export class AwsStandIn {
           )}&quot;</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
         })
         .join('');
-      const v2 = url.searchParams.get('list-type') === '2';
       rid();
       return this.xml(
         res,
         200,
         `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${esc(name)}</Name><Prefix>${esc(
           prefix,
-        )}</Prefix>${v2 ? `<KeyCount>${keys.length}</KeyCount>` : '<Marker></Marker>'}<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${contents}</ListBucketResult>`,
+        )}</Prefix>${v2 ? `<KeyCount>${keys.length}</KeyCount>` : '<Marker></Marker>'}<MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${
+          token !== null ? `<ContinuationToken>${esc(token)}</ContinuationToken>` : ''
+        }${nextToken !== undefined ? `<NextContinuationToken>${esc(nextToken)}</NextContinuationToken>` : ''}${contents}</ListBucketResult>`,
       );
     }
     switch (method) {
