@@ -31,6 +31,7 @@ import { formatDiagnostic, validateDefinitionText } from '../language/validate.j
 import type { CompiledDefinition } from '../language/model.js';
 import { parseResource } from '../language/resources.js';
 import { LocalTaskDispatcher } from './dispatcher.js';
+import type { SyncJob } from './integrations/aws-sync.js';
 import type {
   ActivityDescription,
   ActivityTask,
@@ -146,6 +147,15 @@ function isLocalTask(resource: string): boolean {
   if (r.kind === 'lambda' || r.kind === 'unknown') return true;
   if (r.kind !== 'service') return false;
   if (r.resourceType === 'states' && r.action === 'startExecution') return false;
+  return r.pattern === 'request';
+}
+
+/** Whether the dispatcher's `dispatch` serves the task (and consults the mocks itself). */
+function routedByDispatcher(r: ReturnType<typeof parseResource>): boolean {
+  if (r.kind === 'activity') return false;
+  if (r.kind !== 'service') return true;
+  if (r.resourceType === 'states' && r.action === 'startExecution') return false;
+  if (r.resourceType === 'aws-sdk:sfn' && r.pattern === 'request') return false;
   return r.pattern === 'request';
 }
 
@@ -425,6 +435,9 @@ export class Engine implements StepFunctionsEngine {
     for (const t of this.armed.values()) clearTimeout(t);
     this.armed.clear();
     for (const waiters of this.activityWaiters.values()) for (const w of waiters) w();
+    // Polls of .sync jobs stop here (the jobs run on); the next start resumes them.
+    for (const j of this.jobs.values()) j.controller.abort();
+    this.jobs.clear();
     // Let in-flight steps commit; running local tasks are left to recovery on the next start.
     for (let i = 0; i < 100 && [...this.live.values()].some((l) => l.busy); i++) {
       await new Promise((r) => setTimeout(r, 10));
@@ -1272,6 +1285,127 @@ export class Engine implements StepFunctionsEngine {
     this.deliver(parentArn, { type: 'taskSucceeded', taskId: task.taskId, output });
   }
 
+  // ---- the run-a-job pattern (.sync) of pass-through integrations (integrations/aws-sync.ts) ----
+
+  /** Jobs being started or polled, by `executionArn \n taskId`. */
+  private readonly jobs = new Map<
+    string,
+    { controller: AbortController; job: SyncJob; task: TaskRequest; submitted: JsonValue | undefined }
+  >();
+
+  /** Starts the job; TaskSubmitted records the start's answer, then the job is polled. */
+  private runJob(arn: string, job: SyncJob, task: TaskRequest): void {
+    const key = `${arn}\n${task.taskId}`;
+    const entry = {
+      controller: new AbortController(),
+      job,
+      task,
+      submitted: undefined as JsonValue | undefined,
+    };
+    this.jobs.set(key, entry);
+    void this.dispatcher.startJob(job, task, entry.controller.signal).then((outcome) => {
+      if (this.closed) return;
+      if (this.jobs.get(key) !== entry) {
+        // Cancelled while the start request was out: stop what it started.
+        if (outcome.ok) void this.dispatcher.stopJob(job, task, outcome.output).catch(() => undefined);
+        return;
+      }
+      if (!outcome.ok) {
+        this.jobs.delete(key);
+        this.deliver(arn, {
+          type: 'taskFailed',
+          taskId: task.taskId,
+          error: outcome.error,
+          cause: outcome.cause,
+        });
+        return;
+      }
+      entry.submitted = outcome.output;
+      this.deliver(arn, { type: 'taskSubmitted', taskId: task.taskId, output: outcome.output });
+      this.pollJob(arn, entry);
+    });
+  }
+
+  private pollJob(
+    arn: string,
+    entry: { controller: AbortController; job: SyncJob; task: TaskRequest; submitted: JsonValue | undefined },
+  ): void {
+    const key = `${arn}\n${entry.task.taskId}`;
+    const taskId = entry.task.taskId;
+    void this.dispatcher
+      .pollJob(entry.job, entry.task, entry.submitted ?? null, entry.controller.signal)
+      .then(
+        (outcome) => {
+          if (outcome === undefined || this.jobs.get(key) !== entry) return;
+          this.jobs.delete(key);
+          this.deliver(
+            arn,
+            outcome.ok
+              ? { type: 'taskSucceeded', taskId, output: outcome.output }
+              : { type: 'taskFailed', taskId, error: outcome.error, cause: outcome.cause },
+          );
+        },
+        (e: unknown) => {
+          if (this.jobs.get(key) !== entry) return;
+          this.jobs.delete(key);
+          this.deliver(arn, { type: 'taskFailed', taskId, error: 'States.TaskFailed', cause: String(e) });
+        },
+      );
+  }
+
+  /** The task was cancelled (stop, timeout, a failed sibling): stop polling and stop the job. */
+  private cancelJob(arn: string, taskId: string): void {
+    const key = `${arn}\n${taskId}`;
+    const entry = this.jobs.get(key);
+    if (entry === undefined) return;
+    this.jobs.delete(key);
+    entry.controller.abort();
+    if (entry.submitted !== undefined)
+      void this.dispatcher.stopJob(entry.job, entry.task, entry.submitted).catch(() => undefined);
+  }
+
+  /**
+   * After a restart (or taking over from a node that died): polling resumes from the start's
+   * answer recorded in TaskSubmitted, so the job is never submitted twice. A start request that
+   * was out when the process died has an unknown outcome: the attempt fails, as local tasks do.
+   */
+  private async resumeJob(arn: string, task: TaskRequest): Promise<void> {
+    const job = this.dispatcher.syncJob(task);
+    const key = `${arn}\n${task.taskId}`;
+    if (job === undefined || this.jobs.has(key)) return;
+    const state = (await this.store.loadState(arn))?.state as ExecutionState | undefined;
+    const frameId = state?.tasks[task.taskId];
+    const frame = frameId === undefined ? undefined : state?.frames[frameId];
+    if (state?.status !== 'RUNNING' || frame === undefined || this.jobs.has(key)) return;
+    let submitted: JsonValue | undefined;
+    let nextToken: string | undefined;
+    search: do {
+      const page = await this.store.history(arn, { reverse: true, limit: 100, nextToken });
+      for (const e of page?.items ?? []) {
+        if (e.id > frame.lastEventId) continue;
+        if (e.id === frame.lastEventId && e.type === 'TaskSubmitted') {
+          const out = (e.taskSubmittedEventDetails as { output?: unknown } | undefined)?.output;
+          submitted = typeof out === 'string' ? (JSON.parse(out) as JsonValue) : ((out ?? null) as JsonValue);
+        }
+        break search;
+      }
+      nextToken = page?.nextToken;
+    } while (nextToken !== undefined);
+    if (this.jobs.has(key) || this.closed) return;
+    if (submitted === undefined) {
+      this.deliver(arn, {
+        type: 'taskFailed',
+        taskId: task.taskId,
+        error: 'States.TaskFailed',
+        cause: INTERRUPTED_CAUSE,
+      });
+      return;
+    }
+    const entry = { controller: new AbortController(), job, task, submitted };
+    this.jobs.set(key, entry);
+    this.pollJob(arn, entry);
+  }
+
   // ---- nested executions (arn:aws:states:::states:startExecution[.sync[:2]|.waitForTaskToken]) ----
 
   /** Child executions a parent waits for (.sync), by child ARN; and the reverse, by parent task. */
@@ -1474,6 +1608,7 @@ export class Engine implements StepFunctionsEngine {
           const ac = live.running.get(c.taskId);
           live.running.delete(c.taskId);
           ac?.abort();
+          this.cancelJob(live.arn, c.taskId);
           // Aborting a parent aborts the child it waits for (.sync).
           const child = this.nestedByTask.get(`${live.arn}\n${c.taskId}`);
           if (child !== undefined) {
@@ -1508,6 +1643,30 @@ export class Engine implements StepFunctionsEngine {
 
   private startTask(live: Live, task: TaskRequest): void {
     const r = parseResource(task.resource);
+    const context = {
+      executionArn: live.arn,
+      stateMachineArn: live.state.init.stateMachineArn,
+      testCase: live.state.init.testCase,
+    };
+    const job = this.dispatcher.syncJob(task);
+    if (context.testCase !== undefined && (job !== undefined || !routedByDispatcher(r))) {
+      // A #TestCase execution's mocked state: the mocked response is the result, as in Step
+      // Functions Local (callbacks, .sync, activities and nested executions included).
+      const mocked = this.dispatcher.mockedOutcome(task, context);
+      if (mocked !== undefined) {
+        this.deliver(
+          live.arn,
+          mocked.ok
+            ? { type: 'taskSucceeded', taskId: task.taskId, output: mocked.output }
+            : { type: 'taskFailed', taskId: task.taskId, error: mocked.error, cause: mocked.cause },
+        );
+        return;
+      }
+    }
+    if (job !== undefined) {
+      this.runJob(live.arn, job, task);
+      return;
+    }
     if (r.kind === 'activity') {
       for (const w of this.activityWaiters.get(r.activityArn) ?? []) w();
       return;
@@ -1528,11 +1687,6 @@ export class Engine implements StepFunctionsEngine {
       return controller.signal;
     };
     const callback = r.kind === 'service' && r.pattern === 'waitForTaskToken';
-    const context = {
-      executionArn: live.arn,
-      stateMachineArn: live.state.init.stateMachineArn,
-      testCase: live.state.init.testCase,
-    };
     const work: Promise<TaskOutcome> = callback
       ? this.dispatcher.submitCallback(task, signal, context)
       : this.dispatcher.dispatch(task, signal, context);
@@ -1673,6 +1827,9 @@ export class Engine implements StepFunctionsEngine {
           taskId,
           r.pattern,
         );
+      } else if (this.dispatcher.syncJob({ taskId, resource: state.resource } as TaskRequest)) {
+        const request = { taskId, resource: state.resource, input: frame.taskInput ?? null } as TaskRequest;
+        void this.resumeJob(live.arn, request).catch((e: unknown) => this.report(live.arn, e));
       } else if (isLocalTask(state.resource)) {
         live.queue.push({ type: 'taskFailed', taskId, error: 'States.TaskFailed', cause: INTERRUPTED_CAUSE });
       }
@@ -1699,6 +1856,12 @@ export class Engine implements StepFunctionsEngine {
           const smName = target.smArn.split(':')[6] ?? '';
           const childArn = `arn:aws:states:${this.region}:${this.account}:execution:${smName}:${target.name}`;
           this.watchChild(childArn, t.executionArn, t.taskId, r.pattern);
+          continue;
+        }
+        if (this.dispatcher.syncJob(t.request)) {
+          void this.resumeJob(t.executionArn, t.request).catch((e: unknown) =>
+            this.report(t.executionArn, e),
+          );
           continue;
         }
         const local =
