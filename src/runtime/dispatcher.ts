@@ -229,7 +229,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
       return Promise.resolve({
         ok: false,
         error: StatesErrors.TaskFailed,
-        cause: `Stepwise cannot run the resource '${task.resource}': it needs pass-through to AWS, which is not configured (start 'stepwise serve' with --aws or --aws-config <file>, or pass 'aws' to Engine.open).`,
+        cause: `Stepwise cannot run the resource '${task.resource}': it needs pass-through to AWS, which is not configured (pass --aws or --aws-config <file> to 'stepwise serve' or 'stepwise run', or 'aws' to Engine.open).`,
       });
     }
     return this.aws.invoke(
