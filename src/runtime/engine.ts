@@ -990,6 +990,8 @@ export class Engine implements StepFunctionsEngine {
       { type: 'taskSucceeded', taskId: task.taskId, output },
       false,
     );
+    // A .sync job's task answered through its token: polling ends, the job runs on.
+    this.cancelJob(task.executionArn, task.taskId, false);
   }
 
   async sendTaskFailure(input: {
@@ -1004,6 +1006,7 @@ export class Engine implements StepFunctionsEngine {
       { type: 'taskFailed', taskId: task.taskId, error: input.error ?? '', cause: input.cause },
       false,
     );
+    this.cancelJob(task.executionArn, task.taskId, false);
   }
 
   async sendTaskHeartbeat(input: { taskToken: string }): Promise<void> {
@@ -1354,13 +1357,13 @@ export class Engine implements StepFunctionsEngine {
   }
 
   /** The task was cancelled (stop, timeout, a failed sibling): stop polling and stop the job. */
-  private cancelJob(arn: string, taskId: string): void {
+  private cancelJob(arn: string, taskId: string, stop = true): void {
     const key = `${arn}\n${taskId}`;
     const entry = this.jobs.get(key);
     if (entry === undefined) return;
     this.jobs.delete(key);
     entry.controller.abort();
-    if (entry.submitted !== undefined)
+    if (stop && entry.submitted !== undefined)
       void this.dispatcher.stopJob(entry.job, entry.task, entry.submitted).catch(() => undefined);
   }
 

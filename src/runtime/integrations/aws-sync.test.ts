@@ -244,6 +244,41 @@ describe('glue:startJobRun.sync', () => {
   });
 });
 
+describe('glue:startJobRun without .sync, and a .sync task answered through its token', () => {
+  it('the request-response start returns the JobRunId with the JobName added', async () => {
+    await withEngine({}, async (engine) => {
+      const def = single({
+        Type: 'Task',
+        Resource: 'arn:aws:states:::glue:startJobRun',
+        Parameters: { JobName: 'nightly-etl' },
+      });
+      const r = await finish(engine, await start(engine, def));
+      assert.equal(r.status, 'SUCCEEDED');
+      const out = r.output as Record<string, unknown>;
+      assert.equal(out.JobName, 'nightly-etl');
+      assert.match(String(out.JobRunId), /^jr_/);
+      assert.equal((out.SdkHttpMetadata as Record<string, unknown>).HttpStatusCode, 200);
+    });
+  });
+
+  it('SendTaskSuccess with the task token ends the task and the polling (the job runs on)', async () => {
+    await withEngine({}, async (engine) => {
+      const def = glue({ '--stepwise-polls': '100000', 'token.$': '$$.Task.Token' });
+      const arn = await start(engine, def);
+      const submitted = await untilSubmitted(engine, arn);
+      const run = standIn.jobRuns.get(String(submitted.JobRunId))!;
+      await engine.sendTaskSuccess({ taskToken: run.arguments.token!, output: '{"early":true}' });
+      const r = await finish(engine, arn);
+      assert.equal(r.status, 'SUCCEEDED');
+      assert.deepEqual(r.output, { early: true });
+      const polls = standIn.count('glue', 'GetJobRun');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.ok(standIn.count('glue', 'GetJobRun') - polls <= 1);
+      assert.equal(run.state, 'RUNNING');
+    });
+  });
+});
+
 describe('athena:startQueryExecution.sync', () => {
   it('returns the GetQueryExecution answer when the query succeeds', async () => {
     await withEngine({}, async (engine) => {

@@ -528,7 +528,9 @@ export class AwsPassThrough {
     if (service === 'events' && typeof json.FailedEntryCount === 'number' && json.FailedEntryCount > 0) {
       return failure('EventBridge.FailedEntry', JSON.stringify(json));
     }
-    return sizeChecked(task.resource, { ...json, ...sdkHttpMetadata(r.http, r.requestId) });
+    // Glue's answer holds only the JobRunId; Step Functions adds the request's JobName.
+    const extra: JsonObject = service === 'glue' ? { JobName: task.parameters.JobName ?? null } : {};
+    return sizeChecked(task.resource, { ...extra, ...json, ...sdkHttpMetadata(r.http, r.requestId) });
   }
 
   /**
