@@ -31,7 +31,7 @@ import { formatDiagnostic, validateDefinitionText } from '../language/validate.j
 import type { CompiledDefinition } from '../language/model.js';
 import { parseResource } from '../language/resources.js';
 import { LocalTaskDispatcher } from './dispatcher.js';
-import type { SyncJob } from './integrations/aws-sync.js';
+import { SyncJobs } from './sync-jobs.js';
 import type {
   ActivityDescription,
   ActivityTask,
@@ -368,6 +368,8 @@ export class Engine implements StepFunctionsEngine {
   private readonly leaseTtl: number;
   private leaseTimer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  /** `.sync` jobs of pass-through integrations being started or polled. */
+  private readonly jobs: SyncJobs;
 
   private constructor(store: Store, options: EngineOptions) {
     this.store = store;
@@ -381,6 +383,12 @@ export class Engine implements StepFunctionsEngine {
       mocks: options.mocks,
       http: options.http,
       aws: options.aws,
+    });
+    this.jobs = new SyncJobs({
+      dispatcher: this.dispatcher,
+      store,
+      deliver: (arn, event) => this.deliver(arn, event),
+      interruptedCause: INTERRUPTED_CAUSE,
     });
     this.committer = new Committer(store, Math.max(1, store.commitsInFlight ?? 1));
     const scale = options.waitScale ?? 1;
@@ -436,8 +444,7 @@ export class Engine implements StepFunctionsEngine {
     this.armed.clear();
     for (const waiters of this.activityWaiters.values()) for (const w of waiters) w();
     // Polls of .sync jobs stop here (the jobs run on); the next start resumes them.
-    for (const j of this.jobs.values()) j.controller.abort();
-    this.jobs.clear();
+    this.jobs.close();
     // Let in-flight steps commit; running local tasks are left to recovery on the next start.
     for (let i = 0; i < 100 && [...this.live.values()].some((l) => l.busy); i++) {
       await new Promise((r) => setTimeout(r, 10));
@@ -991,7 +998,7 @@ export class Engine implements StepFunctionsEngine {
       false,
     );
     // A .sync job's task answered through its token: polling ends, the job runs on.
-    this.cancelJob(task.executionArn, task.taskId, false);
+    this.jobs.cancel(task.executionArn, task.taskId, false);
   }
 
   async sendTaskFailure(input: {
@@ -1006,7 +1013,7 @@ export class Engine implements StepFunctionsEngine {
       { type: 'taskFailed', taskId: task.taskId, error: input.error ?? '', cause: input.cause },
       false,
     );
-    this.cancelJob(task.executionArn, task.taskId, false);
+    this.jobs.cancel(task.executionArn, task.taskId, false);
   }
 
   async sendTaskHeartbeat(input: { taskToken: string }): Promise<void> {
@@ -1288,127 +1295,6 @@ export class Engine implements StepFunctionsEngine {
     this.deliver(parentArn, { type: 'taskSucceeded', taskId: task.taskId, output });
   }
 
-  // ---- the run-a-job pattern (.sync) of pass-through integrations (integrations/aws-sync.ts) ----
-
-  /** Jobs being started or polled, by `executionArn \n taskId`. */
-  private readonly jobs = new Map<
-    string,
-    { controller: AbortController; job: SyncJob; task: TaskRequest; submitted: JsonValue | undefined }
-  >();
-
-  /** Starts the job; TaskSubmitted records the start's answer, then the job is polled. */
-  private runJob(arn: string, job: SyncJob, task: TaskRequest): void {
-    const key = `${arn}\n${task.taskId}`;
-    const entry = {
-      controller: new AbortController(),
-      job,
-      task,
-      submitted: undefined as JsonValue | undefined,
-    };
-    this.jobs.set(key, entry);
-    void this.dispatcher.startJob(job, task, entry.controller.signal).then((outcome) => {
-      if (this.closed) return;
-      if (this.jobs.get(key) !== entry) {
-        // Cancelled while the start request was out: stop what it started.
-        if (outcome.ok) void this.dispatcher.stopJob(job, task, outcome.output).catch(() => undefined);
-        return;
-      }
-      if (!outcome.ok) {
-        this.jobs.delete(key);
-        this.deliver(arn, {
-          type: 'taskFailed',
-          taskId: task.taskId,
-          error: outcome.error,
-          cause: outcome.cause,
-        });
-        return;
-      }
-      entry.submitted = outcome.output;
-      this.deliver(arn, { type: 'taskSubmitted', taskId: task.taskId, output: outcome.output });
-      this.pollJob(arn, entry);
-    });
-  }
-
-  private pollJob(
-    arn: string,
-    entry: { controller: AbortController; job: SyncJob; task: TaskRequest; submitted: JsonValue | undefined },
-  ): void {
-    const key = `${arn}\n${entry.task.taskId}`;
-    const taskId = entry.task.taskId;
-    void this.dispatcher
-      .pollJob(entry.job, entry.task, entry.submitted ?? null, entry.controller.signal)
-      .then(
-        (outcome) => {
-          if (outcome === undefined || this.jobs.get(key) !== entry) return;
-          this.jobs.delete(key);
-          this.deliver(
-            arn,
-            outcome.ok
-              ? { type: 'taskSucceeded', taskId, output: outcome.output }
-              : { type: 'taskFailed', taskId, error: outcome.error, cause: outcome.cause },
-          );
-        },
-        (e: unknown) => {
-          if (this.jobs.get(key) !== entry) return;
-          this.jobs.delete(key);
-          this.deliver(arn, { type: 'taskFailed', taskId, error: 'States.TaskFailed', cause: String(e) });
-        },
-      );
-  }
-
-  /** The task was cancelled (stop, timeout, a failed sibling): stop polling and stop the job. */
-  private cancelJob(arn: string, taskId: string, stop = true): void {
-    const key = `${arn}\n${taskId}`;
-    const entry = this.jobs.get(key);
-    if (entry === undefined) return;
-    this.jobs.delete(key);
-    entry.controller.abort();
-    if (stop && entry.submitted !== undefined)
-      void this.dispatcher.stopJob(entry.job, entry.task, entry.submitted).catch(() => undefined);
-  }
-
-  /**
-   * After a restart (or taking over from a node that died): polling resumes from the start's
-   * answer recorded in TaskSubmitted, so the job is never submitted twice. A start request that
-   * was out when the process died has an unknown outcome: the attempt fails, as local tasks do.
-   */
-  private async resumeJob(arn: string, task: TaskRequest): Promise<void> {
-    const job = this.dispatcher.syncJob(task);
-    const key = `${arn}\n${task.taskId}`;
-    if (job === undefined || this.jobs.has(key)) return;
-    const state = (await this.store.loadState(arn))?.state as ExecutionState | undefined;
-    const frameId = state?.tasks[task.taskId];
-    const frame = frameId === undefined ? undefined : state?.frames[frameId];
-    if (state?.status !== 'RUNNING' || frame === undefined || this.jobs.has(key)) return;
-    let submitted: JsonValue | undefined;
-    let nextToken: string | undefined;
-    search: do {
-      const page = await this.store.history(arn, { reverse: true, limit: 100, nextToken });
-      for (const e of page?.items ?? []) {
-        if (e.id > frame.lastEventId) continue;
-        if (e.id === frame.lastEventId && e.type === 'TaskSubmitted') {
-          const out = (e.taskSubmittedEventDetails as { output?: unknown } | undefined)?.output;
-          submitted = typeof out === 'string' ? (JSON.parse(out) as JsonValue) : ((out ?? null) as JsonValue);
-        }
-        break search;
-      }
-      nextToken = page?.nextToken;
-    } while (nextToken !== undefined);
-    if (this.jobs.has(key) || this.closed) return;
-    if (submitted === undefined) {
-      this.deliver(arn, {
-        type: 'taskFailed',
-        taskId: task.taskId,
-        error: 'States.TaskFailed',
-        cause: INTERRUPTED_CAUSE,
-      });
-      return;
-    }
-    const entry = { controller: new AbortController(), job, task, submitted };
-    this.jobs.set(key, entry);
-    this.pollJob(arn, entry);
-  }
-
   // ---- nested executions (arn:aws:states:::states:startExecution[.sync[:2]|.waitForTaskToken]) ----
 
   /** Child executions a parent waits for (.sync), by child ARN; and the reverse, by parent task. */
@@ -1611,7 +1497,7 @@ export class Engine implements StepFunctionsEngine {
           const ac = live.running.get(c.taskId);
           live.running.delete(c.taskId);
           ac?.abort();
-          this.cancelJob(live.arn, c.taskId);
+          this.jobs.cancel(live.arn, c.taskId);
           // Aborting a parent aborts the child it waits for (.sync).
           const child = this.nestedByTask.get(`${live.arn}\n${c.taskId}`);
           if (child !== undefined) {
@@ -1667,7 +1553,7 @@ export class Engine implements StepFunctionsEngine {
       }
     }
     if (job !== undefined) {
-      this.runJob(live.arn, job, task);
+      this.jobs.run(live.arn, job, task);
       return;
     }
     if (r.kind === 'activity') {
@@ -1832,7 +1718,7 @@ export class Engine implements StepFunctionsEngine {
         );
       } else if (this.dispatcher.syncJob({ taskId, resource: state.resource } as TaskRequest)) {
         const request = { taskId, resource: state.resource, input: frame.taskInput ?? null } as TaskRequest;
-        void this.resumeJob(live.arn, request).catch((e: unknown) => this.report(live.arn, e));
+        void this.jobs.resume(live.arn, request).catch((e: unknown) => this.report(live.arn, e));
       } else if (isLocalTask(state.resource)) {
         live.queue.push({ type: 'taskFailed', taskId, error: 'States.TaskFailed', cause: INTERRUPTED_CAUSE });
       }
@@ -1862,9 +1748,9 @@ export class Engine implements StepFunctionsEngine {
           continue;
         }
         if (this.dispatcher.syncJob(t.request)) {
-          void this.resumeJob(t.executionArn, t.request).catch((e: unknown) =>
-            this.report(t.executionArn, e),
-          );
+          void this.jobs
+            .resume(t.executionArn, t.request)
+            .catch((e: unknown) => this.report(t.executionArn, e));
           continue;
         }
         const local =
