@@ -244,6 +244,47 @@ describe('glue:startJobRun.sync', () => {
   });
 });
 
+describe('a restart while the start request is out', () => {
+  it('fails that attempt with the interrupted cause (its outcome is unknown); Retry starts again', async () => {
+    const dataDir = tempDir();
+    const def = glue(
+      {},
+      { Retry: [{ ErrorEquals: ['States.TaskFailed'], MaxAttempts: 1, IntervalSeconds: 1 }] },
+    );
+    let arn = '';
+    const starts = standIn.count('glue', 'StartJobRun');
+    standIn.delays.set('glue:StartJobRun', 60_000);
+    try {
+      await withEngine(
+        {},
+        async (engine) => {
+          arn = await start(engine, def);
+          const deadline = Date.now() + 10_000;
+          while (standIn.count('glue', 'StartJobRun') === starts) {
+            if (Date.now() > deadline) throw new Error('no StartJobRun');
+            await new Promise((r) => setTimeout(r, 10));
+          }
+        },
+        dataDir,
+      );
+    } finally {
+      standIn.delays.delete('glue:StartJobRun');
+    }
+    await withEngine(
+      {},
+      async (engine) => {
+        const r = await finish(engine, arn);
+        assert.equal(r.status, 'SUCCEEDED');
+        const failed = r.events.find((e) => e.type === 'TaskFailed');
+        assert.match(String(details(failed!).cause), /outcome is unknown/);
+        assert.equal(r.events.filter((e) => e.type === 'TaskSubmitted').length, 1);
+      },
+      dataDir,
+    );
+    assert.equal(standIn.count('glue', 'StartJobRun') - starts, 2);
+  });
+});
+
 describe('glue:startJobRun without .sync, and a .sync task answered through its token', () => {
   it('the request-response start returns the JobRunId with the JobName added', async () => {
     await withEngine({}, async (engine) => {

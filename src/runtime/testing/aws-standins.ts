@@ -194,6 +194,15 @@ export class AwsStandIn {
     this.functions.set(name, handler);
   }
 
+  /** Answers to `<service>:<Operation>` wait this long after the work is done (e.g. a slow start). */
+  readonly delays = new Map<string, number>();
+
+  private async delay(key: string): Promise<void> {
+    const ms = this.delays.get(key);
+    // Unreferenced: a held answer does not keep the process alive.
+    if (ms !== undefined) await new Promise((r) => setTimeout(r, ms).unref());
+  }
+
   createGlueJob(name: string): void {
     this.glueJobs.add(name);
   }
@@ -234,7 +243,9 @@ export class AwsStandIn {
       if (target.startsWith('AWSGlue.')) {
         const op = target.slice('AWSGlue.'.length);
         this.requests.push({ service: 'glue', operation: op, headers: req.headers });
-        return this.json(res, '1.1', this.glue(op, parseJson(body)));
+        const answer = this.glue(op, parseJson(body));
+        await this.delay(`glue:${op}`);
+        return this.json(res, '1.1', answer);
       }
       if (target.startsWith('AmazonAthena.')) {
         const op = target.slice('AmazonAthena.'.length);
