@@ -11,6 +11,7 @@ import {
   type TaskOutcome,
 } from './functions.js';
 import { AwsPassThrough, isPassThroughResource, type AwsPassThroughOptions } from './integrations/aws.js';
+import { pollSyncJob, startSyncJob, stopSyncJob, syncJobOf, type SyncJob } from './integrations/aws-sync.js';
 import { HttpInvoker, type HttpTaskOptions } from './integrations/http.js';
 import { MockResponder, type MockConfigFile } from './integrations/mocks.js';
 
@@ -45,6 +46,11 @@ export interface LocalDispatcherOptions {
 type ServiceResource = Extract<ResourceInfo, { kind: 'service' }>;
 
 const ITEM_READER_ACTIONS = new Set(['getObject', 'listObjectsV2']);
+
+function jobTask(task: TaskRequest): { resource: string; region: string | undefined } {
+  const r = parseResource(task.resource);
+  return { resource: task.resource, region: r.kind === 'service' ? r.region : undefined };
+}
 
 const NO_FUNCTIONS: FunctionProvider = { resolveFunction: () => undefined };
 
@@ -105,7 +111,11 @@ export class LocalTaskDispatcher implements TaskDispatcher {
     ) {
       return this.http.invoke(task.input, signal);
     }
-    if (r.kind === 'service' && isPassThroughResource(r.resourceType, r.action)) {
+    if (
+      r.kind === 'service' &&
+      (isPassThroughResource(r.resourceType, r.action) ||
+        (r.resourceType !== 'states' && (r.pattern === 'sync' || r.pattern === 'sync:2')))
+    ) {
       return this.passThrough(task, r, signal, context);
     }
     return {
@@ -186,6 +196,53 @@ export class LocalTaskDispatcher implements TaskDispatcher {
     return { ok: true, output: { Contents: contents } };
   }
 
+  // ---- the run-a-job pattern (.sync) of pass-through integrations, for runtimes that record
+  // TaskSubmitted and poll durably (the engine); `dispatch` runs such a job start to end ----
+
+  /** The run-a-job integration of a `.sync` task, when pass-through is on and serves it. */
+  syncJob(task: TaskRequest): SyncJob | undefined {
+    if (this.aws === undefined) return undefined;
+    const r = parseResource(task.resource);
+    return r.kind === 'service' && r.pattern === 'sync' ? syncJobOf(r.resourceType, r.action) : undefined;
+  }
+
+  /** Sends a job's start request; the output of a success is what TaskSubmitted records. */
+  startJob(job: SyncJob, task: TaskRequest, signal: AbortSignal): Promise<TaskOutcome> {
+    return startSyncJob(this.aws!, job, jobTask(task), task.input, signal);
+  }
+
+  /** Polls a submitted job until it ends; `undefined` when `signal` aborted first. */
+  pollJob(job: SyncJob, task: TaskRequest, submitted: JsonValue, signal: AbortSignal) {
+    return pollSyncJob(this.aws!, job, jobTask(task), submitted, signal);
+  }
+
+  /** Calls the job's stop API (the task was cancelled). */
+  stopJob(job: SyncJob, task: TaskRequest, submitted: JsonValue): Promise<void> {
+    return stopSyncJob(this.aws!, job, jobTask(task), submitted);
+  }
+
+  /** Start, poll, result in one call (no TaskSubmitted); the job is stopped if `signal` aborts. */
+  private async runJob(
+    job: SyncJob,
+    task: TaskRequest,
+    r: ServiceResource,
+    signal: SignalSource,
+  ): Promise<TaskOutcome> {
+    const s = typeof signal === 'function' ? signal() : signal;
+    const started = await startSyncJob(
+      this.aws!,
+      job,
+      { resource: task.resource, region: r.region },
+      task.input,
+      s,
+    );
+    if (!started.ok) return started;
+    const done = await this.pollJob(job, task, started.output, s);
+    if (done !== undefined) return done;
+    await this.stopJob(job, task, started.output).catch(() => undefined);
+    return { ok: false, error: StatesErrors.TaskFailed, cause: `The job of '${task.resource}' was stopped.` };
+  }
+
   /** `lambda:invoke`: a local function when one has the name, else AWS Lambda when pass-through is on. */
   private invokeLambda(
     task: TaskRequest,
@@ -213,18 +270,22 @@ export class LocalTaskDispatcher implements TaskDispatcher {
     signal: SignalSource,
     context: DispatchContext | undefined,
   ): Promise<TaskOutcome> {
+    if (r.pattern === 'sync' || r.pattern === 'sync:2') {
+      const job = r.pattern === 'sync' ? syncJobOf(r.resourceType, r.action) : undefined;
+      if (job === undefined) {
+        return Promise.resolve({
+          ok: false,
+          error: StatesErrors.TaskFailed,
+          cause: `Stepwise does not run '${task.resource}': the .sync pattern is supported for pass-through to AWS only for glue:startJobRun and athena:startQueryExecution (use the request or .waitForTaskToken pattern).`,
+        });
+      }
+      if (this.aws !== undefined) return this.runJob(job, task, r, signal);
+    }
     if (this.aws === undefined) {
       return Promise.resolve({
         ok: false,
         error: StatesErrors.TaskFailed,
-        cause: `Stepwise cannot run the resource '${task.resource}': it needs pass-through to AWS, which is not configured (start 'stepwise serve' with --aws or --aws-config <file>, or pass 'aws' to Engine.open).`,
-      });
-    }
-    if (r.pattern === 'sync' || r.pattern === 'sync:2') {
-      return Promise.resolve({
-        ok: false,
-        error: StatesErrors.TaskFailed,
-        cause: `Stepwise does not run '${task.resource}': the .sync pattern is not supported for pass-through to AWS yet (use the request or .waitForTaskToken pattern).`,
+        cause: `Stepwise cannot run the resource '${task.resource}': it needs pass-through to AWS, which is not configured (pass --aws or --aws-config <file> to 'stepwise serve' or 'stepwise run', or 'aws' to Engine.open).`,
       });
     }
     return this.aws.invoke(

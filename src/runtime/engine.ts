@@ -39,6 +39,7 @@ import {
   type ExecutionLogSink,
   type LogSettings,
 } from './execution-log.js';
+import { SyncJobs } from './sync-jobs.js';
 import type {
   ActivityDescription,
   ActivityTask,
@@ -170,6 +171,15 @@ function isLocalTask(resource: string): boolean {
   if (r.kind === 'lambda' || r.kind === 'unknown') return true;
   if (r.kind !== 'service') return false;
   if (r.resourceType === 'states' && r.action === 'startExecution') return false;
+  return r.pattern === 'request';
+}
+
+/** Whether the dispatcher's `dispatch` serves the task (and consults the mocks itself). */
+function routedByDispatcher(r: ReturnType<typeof parseResource>): boolean {
+  if (r.kind === 'activity') return false;
+  if (r.kind !== 'service') return true;
+  if (r.resourceType === 'states' && r.action === 'startExecution') return false;
+  if (r.resourceType === 'aws-sdk:sfn' && r.pattern === 'request') return false;
   return r.pattern === 'request';
 }
 
@@ -386,6 +396,8 @@ export class Engine implements StepFunctionsEngine {
   private readonly logSink: ExecutionLogSink | undefined;
   /** Logging settings by state machine ARN, re-read after a while (another node may update them). */
   private readonly logConfigs = new Map<string, { settings: LogSettings | undefined; at: number }>();
+  /** `.sync` jobs of pass-through integrations being started or polled. */
+  private readonly jobs: SyncJobs;
 
   private constructor(store: Store, options: EngineOptions) {
     this.store = store;
@@ -399,6 +411,12 @@ export class Engine implements StepFunctionsEngine {
       mocks: options.mocks,
       http: options.http,
       aws: options.aws,
+    });
+    this.jobs = new SyncJobs({
+      dispatcher: this.dispatcher,
+      store,
+      deliver: (arn, event) => this.deliver(arn, event),
+      interruptedCause: INTERRUPTED_CAUSE,
     });
     this.committer = new Committer(store, Math.max(1, store.commitsInFlight ?? 1));
     const scale = options.waitScale ?? 1;
@@ -461,6 +479,8 @@ export class Engine implements StepFunctionsEngine {
     for (const t of this.armed.values()) clearTimeout(t);
     this.armed.clear();
     for (const waiters of this.activityWaiters.values()) for (const w of waiters) w();
+    // Polls of .sync jobs stop here (the jobs run on); the next start resumes them.
+    this.jobs.close();
     // Let in-flight steps commit; running local tasks are left to recovery on the next start.
     for (let i = 0; i < 100 && [...this.live.values()].some((l) => l.busy); i++) {
       await new Promise((r) => setTimeout(r, 10));
@@ -1043,6 +1063,8 @@ export class Engine implements StepFunctionsEngine {
       { type: 'taskSucceeded', taskId: task.taskId, output },
       false,
     );
+    // A .sync job's task answered through its token: polling ends, the job runs on.
+    this.jobs.cancel(task.executionArn, task.taskId, false);
   }
 
   async sendTaskFailure(input: {
@@ -1057,6 +1079,7 @@ export class Engine implements StepFunctionsEngine {
       { type: 'taskFailed', taskId: task.taskId, error: input.error ?? '', cause: input.cause },
       false,
     );
+    this.jobs.cancel(task.executionArn, task.taskId, false);
   }
 
   async sendTaskHeartbeat(input: { taskToken: string }): Promise<void> {
@@ -1564,6 +1587,7 @@ export class Engine implements StepFunctionsEngine {
           const ac = live.running.get(c.taskId);
           live.running.delete(c.taskId);
           ac?.abort();
+          this.jobs.cancel(live.arn, c.taskId);
           // Aborting a parent aborts the child it waits for (.sync).
           const child = this.nestedByTask.get(`${live.arn}\n${c.taskId}`);
           if (child !== undefined) {
@@ -1598,6 +1622,30 @@ export class Engine implements StepFunctionsEngine {
 
   private startTask(live: Live, task: TaskRequest): void {
     const r = parseResource(task.resource);
+    const context = {
+      executionArn: live.arn,
+      stateMachineArn: live.state.init.stateMachineArn,
+      testCase: live.state.init.testCase,
+    };
+    const job = this.dispatcher.syncJob(task);
+    if (context.testCase !== undefined && (job !== undefined || !routedByDispatcher(r))) {
+      // A #TestCase execution's mocked state: the mocked response is the result, as in Step
+      // Functions Local (callbacks, .sync, activities and nested executions included).
+      const mocked = this.dispatcher.mockedOutcome(task, context);
+      if (mocked !== undefined) {
+        this.deliver(
+          live.arn,
+          mocked.ok
+            ? { type: 'taskSucceeded', taskId: task.taskId, output: mocked.output }
+            : { type: 'taskFailed', taskId: task.taskId, error: mocked.error, cause: mocked.cause },
+        );
+        return;
+      }
+    }
+    if (job !== undefined) {
+      this.jobs.run(live.arn, job, task);
+      return;
+    }
     if (r.kind === 'activity') {
       for (const w of this.activityWaiters.get(r.activityArn) ?? []) w();
       return;
@@ -1618,11 +1666,6 @@ export class Engine implements StepFunctionsEngine {
       return controller.signal;
     };
     const callback = r.kind === 'service' && r.pattern === 'waitForTaskToken';
-    const context = {
-      executionArn: live.arn,
-      stateMachineArn: live.state.init.stateMachineArn,
-      testCase: live.state.init.testCase,
-    };
     const work: Promise<TaskOutcome> = callback
       ? this.dispatcher.submitCallback(task, signal, context)
       : this.dispatcher.dispatch(task, signal, context);
@@ -1763,6 +1806,9 @@ export class Engine implements StepFunctionsEngine {
           taskId,
           r.pattern,
         );
+      } else if (this.dispatcher.syncJob({ taskId, resource: state.resource } as TaskRequest)) {
+        const request = { taskId, resource: state.resource, input: frame.taskInput ?? null } as TaskRequest;
+        void this.jobs.resume(live.arn, request).catch((e: unknown) => this.report(live.arn, e));
       } else if (isLocalTask(state.resource)) {
         live.queue.push({ type: 'taskFailed', taskId, error: 'States.TaskFailed', cause: INTERRUPTED_CAUSE });
       }
@@ -1789,6 +1835,12 @@ export class Engine implements StepFunctionsEngine {
           const smName = target.smArn.split(':')[6] ?? '';
           const childArn = `arn:aws:states:${this.region}:${this.account}:execution:${smName}:${target.name}`;
           this.watchChild(childArn, t.executionArn, t.taskId, r.pattern);
+          continue;
+        }
+        if (this.dispatcher.syncJob(t.request)) {
+          void this.jobs
+            .resume(t.executionArn, t.request)
+            .catch((e: unknown) => this.report(t.executionArn, e));
           continue;
         }
         const local =

@@ -39,6 +39,17 @@ export interface AwsPassThroughOptions {
   credentials?: AwsCredentials | (() => Promise<AwsCredentials>) | undefined;
   /** Attempts per call, retries included (the SDK's default is 3). */
   maxAttempts?: number | undefined;
+  /**
+   * Seconds between the describe calls of a `.sync` job (e.g. `glue:startJobRun.sync` polling
+   * GetJobRun); default 5.
+   */
+  pollIntervalSeconds?: number | undefined;
+  /**
+   * SDK client modules to use instead of importing `@aws-sdk/client-<package>`, by package name
+   * without the prefix (`{ glue: await import('@aws-sdk/client-glue') }`): for bundled
+   * applications, and for tests. A function is called once, on first use.
+   */
+  sdkModules?: Readonly<Record<string, object | (() => Promise<object>)>> | undefined;
 }
 
 /** Settings that are not options but facts of the running engine. */
@@ -138,6 +149,21 @@ const OPTIMIZED: Record<string, OptimizedService> = {
     genericError: 'AWSLambdaException',
     actions: new Set(['invoke']),
   },
+  // The run-a-job integrations (`.sync`, see aws-sync.ts) also serve their start action alone.
+  glue: {
+    sdk: 'glue',
+    errorPrefix: 'Glue',
+    serviceName: 'AWSGlue',
+    genericError: 'AWSGlueException',
+    actions: new Set(['startJobRun']),
+  },
+  athena: {
+    sdk: 'athena',
+    errorPrefix: 'Athena',
+    serviceName: 'AmazonAthena',
+    genericError: 'AmazonAthenaException',
+    actions: new Set(['startQueryExecution']),
+  },
 };
 
 /** The optimized integrations that pass-through serves (`resourceType` is e.g. `dynamodb`). */
@@ -155,7 +181,14 @@ export function isPassThroughResource(resourceType: string, action: string): boo
 /** A problem in the pass-through configuration (file or environment). */
 export class AwsConfigError extends Error {}
 
-const CONFIG_KEYS = new Set(['region', 'endpoint', 'endpoints', 'profile', 'maxAttempts']);
+const CONFIG_KEYS = new Set([
+  'region',
+  'endpoint',
+  'endpoints',
+  'profile',
+  'maxAttempts',
+  'pollIntervalSeconds',
+]);
 
 /**
  * Validates a configuration object: `{region, endpoint, endpoints: {service: url}, profile,
@@ -207,6 +240,13 @@ export function parseAwsConfig(value: unknown, where = 'the AWS configuration'):
       throw new AwsConfigError(`${where}: 'maxAttempts' must be an integer from 1 to 20`);
     }
     out.maxAttempts = n;
+  }
+  if (v.pollIntervalSeconds !== undefined && v.pollIntervalSeconds !== null) {
+    const n = v.pollIntervalSeconds;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > 3600) {
+      throw new AwsConfigError(`${where}: 'pollIntervalSeconds' must be a number above 0 and at most 3600`);
+    }
+    out.pollIntervalSeconds = n;
   }
   return out;
 }
@@ -395,20 +435,24 @@ function sdkHttpMetadata(http: HttpCapture | undefined, requestId: string | unde
 
 const utf8 = new TextDecoder();
 
-/** An SDK output as Step Functions records it: dates as ISO-8601 text, blobs and streams as text. */
-async function toJson(x: unknown): Promise<JsonValue | undefined> {
+/**
+ * An SDK output as Step Functions records it: dates as ISO-8601 text (aws-sdk integrations) or
+ * epoch milliseconds (`millis`: the optimized integrations' Java SDK v1 style), blobs and streams
+ * as text.
+ */
+async function toJson(x: unknown, millis = false): Promise<JsonValue | undefined> {
   if (x === undefined || typeof x === 'function') return undefined;
   if (x === null || typeof x === 'string' || typeof x === 'boolean') return x;
   if (typeof x === 'number') return Number.isFinite(x) ? x : String(x);
   if (typeof x === 'bigint') return Number(x);
-  if (x instanceof Date) return x.toISOString();
+  if (x instanceof Date) return millis ? x.getTime() : x.toISOString();
   if (x instanceof Uint8Array) return utf8.decode(x);
   if (Array.isArray(x)) {
     const out: JsonValue[] = [];
-    for (const item of x) out.push((await toJson(item)) ?? null);
+    for (const item of x) out.push((await toJson(item, millis)) ?? null);
     return out;
   }
-  if (x instanceof Set) return toJson([...(x as Set<unknown>)]);
+  if (x instanceof Set) return toJson([...(x as Set<unknown>)], millis);
   const stream = x as { transformToString?: unknown };
   if (typeof stream.transformToString === 'function') {
     return (await (stream.transformToString as (enc?: string) => Promise<string>)('utf-8')) ?? '';
@@ -416,7 +460,7 @@ async function toJson(x: unknown): Promise<JsonValue | undefined> {
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(x as Record<string, unknown>)) {
     if (k === '$metadata') continue;
-    const j = await toJson(v);
+    const j = await toJson(v, millis);
     if (j !== undefined) out[k] = j;
   }
   return out;
@@ -472,33 +516,89 @@ export class AwsPassThrough {
     if (!sdkTarget && (optimized === undefined || !optimized.actions.has(task.action))) {
       return failure(StatesErrors.TaskFailed, `Stepwise does not pass '${task.resource}' through to AWS.`);
     }
+    if (!isJsonObject(task.parameters)) {
+      return failure(StatesErrors.Runtime, `The parameters of '${task.resource}' must be an object.`);
+    }
+    const input = optimized ? optimizedRequest(service, task.parameters, call) : task.parameters;
+    const r = await this.call(task, optimized, service, task.action, input, signal);
+    if (!r.ok) return r.outcome;
+    const json = (await toJson(r.result)) as JsonObject;
+    if (!optimized) return sizeChecked(task.resource, json);
+    if (service === 'lambda') return lambdaResult(json, r.http, r.requestId);
+    if (service === 'events' && typeof json.FailedEntryCount === 'number' && json.FailedEntryCount > 0) {
+      return failure('EventBridge.FailedEntry', JSON.stringify(json));
+    }
+    // Glue's answer holds only the JobRunId; Step Functions adds the request's JobName.
+    const extra: JsonObject = service === 'glue' ? { JobName: task.parameters.JobName ?? null } : {};
+    return sizeChecked(task.resource, { ...extra, ...json, ...sdkHttpMetadata(r.http, r.requestId) });
+  }
+
+  /**
+   * One call of an optimized integration's service (`glue`, `athena`…) on behalf of a task, e.g.
+   * the describe call of a `.sync` job: the answer without `$metadata`, dates as epoch
+   * milliseconds, as the optimized integrations record them. `transport` tells a failure to
+   * reach the service from an error the service answered.
+   */
+  async callOptimized(
+    task: Pick<AwsTask, 'resource' | 'region'>,
+    service: string,
+    action: string,
+    input: JsonObject,
+    signal: SignalSource,
+  ): Promise<
+    | { ok: true; output: JsonObject; metadata: JsonObject }
+    | { ok: false; outcome: TaskOutcome; transport: boolean }
+  > {
+    const r = await this.call(task, OPTIMIZED[service], service, action, input, signal);
+    if (!r.ok) return r;
+    const output = (await toJson(r.result, true)) as JsonObject;
+    return { ok: true, output, metadata: sdkHttpMetadata(r.http, r.requestId) };
+  }
+
+  /** Sends one command; failures already carry the error name and cause Step Functions reports. */
+  private async call(
+    task: Pick<AwsTask, 'resource' | 'region'>,
+    optimized: OptimizedService | undefined,
+    service: string,
+    action: string,
+    input: unknown,
+    signal: SignalSource,
+  ): Promise<
+    | {
+        ok: true;
+        result: Record<string, unknown>;
+        http: HttpCapture | undefined;
+        requestId: string | undefined;
+      }
+    | { ok: false; outcome: TaskOutcome; transport: boolean }
+  > {
     const sdkName = optimized?.sdk ?? service;
     const { pkg, errorPrefix } = sdkServiceOf(sdkName);
     const region = task.region ?? this.options.region ?? this.context.region;
+    const fail = (error: string, cause: string) => ({
+      ok: false as const,
+      outcome: failure(error, cause),
+      transport: true,
+    });
     let loaded: LoadedService;
     try {
       loaded = await this.load(sdkName, pkg, region);
     } catch (e) {
       if (e instanceof MissingPackage) {
-        return failure(
+        return fail(
           StatesErrors.TaskFailed,
           `Pass-through to AWS needs the package @aws-sdk/client-${pkg} for '${task.resource}': install it with 'npm install @aws-sdk/client-${pkg}' next to Stepwise or in the working directory.`,
         );
       }
-      return failure(StatesErrors.TaskFailed, `Cannot load @aws-sdk/client-${pkg}: ${message(e)}`);
+      return fail(StatesErrors.TaskFailed, `Cannot load @aws-sdk/client-${pkg}: ${message(e)}`);
     }
-    const Command = loaded.module[commandName(task.action)];
+    const Command = loaded.module[commandName(action)];
     if (typeof Command !== 'function') {
-      return failure(
+      return fail(
         StatesErrors.TaskFailed,
-        `The AWS SDK client @aws-sdk/client-${pkg} has no action '${task.action}' (resource '${task.resource}').`,
+        `The AWS SDK client @aws-sdk/client-${pkg} has no action '${action}' (resource '${task.resource}').`,
       );
     }
-    if (!isJsonObject(task.parameters)) {
-      return failure(StatesErrors.Runtime, `The parameters of '${task.resource}' must be an object.`);
-    }
-    const input = optimized ? optimizedRequest(service, task.parameters, call) : task.parameters;
-
     const command = new (Command as CommandCtor)(input);
     let http: HttpCapture | undefined;
     command.middlewareStack.add(
@@ -515,16 +615,14 @@ export class AwsPassThrough {
       const abortSignal = typeof signal === 'function' ? signal() : signal;
       result = await loaded.client.send(command, { abortSignal });
     } catch (e) {
-      return this.errorOutcome(e, loaded.module, service, sdkName, errorPrefix, optimized);
+      return {
+        ok: false,
+        outcome: this.errorOutcome(e, loaded.module, service, sdkName, errorPrefix, optimized),
+        transport: !isServiceError(e),
+      };
     }
     const requestId = (result.$metadata as { requestId?: string } | undefined)?.requestId;
-    const json = (await toJson(result)) as JsonObject;
-    if (!optimized) return sizeChecked(task.resource, json);
-    if (service === 'lambda') return lambdaResult(json, http, requestId);
-    if (service === 'events' && typeof json.FailedEntryCount === 'number' && json.FailedEntryCount > 0) {
-      return failure('EventBridge.FailedEntry', JSON.stringify(json));
-    }
-    return sizeChecked(task.resource, { ...json, ...sdkHttpMetadata(http, requestId) });
+    return { ok: true, result, http, requestId };
   }
 
   private errorOutcome(
@@ -579,8 +677,20 @@ export class AwsPassThrough {
     return p;
   }
 
+  /** Seconds between the describe calls of a `.sync` job. */
+  get pollIntervalMs(): number {
+    return (this.options.pollIntervalSeconds ?? 5) * 1000;
+  }
+
   private async create(service: string, pkg: string, region: string): Promise<LoadedService> {
-    const module = await importPackage(`@aws-sdk/client-${pkg}`);
+    const given = this.options.sdkModules?.[pkg];
+    const module = (
+      given === undefined
+        ? await importPackage(`@aws-sdk/client-${pkg}`)
+        : typeof given === 'function'
+          ? await given()
+          : given
+    ) as SdkModule;
     const name = Object.keys(module).find((k) => k.endsWith('Client') && k !== '__Client');
     const Client = name === undefined ? undefined : module[name];
     if (typeof Client !== 'function') throw new Error(`@aws-sdk/client-${pkg} exports no client class`);

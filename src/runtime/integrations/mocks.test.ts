@@ -182,3 +182,112 @@ describe('MockConfigFile through the engine (examples/mocks)', () => {
     );
   });
 });
+
+describe('mocked callback, .sync, activity and nested-execution states', () => {
+  const machine = 'Callbacks';
+  const mocks = {
+    StateMachines: {
+      [machine]: {
+        TestCases: {
+          AllMocked: {
+            Approve: 'Approved',
+            RunJob: 'JobDone',
+            Child: 'ChildDone',
+            Worker: 'WorkerDone',
+            Describe: 'Described',
+            StartChild: 'ChildStarted',
+          },
+          Rejected: { Approve: 'Rejected' },
+        },
+      },
+    },
+    MockedResponses: {
+      Approved: { '0': { Return: { approved: true } } },
+      Rejected: { '0': { Throw: { Error: 'Approval.Rejected', Cause: 'no budget' } } },
+      JobDone: { '0': { Return: { JobRunState: 'SUCCEEDED', Id: 'jr_1' } } },
+      ChildDone: { '0': { Return: { Status: 'SUCCEEDED', Output: { child: 1 } } } },
+      WorkerDone: { '0': { Return: { worked: true } } },
+      Described: { '0': { Return: { Status: 'RUNNING' } } },
+      ChildStarted: { '0': { Return: { ExecutionArn: 'arn:child' } } },
+    },
+  };
+
+  function definition(activityArn: string) {
+    const t = (resource: string, next: string, extra: object = {}) => ({
+      Type: 'Task',
+      Resource: resource,
+      ResultPath: `$.${next === 'Done' ? 'last' : next}`,
+      Next: next,
+      ...extra,
+    });
+    return {
+      StartAt: 'Approve',
+      States: {
+        Approve: {
+          ...t('arn:aws:states:::lambda:invoke.waitForTaskToken', 'RunJob'),
+          Parameters: { FunctionName: 'approver', Payload: { 'token.$': '$$.Task.Token' } },
+          Catch: [{ ErrorEquals: ['Approval.Rejected'], ResultPath: '$.rejected', Next: 'Done' }],
+          ResultPath: '$.approval',
+        },
+        RunJob: {
+          ...t('arn:aws:states:::glue:startJobRun.sync', 'Child'),
+          Parameters: { JobName: 'etl' },
+          ResultPath: '$.job',
+        },
+        Child: {
+          ...t('arn:aws:states:::states:startExecution.sync:2', 'Worker'),
+          Parameters: { StateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Nowhere' },
+          ResultPath: '$.child',
+        },
+        Worker: { ...t(activityArn, 'Describe'), ResultPath: '$.worker' },
+        Describe: {
+          ...t('arn:aws:states:::aws-sdk:sfn:describeExecution', 'StartChild'),
+          Parameters: { ExecutionArn: 'arn:nowhere' },
+          ResultPath: '$.described',
+        },
+        StartChild: {
+          ...t('arn:aws:states:::states:startExecution', 'Done'),
+          Parameters: { StateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:Nowhere' },
+          ResultPath: '$.started',
+        },
+        Done: { Type: 'Succeed' },
+      },
+    };
+  }
+
+  it('use the mocked response as the result: no token, job, child or worker is waited for', async () => {
+    await withEngine({ mocks }, async (engine) => {
+      const { activityArn } = await engine.createActivity({ name: 'worker' });
+      const { d, h } = await run(
+        engine,
+        definition(activityArn),
+        {},
+        { name: machine, testCase: 'AllMocked' },
+      );
+      assert.equal(d.status, 'SUCCEEDED', d.cause);
+      assert.deepEqual(JSON.parse(d.output!), {
+        approval: { approved: true },
+        job: { JobRunState: 'SUCCEEDED', Id: 'jr_1' },
+        child: { Status: 'SUCCEEDED', Output: { child: 1 } },
+        worker: { worked: true },
+        described: { Status: 'RUNNING' },
+        started: { ExecutionArn: 'arn:child' },
+      });
+      assert.ok(!h.some((e) => e.type === 'TaskSubmitted'));
+      // Nothing was started: the nested state machine does not even exist.
+      const page = await engine.listExecutions({ stateMachineArn: `${d.stateMachineArn}` });
+      assert.equal(page.items.length, 1);
+    });
+  });
+
+  it('a mocked Throw of a callback state is caught like the real failure', async () => {
+    await withEngine({ mocks }, async (engine) => {
+      const { activityArn } = await engine.createActivity({ name: 'worker' });
+      const { d } = await run(engine, definition(activityArn), {}, { name: machine, testCase: 'Rejected' });
+      assert.equal(d.status, 'SUCCEEDED', d.cause);
+      assert.deepEqual(JSON.parse(d.output!), {
+        rejected: { Error: 'Approval.Rejected', Cause: 'no budget' },
+      });
+    });
+  });
+});

@@ -12,7 +12,13 @@
  * - Secrets Manager (AWS JSON 1.1): CreateSecret, GetSecretValue, ListSecrets;
  * - Lambda (REST JSON): Invoke of JavaScript handlers registered with `addFunction`;
  * - SQS (AWS JSON 1.0, query-compatible errors): CreateQueue, GetQueueUrl, SendMessage,
- *   ReceiveMessage, DeleteMessage.
+ *   ReceiveMessage, DeleteMessage;
+ * - Glue (AWS JSON 1.1): StartJobRun, GetJobRun, BatchStopJobRun of jobs made with
+ *   `createGlueJob`. A run reports RUNNING for `--stepwise-polls` GetJobRun calls (default 1), then
+ *   the state in its `--stepwise-outcome` argument (default SUCCEEDED); `setJobRunState` ends it;
+ * - Athena (AWS JSON 1.1): StartQueryExecution, GetQueryExecution, StopQueryExecution. A query
+ *   runs for one GetQueryExecution call (`-- polls: N` in the query text: N calls), then
+ *   SUCCEEDED, or FAILED when its text contains `FAIL`.
  *
  * State lives in memory. Nothing here knows about Step Functions: the stand-in implements the
  * protocols, and tests or the conformance adapter provision its tables, topics and buckets.
@@ -44,6 +50,30 @@ export interface SqsMessage {
   ReceiptHandle: string;
   MD5OfBody: string;
   Body: string;
+}
+
+interface GlueJobRun {
+  id: string;
+  jobName: string;
+  arguments: Record<string, string>;
+  startedOn: number;
+  state: string;
+  /** GetJobRun calls left before the run ends on its own. */
+  pollsLeft: number;
+  outcome: string;
+  completedOn?: number;
+}
+
+interface AthenaQuery {
+  id: string;
+  query: string;
+  workGroup: string;
+  outputLocation: string | undefined;
+  submitted: number;
+  state: string;
+  pollsLeft: number;
+  fails: boolean;
+  completed?: number;
 }
 
 interface Secret {
@@ -82,6 +112,9 @@ export class AwsStandIn {
   readonly secrets = new Map<string, Secret>();
   readonly functions = new Map<string, (event: unknown) => unknown>();
   readonly queues = new Map<string, SqsMessage[]>();
+  readonly glueJobs = new Set<string>();
+  readonly jobRuns = new Map<string, GlueJobRun>();
+  readonly queries = new Map<string, AthenaQuery>();
   /** Every request's headers, for tests that check what was sent (e.g. signatures). */
   readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[] = [];
   private server: Server | undefined;
@@ -161,6 +194,33 @@ export class AwsStandIn {
     this.functions.set(name, handler);
   }
 
+  /** Answers to `<service>:<Operation>` wait this long after the work is done (e.g. a slow start). */
+  readonly delays = new Map<string, number>();
+
+  private async delay(key: string): Promise<void> {
+    const ms = this.delays.get(key);
+    // Unreferenced: a held answer does not keep the process alive.
+    if (ms !== undefined) await new Promise((r) => setTimeout(r, ms).unref());
+  }
+
+  createGlueJob(name: string): void {
+    this.glueJobs.add(name);
+  }
+
+  /** Ends (or changes) a Glue job run as if the service did. */
+  setJobRunState(runId: string, state: string): void {
+    const run = this.jobRuns.get(runId);
+    if (!run) throw new Error(`no job run ${runId}`);
+    run.state = state;
+    run.pollsLeft = 0;
+    if (state !== 'RUNNING') run.completedOn = Date.now();
+  }
+
+  /** How many requests of a service's operation the stand-in answered. */
+  count(service: string, operation: string): number {
+    return this.requests.filter((r) => r.service === service && r.operation === operation).length;
+  }
+
   // ---- dispatch ---------------------------------------------------------------------------------
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -179,6 +239,18 @@ export class AwsStandIn {
         const op = target.slice('AmazonSQS.'.length);
         this.requests.push({ service: 'sqs', operation: op, headers: req.headers });
         return this.json(res, '1.0', this.sqs(op, parseJson(body)));
+      }
+      if (target.startsWith('AWSGlue.')) {
+        const op = target.slice('AWSGlue.'.length);
+        this.requests.push({ service: 'glue', operation: op, headers: req.headers });
+        const answer = this.glue(op, parseJson(body));
+        await this.delay(`glue:${op}`);
+        return this.json(res, '1.1', answer);
+      }
+      if (target.startsWith('AmazonAthena.')) {
+        const op = target.slice('AmazonAthena.'.length);
+        this.requests.push({ service: 'athena', operation: op, headers: req.headers });
+        return this.json(res, '1.1', this.athena(op, parseJson(body)));
       }
       if (target.startsWith('secretsmanager.')) {
         const op = target.slice('secretsmanager.'.length);
@@ -213,6 +285,17 @@ export class AwsStandIn {
       const ns =
         e.code === 'ValidationException' ? 'com.amazon.coral.validate' : 'com.amazonaws.dynamodb.v20120810';
       return this.json(res, '1.0', { __type: `${ns}#${e.code}`, message: e.message }, e.status);
+    }
+    if (target.startsWith('AWSGlue.')) {
+      return this.json(res, '1.1', { __type: e.code, Message: e.message }, e.status);
+    }
+    if (target.startsWith('AmazonAthena.')) {
+      return this.json(
+        res,
+        '1.1',
+        { __type: e.code, Message: e.message, AthenaErrorCode: 'INVALID_INPUT' },
+        e.status,
+      );
     }
     if (target.startsWith('secretsmanager.')) {
       return this.json(res, '1.1', { __type: e.code, Message: e.message }, e.status);
@@ -268,6 +351,168 @@ export class AwsStandIn {
     res.setHeader('Content-Type', 'text/xml');
     if (!res.hasHeader('x-amz-request-id')) res.setHeader('x-amzn-RequestId', randomUUID());
     res.end(text);
+  }
+
+  // ---- Glue -------------------------------------------------------------------------------------
+
+  private glue(op: string, input: Record<string, unknown>): unknown {
+    const jobName = typeof input.JobName === 'string' ? input.JobName : '';
+    if (!this.glueJobs.has(jobName)) {
+      throw new AwsError(400, 'EntityNotFoundException', `Job with name: ${jobName} not found`);
+    }
+    switch (op) {
+      case 'StartJobRun': {
+        const args = (
+          typeof input.Arguments === 'object' && input.Arguments !== null ? input.Arguments : {}
+        ) as Record<string, string>;
+        const id = `jr_${createHash('sha256').update(randomUUID()).digest('hex')}`;
+        this.jobRuns.set(id, {
+          id,
+          jobName,
+          arguments: args,
+          startedOn: Date.now(),
+          state: 'RUNNING',
+          pollsLeft: Number(args['--stepwise-polls'] ?? 1),
+          outcome: args['--stepwise-outcome'] ?? 'SUCCEEDED',
+        });
+        return { JobRunId: id };
+      }
+      case 'GetJobRun': {
+        const run = this.jobRuns.get(text(input.RunId));
+        if (!run || run.jobName !== jobName) {
+          throw new AwsError(400, 'EntityNotFoundException', `Job Run Id ${text(input.RunId)} not found`);
+        }
+        if (run.state === 'RUNNING' && run.pollsLeft-- <= 0) {
+          run.state = run.outcome;
+          run.completedOn = Date.now();
+        }
+        const seconds = (ms: number) => ms / 1000;
+        const out: Record<string, unknown> = {
+          Id: run.id,
+          Attempt: 0,
+          JobName: run.jobName,
+          JobMode: 'SCRIPT',
+          StartedOn: seconds(run.startedOn),
+          LastModifiedOn: seconds(run.completedOn ?? run.startedOn),
+          JobRunState: run.state,
+          Arguments: run.arguments,
+          PredecessorRuns: [],
+          AllocatedCapacity: 10,
+          ExecutionTime: run.completedOn ? Math.round((run.completedOn - run.startedOn) / 1000) : 0,
+          Timeout: 2880,
+          MaxCapacity: 10,
+          WorkerType: 'G.1X',
+          NumberOfWorkers: 10,
+          GlueVersion: '4.0',
+        };
+        if (run.completedOn !== undefined) out.CompletedOn = seconds(run.completedOn);
+        if (run.state === 'FAILED') out.ErrorMessage = 'An error occurred while running the job script.';
+        return { JobRun: out };
+      }
+      case 'BatchStopJobRun': {
+        const ids = Array.isArray(input.JobRunIds) ? input.JobRunIds.map(String) : [];
+        const ok: unknown[] = [];
+        const errors: unknown[] = [];
+        for (const id of ids) {
+          const run = this.jobRuns.get(id);
+          if (run && run.state === 'RUNNING') {
+            run.state = 'STOPPED';
+            run.completedOn = Date.now();
+            ok.push({ JobName: jobName, JobRunId: id });
+          } else {
+            errors.push({
+              JobName: jobName,
+              JobRunId: id,
+              ErrorDetail: { ErrorCode: 'InvalidInputException', ErrorMessage: 'Job run cannot be stopped' },
+            });
+          }
+        }
+        return { SuccessfulSubmissions: ok, Errors: errors };
+      }
+      default:
+        throw new AwsError(400, 'UnknownOperationException', `Unsupported operation ${op}`);
+    }
+  }
+
+  // ---- Athena -----------------------------------------------------------------------------------
+
+  private athena(op: string, input: Record<string, unknown>): unknown {
+    switch (op) {
+      case 'StartQueryExecution': {
+        const query = typeof input.QueryString === 'string' ? input.QueryString : '';
+        if (query === '') throw new AwsError(400, 'InvalidRequestException', 'QueryString is required');
+        const id = randomUUID();
+        const rc = input.ResultConfiguration as { OutputLocation?: unknown } | undefined;
+        const polls = /--\s*polls:\s*(\d+)/.exec(query);
+        this.queries.set(id, {
+          id,
+          query,
+          workGroup: typeof input.WorkGroup === 'string' ? input.WorkGroup : 'primary',
+          outputLocation: typeof rc?.OutputLocation === 'string' ? rc.OutputLocation : undefined,
+          submitted: Date.now(),
+          state: 'QUEUED',
+          pollsLeft: polls ? Number(polls[1]) : 1,
+          fails: query.includes('FAIL'),
+        });
+        return { QueryExecutionId: id };
+      }
+      case 'GetQueryExecution': {
+        const q = this.queries.get(text(input.QueryExecutionId));
+        if (!q) {
+          throw new AwsError(
+            400,
+            'InvalidRequestException',
+            `QueryExecution ${text(input.QueryExecutionId)} was not found`,
+          );
+        }
+        if (q.state === 'QUEUED' || q.state === 'RUNNING') {
+          if (q.pollsLeft-- <= 0) {
+            q.state = q.fails ? 'FAILED' : 'SUCCEEDED';
+            q.completed = Date.now();
+          } else q.state = 'RUNNING';
+        }
+        const status: Record<string, unknown> = { State: q.state, SubmissionDateTime: q.submitted / 1000 };
+        if (q.completed !== undefined) status.CompletionDateTime = q.completed / 1000;
+        if (q.state === 'FAILED') {
+          status.StateChangeReason = 'line 1:8: Column FAIL cannot be resolved';
+          status.AthenaError = {
+            ErrorCategory: 2,
+            ErrorType: 1006,
+            Retryable: false,
+            ErrorMessage: 'Column FAIL cannot be resolved',
+          };
+        }
+        const out: Record<string, unknown> = {
+          QueryExecutionId: q.id,
+          Query: q.query,
+          StatementType: 'DML',
+          ResultConfiguration: q.outputLocation
+            ? { OutputLocation: `${q.outputLocation.replace(/\/$/, '')}/${q.id}.csv` }
+            : {},
+          QueryExecutionContext: {},
+          Status: status,
+          Statistics: {
+            EngineExecutionTimeInMillis: 120,
+            DataScannedInBytes: 0,
+            TotalExecutionTimeInMillis: 180,
+          },
+          WorkGroup: q.workGroup,
+          EngineVersion: { SelectedEngineVersion: 'AUTO', EffectiveEngineVersion: 'Athena engine version 3' },
+        };
+        return { QueryExecution: out };
+      }
+      case 'StopQueryExecution': {
+        const q = this.queries.get(text(input.QueryExecutionId));
+        if (!q) throw new AwsError(400, 'InvalidRequestException', 'QueryExecution was not found');
+        if (q.state === 'QUEUED' || q.state === 'RUNNING') {
+          q.state = 'CANCELLED';
+          q.completed = Date.now();
+        }
+        return {};
+      }
+      default:
+        throw new AwsError(400, 'UnknownOperationException', `Unsupported operation ${op}`);
+    }
   }
 
   // ---- DynamoDB ---------------------------------------------------------------------------------
@@ -869,4 +1114,9 @@ function md5(b: Buffer): string {
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** A request member as text ('' when it is not a string). */
+function text(x: unknown): string {
+  return typeof x === 'string' ? x : '';
 }

@@ -1,13 +1,16 @@
 /** End-to-end tests of the `stepwise` command: the built CLI run as a child process. */
 // node:test's describe/test return promises that the runner itself tracks.
 /* eslint-disable @typescript-eslint/no-floating-promises */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { AwsStandIn } from '../../runtime/testing/aws-standins.js';
 
 // This file runs as dist/surfaces/cli/cli.test.js: the repository root is three levels up.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -29,6 +32,24 @@ function cli(...args: string[]): CliResult {
   // Whatever happens, the user never sees a stack trace.
   assert.doesNotMatch(result.stderr, /^\s+at /m, `stack trace on stderr: ${result.stderr}`);
   return result;
+}
+
+/** The CLI as a child process without blocking this one (for tests that serve its requests). */
+function cliAsync(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill(), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - start });
+    });
+  });
 }
 
 function json(r: CliResult): Record<string, unknown> {
@@ -316,5 +337,113 @@ describe('stepwise run: problems with the inputs exit 2 with a one-line message'
       /invalid definition: the definition is not valid JSON/,
     );
     fails(cli('run', file('broken.yaml', 'StartAt: A\nStates:\n  A: {Type: Pass\n')), /not valid YAML/);
+  });
+});
+
+describe('stepwise run: --http-config, --aws and --aws-config', () => {
+  const CONNECTION = 'arn:aws:events:us-east-1:123456789012:connection/orders/1';
+
+  test('--http-config supplies the connection of an HTTP Task', async () => {
+    const seen: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers['x-api-key'] as string | undefined);
+      res.setHeader('Content-Type', 'application/json');
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const def = file('http-task.json', {
+        StartAt: 'Call',
+        States: {
+          Call: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::http:invoke',
+            Parameters: {
+              ApiEndpoint: `http://127.0.0.1:${port}/orders`,
+              Method: 'GET',
+              Authentication: { ConnectionArn: CONNECTION },
+            },
+            ResultSelector: { 'body.$': '$.ResponseBody' },
+            End: true,
+          },
+        },
+      });
+      const config = file(
+        'http.yaml',
+        `connections:\n  ${CONNECTION}:\n    AuthorizationType: API_KEY\n    AuthParameters:\n      ApiKeyAuthParameters: { ApiKeyName: X-Api-Key, ApiKeyValue: '\${env:STEPWISE_TEST_KEY}' }\n`,
+      );
+      const r = await cliAsync(['run', def, '--http-config', config], {
+        ...process.env,
+        STEPWISE_TEST_KEY: 'k-123',
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(json(r).output, { body: { ok: true } });
+      assert.deepEqual(seen, ['k-123']);
+      // Without the configuration the connection is unknown and nothing is sent.
+      const without = await cliAsync(['run', def]);
+      assert.equal(without.code, 1);
+      assert.equal(json(without).error, 'States.TaskFailed');
+      assert.equal(seen.length, 1);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('--aws-config passes aws-sdk tasks through; STEPWISE_AWS_* apply over the file', async () => {
+    const standIn = new AwsStandIn();
+    await standIn.start();
+    try {
+      standIn.createTable('orders', ['id']);
+      const def = file('aws-task.json', {
+        StartAt: 'Put',
+        States: {
+          Put: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::dynamodb:putItem',
+            Parameters: { TableName: 'orders', Item: { id: { S: 'o-1' } } },
+            ResultSelector: { 'status.$': '$.SdkHttpMetadata.HttpStatusCode' },
+            End: true,
+          },
+        },
+      });
+      const env = {
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STEPWISE_'))),
+        AWS_ACCESS_KEY_ID: 'AKIDSTEPWISETESTKEY1',
+        AWS_SECRET_ACCESS_KEY: 'stepwise-test-secret',
+      };
+      const config = file('aws.json', {
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:9/unused',
+        maxAttempts: 1,
+      });
+      const r = await cliAsync(['run', def, '--aws-config', config], {
+        ...env,
+        STEPWISE_AWS_ENDPOINT_DYNAMODB: standIn.url,
+      });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.deepEqual(json(r).output, { status: 200 });
+      assert.ok(standIn.tables.get('orders')!.items.size === 1);
+      // --aws alone: the endpoint comes from the environment.
+      const plain = await cliAsync(['run', def, '--aws'], { ...env, STEPWISE_AWS_ENDPOINT: standIn.url });
+      assert.equal(plain.code, 0, plain.stdout + plain.stderr);
+      // Without either flag the task is not passed through.
+      const off = await cliAsync(['run', def], { ...env, STEPWISE_AWS_ENDPOINT: standIn.url });
+      assert.equal(off.code, 1);
+      assert.match(String(json(off).cause), /pass-through to AWS, which is not configured/);
+    } finally {
+      await standIn.stop();
+    }
+  });
+
+  test('a bad configuration file exits 2 with a one-line message', () => {
+    const bad = file('bad-aws.json', { credentials: { accessKeyId: 'x' } });
+    const r = cli('run', file('pass.json', PASS), '--aws-config', bad);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /credentials come from the AWS default provider chain/);
+    const missing = cli('run', file('pass.json', PASS), '--http-config', join(TMP, 'none.yaml'));
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot load the HTTP configuration .*none\.yaml/);
   });
 });

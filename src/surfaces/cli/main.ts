@@ -15,7 +15,15 @@ import {
   type FunctionProvider,
   type RunResult,
 } from '../library/index.js';
-import { UsageError, firstLine, parseSubstitutions, readText } from './common.js';
+import {
+  INTEGRATION_OPTIONS,
+  integrationUsage,
+  loadIntegrations,
+  UsageError,
+  firstLine,
+  parseSubstitutions,
+  readText,
+} from './common.js';
 import { graphCommand } from './graph.js';
 import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
@@ -35,6 +43,7 @@ Options of run:
   --history                   include the execution history events
   --wait-scale <factor>       1 real time (default), 0 skip waits, 0.01 100x faster
   --substitution Key=Value    replace \${Key} in the definition (repeatable)
+${integrationUsage(30, false)}
 
 The definition is JSON (.asl.json, .json) or YAML (.asl.yaml, .yaml, .yml).
 Exit status: 0 SUCCEEDED, 1 the execution did not succeed, 2 bad usage or invalid input.`;
@@ -46,6 +55,7 @@ const RUN_OPTIONS = {
   history: { type: 'boolean' },
   'wait-scale': { type: 'string' },
   substitution: { type: 'string', multiple: true },
+  ...INTEGRATION_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -103,6 +113,10 @@ async function run(argv: readonly string[]): Promise<number> {
 
   const machine = load(file, parseSubstitutions(values.substitution ?? []));
   const functions = values.functions === undefined ? undefined : await loadFunctions(values.functions);
+  const { http, aws } = await loadIntegrations(
+    { httpConfig: values['http-config'], aws: values.aws === true, awsConfig: values['aws-config'] },
+    process.env,
+  );
 
   const ac = new AbortController();
   const onSigint = () => ac.abort();
@@ -115,6 +129,8 @@ async function run(argv: readonly string[]): Promise<number> {
       history: values.history === true,
       signal: ac.signal,
       ...(functions ? { functions } : {}),
+      ...(http ? { http } : {}),
+      ...(aws ? { aws } : {}),
       ...(waitScale !== undefined ? { waitScale } : {}),
     });
   } finally {

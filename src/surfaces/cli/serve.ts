@@ -8,16 +8,13 @@ import { Engine } from '../../runtime/engine.js';
 import { fileLogSink, streamLogSink, type ExecutionLogSink } from '../../runtime/execution-log.js';
 import { openPostgresStore } from '../../runtime/store/postgres.js';
 import { loadFunctionConfig } from '../../runtime/integrations/function-config.js';
-import {
-  awsOptionsFromEnv,
-  loadAwsConfig,
-  type AwsPassThroughOptions,
-} from '../../runtime/integrations/aws.js';
-import { loadHttpConfig, type HttpTaskOptions } from '../../runtime/integrations/http.js';
+import type { AwsPassThroughOptions } from '../../runtime/integrations/aws.js';
+import type { HttpTaskOptions } from '../../runtime/integrations/http.js';
 import { loadMockConfig, type MockResponder } from '../../runtime/integrations/mocks.js';
 import { loadFunctionsModule, type FunctionProvider } from '../../runtime/functions.js';
 import { startServer } from '../server/server.js';
 import type { Credentials } from '../server/sigv4.js';
+import { describeAws, envSwitch, INTEGRATION_OPTIONS, integrationUsage, loadIntegrations } from './common.js';
 
 export const SERVE_USAGE = `Usage:
   stepwise serve [options]        run the AWS-compatible Step Functions API
@@ -30,14 +27,9 @@ Options (each also read from the environment variable shown):
   --region <region>       region in ARNs (STEPWISE_REGION, default us-east-1)
   --account <id>          12-digit account id in ARNs (STEPWISE_ACCOUNT, default 123456789012)
   --wait-scale <factor>   1 real time (default), 0 skip waits, 0.01 100x faster (STEPWISE_WAIT_SCALE)
-      --mock-config <file>    Step Functions Local MockConfigFile (STEPWISE_MOCK_CONFIG); start
+  --mock-config <file>    Step Functions Local MockConfigFile (STEPWISE_MOCK_CONFIG); start
                           executions on <stateMachineArn>#<TestCase> to use a test case
-  --http-config <file>    HTTP Task connections and egress allow-list (STEPWISE_HTTP_CONFIG)
-  --aws                   pass aws-sdk:* and optimized integrations (DynamoDB, SNS, SQS,
-                          EventBridge, Lambda) through to AWS with the AWS SDK (STEPWISE_AWS=1)
-  --aws-config <file>     the same, with region, profile and endpoint overrides from a JSON or
-                          YAML file (STEPWISE_AWS_CONFIG); STEPWISE_AWS_REGION, STEPWISE_AWS_PROFILE,
-                          STEPWISE_AWS_ENDPOINT and STEPWISE_AWS_ENDPOINT_<SERVICE> apply over it
+${integrationUsage(26, true)}
   --database-url <url>    PostgreSQL instead of SQLite (STEPWISE_DATABASE_URL); several
                           servers on one database share the executions
   --node-id <id>          this node's id with PostgreSQL (STEPWISE_NODE_ID, default random)
@@ -59,9 +51,7 @@ const OPTIONS = {
   'wait-scale': { type: 'string' },
   'database-url': { type: 'string' },
   'mock-config': { type: 'string' },
-  'http-config': { type: 'string' },
-  aws: { type: 'boolean' },
-  'aws-config': { type: 'string' },
+  ...INTEGRATION_OPTIONS,
   'node-id': { type: 'string' },
   'execution-logs': { type: 'string' },
   'allow-remote': { type: 'boolean' },
@@ -123,11 +113,7 @@ export async function serveCommand(
   let aws: AwsPassThroughOptions | undefined;
   try {
     if (config.mockConfig !== undefined) mocks = await loadMockConfig(config.mockConfig);
-    if (config.httpConfig !== undefined) http = await loadHttpConfig(config.httpConfig);
-    if (config.aws || config.awsConfig !== undefined) {
-      const base = config.awsConfig !== undefined ? await loadAwsConfig(config.awsConfig) : {};
-      aws = awsOptionsFromEnv(env, base);
-    }
+    ({ http, aws } = await loadIntegrations(config, env));
   } catch (e) {
     process.stderr.write(`stepwise serve: ${message(e)}\n`);
     return 2;
@@ -255,7 +241,7 @@ export function resolveConfig(
     databaseUrl: pick(values['database-url'], 'STEPWISE_DATABASE_URL'),
     mockConfig: pick(values['mock-config'], 'STEPWISE_MOCK_CONFIG'),
     httpConfig: pick(values['http-config'], 'STEPWISE_HTTP_CONFIG'),
-    aws: values.aws === true || isTrue(pick(undefined, 'STEPWISE_AWS')),
+    aws: values.aws === true || envSwitch('STEPWISE_AWS', pick(undefined, 'STEPWISE_AWS')),
     awsConfig: pick(values['aws-config'], 'STEPWISE_AWS_CONFIG'),
     nodeId: pick(values['node-id'], 'STEPWISE_NODE_ID'),
     executionLogs: pick(values['execution-logs'], 'STEPWISE_EXECUTION_LOGS'),
@@ -265,22 +251,6 @@ export function resolveConfig(
         : undefined,
     allowRemote: values['allow-remote'] === true,
   };
-}
-
-function isTrue(v: string | undefined): boolean {
-  if (v === undefined) return false;
-  if (/^(1|true|yes|on)$/i.test(v)) return true;
-  if (/^(0|false|no|off)$/i.test(v)) return false;
-  throw new ServeUsageError(`STEPWISE_AWS must be 1/true or 0/false, got '${v}'`);
-}
-
-/** One line about pass-through, without credentials (they stay with the AWS SDK). */
-function describeAws(aws: AwsPassThroughOptions, region: string): string {
-  const parts = [`pass-through to AWS on (region ${aws.region ?? region}`];
-  if (aws.profile !== undefined) parts.push(`profile ${aws.profile}`);
-  if (aws.endpoint !== undefined) parts.push(`endpoint ${aws.endpoint}`);
-  for (const [service, url] of Object.entries(aws.endpoints ?? {})) parts.push(`${service} at ${url}`);
-  return `${parts.join(', ')})`;
 }
 
 function logSink(to: string): ExecutionLogSink | null {

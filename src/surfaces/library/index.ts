@@ -14,6 +14,7 @@ import { loadDefinition, type DefinitionFormat } from '../../language/load.js';
 import type { CompiledDefinition } from '../../language/model.js';
 import { LocalTaskDispatcher } from '../../runtime/dispatcher.js';
 import type { AwsPassThroughOptions } from '../../runtime/integrations/aws.js';
+import type { HttpTaskOptions } from '../../runtime/integrations/http.js';
 import { functionsFromMap, type FunctionProvider, type LambdaHandler } from '../../runtime/functions.js';
 import { runLocalExecution } from '../../runtime/local-execution.js';
 import { toWireEvent, type WireHistoryEvent } from './wire.js';
@@ -53,6 +54,8 @@ export interface RunOptions {
   random?: () => number;
   /** Pass-through to AWS (`aws-sdk:*`, optimized integrations); off when undefined. */
   aws?: AwsPassThroughOptions;
+  /** HTTP Task settings: connections and the egress allow-list (default: loopback only). */
+  http?: HttpTaskOptions;
 }
 
 export interface RunResult {
@@ -171,6 +174,7 @@ export class StateMachine {
       region: this.region,
       account: this.account,
       aws: options.aws,
+      http: options.http,
     });
     const { state, events } = await runLocalExecution(
       this.compiled,

@@ -1,0 +1,164 @@
+/**
+ * The run-a-job pattern (`.sync`) of pass-through integrations: the start call's answer is
+ * recorded as TaskSubmitted, then the job's describe API is polled until the job ends; its last
+ * answer is the task's result (or, for a job that failed or was stopped, the cause of a
+ * `States.TaskFailed`). Stopping the task (the execution stopped, the state timed out, a sibling
+ * branch failed) calls the service's stop API.
+ *
+ * Each service's start/describe/stop actions and terminal states are in `SYNC_JOBS`. The poll
+ * itself holds nothing durable: the runtime keeps the submitted answer (in the history's
+ * TaskSubmitted event) and resumes polling from it after a restart, so a job is never submitted
+ * twice.
+ */
+import { StatesErrors } from '../../language/errors.js';
+import { isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
+import type { TaskOutcome } from '../functions.js';
+import type { AwsPassThrough } from './aws.js';
+
+/** One service's run-a-job integration. */
+export interface SyncJob {
+  /** The resource's service (`glue`). */
+  service: string;
+  /** The start action as in the resource (`startJobRun`). */
+  start: string;
+  /** What TaskSubmitted records: the start answer, plus what AWS copies from the request. */
+  submitted(params: JsonObject, started: JsonObject): JsonObject;
+  describe: string;
+  describeInput(submitted: JsonObject): JsonObject;
+  /** The job's state in a describe answer and, once it ended, the task's result. */
+  status(described: JsonObject): { state: string; result: JsonValue };
+  succeeded: ReadonlySet<string>;
+  /** Ended states other than success: the task fails with `States.TaskFailed`. */
+  failed: ReadonlySet<string>;
+  stop: string;
+  stopInput(submitted: JsonObject): JsonObject;
+}
+
+const str = (o: JsonObject, k: string): string => (typeof o[k] === 'string' ? o[k] : '');
+
+export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
+  // AWS Glue: StartJobRun → GetJobRun (the JobRun object is the result) → BatchStopJobRun.
+  'glue:startJobRun': {
+    service: 'glue',
+    start: 'startJobRun',
+    // "The JobName field is extracted from the request and inserted into the response."
+    submitted: (params, started) => ({ JobName: params.JobName ?? null, ...started }),
+    describe: 'getJobRun',
+    describeInput: (s) => ({ JobName: str(s, 'JobName'), RunId: str(s, 'JobRunId') }),
+    status: (d) => {
+      const run = isJsonObject(d.JobRun) ? d.JobRun : {};
+      return { state: str(run, 'JobRunState'), result: run };
+    },
+    succeeded: new Set(['SUCCEEDED']),
+    failed: new Set(['FAILED', 'STOPPED', 'TIMEOUT', 'ERROR']),
+    stop: 'batchStopJobRun',
+    stopInput: (s) => ({ JobName: str(s, 'JobName'), JobRunIds: [str(s, 'JobRunId')] }),
+  },
+  // Amazon Athena: StartQueryExecution → GetQueryExecution (its whole answer) → StopQueryExecution.
+  'athena:startQueryExecution': {
+    service: 'athena',
+    start: 'startQueryExecution',
+    submitted: (_params, started) => started,
+    describe: 'getQueryExecution',
+    describeInput: (s) => ({ QueryExecutionId: str(s, 'QueryExecutionId') }),
+    status: (d) => {
+      const q = isJsonObject(d.QueryExecution) ? d.QueryExecution : {};
+      const status = isJsonObject(q.Status) ? q.Status : {};
+      return { state: str(status, 'State'), result: d };
+    },
+    succeeded: new Set(['SUCCEEDED']),
+    failed: new Set(['FAILED', 'CANCELLED']),
+    stop: 'stopQueryExecution',
+    stopInput: (s) => ({ QueryExecutionId: str(s, 'QueryExecutionId') }),
+  },
+};
+
+/** The run-a-job integration of a `.sync` resource, if Stepwise has one. */
+export function syncJobOf(resourceType: string, action: string): SyncJob | undefined {
+  return Object.hasOwn(SYNC_JOBS, `${resourceType}:${action}`)
+    ? SYNC_JOBS[`${resourceType}:${action}`]
+    : undefined;
+}
+
+/** What a job call needs from the task. */
+export interface SyncJobTask {
+  resource: string;
+  region?: string | undefined;
+}
+
+/** Sends the start request; a successful outcome's output is what TaskSubmitted records. */
+export async function startSyncJob(
+  aws: AwsPassThrough,
+  job: SyncJob,
+  task: SyncJobTask,
+  params: JsonValue,
+  signal: AbortSignal,
+): Promise<TaskOutcome> {
+  if (!isJsonObject(params)) {
+    return {
+      ok: false,
+      error: StatesErrors.Runtime,
+      cause: `The parameters of '${task.resource}' must be an object.`,
+    };
+  }
+  const r = await aws.callOptimized(task, job.service, job.start, params, signal);
+  if (!r.ok) return r.outcome;
+  return { ok: true, output: { ...job.submitted(params, r.output), ...r.metadata } };
+}
+
+/**
+ * Polls the describe API every `aws.pollIntervalMs` until the job ends. Resolves `undefined` when
+ * `signal` aborts (the runtime stopped polling). A describe call the service refuses fails the
+ * task with the service's error; one that does not reach the service is tried again at the next
+ * poll (the job runs on regardless).
+ */
+export async function pollSyncJob(
+  aws: AwsPassThrough,
+  job: SyncJob,
+  task: SyncJobTask,
+  submitted: JsonValue,
+  signal: AbortSignal,
+): Promise<TaskOutcome | undefined> {
+  const s = isJsonObject(submitted) ? submitted : {};
+  for (;;) {
+    if (!(await sleep(aws.pollIntervalMs, signal))) return undefined;
+    const r = await aws.callOptimized(task, job.service, job.describe, job.describeInput(s), signal);
+    if (signal.aborted) return undefined;
+    if (!r.ok) {
+      if (r.transport) continue;
+      return r.outcome;
+    }
+    const { state, result } = job.status(r.output);
+    if (job.succeeded.has(state)) return { ok: true, output: result };
+    if (job.failed.has(state)) {
+      return { ok: false, error: StatesErrors.TaskFailed, cause: JSON.stringify(result) };
+    }
+  }
+}
+
+/** Calls the stop API of a submitted job (best effort: a job that already ended may refuse). */
+export async function stopSyncJob(
+  aws: AwsPassThrough,
+  job: SyncJob,
+  task: SyncJobTask,
+  submitted: JsonValue,
+): Promise<void> {
+  const s = isJsonObject(submitted) ? submitted : {};
+  await aws.callOptimized(task, job.service, job.stop, job.stopInput(s), new AbortController().signal);
+}
+
+/** Waits `ms`; false when `signal` aborted first. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
