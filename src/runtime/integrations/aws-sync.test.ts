@@ -17,7 +17,6 @@ import { LocalTaskDispatcher } from '../dispatcher.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import { runLocalExecution } from '../local-execution.js';
 import { AwsStandIn } from '../testing/aws-standins.js';
-import { athenaClientModule, glueClientModule } from '../testing/json-sdk-client.js';
 import { parseAwsConfig, type AwsPassThroughOptions } from './aws.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/stepwise-test';
@@ -47,9 +46,6 @@ function awsOptions(): AwsPassThroughOptions {
     credentials: CREDENTIALS,
     maxAttempts: 1,
     pollIntervalSeconds: 0.01,
-    // The Glue and Athena SDK clients are not installed here: a minimal JSON-protocol client
-    // module stands in for them (see testing/json-sdk-client.ts).
-    sdkModules: { glue: glueClientModule(), athena: athenaClientModule() },
   };
 }
 
@@ -405,6 +401,59 @@ describe('.sync elsewhere', () => {
       assert.equal(state.status, 'SUCCEEDED');
       const q = (state.output as { QueryExecution: { Status: { State: string } } }).QueryExecution;
       assert.equal(q.Status.State, 'SUCCEEDED');
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  it('sdkModules hands over a client module instead of importing the package', async () => {
+    // A bundled application passes the module itself; a loader function is called once.
+    const real = await import('@aws-sdk/client-athena');
+    let loads = 0;
+    let sends = 0;
+    class CountingClient extends real.AthenaClient {
+      constructor(...args: ConstructorParameters<typeof real.AthenaClient>) {
+        super(...args);
+        this.middlewareStack.add(
+          (next) => (request) => {
+            sends++;
+            return next(request);
+          },
+          { step: 'initialize' },
+        );
+      }
+    }
+    const dispatcher = new LocalTaskDispatcher({
+      functions: undefined,
+      region: 'us-east-1',
+      account: '123456789012',
+      aws: {
+        ...awsOptions(),
+        sdkModules: {
+          athena: () => {
+            loads++;
+            return Promise.resolve({ ...real, AthenaClient: CountingClient });
+          },
+        },
+      },
+    });
+    try {
+      const { state } = await runLocalExecution(
+        compileDefinition(athena('SELECT 4')),
+        {
+          executionArn: 'arn:aws:states:us-east-1:123456789012:execution:m:e2',
+          stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
+          name: 'e2',
+          stateMachineName: 'm',
+          roleArn: ROLE,
+          input: {},
+          recordHistory: false,
+        },
+        { dispatcher },
+      );
+      assert.equal(state.status, 'SUCCEEDED');
+      assert.equal(loads, 1);
+      assert.ok(sends >= 2, `start and at least one poll through the given client (${sends})`);
     } finally {
       await dispatcher.close();
     }
