@@ -313,7 +313,7 @@ class Committer {
   ) {}
 
   /** With several batches in flight, a full batch leaves at once, so the writer starts early. */
-  private static readonly PIPELINED_BATCH = 256;
+  private static readonly PIPELINED_BATCH = 128;
 
   submit(write: StepWrite): Promise<boolean> {
     return new Promise((resolve, reject) => {

@@ -206,7 +206,7 @@ export class SqliteStore implements Store {
     private readonly writer: Writer,
   ) {
     this.s = prepare(db);
-    this.commitsInFlight = writer instanceof WriterThread ? 4 : 1;
+    this.commitsInFlight = writer instanceof WriterThread ? 8 : 1;
   }
 
   async close(): Promise<void> {
