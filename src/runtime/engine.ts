@@ -1702,14 +1702,17 @@ export class Engine implements StepFunctionsEngine {
   private arm(arn: string, timerId: string, due: number): void {
     const key = `${arn}\n${timerId}`;
     if (this.armed.has(key) || this.closed) return;
-    const t = setTimeout(
-      () => {
-        this.armed.delete(key);
-        this.deliver(arn, { type: 'timerFired', timerId });
-      },
-      Math.max(0, due - Date.now()),
-    );
-    this.armed.set(key, t);
+    const fire = () => {
+      // setTimeout may run a millisecond before Date.now() reaches `due`: never fire early.
+      const left = due - Date.now();
+      if (left > 0) {
+        this.armed.set(key, setTimeout(fire, left));
+        return;
+      }
+      this.armed.delete(key);
+      this.deliver(arn, { type: 'timerFired', timerId });
+    };
+    this.armed.set(key, setTimeout(fire, Math.max(0, due - Date.now())));
   }
 
   /** Finds timers that came due (set before a restart, or beyond the horizon) and arms them. */
