@@ -6,11 +6,7 @@
  * describe API, stops the job when the task is cancelled, and resumes polling after a restart.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { HistoryEvent } from '../../interpreter/types.js';
 import { compileDefinition } from '../../language/compile.js';
 import type { JsonObject } from '../../language/json.js';
 import { LocalTaskDispatcher } from '../dispatcher.js';
@@ -18,19 +14,11 @@ import { Engine, type EngineOptions } from '../engine.js';
 import { runLocalExecution } from '../local-execution.js';
 import { AwsStandIn } from '../testing/aws-standins.js';
 import { parseAwsConfig, type AwsPassThroughOptions } from './aws.js';
+import { ROLE, details, ended, removeTempDirs, single, startOne, tempDir } from './harness.js';
 
-const ROLE = 'arn:aws:iam::123456789012:role/stepwise-test';
 const CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'stepwise-aws-sync-test-'));
-  dirs.push(d);
-  return d;
-}
+after(removeTempDirs);
 
 let standIn: AwsStandIn;
 before(async () => {
@@ -62,43 +50,6 @@ async function withEngine(
   }
 }
 
-interface Ended {
-  status: string;
-  output: unknown;
-  error: string | undefined;
-  cause: string | undefined;
-  events: HistoryEvent[];
-}
-
-async function start(engine: Engine, definition: object, name?: string): Promise<string> {
-  const { stateMachineArn } = await engine.createStateMachine({
-    name: name ?? `m${Math.random().toString(36).slice(2, 10)}`,
-    definition: JSON.stringify(definition),
-    roleArn: ROLE,
-  });
-  const { executionArn } = await engine.startExecution({ stateMachineArn, input: '{}' });
-  return executionArn;
-}
-
-async function finish(engine: Engine, executionArn: string): Promise<Ended> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const d = await engine.describeExecution(executionArn);
-    if (d.status !== 'RUNNING') {
-      const page = await engine.getExecutionHistory({ executionArn, maxResults: 1000 });
-      return {
-        status: d.status,
-        output: d.output === undefined ? undefined : (JSON.parse(d.output) as unknown),
-        error: d.error,
-        cause: d.cause,
-        events: page.items,
-      };
-    }
-    if (Date.now() > deadline) throw new Error(`${executionArn} did not finish`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 async function untilSubmitted(engine: Engine, executionArn: string): Promise<Record<string, unknown>> {
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -108,13 +59,6 @@ async function untilSubmitted(engine: Engine, executionArn: string): Promise<Rec
     if (Date.now() > deadline) throw new Error('no TaskSubmitted');
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-const details = (e: HistoryEvent): Record<string, unknown> =>
-  Object.entries(e).find(([k]) => k.endsWith('EventDetails'))?.[1] as Record<string, unknown>;
-
-function single(state: JsonObject): JsonObject {
-  return { StartAt: 'T', States: { T: { ...state, End: true } } };
 }
 
 const glue = (args: Record<string, string>, extra: JsonObject = {}) =>
@@ -142,7 +86,10 @@ describe('glue:startJobRun.sync', () => {
     await withEngine({}, async (engine) => {
       const starts = standIn.count('glue', 'StartJobRun');
       const gets = standIn.count('glue', 'GetJobRun');
-      const r = await finish(engine, await start(engine, glue({ '--stepwise-polls': '2', '--day': 'mon' })));
+      const r = await ended(
+        engine,
+        await startOne(engine, glue({ '--stepwise-polls': '2', '--day': 'mon' })),
+      );
       assert.equal(r.status, 'SUCCEEDED');
       const types = r.events.map((e) => e.type);
       assert.deepEqual(types.slice(2, 6), ['TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded']);
@@ -168,7 +115,7 @@ describe('glue:startJobRun.sync', () => {
 
   it('a failed run fails the task with States.TaskFailed and the JobRun as cause', async () => {
     await withEngine({}, async (engine) => {
-      const r = await finish(engine, await start(engine, glue({ '--stepwise-outcome': 'FAILED' })));
+      const r = await ended(engine, await startOne(engine, glue({ '--stepwise-outcome': 'FAILED' })));
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'States.TaskFailed');
       const cause = JSON.parse(r.cause ?? '') as Record<string, unknown>;
@@ -185,7 +132,7 @@ describe('glue:startJobRun.sync', () => {
         Resource: 'arn:aws:states:::glue:startJobRun.sync',
         Parameters: { JobName: 'no-such-job' },
       });
-      const r = await finish(engine, await start(engine, def));
+      const r = await ended(engine, await startOne(engine, def));
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'Glue.EntityNotFoundException');
       assert.match(
@@ -198,7 +145,7 @@ describe('glue:startJobRun.sync', () => {
 
   it('stopping the execution calls BatchStopJobRun', async () => {
     await withEngine({}, async (engine) => {
-      const arn = await start(engine, glue({ '--stepwise-polls': '100000' }));
+      const arn = await startOne(engine, glue({ '--stepwise-polls': '100000' }));
       const submitted = await untilSubmitted(engine, arn);
       await engine.stopExecution({ executionArn: arn });
       const deadline = Date.now() + 5_000;
@@ -218,7 +165,7 @@ describe('glue:startJobRun.sync', () => {
     await withEngine(
       {},
       async (engine) => {
-        arn = await start(engine, glue({ '--stepwise-polls': '100000' }));
+        arn = await startOne(engine, glue({ '--stepwise-polls': '100000' }));
         runId = String((await untilSubmitted(engine, arn)).JobRunId);
       },
       dataDir,
@@ -229,7 +176,7 @@ describe('glue:startJobRun.sync', () => {
     await withEngine(
       {},
       async (engine) => {
-        const r = await finish(engine, arn);
+        const r = await ended(engine, arn);
         assert.equal(r.status, 'SUCCEEDED');
         assert.equal((r.output as Record<string, unknown>).Id, runId);
         assert.equal(r.events.filter((e) => e.type === 'TaskSubmitted').length, 1);
@@ -254,7 +201,7 @@ describe('a restart while the start request is out', () => {
       await withEngine(
         {},
         async (engine) => {
-          arn = await start(engine, def);
+          arn = await startOne(engine, def);
           const deadline = Date.now() + 10_000;
           while (standIn.count('glue', 'StartJobRun') === starts) {
             if (Date.now() > deadline) throw new Error('no StartJobRun');
@@ -269,7 +216,7 @@ describe('a restart while the start request is out', () => {
     await withEngine(
       {},
       async (engine) => {
-        const r = await finish(engine, arn);
+        const r = await ended(engine, arn);
         assert.equal(r.status, 'SUCCEEDED');
         const failed = r.events.find((e) => e.type === 'TaskFailed');
         assert.match(String(details(failed!).cause), /outcome is unknown/);
@@ -289,7 +236,7 @@ describe('glue:startJobRun without .sync, and a .sync task answered through its 
         Resource: 'arn:aws:states:::glue:startJobRun',
         Parameters: { JobName: 'nightly-etl' },
       });
-      const r = await finish(engine, await start(engine, def));
+      const r = await ended(engine, await startOne(engine, def));
       assert.equal(r.status, 'SUCCEEDED');
       const out = r.output as Record<string, unknown>;
       assert.equal(out.JobName, 'nightly-etl');
@@ -301,11 +248,11 @@ describe('glue:startJobRun without .sync, and a .sync task answered through its 
   it('SendTaskSuccess with the task token ends the task and the polling (the job runs on)', async () => {
     await withEngine({}, async (engine) => {
       const def = glue({ '--stepwise-polls': '100000', 'token.$': '$$.Task.Token' });
-      const arn = await start(engine, def);
+      const arn = await startOne(engine, def);
       const submitted = await untilSubmitted(engine, arn);
       const run = standIn.jobRuns.get(String(submitted.JobRunId))!;
       await engine.sendTaskSuccess({ taskToken: run.arguments.token!, output: '{"early":true}' });
-      const r = await finish(engine, arn);
+      const r = await ended(engine, arn);
       assert.equal(r.status, 'SUCCEEDED');
       assert.deepEqual(r.output, { early: true });
       const polls = standIn.count('glue', 'GetJobRun');
@@ -319,7 +266,7 @@ describe('glue:startJobRun without .sync, and a .sync task answered through its 
 describe('athena:startQueryExecution.sync', () => {
   it('returns the GetQueryExecution answer when the query succeeds', async () => {
     await withEngine({}, async (engine) => {
-      const r = await finish(engine, await start(engine, athena('SELECT 1 -- polls: 2')));
+      const r = await ended(engine, await startOne(engine, athena('SELECT 1 -- polls: 2')));
       assert.equal(r.status, 'SUCCEEDED');
       const q = (r.output as { QueryExecution: Record<string, unknown> }).QueryExecution;
       assert.equal((q.Status as Record<string, unknown>).State, 'SUCCEEDED');
@@ -348,7 +295,7 @@ describe('athena:startQueryExecution.sync', () => {
           Handled: { Type: 'Pass', End: true },
         },
       };
-      const r = await finish(engine, await start(engine, def));
+      const r = await ended(engine, await startOne(engine, def));
       assert.equal(r.status, 'SUCCEEDED');
       const output = r.output as { Error: string; Cause: string };
       assert.equal(output.Error, 'States.TaskFailed');
@@ -360,9 +307,9 @@ describe('athena:startQueryExecution.sync', () => {
   it('a task that times out stops the query (StopQueryExecution)', async () => {
     await withEngine({}, async (engine) => {
       const stops = standIn.count('athena', 'StopQueryExecution');
-      const r = await finish(
+      const r = await ended(
         engine,
-        await start(engine, athena('SELECT 2 -- polls: 100000', { TimeoutSeconds: 1 })),
+        await startOne(engine, athena('SELECT 2 -- polls: 100000', { TimeoutSeconds: 1 })),
       );
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'States.Timeout');
@@ -466,7 +413,7 @@ describe('.sync elsewhere', () => {
         Resource: 'arn:aws:states:::ecs:runTask.sync',
         Parameters: { Cluster: 'c', TaskDefinition: 't' },
       });
-      const r = await finish(engine, await start(engine, def));
+      const r = await ended(engine, await startOne(engine, def));
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'States.TaskFailed');
       assert.match(r.cause ?? '', /glue:startJobRun and athena:startQueryExecution/);

@@ -5,11 +5,9 @@
  * to a local stand-in that speaks the services' protocols (no AWS account involved).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { HistoryEvent } from '../../interpreter/types.js';
 import { compileDefinition } from '../../language/compile.js';
 import type { JsonObject } from '../../language/json.js';
 import { LocalTaskDispatcher } from '../dispatcher.js';
@@ -27,21 +25,13 @@ import {
   sdkErrorName,
   sdkServiceOf,
 } from './aws.js';
+import { ROLE, details, ended, removeTempDirs, runToEnd, single, tempDir } from './harness.js';
 
-const ROLE = 'arn:aws:iam::123456789012:role/stepwise-test';
 const KEY_ID = 'AKIDSTEPWISETESTKEY1';
 const SECRET = 'stepwise-test-SECRET-value-0123456789';
 const CREDENTIALS = { accessKeyId: KEY_ID, secretAccessKey: SECRET };
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'stepwise-aws-test-'));
-  dirs.push(d);
-  return d;
-}
+after(removeTempDirs);
 
 let standIn: AwsStandIn;
 before(async () => {
@@ -74,54 +64,9 @@ async function withEngine(options: Partial<EngineOptions>, fn: (engine: Engine) 
   }
 }
 
-interface Ended {
-  status: string;
-  output: unknown;
-  error: string | undefined;
-  cause: string | undefined;
-  events: HistoryEvent[];
-}
-
-async function run(engine: Engine, definition: object, input: unknown = {}): Promise<Ended> {
-  const name = `m${Math.random().toString(36).slice(2, 10)}`;
-  const { stateMachineArn } = await engine.createStateMachine({
-    name,
-    definition: JSON.stringify(definition),
-    roleArn: ROLE,
-  });
-  const { executionArn } = await engine.startExecution({ stateMachineArn, input: JSON.stringify(input) });
-  return finish(engine, executionArn);
-}
-
-async function finish(engine: Engine, executionArn: string): Promise<Ended> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const d = await engine.describeExecution(executionArn);
-    if (d.status !== 'RUNNING') {
-      const page = await engine.getExecutionHistory({ executionArn, maxResults: 1000 });
-      return {
-        status: d.status,
-        output: d.output === undefined ? undefined : (JSON.parse(d.output) as unknown),
-        error: d.error,
-        cause: d.cause,
-        events: page.items,
-      };
-    }
-    if (Date.now() > deadline) throw new Error(`${executionArn} did not finish`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 function task(resource: string, parameters: JsonObject, extra: JsonObject = {}): JsonObject {
   return { Type: 'Task', Resource: resource, Parameters: parameters, ...extra };
 }
-
-function single(state: JsonObject): JsonObject {
-  return { StartAt: 'T', States: { T: { ...state, End: true } } };
-}
-
-const details = (e: HistoryEvent): Record<string, unknown> =>
-  Object.entries(e).find(([k]) => k.endsWith('EventDetails'))?.[1] as Record<string, unknown>;
 
 describe('pass-through configuration', () => {
   it('reads a file (JSON or YAML, optionally under "aws") and applies the environment over it', async () => {
@@ -226,7 +171,7 @@ describe('names', () => {
 describe('aws-sdk integrations through the engine', () => {
   it('puts, updates, gets and deletes DynamoDB items, recording the events AWS records', async () => {
     await withEngine({}, async (engine) => {
-      const r = await run(
+      const r = await runToEnd(
         engine,
         {
           StartAt: 'Put',
@@ -292,7 +237,7 @@ describe('aws-sdk integrations through the engine', () => {
 
   it('fails with AWS error names and causes, which Catch can match', async () => {
     await withEngine({}, async (engine) => {
-      const missing = await run(
+      const missing = await runToEnd(
         engine,
         single(
           task('arn:aws:states:::aws-sdk:dynamodb:putItem', {
@@ -311,7 +256,7 @@ describe('aws-sdk integrations through the engine', () => {
       assert.equal(failed.resourceType, 'aws-sdk:dynamodb');
       assert.equal(failed.resource, 'putItem');
 
-      const caught = await run(engine, {
+      const caught = await runToEnd(engine, {
         StartAt: 'Get',
         States: {
           Get: task(
@@ -330,7 +275,7 @@ describe('aws-sdk integrations through the engine', () => {
         /^The specified key does not exist\. \(Service: S3, Status Code: 404, Request ID: .+, Extended Request ID: .+\)$/,
       );
 
-      const secret = await run(
+      const secret = await runToEnd(
         engine,
         single(
           task('arn:aws:states:::aws-sdk:secretsmanager:createSecret', {
@@ -346,7 +291,7 @@ describe('aws-sdk integrations through the engine', () => {
 
   it('returns S3 object bodies as text and dates as ISO-8601', async () => {
     await withEngine({}, async (engine) => {
-      const r = await run(
+      const r = await runToEnd(
         engine,
         single(task('arn:aws:states:::aws-sdk:s3:getObject', { Bucket: 'docs', Key: 'hello.txt' })),
       );
@@ -363,7 +308,10 @@ describe('aws-sdk integrations through the engine', () => {
   it('never puts credentials in the history, yet signs requests with them', async () => {
     await withEngine({}, async (engine) => {
       const before = standIn.requests.length;
-      const r = await run(engine, single(task('arn:aws:states:::aws-sdk:secretsmanager:listSecrets', {})));
+      const r = await runToEnd(
+        engine,
+        single(task('arn:aws:states:::aws-sdk:secretsmanager:listSecrets', {})),
+      );
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       const text = JSON.stringify(r.events) + JSON.stringify(r.output);
       assert.doesNotMatch(text, new RegExp(SECRET));
@@ -377,7 +325,7 @@ describe('aws-sdk integrations through the engine', () => {
 describe('optimized integrations through the engine', () => {
   it('DynamoDB: the result carries SdkHttpMetadata; errors use the DynamoDB.* names', async () => {
     await withEngine({}, async (engine) => {
-      const r = await run(engine, {
+      const r = await runToEnd(engine, {
         StartAt: 'Put',
         States: {
           Put: task(
@@ -410,7 +358,7 @@ describe('optimized integrations through the engine', () => {
       assert.equal(put.SdkHttpMetadata.HttpHeaders['Content-Type'], 'application/x-amz-json-1.0');
       assert.equal(put.SdkResponseMetadata.RequestId, put.SdkHttpMetadata.HttpHeaders['x-amzn-RequestId']);
 
-      const invalid = await run(
+      const invalid = await runToEnd(
         engine,
         single(task('arn:aws:states:::dynamodb:getItem', { TableName: '/bad', Key: { id: { S: 'x' } } })),
       );
@@ -422,7 +370,7 @@ describe('optimized integrations through the engine', () => {
   it('SNS publish sends JSON messages as text and answers with the MessageId', async () => {
     await withEngine({}, async (engine) => {
       const topic = 'arn:aws:sns:us-east-1:123456789012:events';
-      const r = await run(
+      const r = await runToEnd(
         engine,
         single(task('arn:aws:states:::sns:publish', { TopicArn: topic, 'Message.$': '$' })),
         { hello: 'world' },
@@ -432,7 +380,7 @@ describe('optimized integrations through the engine', () => {
       assert.match(String(out.MessageId), /^[0-9a-f-]{36}$/);
       assert.ok(out.SdkHttpMetadata);
       assert.equal(standIn.topics.get(topic)?.messages.at(-1)?.Message, '{"hello":"world"}');
-      const missing = await run(
+      const missing = await runToEnd(
         engine,
         single(task('arn:aws:states:::sns:publish', { TopicArn: `${topic}-none`, Message: 'x' })),
       );
@@ -444,7 +392,7 @@ describe('optimized integrations through the engine', () => {
   it('Lambda invoke: local functions keep priority; others go to AWS Lambda', async () => {
     const functions = functionsFromMap({ local: (event) => ({ local: event }) });
     await withEngine({ functions }, async (engine) => {
-      const local = await run(
+      const local = await runToEnd(
         engine,
         single(task('arn:aws:states:::lambda:invoke', { FunctionName: 'local', Payload: { a: 1 } })),
       );
@@ -453,7 +401,7 @@ describe('optimized integrations through the engine', () => {
         standIn.requests.some((q) => q.service === 'lambda'),
         false,
       );
-      const remote = await run(
+      const remote = await runToEnd(
         engine,
         single(task('arn:aws:states:::lambda:invoke', { FunctionName: 'remote-echo', Payload: { a: 2 } })),
       );
@@ -463,7 +411,7 @@ describe('optimized integrations through the engine', () => {
       assert.equal(out.StatusCode, 200);
       assert.equal(out.ExecutedVersion, '$LATEST');
       assert.ok(out.SdkHttpMetadata);
-      const fails = await run(
+      const fails = await runToEnd(
         engine,
         single(task('arn:aws:states:::lambda:invoke', { FunctionName: 'remote-fails', Payload: {} })),
       );
@@ -473,7 +421,7 @@ describe('optimized integrations through the engine', () => {
         errorType: 'RemoteError',
         stackTrace: [],
       });
-      const none = await run(
+      const none = await runToEnd(
         engine,
         single(task('arn:aws:states:::lambda:invoke', { FunctionName: 'nobody' })),
       );
@@ -552,7 +500,7 @@ describe('callbacks and configuration', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
       await engine.sendTaskSuccess({ taskToken: message.token, output: '{"approved":true}' });
-      const r = await finish(engine, executionArn);
+      const r = await ended(engine, executionArn);
       assert.equal(r.status, 'SUCCEEDED');
       assert.deepEqual(r.output, { approved: true });
       const types = r.events.map((e) => e.type);
@@ -572,7 +520,10 @@ describe('callbacks and configuration', () => {
         'arn:aws:states:::dynamodb:getItem',
         'arn:aws:states:::sns:publish.waitForTaskToken',
       ]) {
-        const r = await run(engine, single(task(resource, { TableName: 'orders', Key: { id: { S: 'x' } } })));
+        const r = await runToEnd(
+          engine,
+          single(task(resource, { TableName: 'orders', Key: { id: { S: 'x' } } })),
+        );
         assert.equal(r.status, 'FAILED');
         assert.equal(r.error, 'States.TaskFailed');
         assert.match(r.cause ?? '', /pass-through to AWS, which is not configured/);

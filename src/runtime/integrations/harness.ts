@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HistoryEvent } from '../../interpreter/types.js';
+import type { JsonObject } from '../../language/json.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import type { ExecutionDescription } from '../engine-api.js';
 
@@ -98,6 +99,56 @@ export async function run(
   });
   const d = await finished(engine, executionArn);
   return { d, h: await historyOf(engine, executionArn) };
+}
+
+/** An ended execution with its output parsed and its history (pass-through and reader tests). */
+export interface Ended {
+  status: string;
+  output: unknown;
+  error: string | undefined;
+  cause: string | undefined;
+  events: HistoryEvent[];
+}
+
+/** Waits for the end of an execution and reads it whole. */
+export async function ended(engine: Engine, executionArn: string, ms = 20_000): Promise<Ended> {
+  const d = await finished(engine, executionArn, ms);
+  return {
+    status: d.status,
+    output: d.output === undefined ? undefined : (JSON.parse(d.output) as unknown),
+    error: d.error,
+    cause: d.cause,
+    events: await historyOf(engine, executionArn),
+  };
+}
+
+/** Creates a machine, starts one execution and returns its ARN without waiting. */
+export async function startOne(
+  engine: Engine,
+  definition: unknown,
+  input: unknown = {},
+  name = `m${Math.random().toString(36).slice(2, 10)}`,
+): Promise<string> {
+  const { stateMachineArn } = await engine.createStateMachine({
+    name,
+    definition: JSON.stringify(definition),
+    roleArn: ROLE,
+  });
+  return (await engine.startExecution({ stateMachineArn, input: JSON.stringify(input) })).executionArn;
+}
+
+/** Runs one execution of a new machine to its end. */
+export async function runToEnd(engine: Engine, definition: unknown, input: unknown = {}): Promise<Ended> {
+  return ended(engine, await startOne(engine, definition, input));
+}
+
+/** The `…EventDetails` member of an event. */
+export const details = (e: HistoryEvent): Record<string, unknown> =>
+  Object.entries(e).find(([k]) => k.endsWith('EventDetails'))?.[1] as Record<string, unknown>;
+
+/** A machine of one state. */
+export function single(state: JsonObject): JsonObject {
+  return { StartAt: 'T', States: { T: { ...state, End: true } } };
 }
 
 export interface Recorded {

@@ -5,32 +5,20 @@
  * the real AWS SDK client from the local stand-in, and the in-memory runtime does the same.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { HistoryEvent } from '../../interpreter/types.js';
 import { compileDefinition } from '../../language/compile.js';
 import type { JsonObject } from '../../language/json.js';
 import { LocalTaskDispatcher } from '../dispatcher.js';
 import { Engine } from '../engine.js';
 import { runLocalExecution } from '../local-execution.js';
 import { AwsStandIn } from '../testing/aws-standins.js';
+import { ROLE, removeTempDirs, runToEnd, tempDir } from './harness.js';
 
-const ROLE = 'arn:aws:iam::123456789012:role/stepwise-test';
 const CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
 
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'stepwise-itemreader-test-'));
-  dirs.push(d);
-  return d;
-}
+after(removeTempDirs);
 
 let standIn: AwsStandIn;
 before(async () => {
@@ -43,39 +31,6 @@ before(async () => {
   for (let i = 0; i < 5; i++) standIn.putObject('data', `logs/${i}.txt`, `log ${i}`);
 });
 after(() => standIn.stop());
-
-interface Ended {
-  status: string;
-  output: unknown;
-  error: string | undefined;
-  cause: string | undefined;
-  events: HistoryEvent[];
-}
-
-async function run(engine: Engine, definition: object, input: unknown = {}): Promise<Ended> {
-  const { stateMachineArn } = await engine.createStateMachine({
-    name: `m${Math.random().toString(36).slice(2, 10)}`,
-    definition: JSON.stringify(definition),
-    roleArn: ROLE,
-  });
-  const { executionArn } = await engine.startExecution({ stateMachineArn, input: JSON.stringify(input) });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const d = await engine.describeExecution(executionArn);
-    if (d.status !== 'RUNNING') {
-      const page = await engine.getExecutionHistory({ executionArn, maxResults: 1000 });
-      return {
-        status: d.status,
-        output: d.output === undefined ? undefined : (JSON.parse(d.output) as unknown),
-        error: d.error,
-        cause: d.cause,
-        events: page.items,
-      };
-    }
-    if (Date.now() > deadline) throw new Error(`${executionArn} did not finish`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function mapOf(reader: JsonObject, extra: JsonObject = {}): JsonObject {
   return {
@@ -110,7 +65,7 @@ describe('ItemReader through the durable engine and the S3 stand-in', () => {
   after(() => engine.close());
 
   it('reads a CSV object (quoted fields) and runs one child per row', async () => {
-    const r = await run(
+    const r = await runToEnd(
       engine,
       mapOf({
         Resource: GET,
@@ -140,7 +95,7 @@ describe('ItemReader through the durable engine and the S3 stand-in', () => {
   });
 
   it('reads JSON and JSONL objects, in batches (JSONata)', async () => {
-    const r = await run(
+    const r = await runToEnd(
       engine,
       {
         QueryLanguage: 'JSONata',
@@ -165,7 +120,7 @@ describe('ItemReader through the durable engine and the S3 stand-in', () => {
       { BatchInput: { k: 'items.json' }, Items: [{ n: 1 }, { n: 2 }] },
       { BatchInput: { k: 'items.json' }, Items: [{ n: 3 }] },
     ]);
-    const lines = await run(
+    const lines = await runToEnd(
       engine,
       mapOf({
         Resource: GET,
@@ -177,7 +132,7 @@ describe('ItemReader through the durable engine and the S3 stand-in', () => {
   });
 
   it('lists objects (all pages) with listObjectsV2', async () => {
-    const r = await run(
+    const r = await runToEnd(
       engine,
       mapOf({
         Resource: 'arn:aws:states:::s3:listObjectsV2',
@@ -206,7 +161,7 @@ describe('ItemReader through the durable engine and the S3 stand-in', () => {
     m.Next = 'Caught';
     m.Catch = [{ ErrorEquals: ['States.ItemReaderFailed'], Next: 'Caught' }];
     states.Caught = { Type: 'Pass', End: true };
-    const r = await run(engine, def);
+    const r = await runToEnd(engine, def);
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     const out = r.output as JsonObject;
     assert.equal(out.Error, 'States.ItemReaderFailed');
@@ -313,7 +268,7 @@ describe('ItemReader elsewhere', () => {
   it('without pass-through the Map fails with States.ItemReaderFailed, saying why', async () => {
     const engine = await Engine.open({ dataDir: tempDir(), waitScale: 0 });
     try {
-      const r = await run(
+      const r = await runToEnd(
         engine,
         mapOf({
           Resource: GET,
