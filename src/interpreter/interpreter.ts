@@ -1231,10 +1231,8 @@ export class Run implements StepContext {
     const state = this.stateOf(frame);
     // Each branch or iteration starts with an input under the quota (ItemSelector and
     // Parameters can make it larger than the state's own input).
-    if (
-      this.st.init.maxPayloadBytes !== undefined &&
-      (childInputs ?? (state.type === 'Parallel' ? items.slice(0, 1) : [])).some((v) => this.oversize(v))
-    ) {
+    const inputs = childInputs ?? (state.type === 'Parallel' ? items.slice(0, 1) : []);
+    if (this.st.init.maxPayloadBytes !== undefined && inputs.some((v) => this.oversize(v))) {
       const cause = dataLimitCause(state.name, 'input');
       this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause, `${state.type}StateFailed`);
       return;

@@ -200,9 +200,9 @@ export class LocalTaskDispatcher implements TaskDispatcher {
   // TaskSubmitted and poll durably (the engine); `dispatch` runs such a job start to end ----
 
   /** The run-a-job integration of a `.sync` task, when pass-through is on and serves it. */
-  syncJob(task: TaskRequest): SyncJob | undefined {
+  syncJob(resource: string): SyncJob | undefined {
     if (this.aws === undefined) return undefined;
-    const r = parseResource(task.resource);
+    const r = parseResource(resource);
     return r.kind === 'service' && r.pattern === 'sync' ? syncJobOf(r.resourceType, r.action) : undefined;
   }
 
@@ -222,20 +222,9 @@ export class LocalTaskDispatcher implements TaskDispatcher {
   }
 
   /** Start, poll, result in one call (no TaskSubmitted); the job is stopped if `signal` aborts. */
-  private async runJob(
-    job: SyncJob,
-    task: TaskRequest,
-    r: ServiceResource,
-    signal: SignalSource,
-  ): Promise<TaskOutcome> {
+  private async runJob(job: SyncJob, task: TaskRequest, signal: SignalSource): Promise<TaskOutcome> {
     const s = typeof signal === 'function' ? signal() : signal;
-    const started = await startSyncJob(
-      this.aws!,
-      job,
-      { resource: task.resource, region: r.region },
-      task.input,
-      s,
-    );
+    const started = await this.startJob(job, task, s);
     if (!started.ok) return started;
     const done = await this.pollJob(job, task, started.output, s);
     if (done !== undefined) return done;
@@ -279,7 +268,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
           cause: `Stepwise does not run '${task.resource}': the .sync pattern is supported for pass-through to AWS only for glue:startJobRun and athena:startQueryExecution (use the request or .waitForTaskToken pattern).`,
         });
       }
-      if (this.aws !== undefined) return this.runJob(job, task, r, signal);
+      if (this.aws !== undefined) return this.runJob(job, task, signal);
     }
     if (this.aws === undefined) {
       return Promise.resolve({

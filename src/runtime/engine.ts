@@ -174,15 +174,6 @@ function isLocalTask(resource: string): boolean {
   return r.pattern === 'request';
 }
 
-/** Whether the dispatcher's `dispatch` serves the task (and consults the mocks itself). */
-function routedByDispatcher(r: ReturnType<typeof parseResource>): boolean {
-  if (r.kind === 'activity') return false;
-  if (r.kind !== 'service') return true;
-  if (r.resourceType === 'states' && r.action === 'startExecution') return false;
-  if (r.resourceType === 'aws-sdk:sfn' && r.pattern === 'request') return false;
-  return r.pattern === 'request';
-}
-
 /** Fields of event details that carry JSON payloads. */
 const PAYLOAD_FIELDS = new Set(['input', 'output', 'parameters']);
 
@@ -1622,16 +1613,13 @@ export class Engine implements StepFunctionsEngine {
 
   private startTask(live: Live, task: TaskRequest): void {
     const r = parseResource(task.resource);
-    const context = {
-      executionArn: live.arn,
-      stateMachineArn: live.state.init.stateMachineArn,
-      testCase: live.state.init.testCase,
-    };
-    const job = this.dispatcher.syncJob(task);
-    if (context.testCase !== undefined && (job !== undefined || !routedByDispatcher(r))) {
-      // A #TestCase execution's mocked state: the mocked response is the result, as in Step
-      // Functions Local (callbacks, .sync, activities and nested executions included).
-      const mocked = this.dispatcher.mockedOutcome(task, context);
+    const context = { executionArn: live.arn, stateMachineArn: live.state.init.stateMachineArn };
+    // A #TestCase execution's mocked state: the mocked response is the result whatever serves the
+    // resource (callbacks, .sync, activities and nested executions too), as in Step Functions
+    // Local. Asked here, once; the dispatcher then gets no test case and does not ask again.
+    const testCase = live.state.init.testCase;
+    if (testCase !== undefined && task.itemReader !== true) {
+      const mocked = this.dispatcher.mockedOutcome(task, { ...context, testCase });
       if (mocked !== undefined) {
         this.deliver(
           live.arn,
@@ -1642,6 +1630,7 @@ export class Engine implements StepFunctionsEngine {
         return;
       }
     }
+    const job = this.dispatcher.syncJob(task.resource);
     if (job !== undefined) {
       this.jobs.run(live.arn, job, task);
       return;
@@ -1809,7 +1798,7 @@ export class Engine implements StepFunctionsEngine {
           taskId,
           r.pattern,
         );
-      } else if (this.dispatcher.syncJob({ taskId, resource: state.resource } as TaskRequest)) {
+      } else if (this.dispatcher.syncJob(state.resource)) {
         const request = { taskId, resource: state.resource, input: frame.taskInput ?? null } as TaskRequest;
         void this.jobs.resume(live.arn, request).catch((e: unknown) => this.report(live.arn, e));
       } else if (isLocalTask(state.resource)) {
@@ -1840,7 +1829,7 @@ export class Engine implements StepFunctionsEngine {
           this.watchChild(childArn, t.executionArn, t.taskId, r.pattern);
           continue;
         }
-        if (this.dispatcher.syncJob(t.request)) {
+        if (this.dispatcher.syncJob(t.request.resource)) {
           void this.jobs
             .resume(t.executionArn, t.request)
             .catch((e: unknown) => this.report(t.executionArn, e));

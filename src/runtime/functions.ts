@@ -197,7 +197,8 @@ function parsePayload(text: string): JsonValue | undefined {
   }
 }
 
-function dataLimit(resource: string): TaskOutcome {
+/** A task result over the payload quota, with AWS's cause naming the resource. */
+export function dataLimit(resource: string): TaskOutcome {
   return {
     ok: false,
     error: StatesErrors.DataLimitExceeded,

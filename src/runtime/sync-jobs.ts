@@ -85,7 +85,7 @@ export class SyncJobs {
    * was out when the process died has an unknown outcome: the attempt fails, as local tasks do.
    */
   async resume(arn: string, task: TaskRequest): Promise<void> {
-    const job = this.host.dispatcher.syncJob(task);
+    const job = this.host.dispatcher.syncJob(task.resource);
     const key = `${arn}\n${task.taskId}`;
     if (job === undefined || this.entries.has(key)) return;
     const state = (await this.host.store.loadState(arn))?.state as ExecutionState | undefined;

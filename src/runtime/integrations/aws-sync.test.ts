@@ -7,14 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { compileDefinition } from '../../language/compile.js';
 import type { JsonObject } from '../../language/json.js';
-import { LocalTaskDispatcher } from '../dispatcher.js';
 import { Engine, type EngineOptions } from '../engine.js';
-import { runLocalExecution } from '../local-execution.js';
 import { AwsStandIn } from '../testing/aws-standins.js';
 import { parseAwsConfig, type AwsPassThroughOptions } from './aws.js';
-import { ROLE, details, ended, removeTempDirs, single, startOne, tempDir } from './harness.js';
+import { details, ended, removeTempDirs, single, startOne, tempDir, runInMemory } from './harness.js';
 
 const CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
 
@@ -325,32 +322,10 @@ describe('athena:startQueryExecution.sync', () => {
 
 describe('.sync elsewhere', () => {
   it('the in-memory runtime runs a job start to end', async () => {
-    const dispatcher = new LocalTaskDispatcher({
-      functions: undefined,
-      region: 'us-east-1',
-      account: '123456789012',
-      aws: awsOptions(),
-    });
-    try {
-      const { state } = await runLocalExecution(
-        compileDefinition(athena('SELECT 3')),
-        {
-          executionArn: 'arn:aws:states:us-east-1:123456789012:execution:m:e',
-          stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
-          name: 'e',
-          stateMachineName: 'm',
-          roleArn: ROLE,
-          input: {},
-          recordHistory: false,
-        },
-        { dispatcher },
-      );
-      assert.equal(state.status, 'SUCCEEDED');
-      const q = (state.output as { QueryExecution: { Status: { State: string } } }).QueryExecution;
-      assert.equal(q.Status.State, 'SUCCEEDED');
-    } finally {
-      await dispatcher.close();
-    }
+    const state = await runInMemory(athena('SELECT 3'), { aws: awsOptions() });
+    assert.equal(state.status, 'SUCCEEDED');
+    const q = (state.output as { QueryExecution: { Status: { State: string } } }).QueryExecution;
+    assert.equal(q.Status.State, 'SUCCEEDED');
   });
 
   it('sdkModules hands over a client module instead of importing the package', async () => {
@@ -370,10 +345,7 @@ describe('.sync elsewhere', () => {
         );
       }
     }
-    const dispatcher = new LocalTaskDispatcher({
-      functions: undefined,
-      region: 'us-east-1',
-      account: '123456789012',
+    const state = await runInMemory(athena('SELECT 4'), {
       aws: {
         ...awsOptions(),
         sdkModules: {
@@ -384,26 +356,9 @@ describe('.sync elsewhere', () => {
         },
       },
     });
-    try {
-      const { state } = await runLocalExecution(
-        compileDefinition(athena('SELECT 4')),
-        {
-          executionArn: 'arn:aws:states:us-east-1:123456789012:execution:m:e2',
-          stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
-          name: 'e2',
-          stateMachineName: 'm',
-          roleArn: ROLE,
-          input: {},
-          recordHistory: false,
-        },
-        { dispatcher },
-      );
-      assert.equal(state.status, 'SUCCEEDED');
-      assert.equal(loads, 1);
-      assert.ok(sends >= 2, `start and at least one poll through the given client (${sends})`);
-    } finally {
-      await dispatcher.close();
-    }
+    assert.equal(state.status, 'SUCCEEDED');
+    assert.equal(loads, 1);
+    assert.ok(sends >= 2, `start and at least one poll through the given client (${sends})`);
   });
 
   it('.sync of a service without a run-a-job integration fails, naming the supported ones', async () => {

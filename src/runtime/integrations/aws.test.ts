@@ -8,10 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { compileDefinition } from '../../language/compile.js';
 import type { JsonObject } from '../../language/json.js';
-import { LocalTaskDispatcher } from '../dispatcher.js';
-import { runLocalExecution } from '../local-execution.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import { functionsFromMap } from '../functions.js';
 import { AwsStandIn } from '../testing/aws-standins.js';
@@ -25,7 +22,7 @@ import {
   sdkErrorName,
   sdkServiceOf,
 } from './aws.js';
-import { ROLE, details, ended, removeTempDirs, runToEnd, single, tempDir } from './harness.js';
+import { ROLE, details, ended, removeTempDirs, runToEnd, single, tempDir, runInMemory } from './harness.js';
 
 const KEY_ID = 'AKIDSTEPWISETESTKEY1';
 const SECRET = 'stepwise-test-SECRET-value-0123456789';
@@ -436,32 +433,11 @@ describe('optimized integrations through the engine', () => {
 
 describe('the in-memory runtime', () => {
   it('passes tasks through too (runLocalExecution with a configured dispatcher)', async () => {
-    const dispatcher = new LocalTaskDispatcher({
-      functions: undefined,
-      region: 'us-east-1',
-      account: '123456789012',
+    const state = await runInMemory(single(task('arn:aws:states:::aws-sdk:secretsmanager:listSecrets', {})), {
       aws: { endpoint: standIn.url, credentials: CREDENTIALS, maxAttempts: 1 },
     });
-    try {
-      const def = compileDefinition(single(task('arn:aws:states:::aws-sdk:secretsmanager:listSecrets', {})));
-      const { state } = await runLocalExecution(
-        def,
-        {
-          executionArn: 'arn:aws:states:us-east-1:123456789012:execution:m:e',
-          stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
-          name: 'e',
-          stateMachineName: 'm',
-          roleArn: ROLE,
-          input: {},
-          recordHistory: false,
-        },
-        { dispatcher },
-      );
-      assert.equal(state.status, 'SUCCEEDED');
-      assert.deepEqual(state.output, { SecretList: [] });
-    } finally {
-      await dispatcher.close();
-    }
+    assert.equal(state.status, 'SUCCEEDED');
+    assert.deepEqual(state.output, { SecretList: [] });
   });
 });
 

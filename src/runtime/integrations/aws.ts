@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
 import { StatesErrors } from '../../language/errors.js';
-import { MAX_PAYLOAD_BYTES, type SignalSource, type TaskOutcome } from '../functions.js';
+import { MAX_PAYLOAD_BYTES, dataLimit, type SignalSource, type TaskOutcome } from '../functions.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -471,12 +471,7 @@ function failure(error: string, cause: string): TaskOutcome {
 }
 
 function sizeChecked(resource: string, output: JsonValue): TaskOutcome {
-  if (Buffer.byteLength(JSON.stringify(output)) > MAX_PAYLOAD_BYTES) {
-    return failure(
-      StatesErrors.DataLimitExceeded,
-      `The state/task '${resource}' returned a result with a size exceeding the maximum number of bytes service limit.`,
-    );
-  }
+  if (Buffer.byteLength(JSON.stringify(output)) > MAX_PAYLOAD_BYTES) return dataLimit(resource);
   return { ok: true, output };
 }
 

@@ -11,8 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HistoryEvent } from '../../interpreter/types.js';
-import type { JsonObject } from '../../language/json.js';
+import type { JsonObject, JsonValue } from '../../language/json.js';
+import { compileDefinition } from '../../language/compile.js';
+import type { ExecutionState } from '../../interpreter/types.js';
+import { LocalTaskDispatcher, type LocalDispatcherOptions } from '../dispatcher.js';
 import { Engine, type EngineOptions } from '../engine.js';
+import { runLocalExecution } from '../local-execution.js';
 import type { ExecutionDescription } from '../engine-api.js';
 
 export const ROLE = 'arn:aws:iam::123456789012:role/stepwise-test';
@@ -140,6 +144,38 @@ export async function startOne(
 /** Runs one execution of a new machine to its end. */
 export async function runToEnd(engine: Engine, definition: unknown, input: unknown = {}): Promise<Ended> {
   return ended(engine, await startOne(engine, definition, input));
+}
+
+/** Runs a definition with the in-memory runtime and a dispatcher of `options`, then closes it. */
+export async function runInMemory(
+  definition: JsonObject,
+  options: Partial<LocalDispatcherOptions>,
+  input: JsonValue = {},
+): Promise<ExecutionState> {
+  const dispatcher = new LocalTaskDispatcher({
+    functions: undefined,
+    region: 'us-east-1',
+    account: '123456789012',
+    ...options,
+  });
+  try {
+    const { state } = await runLocalExecution(
+      compileDefinition(definition),
+      {
+        executionArn: 'arn:aws:states:us-east-1:123456789012:execution:m:e',
+        stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
+        name: 'e',
+        stateMachineName: 'm',
+        roleArn: ROLE,
+        input,
+        recordHistory: true,
+      },
+      { dispatcher },
+    );
+    return state;
+  } finally {
+    await dispatcher.close();
+  }
 }
 
 /** The `…EventDetails` member of an event. */

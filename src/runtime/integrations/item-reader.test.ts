@@ -8,13 +8,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { compileDefinition } from '../../language/compile.js';
 import type { JsonObject } from '../../language/json.js';
-import { LocalTaskDispatcher } from '../dispatcher.js';
 import { Engine } from '../engine.js';
-import { runLocalExecution } from '../local-execution.js';
 import { AwsStandIn } from '../testing/aws-standins.js';
-import { ROLE, removeTempDirs, runToEnd, tempDir } from './harness.js';
+import { ROLE, removeTempDirs, runToEnd, tempDir, runInMemory } from './harness.js';
 
 const CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
 
@@ -231,38 +228,16 @@ describe('ItemReader durability', () => {
 
 describe('ItemReader elsewhere', () => {
   it('runs in memory too (runLocalExecution with pass-through)', async () => {
-    const dispatcher = new LocalTaskDispatcher({
-      functions: undefined,
-      region: 'us-east-1',
-      account: '123456789012',
-      aws: { endpoint: standIn.url, credentials: CREDENTIALS, maxAttempts: 1 },
-    });
-    try {
-      const def = compileDefinition(
-        mapOf({
-          Resource: GET,
-          ReaderConfig: { InputType: 'JSON', MaxItems: 1 },
-          Parameters: { Bucket: 'data', Key: 'items.json' },
-        }),
-      );
-      const { state } = await runLocalExecution(
-        def,
-        {
-          executionArn: 'arn:aws:states:us-east-1:123456789012:execution:m:e',
-          stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:m',
-          name: 'e',
-          stateMachineName: 'm',
-          roleArn: ROLE,
-          input: {},
-          recordHistory: true,
-        },
-        { dispatcher },
-      );
-      assert.equal(state.status, 'SUCCEEDED', state.cause);
-      assert.deepEqual(state.output, [{ n: 1 }]);
-    } finally {
-      await dispatcher.close();
-    }
+    const state = await runInMemory(
+      mapOf({
+        Resource: GET,
+        ReaderConfig: { InputType: 'JSON', MaxItems: 1 },
+        Parameters: { Bucket: 'data', Key: 'items.json' },
+      }),
+      { aws: { endpoint: standIn.url, credentials: CREDENTIALS, maxAttempts: 1 } },
+    );
+    assert.equal(state.status, 'SUCCEEDED', state.cause);
+    assert.deepEqual(state.output, [{ n: 1 }]);
   });
 
   it('without pass-through the Map fails with States.ItemReaderFailed, saying why', async () => {

@@ -6,11 +6,11 @@
 // node:test's describe/test return promises that the runner itself tracks.
 /* eslint-disable @typescript-eslint/no-floating-promises */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { after, describe, test } from 'node:test';
 import {
   CreateStateMachineCommand,
@@ -21,10 +21,8 @@ import {
 } from '@aws-sdk/client-sfn';
 import { AwsStandIn } from '../../runtime/testing/aws-standins.js';
 import { resolveConfig } from '../cli/serve.js';
+import { BIN, ROOT, startServeProcess } from './serve-process.js';
 
-const UP = fileURLToPath(new URL('../../../', import.meta.url));
-const ROOT = existsSync(join(UP, 'bin', 'stepwise.js')) ? UP : process.cwd();
-const BIN = join(ROOT, 'bin', 'stepwise.js');
 const TMP = mkdtempSync(join(tmpdir(), 'stepwise-aws-serve-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
 
@@ -71,44 +69,18 @@ describe('stepwise serve --aws', () => {
       AWS_SHARED_CREDENTIALS_FILE: join(TMP, 'no-credentials'),
       AWS_EC2_METADATA_DISABLED: 'true',
     });
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        pathToFileURL(register).href,
-        BIN,
-        'serve',
-        '--aws',
-        '--port',
-        '0',
-        '--data',
-        join(TMP, 'data'),
-      ],
-      { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    const { child, url, stderr, exited } = await startServeProcess(
+      ['--aws', '--port', '0', '--data', join(TMP, 'data')],
+      env,
+      ['--import', pathToFileURL(register).href],
     );
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     let sfn: SFNClient | undefined;
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${stderr}`)), 15_000);
-        child.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /stepwise listening on (http:\/\/\S+)\n/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]!);
-          }
-        });
-        child.on('exit', () => reject(new Error(`exited early; stderr: ${stderr}`)));
-      });
       assert.match(
-        stderr,
+        stderr(),
         /pass-through to AWS on \(region us-east-1, dynamodb at http:\/\/127\.0\.0\.1:\d+\)/,
       );
-      assert.doesNotMatch(stderr, new RegExp(SECRET));
+      assert.doesNotMatch(stderr(), new RegExp(SECRET));
       assert.deepEqual(loaded(log), [], 'no AWS SDK client at start-up');
 
       sfn = new SFNClient({
@@ -167,7 +139,7 @@ describe('stepwise serve --aws', () => {
       );
 
       child.kill('SIGTERM');
-      assert.equal(await exited, 0, stderr);
+      assert.equal(await exited, 0, stderr());
     } finally {
       sfn?.destroy();
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -2,19 +2,15 @@
 // node:test's describe/test return promises that the runner itself tracks.
 /* eslint-disable @typescript-eslint/no-floating-promises */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { isLoopback, resolveConfig } from '../cli/serve.js';
+import { BIN, ROOT, startServeProcess } from './serve-process.js';
 
-// Runs as dist/surfaces/server/*.test.js (root three levels up) or from a copy elsewhere (cwd).
-const UP = fileURLToPath(new URL('../../../', import.meta.url));
-const ROOT = existsSync(join(UP, 'bin', 'stepwise.js')) ? UP : process.cwd();
-const BIN = join(ROOT, 'bin', 'stepwise.js');
 const TMP = mkdtempSync(join(tmpdir(), 'stepwise-serve-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
 
@@ -27,28 +23,11 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 describe('stepwise serve', () => {
   test('starts, prints the listening line, serves, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', join(TMP, 'data')], {
-      cwd: ROOT,
-      env: cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, url, stderr, exited } = await startServeProcess(
+      ['--port', '0', '--data', join(TMP, 'data')],
+      cleanEnv(),
+    );
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error(`no listening line; stderr: ${stderr}`)), 15_000);
-        child.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /stepwise listening on (http:\/\/\S+)\n/.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]!);
-          }
-        });
-        child.on('exit', () => reject(new Error(`exited early; stderr: ${stderr}`)));
-      });
       assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
       const health = await fetch(`${url}/health`);
       assert.equal(health.status, 200);
@@ -60,8 +39,8 @@ describe('stepwise serve', () => {
       assert.deepEqual((await sfn.send(new ListStateMachinesCommand({}))).stateMachines, []);
       sfn.destroy();
       child.kill('SIGTERM');
-      assert.equal(await exited, 0, stderr);
-      assert.doesNotMatch(stderr, /^\s+at /m);
+      assert.equal(await exited, 0, stderr());
+      assert.doesNotMatch(stderr(), /^\s+at /m);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
