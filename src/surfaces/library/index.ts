@@ -74,39 +74,42 @@ export interface RunResult {
   events?: WireHistoryEvent[];
 }
 
-/** A RunResult whose output text is serialised on first read (callers may use outputValue only). */
-class Result implements RunResult {
-  readonly startDate: Date;
-  readonly stopDate: Date;
-  readonly outputValue?: JsonValue;
-  readonly error?: string;
-  readonly cause?: string;
-  readonly events?: WireHistoryEvent[];
-  declare readonly output?: string | undefined;
-
-  constructor(
-    readonly status: RunResult['status'],
-    readonly executionArn: string,
-    readonly stateMachineArn: string,
-    state: ExecutionState,
-    events: WireHistoryEvent[] | undefined,
-  ) {
-    this.startDate = new Date(state.startTime);
-    this.stopDate = new Date(state.stopTime ?? state.startTime);
-    if (status === 'SUCCEEDED') {
-      const value = state.output ?? null;
-      this.outputValue = value;
-      // An own, enumerable property like the others, but serialised only when first read.
-      let text: string | undefined;
-      Object.defineProperty(this, 'output', {
-        enumerable: true,
-        get: () => (text ??= stringifyJson(value)),
-      });
-    }
-    if (state.error !== undefined) this.error = state.error;
-    if (state.cause !== undefined) this.cause = state.cause;
-    if (events !== undefined) this.events = events;
+/**
+ * A RunResult whose output text is serialised on first read (callers may use outputValue only).
+ * An object literal: its getter is an own, enumerable property like the others, and it is
+ * cheaper to build than a class instance with a property defined afterwards.
+ */
+function makeResult(
+  status: RunResult['status'],
+  executionArn: string,
+  stateMachineArn: string,
+  state: ExecutionState,
+  events: WireHistoryEvent[] | undefined,
+): RunResult {
+  const startDate = new Date(state.startTime);
+  const stopDate = new Date(state.stopTime ?? state.startTime);
+  let r: RunResult;
+  if (status === 'SUCCEEDED') {
+    const value = state.output ?? null;
+    let text: string | undefined;
+    r = {
+      status,
+      executionArn,
+      stateMachineArn,
+      startDate,
+      stopDate,
+      outputValue: value,
+      get output() {
+        return (text ??= stringifyJson(value));
+      },
+    };
+  } else {
+    r = { status, executionArn, stateMachineArn, startDate, stopDate };
   }
+  if (state.error !== undefined) r.error = state.error;
+  if (state.cause !== undefined) r.cause = state.cause;
+  if (events !== undefined) r.events = events;
+  return r;
 }
 
 /** Thrown for execution input that is not valid JSON. */
@@ -115,6 +118,18 @@ export class InvalidExecutionInputError extends Error {
     super(message);
     this.name = 'InvalidExecutionInputError';
   }
+}
+
+/** Providers of function maps, made once per map: runs in a loop pass the same map. */
+const providers = new WeakMap<object, FunctionProvider>();
+
+function providerOf(map: Readonly<Record<string, LambdaHandler>>): FunctionProvider {
+  let p = providers.get(map);
+  if (p === undefined) {
+    p = functionsFromMap(map);
+    providers.set(map, p);
+  }
+  return p;
 }
 
 function isProvider(f: RunOptions['functions']): f is FunctionProvider {
@@ -167,7 +182,7 @@ export class StateMachine {
     const executionArn = `arn:aws:states:${this.region}:${this.account}:execution:${this.name}:${name}`;
     const functions = options.functions;
     const provider =
-      functions === undefined ? undefined : isProvider(functions) ? functions : functionsFromMap(functions);
+      functions === undefined ? undefined : isProvider(functions) ? functions : providerOf(functions);
     const record = options.history ?? true;
     const dispatcher = new LocalTaskDispatcher({
       functions: provider,
@@ -195,7 +210,7 @@ export class StateMachine {
       },
     ).finally(() => dispatcher.close());
     const status = state.status === 'RUNNING' ? 'FAILED' : state.status;
-    return new Result(status, executionArn, this.arn, state, record ? events.map(toWireEvent) : undefined);
+    return makeResult(status, executionArn, this.arn, state, record ? events.map(toWireEvent) : undefined);
   }
 }
 
