@@ -241,7 +241,20 @@ class Scope implements PathScope {
   // ---- JSONata -------------------------------------------------------------------------
 
   bindings(input: JsonValue, extra?: { result?: JsonValue; errorOutput?: JsonValue }): JsonataBindings {
-    const states: JsonObject = { input, context: this.pathContext() };
+    // The context object is built only when an expression reads it (formatting its timestamps
+    // was a tenth of a JSONata Pass state's time).
+    const scope = this as Scope;
+    let context: JsonValue | undefined;
+    const states: JsonObject = {
+      input,
+      get context(): JsonValue {
+        return (context ??= scope.pathContext());
+      },
+      // A Map's ItemSelector sets its own (with `Map.Item`).
+      set context(v: JsonValue) {
+        context = v;
+      },
+    };
     if (extra?.result !== undefined) states.result = extra.result;
     if (extra?.errorOutput !== undefined) states.errorOutput = extra.errorOutput;
     return {

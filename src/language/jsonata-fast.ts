@@ -241,10 +241,15 @@ const FUNCTIONS: Readonly<Record<string, (arg: unknown) => unknown>> = {
   merge: (a) => {
     const arr = arrayOf(a, 'o');
     if (arr === undefined) return undefined;
-    const out = Object.create(null) as Record<string, unknown>;
+    // An ordinary object, as jsonata builds (so results need no copy, see jsonata.ts); a
+    // `__proto__` key, which jsonata's assignment turns into a prototype, stays with jsonata.
+    const out: Record<string, unknown> = {};
     for (const o of arr) {
       const obj = o as Record<string, unknown>;
-      for (const k of Object.keys(obj)) out[k] = obj[k];
+      for (const k of Object.keys(obj)) {
+        if (k === '__proto__') throw BAIL;
+        out[k] = obj[k];
+      }
     }
     return out;
   },
@@ -604,7 +609,8 @@ function compileUnary(node: Ast, d: number, c: Compiler): Ev | undefined {
           if (Object.hasOwn(groups, key)) throw BAIL; // D1009 (one item: always another pair)
           groups[key] = i;
         }
-        const out = Object.create(null) as Record<string, unknown>;
+        if (Object.hasOwn(groups, '__proto__')) throw BAIL; // see merge
+        const out: Record<string, unknown> = {};
         for (const key of Object.keys(groups)) {
           const v = values[groups[key]!]!(b);
           if (v !== undefined) out[key] = v;

@@ -365,6 +365,49 @@ function errorDetail(e: unknown): { code?: string; message: string } {
 
 const UNSUPPORTED = Symbol('unsupported');
 
+/** The markers jsonata leaves on the arrays it builds (sequences, tuple streams…). */
+const SEQUENCE_FLAGS = ['sequence', 'keepSingleton', 'tupleStream', 'outerWrapper', 'cons'] as const;
+
+/**
+ * Whether a jsonata result is already what `toJson` would copy it into, so it can be kept as it
+ * is: most results are execution data passed through (`$states.input…`) plus a few new objects,
+ * and copying the data on every state made outputs cost their whole size. `exclude` is the
+ * bindings' `$states` object (its `context` is a getter): a result holding it is copied.
+ */
+function isPlainJson(v: unknown, exclude: object, depth: number): v is JsonValue {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case 'object': {
+      if (v === null) return true;
+      if (depth > 100 || v === exclude) return false;
+      if (Array.isArray(v)) {
+        if (Object.getPrototypeOf(v) !== Array.prototype) return false;
+        const flags = v as unknown as Record<string, unknown>;
+        for (const f of SEQUENCE_FLAGS) if (flags[f] !== undefined) return false;
+        for (let i = 0; i < v.length; i++) if (!isPlainJson(v[i], exclude, depth + 1)) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+      const o = v as Record<string, unknown>;
+      if (o._jsonata_lambda === true || o._jsonata_function === true) return false;
+      for (const k in o) {
+        // A key that is not own is inherited from a changed prototype: not plain.
+        if (!Object.hasOwn(o, k) || !isPlainJson(o[k], exclude, depth + 1)) return false;
+      }
+      return true;
+    }
+    case 'undefined':
+    case 'function':
+    case 'bigint':
+    case 'symbol':
+      return false;
+  }
+}
+
 /**
  * Copies a jsonata result into plain JSON: sequence flags dropped, `-0` → 0, non-finite numbers
  * as the strings AWS returns (`[1/0]` gives `["Infinity"]`), undefined members dropped, and
@@ -471,7 +514,8 @@ function compileExpression(source: string, field: string, pointer: string, limit
   const fail = (cause: string): StatesRuntimeError =>
     new StatesRuntimeError(StatesErrors.QueryEvaluationError, cause, field);
   /** jsonata's raw result → the template's value, or the failure the cause texts describe. */
-  const finish = (raw: unknown): JsonValue => {
+  const finish = (raw: unknown, states: object): JsonValue => {
+    if (isPlainJson(raw, states, 0)) return raw;
     let value;
     try {
       value = toJson(raw);
@@ -489,7 +533,7 @@ function compileExpression(source: string, field: string, pointer: string, limit
     } catch (e) {
       throw fail(jsonataThrewCause(text, field, errorDetail(e)));
     }
-    return finish(raw);
+    return finish(raw, b.states);
   };
   const fast = compileFastJsonata(expr.ast(), limits);
   if (fast === undefined) return slow;
@@ -501,7 +545,7 @@ function compileExpression(source: string, field: string, pointer: string, limit
       // Whatever jsonata must decide (its errors included): evaluate again with it.
       return slow(b);
     }
-    return finish(raw);
+    return finish(raw, b.states);
   };
 }
 
