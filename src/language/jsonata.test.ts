@@ -157,6 +157,33 @@ describe('compileJsonataTemplate', () => {
     assert.match(await cause('{% $sum %}'), /returned an unsupported result type\.$/);
     assert.match(await cause('{% function($x){$x} %}'), /returned an unsupported result type\.$/);
   });
+
+  it('keeps plain results as they are, and copies what is not plain', async () => {
+    // Data passed through unchanged is kept (no copy): the same objects come back.
+    const input = JSON.parse('{"a": {"b": [1, {"c": "d"}]}}') as JsonObject;
+    assert.equal(await run('{% $states.input.a %}', input), input.a);
+    const merged = (await run('{% $merge([$states.input, {"e": 1}]) %}', input)) as JsonObject;
+    assert.equal(merged.a, input.a);
+    // -0 is not plain (AWS writes 0): a result holding it is a copy, with 0.
+    const negative = JSON.parse('{"a": {"b": 1}, "z": -0}') as JsonObject;
+    const copied = (await run('{% $merge([$states.input, {"e": 1}]) %}', negative)) as JsonObject;
+    assert.ok(Object.is(copied.z, 0));
+    assert.notEqual(copied.a, negative.a);
+    assert.deepEqual(copied.a, negative.a);
+    // $states itself (whose context is read lazily) comes out as plain data with its context.
+    const states = (await run('{% $states %}', { x: 1 })) as JsonObject;
+    assert.deepEqual(states, { input: { x: 1 }, context: { Execution: { Name: 'exec' } } });
+    assert.equal(Object.getOwnPropertyDescriptor(states, 'context')?.get, undefined);
+  });
+
+  it('a __proto__ key in $merge gives jsonata\'s result and pollutes nothing', async () => {
+    const input = JSON.parse('{"o": {"__proto__": {"polluted": true}, "k": 1}}') as JsonObject;
+    const v = (await run('{% $merge([$states.input.o, {"j": 2}]) %}', input)) as JsonObject;
+    assert.equal(Object.getPrototypeOf(v), Object.prototype);
+    assert.equal((v as { polluted?: unknown }).polluted, undefined);
+    assert.deepEqual(Object.keys(v).sort(), ['__proto__', 'j', 'k']);
+    assert.equal(({} as { polluted?: unknown }).polluted, undefined);
+  });
 });
 
 describe('Step Functions JSONata functions', () => {
