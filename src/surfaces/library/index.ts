@@ -139,6 +139,8 @@ function isProvider(f: RunOptions['functions']): f is FunctionProvider {
 /** A compiled state machine that can be run many times. */
 export class StateMachine {
   readonly arn: string;
+  private readonly executionArnPrefix: string;
+  private readonly defaultRoleArn: string;
 
   private constructor(
     readonly compiled: CompiledDefinition,
@@ -147,6 +149,22 @@ export class StateMachine {
     readonly account: string,
   ) {
     this.arn = `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+    this.executionArnPrefix = `arn:aws:states:${region}:${account}:execution:${name}:`;
+    this.defaultRoleArn = `arn:aws:iam::${account}:role/stepwise`;
+  }
+
+  private readonly dispatchers = new WeakMap<FunctionProvider, LocalTaskDispatcher>();
+  private noFunctionsDispatcher: LocalTaskDispatcher | undefined;
+
+  private sharedDispatcher(functions: FunctionProvider | undefined): LocalTaskDispatcher {
+    const make = () => new LocalTaskDispatcher({ functions, region: this.region, account: this.account });
+    if (functions === undefined) return (this.noFunctionsDispatcher ??= make());
+    let d = this.dispatchers.get(functions);
+    if (d === undefined) {
+      d = make();
+      this.dispatchers.set(functions, d);
+    }
+    return d;
   }
 
   /** Compiles a definition (object, or JSON/YAML text). Throws DefinitionError when invalid. */
@@ -179,18 +197,25 @@ export class StateMachine {
       }
     }
     const name = options.executionName ?? randomUUID();
-    const executionArn = `arn:aws:states:${this.region}:${this.account}:execution:${this.name}:${name}`;
+    // join makes one flat string; a template literal leaves a tree of concatenations that each
+    // of a thousand concurrent runs would carry until the string is first flattened.
+    const executionArn = [this.executionArnPrefix, name].join('');
     const functions = options.functions;
     const provider =
       functions === undefined ? undefined : isProvider(functions) ? functions : providerOf(functions);
     const record = options.history ?? true;
-    const dispatcher = new LocalTaskDispatcher({
-      functions: provider,
-      region: this.region,
-      account: this.account,
-      aws: options.aws,
-      http: options.http,
-    });
+    // Without AWS or HTTP settings a dispatcher holds nothing of its own: one per provider serves
+    // every run (runs in a loop, or a thousand at once, then cost no dispatcher each).
+    const shared = options.aws === undefined && options.http === undefined;
+    const dispatcher = shared
+      ? this.sharedDispatcher(provider)
+      : new LocalTaskDispatcher({
+          functions: provider,
+          region: this.region,
+          account: this.account,
+          aws: options.aws,
+          http: options.http,
+        });
     const { state, events } = await runLocalExecution(
       this.compiled,
       {
@@ -198,7 +223,7 @@ export class StateMachine {
         stateMachineArn: this.arn,
         name,
         stateMachineName: this.name,
-        roleArn: options.roleArn ?? `arn:aws:iam::${this.account}:role/stepwise`,
+        roleArn: options.roleArn ?? this.defaultRoleArn,
         input,
         recordHistory: record,
       },
@@ -208,7 +233,7 @@ export class StateMachine {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.random ? { random: options.random } : {}),
       },
-    ).finally(() => dispatcher.close());
+    ).finally(() => (shared ? undefined : dispatcher.close()));
     const status = state.status === 'RUNNING' ? 'FAILED' : state.status;
     return makeResult(status, executionArn, this.arn, state, record ? events.map(toWireEvent) : undefined);
   }
