@@ -11,7 +11,14 @@ import {
   type TaskOutcome,
 } from './functions.js';
 import { AwsPassThrough, isPassThroughResource, type AwsPassThroughOptions } from './integrations/aws.js';
-import { pollSyncJob, startSyncJob, stopSyncJob, syncJobOf, type SyncJob } from './integrations/aws-sync.js';
+import {
+  SYNC_JOB_NAMES,
+  pollSyncJob,
+  startSyncJob,
+  stopSyncJob,
+  syncJobOf,
+  type SyncJob,
+} from './integrations/aws-sync.js';
 import { HttpInvoker, type HttpTaskOptions } from './integrations/http.js';
 import { MockResponder, type MockConfigFile } from './integrations/mocks.js';
 
@@ -291,7 +298,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
         return Promise.resolve({
           ok: false,
           error: StatesErrors.TaskFailed,
-          cause: `Stepwise does not run '${task.resource}': the .sync pattern is supported for pass-through to AWS only for glue:startJobRun and athena:startQueryExecution (use the request or .waitForTaskToken pattern).`,
+          cause: `Stepwise does not run '${task.resource}': the .sync pattern is supported for pass-through to AWS only for ${SYNC_JOB_NAMES.join(', ')} (use the request or .waitForTaskToken pattern).`,
         });
       }
       if (this.aws !== undefined) return this.runJob(job, task, signal);
@@ -310,6 +317,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
         resource: task.resource,
         region: r.region,
         parameters: task.input,
+        waitForTaskToken: r.pattern === 'waitForTaskToken',
       },
       signal,
       { executionArn: context?.executionArn, stateMachineArn: context?.stateMachineArn },

@@ -11,7 +11,16 @@ import type { JsonObject } from '../../language/json.js';
 import { Engine, type EngineOptions } from '../engine.js';
 import { AwsStandIn } from '../testing/aws-standins.js';
 import { parseAwsConfig, type AwsPassThroughOptions } from './aws.js';
-import { details, ended, removeTempDirs, single, startOne, tempDir, runInMemory } from './harness.js';
+import {
+  details,
+  ended,
+  removeTempDirs,
+  runInMemory,
+  single,
+  startOne,
+  tempDir,
+  untilSubmitted,
+} from './harness.js';
 
 const CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
 
@@ -44,17 +53,6 @@ async function withEngine(
     await fn(engine);
   } finally {
     await engine.close();
-  }
-}
-
-async function untilSubmitted(engine: Engine, executionArn: string): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const page = await engine.getExecutionHistory({ executionArn, maxResults: 1000 });
-    const e = page.items.find((x) => x.type === 'TaskSubmitted');
-    if (e) return JSON.parse(String(details(e).output)) as Record<string, unknown>;
-    if (Date.now() > deadline) throw new Error('no TaskSubmitted');
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -365,13 +363,16 @@ describe('.sync elsewhere', () => {
     await withEngine({}, async (engine) => {
       const def = single({
         Type: 'Task',
-        Resource: 'arn:aws:states:::ecs:runTask.sync',
-        Parameters: { Cluster: 'c', TaskDefinition: 't' },
+        Resource: 'arn:aws:states:::sagemaker:createTrainingJob.sync',
+        Parameters: { TrainingJobName: 't' },
       });
       const r = await ended(engine, await startOne(engine, def));
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'States.TaskFailed');
-      assert.match(r.cause ?? '', /glue:startJobRun and athena:startQueryExecution/);
+      assert.match(
+        r.cause ?? '',
+        /only for glue:startJobRun, athena:startQueryExecution, ecs:runTask, batch:submitJob, codebuild:startBuild \(/,
+      );
     });
   });
 

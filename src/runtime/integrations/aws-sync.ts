@@ -13,28 +13,65 @@
 import { StatesErrors } from '../../language/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
 import type { TaskOutcome } from '../functions.js';
-import type { AwsPassThrough } from './aws.js';
+import { ecsRunTaskFailure, type AwsPassThrough } from './aws.js';
 
-/** One service's run-a-job integration. */
+/**
+ * One service's run-a-job integration. Requests and answers are in Step Functions' casing
+ * (PascalCase), also for the camelCase APIs (ECS, Batch, CodeBuild): `AwsPassThrough` converts.
+ */
 export interface SyncJob {
   /** The resource's service (`glue`). */
   service: string;
   /** The start action as in the resource (`startJobRun`). */
   start: string;
+  /** The start request, when AWS adds to the state's parameters. */
+  startInput?(params: JsonObject): JsonObject;
+  /** A start answer that says the job did not start: the task fails with this outcome. */
+  startFailure?(started: JsonObject): TaskOutcome | undefined;
   /** What TaskSubmitted records: the start answer, plus what AWS copies from the request. */
   submitted(params: JsonObject, started: JsonObject): JsonObject;
   describe: string;
   describeInput(submitted: JsonObject): JsonObject;
   /** The job's state in a describe answer and, once it ended, the task's result. */
   status(described: JsonObject): { state: string; result: JsonValue };
+  /** Ended states of success, unless `failedRun` tells otherwise. */
   succeeded: ReadonlySet<string>;
   /** Ended states other than success: the task fails with `States.TaskFailed`. */
   failed: ReadonlySet<string>;
+  /** For a service whose jobs all end in one state (ECS: STOPPED), whether the run failed. */
+  failedRun?(result: JsonValue): boolean;
   stop: string;
   stopInput(submitted: JsonObject): JsonObject;
 }
 
 const str = (o: JsonObject, k: string): string => (typeof o[k] === 'string' ? o[k] : '');
+
+/** The first object of a list member (`Tasks[0]`), or an empty object. */
+function first(o: JsonObject, k: string): JsonObject {
+  const list = o[k];
+  const item = Array.isArray(list) ? list[0] : undefined;
+  return isJsonObject(item) ? item : {};
+}
+
+/** The object of a member, or an empty object. */
+const obj = (o: JsonObject, k: string): JsonObject => {
+  const v = o[k];
+  return isJsonObject(v) ? v : {};
+};
+
+/** The reason given to the stop APIs that take one. */
+export const STOP_REASON = 'Stopped by Stepwise: the Task state was cancelled.';
+
+/**
+ * An ECS task failed unless each of its containers exited with code 0: a non-zero exit code, or
+ * a container that never ran (no exit code: the task failed to start, or was stopped before),
+ * fails the Task state with `States.TaskFailed`.
+ */
+function ecsTaskFailed(task: JsonValue): boolean {
+  const containers = isJsonObject(task) ? task.Containers : undefined;
+  if (!Array.isArray(containers) || containers.length === 0) return true;
+  return containers.some((c) => !isJsonObject(c) || c.ExitCode !== 0);
+}
 
 export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
   // AWS Glue: StartJobRun → GetJobRun (the JobRun object is the result) → BatchStopJobRun.
@@ -71,7 +108,69 @@ export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
     stop: 'stopQueryExecution',
     stopInput: (s) => ({ QueryExecutionId: str(s, 'QueryExecutionId') }),
   },
+  // Amazon ECS: RunTask → DescribeTasks (the task's description is the result) → StopTask. Only
+  // the first task is followed when `Count` starts several.
+  'ecs:runTask': {
+    service: 'ecs',
+    start: 'runTask',
+    // AWS sets StartedBy on the tasks of run-a-job states (recorded executions show it).
+    startInput: (params) => ({ ...params, StartedBy: 'AWS Step Functions' }),
+    startFailure: ecsRunTaskFailure,
+    submitted: (_params, started) => started,
+    describe: 'describeTasks',
+    describeInput: (s) => {
+      const t = first(s, 'Tasks');
+      return { Cluster: str(t, 'ClusterArn'), Tasks: [str(t, 'TaskArn')] };
+    },
+    status: (d) => {
+      const t = first(d, 'Tasks');
+      return { state: str(t, 'LastStatus'), result: t };
+    },
+    succeeded: new Set(['STOPPED']),
+    failed: new Set(),
+    failedRun: ecsTaskFailed,
+    stop: 'stopTask',
+    stopInput: (s) => {
+      const t = first(s, 'Tasks');
+      return { Cluster: str(t, 'ClusterArn'), Task: str(t, 'TaskArn'), Reason: STOP_REASON };
+    },
+  },
+  // AWS Batch: SubmitJob → DescribeJobs (the job's description is the result) → TerminateJob.
+  'batch:submitJob': {
+    service: 'batch',
+    start: 'submitJob',
+    submitted: (_params, started) => started,
+    describe: 'describeJobs',
+    describeInput: (s) => ({ Jobs: [str(s, 'JobId')] }),
+    status: (d) => {
+      const job = first(d, 'Jobs');
+      return { state: str(job, 'Status'), result: job };
+    },
+    succeeded: new Set(['SUCCEEDED']),
+    failed: new Set(['FAILED']),
+    stop: 'terminateJob',
+    stopInput: (s) => ({ JobId: str(s, 'JobId'), Reason: STOP_REASON }),
+  },
+  // AWS CodeBuild: StartBuild → BatchGetBuilds (`{Build}`, as StartBuild answers) → StopBuild.
+  'codebuild:startBuild': {
+    service: 'codebuild',
+    start: 'startBuild',
+    submitted: (_params, started) => started,
+    describe: 'batchGetBuilds',
+    describeInput: (s) => ({ Ids: [str(obj(s, 'Build'), 'Id')] }),
+    status: (d) => {
+      const build = first(d, 'Builds');
+      return { state: str(build, 'BuildStatus'), result: { Build: build } };
+    },
+    succeeded: new Set(['SUCCEEDED']),
+    failed: new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']),
+    stop: 'stopBuild',
+    stopInput: (s) => ({ Id: str(obj(s, 'Build'), 'Id') }),
+  },
 };
+
+/** The run-a-job resources Stepwise serves, for messages (`glue:startJobRun`, …). */
+export const SYNC_JOB_NAMES: readonly string[] = Object.keys(SYNC_JOBS);
 
 /** The run-a-job integration of a `.sync` resource, if Stepwise has one. */
 export function syncJobOf(resourceType: string, action: string): SyncJob | undefined {
@@ -101,8 +200,11 @@ export async function startSyncJob(
       cause: `The parameters of '${task.resource}' must be an object.`,
     };
   }
-  const r = await aws.callOptimized(task, job.service, job.start, params, signal);
+  const input = job.startInput ? job.startInput(params) : params;
+  const r = await aws.callOptimized(task, job.service, job.start, input, signal);
   if (!r.ok) return r.outcome;
+  const refused = job.startFailure?.(r.output);
+  if (refused) return refused;
   return { ok: true, output: { ...job.submitted(params, r.output), ...r.metadata } };
 }
 
@@ -129,10 +231,10 @@ export async function pollSyncJob(
       return r.outcome;
     }
     const { state, result } = job.status(r.output);
-    if (job.succeeded.has(state)) return { ok: true, output: result };
-    if (job.failed.has(state)) {
-      return { ok: false, error: StatesErrors.TaskFailed, cause: JSON.stringify(result) };
-    }
+    const succeeded = job.succeeded.has(state);
+    if (!succeeded && !job.failed.has(state)) continue;
+    if (succeeded && job.failedRun?.(result) !== true) return { ok: true, output: result };
+    return { ok: false, error: StatesErrors.TaskFailed, cause: JSON.stringify(result) };
   }
 }
 

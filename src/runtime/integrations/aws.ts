@@ -1,8 +1,10 @@
 /**
  * Pass-through to AWS: `arn:aws:states:::aws-sdk:<service>:<action>` and the optimized
  * integrations (DynamoDB items, SNS publish, SQS sendMessage, EventBridge putEvents, Lambda
- * invoke) are sent with the AWS SDK for JavaScript v3, to real AWS or to any endpoint that speaks
- * the service's protocol (DynamoDB Local, LocalStack…).
+ * invoke, and the start actions of the run-a-job integrations) are sent with the AWS SDK for
+ * JavaScript v3, to real AWS or to any endpoint that speaks the service's protocol (DynamoDB
+ * Local, LocalStack…). For the services whose API is camelCase (ECS, Batch, CodeBuild),
+ * parameters and answers are converted from and to Step Functions' PascalCase (`casing.ts`).
  *
  * The SDK packages (`@aws-sdk/client-<service>`) are optional peer dependencies: each is loaded
  * with `import()` the first time a task needs it, so a Stepwise that never calls AWS neither loads
@@ -19,6 +21,7 @@ import { parse as parseYaml } from 'yaml';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
 import { StatesErrors } from '../../language/errors.js';
 import { MAX_PAYLOAD_BYTES, dataLimit, type SignalSource, type TaskOutcome } from '../functions.js';
+import { casingOf, toServiceCase, toStatesCase } from './casing.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -164,7 +167,38 @@ const OPTIMIZED: Record<string, OptimizedService> = {
     genericError: 'AmazonAthenaException',
     actions: new Set(['startQueryExecution']),
   },
+  ecs: {
+    sdk: 'ecs',
+    errorPrefix: 'ECS',
+    serviceName: 'AmazonECS',
+    genericError: 'AmazonECSException',
+    actions: new Set(['runTask']),
+  },
+  batch: {
+    sdk: 'batch',
+    errorPrefix: 'Batch',
+    serviceName: 'AWSBatch',
+    genericError: 'AWSBatchException',
+    actions: new Set(['submitJob']),
+  },
+  codebuild: {
+    sdk: 'codebuild',
+    errorPrefix: 'CodeBuild',
+    serviceName: 'AWSCodeBuild',
+    genericError: 'AWSCodeBuildException',
+    actions: new Set(['startBuild']),
+  },
 };
+
+/**
+ * ECS's RunTask answers 200 with `Failures` for tasks it could not start. AWS fails a run-a-job or
+ * callback task with `AmazonECS.Unknown` then; a request-response task returns the answer.
+ */
+export function ecsRunTaskFailure(answer: JsonObject): TaskOutcome | undefined {
+  const failures = answer.Failures;
+  if (!Array.isArray(failures) || failures.length === 0) return undefined;
+  return failure('AmazonECS.Unknown', JSON.stringify(answer));
+}
 
 /** The optimized integrations that pass-through serves (`resourceType` is e.g. `dynamodb`). */
 export function isOptimizedResource(resourceType: string, action: string): boolean {
@@ -485,6 +519,8 @@ export interface AwsTask {
   /** The region named in the resource ARN, if any. */
   region?: string | undefined;
   parameters: JsonValue;
+  /** The task then waits for its token (`.waitForTaskToken`). */
+  waitForTaskToken?: boolean | undefined;
 }
 
 /**
@@ -514,14 +550,21 @@ export class AwsPassThrough {
     if (!isJsonObject(task.parameters)) {
       return failure(StatesErrors.Runtime, `The parameters of '${task.resource}' must be an object.`);
     }
-    const input = optimized ? optimizedRequest(service, task.parameters, call) : task.parameters;
+    const casing = casingOf(service);
+    const params = casing ? toServiceCase(task.parameters, casing) : task.parameters;
+    const input = optimized ? optimizedRequest(service, params, call) : params;
     const r = await this.call(task, optimized, service, task.action, input, signal);
     if (!r.ok) return r.outcome;
-    const json = (await toJson(r.result)) as JsonObject;
+    const answer = (await toJson(r.result)) as JsonObject;
+    const json = casing ? toStatesCase(answer, casing) : answer;
     if (!optimized) return sizeChecked(task.resource, json);
     if (service === 'lambda') return lambdaResult(json, r.http, r.requestId);
     if (service === 'events' && typeof json.FailedEntryCount === 'number' && json.FailedEntryCount > 0) {
       return failure('EventBridge.FailedEntry', JSON.stringify(json));
+    }
+    if (service === 'ecs' && task.waitForTaskToken === true) {
+      const refused = ecsRunTaskFailure(json);
+      if (refused) return refused;
     }
     // Glue's answer holds only the JobRunId; Step Functions adds the request's JobName.
     const extra: JsonObject = service === 'glue' ? { JobName: task.parameters.JobName ?? null } : {};
@@ -531,8 +574,9 @@ export class AwsPassThrough {
   /**
    * One call of an optimized integration's service (`glue`, `athena`…) on behalf of a task, e.g.
    * the describe call of a `.sync` job: the answer without `$metadata`, dates as epoch
-   * milliseconds, as the optimized integrations record them. `transport` tells a failure to
-   * reach the service from an error the service answered.
+   * milliseconds, as the optimized integrations record them. Input and output are in Step
+   * Functions' casing. `transport` tells a failure to reach the service from an error the
+   * service answered.
    */
   async callOptimized(
     task: Pick<AwsTask, 'resource' | 'region'>,
@@ -544,9 +588,12 @@ export class AwsPassThrough {
     | { ok: true; output: JsonObject; metadata: JsonObject }
     | { ok: false; outcome: TaskOutcome; transport: boolean }
   > {
-    const r = await this.call(task, OPTIMIZED[service], service, action, input, signal);
+    const casing = casingOf(service);
+    const sent = casing ? toServiceCase(input, casing) : input;
+    const r = await this.call(task, OPTIMIZED[service], service, action, sent, signal);
     if (!r.ok) return r;
-    const output = (await toJson(r.result, true)) as JsonObject;
+    const answer = (await toJson(r.result, true)) as JsonObject;
+    const output = casing ? toStatesCase(answer, casing) : answer;
     return { ok: true, output, metadata: sdkHttpMetadata(r.http, r.requestId) };
   }
 

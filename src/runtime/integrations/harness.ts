@@ -126,6 +126,18 @@ export async function ended(engine: Engine, executionArn: string, ms = 20_000): 
   };
 }
 
+/** Waits for an execution's TaskSubmitted event (a `.sync` or callback task's start) and parses its output. */
+export async function untilSubmitted(engine: Engine, executionArn: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const page = await engine.getExecutionHistory({ executionArn, maxResults: 1000 });
+    const e = page.items.find((x) => x.type === 'TaskSubmitted');
+    if (e) return JSON.parse(String(details(e).output)) as Record<string, unknown>;
+    if (Date.now() > deadline) assert.fail('no TaskSubmitted');
+    await sleep(10);
+  }
+}
+
 /** Creates a machine, starts one execution and returns its ARN without waiting. */
 export async function startOne(
   engine: Engine,

@@ -18,7 +18,19 @@
  *   the state in its `--stepwise-outcome` argument (default SUCCEEDED); `setJobRunState` ends it;
  * - Athena (AWS JSON 1.1): StartQueryExecution, GetQueryExecution, StopQueryExecution. A query
  *   runs for one GetQueryExecution call (`-- polls: N` in the query text: N calls), then
- *   SUCCEEDED, or FAILED when its text contains `FAIL`.
+ *   SUCCEEDED, or FAILED when its text contains `FAIL`;
+ * - ECS (AWS JSON 1.1): RunTask, DescribeTasks, StopTask on clusters and task definitions made
+ *   with `createEcsCluster` and `registerEcsTaskDefinition`. A task runs for `STEPWISE_POLLS`
+ *   DescribeTasks calls (default 1), then stops; each container exits with its
+ *   `STEPWISE_EXIT_CODE` (default 0; `none`: it never ran). Both are environment variables of
+ *   the container's override. A definition registered as not placeable answers RunTask with
+ *   `failures`;
+ * - Batch (REST JSON): SubmitJob, DescribeJobs, TerminateJob on queues made with
+ *   `createBatchJobQueue`. A job is RUNNING for `STEPWISE_POLLS` DescribeJobs calls, then ends in
+ *   `STEPWISE_OUTCOME` (SUCCEEDED or FAILED), both from `containerOverrides.environment`;
+ * - CodeBuild (AWS JSON 1.1): StartBuild, BatchGetBuilds, StopBuild on projects made with
+ *   `createCodeBuildProject`; `STEPWISE_POLLS` and `STEPWISE_OUTCOME` (SUCCEEDED, FAILED,
+ *   FAULT…) come from `environmentVariablesOverride`.
  *
  * State lives in memory. Nothing here knows about Step Functions: the stand-in implements the
  * protocols, and tests or the conformance adapter provision its tables, topics and buckets.
@@ -76,6 +88,65 @@ interface AthenaQuery {
   completed?: number;
 }
 
+interface EcsContainer {
+  name: string;
+  arn: string;
+  lastStatus: string;
+  /** The exit code it will have (undefined: it never runs). */
+  planned: number | undefined;
+  exitCode?: number;
+}
+
+export interface EcsTask {
+  arn: string;
+  clusterArn: string;
+  taskDefinitionArn: string;
+  family: string;
+  startedBy: string | undefined;
+  overrides: unknown;
+  tags: unknown;
+  created: number;
+  lastStatus: string;
+  desiredStatus: string;
+  pollsLeft: number;
+  containers: EcsContainer[];
+  stopCode?: string;
+  stoppedReason?: string;
+  stopped?: number;
+}
+
+export interface BatchJob {
+  id: string;
+  arn: string;
+  name: string;
+  queueArn: string;
+  definition: string;
+  parameters: unknown;
+  tags: unknown;
+  environment: { name: string; value: string }[];
+  created: number;
+  status: string;
+  statusReason?: string;
+  pollsLeft: number;
+  outcome: string;
+  started?: number;
+  stopped?: number;
+}
+
+export interface CodeBuildBuild {
+  id: string;
+  arn: string;
+  project: string;
+  number: number;
+  environment: { name: string; value: string; type: string }[];
+  sourceVersion: string | undefined;
+  started: number;
+  status: string;
+  pollsLeft: number;
+  outcome: string;
+  ended?: number;
+}
+
 interface Secret {
   name: string;
   arn: string;
@@ -115,6 +186,14 @@ export class AwsStandIn {
   readonly glueJobs = new Set<string>();
   readonly jobRuns = new Map<string, GlueJobRun>();
   readonly queries = new Map<string, AthenaQuery>();
+  readonly ecsClusters = new Set<string>();
+  /** ECS task definitions by family: container names, and whether RunTask can place a task. */
+  readonly ecsTaskDefinitions = new Map<string, { containers: string[]; placeable: boolean }>();
+  readonly ecsTasks = new Map<string, EcsTask>();
+  readonly batchJobQueues = new Set<string>();
+  readonly batchJobs = new Map<string, BatchJob>();
+  readonly codeBuildProjects = new Set<string>();
+  readonly builds = new Map<string, CodeBuildBuild>();
   /** Every request's headers, for tests that check what was sent (e.g. signatures). */
   readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[] = [];
   private server: Server | undefined;
@@ -216,6 +295,31 @@ export class AwsStandIn {
     if (state !== 'RUNNING') run.completedOn = Date.now();
   }
 
+  createEcsCluster(name: string): string {
+    this.ecsClusters.add(name);
+    return `arn:aws:ecs:${this.region}:${this.account}:cluster/${name}`;
+  }
+
+  registerEcsTaskDefinition(
+    family: string,
+    options: { containers?: string[]; placeable?: boolean } = {},
+  ): string {
+    this.ecsTaskDefinitions.set(family, {
+      containers: options.containers ?? ['app'],
+      placeable: options.placeable ?? true,
+    });
+    return `arn:aws:ecs:${this.region}:${this.account}:task-definition/${family}:1`;
+  }
+
+  createBatchJobQueue(name: string): string {
+    this.batchJobQueues.add(name);
+    return `arn:aws:batch:${this.region}:${this.account}:job-queue/${name}`;
+  }
+
+  createCodeBuildProject(name: string): void {
+    this.codeBuildProjects.add(name);
+  }
+
   /** How many requests of a service's operation the stand-in answered. */
   count(service: string, operation: string): number {
     return this.requests.filter((r) => r.service === service && r.operation === operation).length;
@@ -252,6 +356,26 @@ export class AwsStandIn {
         this.requests.push({ service: 'athena', operation: op, headers: req.headers });
         return this.json(res, '1.1', this.athena(op, parseJson(body)));
       }
+      if (target.startsWith('AmazonEC2ContainerServiceV20141113.')) {
+        const op = target.slice('AmazonEC2ContainerServiceV20141113.'.length);
+        this.requests.push({ service: 'ecs', operation: op, headers: req.headers });
+        return this.json(res, '1.1', this.ecs(op, parseJson(body)));
+      }
+      if (target.startsWith('CodeBuild_20161006.')) {
+        const op = target.slice('CodeBuild_20161006.'.length);
+        this.requests.push({ service: 'codebuild', operation: op, headers: req.headers });
+        return this.json(res, '1.1', this.codeBuild(op, parseJson(body)));
+      }
+      const batch = /^\/v1\/([a-z]+)$/.exec(req.url ?? '');
+      if (req.method === 'POST' && batch) {
+        const op = BATCH_OPERATIONS[batch[1]!] ?? batch[1]!;
+        this.requests.push({ service: 'batch', operation: op, headers: req.headers });
+        const answer = JSON.stringify(this.batch(op, parseJson(body)));
+        res.setHeader('Content-Type', 'application/json');
+        res.setHeader('x-amzn-RequestId', randomUUID());
+        res.end(answer);
+        return;
+      }
       if (target.startsWith('secretsmanager.')) {
         const op = target.slice('secretsmanager.'.length);
         this.requests.push({ service: 'secretsmanager', operation: op, headers: req.headers });
@@ -272,15 +396,32 @@ export class AwsStandIn {
       return this.s3(req, body, res);
     } catch (e) {
       if (!(e instanceof AwsError)) {
-        this.fail(res, target, contentType, new AwsError(500, 'InternalFailure', String(e), 'Receiver'));
+        this.fail(res, req, new AwsError(500, 'InternalFailure', String(e), 'Receiver'));
         return;
       }
-      this.fail(res, target, contentType, e);
+      this.fail(res, req, e);
     }
   }
 
-  private fail(res: ServerResponse, target: string, contentType: string, e: AwsError): void {
+  private fail(res: ServerResponse, req: IncomingMessage, e: AwsError): void {
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const contentType = String(req.headers['content-type'] ?? '');
     const requestId = randomUUID();
+    if (
+      target.startsWith('AmazonEC2ContainerServiceV20141113.') ||
+      target.startsWith('CodeBuild_20161006.')
+    ) {
+      return this.json(res, '1.1', { __type: e.code, message: e.message }, e.status);
+    }
+    if (/^\/v1\/[a-z]+$/.test(req.url ?? '')) {
+      // Batch (REST JSON): the error code travels in a header.
+      res.statusCode = e.status;
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('x-amzn-RequestId', requestId);
+      res.setHeader('x-amzn-ErrorType', e.code);
+      res.end(JSON.stringify({ message: e.message }));
+      return;
+    }
     if (target.startsWith('DynamoDB_20120810.')) {
       const ns =
         e.code === 'ValidationException' ? 'com.amazon.coral.validate' : 'com.amazonaws.dynamodb.v20120810';
@@ -513,6 +654,371 @@ export class AwsStandIn {
       default:
         throw new AwsError(400, 'UnknownOperationException', `Unsupported operation ${op}`);
     }
+  }
+
+  // ---- ECS ----------------------------------------------------------------------------------------
+
+  private ecs(op: string, input: Record<string, unknown>): unknown {
+    const clusterOf = (): string => {
+      const c = text(input.cluster) || 'default';
+      const name = c.startsWith('arn:') ? c.split('/').at(-1)! : c;
+      if (!this.ecsClusters.has(name))
+        throw new AwsError(400, 'ClusterNotFoundException', 'Cluster not found.');
+      return `arn:aws:ecs:${this.region}:${this.account}:cluster/${name}`;
+    };
+    switch (op) {
+      case 'RunTask': {
+        const clusterArn = clusterOf();
+        const def = text(input.taskDefinition);
+        if (def === '')
+          throw new AwsError(400, 'InvalidParameterException', 'taskDefinition can not be blank.');
+        const family = (def.startsWith('arn:') ? def.split('/').at(-1)! : def).split(':')[0]!;
+        const registered = this.ecsTaskDefinitions.get(family);
+        if (!registered) {
+          throw new AwsError(400, 'ClientException', 'TaskDefinition not found.');
+        }
+        const taskDefinitionArn = `arn:aws:ecs:${this.region}:${this.account}:task-definition/${family}:1`;
+        if (!registered.placeable) {
+          return { tasks: [], failures: [{ arn: taskDefinitionArn, reason: 'RESOURCE:MEMORY' }] };
+        }
+        const overrides = (input.overrides ?? {}) as { containerOverrides?: unknown };
+        const containerOverrides = Array.isArray(overrides.containerOverrides)
+          ? (overrides.containerOverrides as { name?: unknown; environment?: unknown }[])
+          : [];
+        const envOf = (name: string) => {
+          const o = containerOverrides.find((c) => c.name === name);
+          const env = Array.isArray(o?.environment)
+            ? (o.environment as { name?: unknown; value?: unknown }[])
+            : [];
+          return (k: string) => {
+            const v = env.find((e) => e.name === k)?.value;
+            return typeof v === 'string' ? v : undefined;
+          };
+        };
+        const id = randomUUID().replace(/-/g, '');
+        const arn = `arn:aws:ecs:${this.region}:${this.account}:task/${clusterArn.split('/').at(-1)!}/${id}`;
+        let polls = 1;
+        const containers = registered.containers.map((name) => {
+          const env = envOf(name);
+          const code = env('STEPWISE_EXIT_CODE') ?? '0';
+          polls = Math.max(polls, Number(env('STEPWISE_POLLS') ?? 1));
+          return {
+            name,
+            arn: `arn:aws:ecs:${this.region}:${this.account}:container/${randomUUID()}`,
+            lastStatus: 'PENDING',
+            planned: code === 'none' ? undefined : Number(code),
+          };
+        });
+        const task: EcsTask = {
+          arn,
+          clusterArn,
+          taskDefinitionArn,
+          family,
+          startedBy: typeof input.startedBy === 'string' ? input.startedBy : undefined,
+          overrides: input.overrides ?? { containerOverrides: [] },
+          tags: input.tags ?? [],
+          created: Date.now(),
+          lastStatus: 'PROVISIONING',
+          desiredStatus: 'RUNNING',
+          pollsLeft: polls,
+          containers,
+        };
+        this.ecsTasks.set(arn, task);
+        return { tasks: [this.ecsTaskJson(task)], failures: [] };
+      }
+      case 'DescribeTasks': {
+        clusterOf();
+        const arns = Array.isArray(input.tasks) ? input.tasks.map(String) : [];
+        const tasks: unknown[] = [];
+        const failures: unknown[] = [];
+        for (const a of arns) {
+          const t = this.ecsTasks.get(a);
+          if (!t) {
+            failures.push({ arn: a, reason: 'MISSING' });
+            continue;
+          }
+          if (t.lastStatus !== 'STOPPED') {
+            if (t.pollsLeft-- <= 0) this.stopEcsTask(t);
+            else {
+              t.lastStatus = 'RUNNING';
+              for (const c of t.containers) c.lastStatus = 'RUNNING';
+            }
+          }
+          tasks.push(this.ecsTaskJson(t));
+        }
+        return { tasks, failures };
+      }
+      case 'StopTask': {
+        clusterOf();
+        const t = this.ecsTasks.get(text(input.task));
+        if (!t) throw new AwsError(400, 'InvalidParameterException', 'The referenced task was not found.');
+        if (t.lastStatus !== 'STOPPED') {
+          // SIGTERM: containers that ran exit with 143.
+          for (const c of t.containers) if (c.planned !== undefined) c.planned = 143;
+          this.stopEcsTask(t, 'UserInitiated', text(input.reason) || 'Task stopped by user');
+        }
+        return { task: this.ecsTaskJson(t) };
+      }
+      default:
+        throw new AwsError(400, 'InvalidAction', `The stand-in does not implement ${op}`);
+    }
+  }
+
+  private stopEcsTask(t: EcsTask, stopCode?: string, reason?: string): void {
+    const ran = t.containers.every((c) => c.planned !== undefined);
+    t.lastStatus = 'STOPPED';
+    t.desiredStatus = 'STOPPED';
+    t.stopped = Date.now();
+    t.stopCode = stopCode ?? (ran ? 'EssentialContainerExited' : 'TaskFailedToStart');
+    t.stoppedReason =
+      reason ?? (ran ? 'Essential container in task exited' : 'CannotPullContainerError: image not found');
+    for (const c of t.containers) {
+      c.lastStatus = 'STOPPED';
+      if (c.planned !== undefined) c.exitCode = c.planned;
+    }
+  }
+
+  private ecsTaskJson(t: EcsTask): unknown {
+    const seconds = (ms: number) => ms / 1000;
+    const out: Record<string, unknown> = {
+      taskArn: t.arn,
+      clusterArn: t.clusterArn,
+      taskDefinitionArn: t.taskDefinitionArn,
+      group: `family:${t.family}`,
+      launchType: 'FARGATE',
+      cpu: '256',
+      memory: '512',
+      lastStatus: t.lastStatus,
+      desiredStatus: t.desiredStatus,
+      createdAt: seconds(t.created),
+      overrides: t.overrides,
+      tags: t.tags,
+      attachments: [],
+      version: t.lastStatus === 'STOPPED' ? 5 : 1,
+      containers: t.containers.map((c) => ({
+        containerArn: c.arn,
+        taskArn: t.arn,
+        name: c.name,
+        image: 'busybox',
+        lastStatus: c.lastStatus,
+        networkBindings: [],
+        ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}),
+      })),
+    };
+    if (t.startedBy !== undefined) out.startedBy = t.startedBy;
+    if (t.stopped !== undefined) {
+      out.stoppedAt = seconds(t.stopped);
+      out.stopCode = t.stopCode;
+      out.stoppedReason = t.stoppedReason;
+    }
+    return out;
+  }
+
+  // ---- Batch --------------------------------------------------------------------------------------
+
+  private batch(op: string, input: Record<string, unknown>): unknown {
+    switch (op) {
+      case 'SubmitJob': {
+        const name = text(input.jobName);
+        if (name === '') throw new AwsError(400, 'ClientException', 'jobName is required');
+        const queue = text(input.jobQueue);
+        const queueName = queue.startsWith('arn:') ? queue.split('/').at(-1)! : queue;
+        if (!this.batchJobQueues.has(queueName)) {
+          throw new AwsError(400, 'ClientException', `JobQueue ${queue} not found.`);
+        }
+        const overrides = (input.containerOverrides ?? {}) as { environment?: unknown };
+        const environment = (Array.isArray(overrides.environment) ? overrides.environment : []).map(
+          (e: { name?: unknown; value?: unknown }) => ({ name: text(e.name), value: text(e.value) }),
+        );
+        const env = (k: string) => environment.find((e) => e.name === k)?.value;
+        const id = randomUUID();
+        const job: BatchJob = {
+          id,
+          arn: `arn:aws:batch:${this.region}:${this.account}:job/${id}`,
+          name,
+          queueArn: `arn:aws:batch:${this.region}:${this.account}:job-queue/${queueName}`,
+          definition: text(input.jobDefinition),
+          parameters: input.parameters ?? {},
+          tags: input.tags ?? {},
+          environment,
+          created: Date.now(),
+          status: 'SUBMITTED',
+          pollsLeft: Number(env('STEPWISE_POLLS') ?? 1),
+          outcome: env('STEPWISE_OUTCOME') ?? 'SUCCEEDED',
+        };
+        this.batchJobs.set(id, job);
+        return { jobArn: job.arn, jobName: job.name, jobId: job.id };
+      }
+      case 'DescribeJobs': {
+        const ids = Array.isArray(input.jobs) ? input.jobs.map(String) : [];
+        const jobs: unknown[] = [];
+        for (const id of ids) {
+          const job = this.batchJobs.get(id);
+          if (!job) continue;
+          if (job.status !== 'SUCCEEDED' && job.status !== 'FAILED') {
+            if (job.pollsLeft-- <= 0) {
+              this.endBatchJob(job, job.outcome);
+            } else if (job.status === 'SUBMITTED') {
+              job.status = 'RUNNING';
+              job.started = Date.now();
+            }
+          }
+          jobs.push(this.batchJobJson(job));
+        }
+        return { jobs };
+      }
+      case 'TerminateJob': {
+        const job = this.batchJobs.get(text(input.jobId));
+        if (!job) throw new AwsError(400, 'ClientException', `Job ${text(input.jobId)} not found.`);
+        const reason = text(input.reason);
+        if (reason === '') throw new AwsError(400, 'ClientException', 'reason is required');
+        if (job.status !== 'SUCCEEDED' && job.status !== 'FAILED') this.endBatchJob(job, 'FAILED', reason);
+        return {};
+      }
+      default:
+        throw new AwsError(400, 'ClientException', `The stand-in does not implement ${op}`);
+    }
+  }
+
+  private endBatchJob(job: BatchJob, status: string, reason?: string): void {
+    job.status = status;
+    job.started ??= Date.now();
+    job.stopped = Date.now();
+    job.statusReason = reason ?? 'Essential container in task exited';
+  }
+
+  private batchJobJson(job: BatchJob): unknown {
+    const ended = job.status === 'SUCCEEDED' || job.status === 'FAILED';
+    const exitCode = job.status === 'SUCCEEDED' ? 0 : 1;
+    const out: Record<string, unknown> = {
+      jobArn: job.arn,
+      jobName: job.name,
+      jobId: job.id,
+      jobQueue: job.queueArn,
+      status: job.status,
+      attempts: [],
+      createdAt: job.created,
+      dependsOn: [],
+      jobDefinition: job.definition,
+      parameters: job.parameters,
+      tags: job.tags,
+      container: {
+        image: 'busybox',
+        command: ['echo', 'hello'],
+        environment: job.environment,
+        ...(ended ? { exitCode, logStreamName: `${job.name}/default/${job.id}` } : {}),
+      },
+      platformCapabilities: ['FARGATE'],
+      propagateTags: false,
+    };
+    if (job.started !== undefined) out.startedAt = job.started;
+    if (job.stopped !== undefined) out.stoppedAt = job.stopped;
+    if (job.statusReason !== undefined) out.statusReason = job.statusReason;
+    return out;
+  }
+
+  // ---- CodeBuild ----------------------------------------------------------------------------------
+
+  private codeBuild(op: string, input: Record<string, unknown>): unknown {
+    switch (op) {
+      case 'StartBuild': {
+        const project = text(input.projectName);
+        if (!this.codeBuildProjects.has(project)) {
+          throw new AwsError(
+            400,
+            'ResourceNotFoundException',
+            `Project cannot be found: arn:aws:codebuild:${this.region}:${this.account}:project/${project}`,
+          );
+        }
+        const environment = (
+          Array.isArray(input.environmentVariablesOverride) ? input.environmentVariablesOverride : []
+        ).map((e: { name?: unknown; value?: unknown; type?: unknown }) => ({
+          name: text(e.name),
+          value: text(e.value),
+          type: text(e.type) || 'PLAINTEXT',
+        }));
+        const env = (k: string) => environment.find((e) => e.name === k)?.value;
+        const id = `${project}:${randomUUID()}`;
+        const build: CodeBuildBuild = {
+          id,
+          arn: `arn:aws:codebuild:${this.region}:${this.account}:build/${id}`,
+          project,
+          number: [...this.builds.values()].filter((b) => b.project === project).length + 1,
+          environment,
+          sourceVersion: typeof input.sourceVersion === 'string' ? input.sourceVersion : undefined,
+          started: Date.now(),
+          status: 'IN_PROGRESS',
+          pollsLeft: Number(env('STEPWISE_POLLS') ?? 1),
+          outcome: env('STEPWISE_OUTCOME') ?? 'SUCCEEDED',
+        };
+        this.builds.set(id, build);
+        return { build: this.buildJson(build) };
+      }
+      case 'BatchGetBuilds': {
+        const ids = Array.isArray(input.ids) ? input.ids.map(String) : [];
+        const builds: unknown[] = [];
+        const notFound: string[] = [];
+        for (const id of ids) {
+          const b = this.builds.get(id);
+          if (!b) {
+            notFound.push(id);
+            continue;
+          }
+          if (b.status === 'IN_PROGRESS' && b.pollsLeft-- <= 0) {
+            b.status = b.outcome;
+            b.ended = Date.now();
+          }
+          builds.push(this.buildJson(b));
+        }
+        return { builds, buildsNotFound: notFound };
+      }
+      case 'StopBuild': {
+        const b = this.builds.get(text(input.id));
+        if (!b) throw new AwsError(400, 'ResourceNotFoundException', `Build ${text(input.id)} not found`);
+        if (b.status === 'IN_PROGRESS') {
+          b.status = 'STOPPED';
+          b.ended = Date.now();
+        }
+        return { build: this.buildJson(b) };
+      }
+      default:
+        throw new AwsError(400, 'InvalidInputException', `The stand-in does not implement ${op}`);
+    }
+  }
+
+  private buildJson(b: CodeBuildBuild): unknown {
+    const seconds = (ms: number) => ms / 1000;
+    const out: Record<string, unknown> = {
+      id: b.id,
+      arn: b.arn,
+      buildNumber: b.number,
+      startTime: seconds(b.started),
+      currentPhase: b.status === 'IN_PROGRESS' ? 'BUILD' : 'COMPLETED',
+      buildStatus: b.status,
+      projectName: b.project,
+      phases: [
+        {
+          phaseType: 'SUBMITTED',
+          phaseStatus: 'SUCCEEDED',
+          startTime: seconds(b.started),
+          endTime: seconds(b.started),
+          durationInSeconds: 0,
+        },
+      ],
+      source: { type: 'NO_SOURCE', buildspec: 'version: 0.2' },
+      environment: {
+        type: 'LINUX_CONTAINER',
+        image: 'aws/codebuild/standard:7.0',
+        computeType: 'BUILD_GENERAL1_SMALL',
+        environmentVariables: b.environment,
+      },
+      timeoutInMinutes: 60,
+      buildComplete: b.status !== 'IN_PROGRESS',
+      initiator: 'stepwise',
+    };
+    if (b.sourceVersion !== undefined) out.sourceVersion = b.sourceVersion;
+    if (b.ended !== undefined) out.endTime = seconds(b.ended);
+    return out;
   }
 
   // ---- DynamoDB ---------------------------------------------------------------------------------
@@ -1082,6 +1588,13 @@ export class AwsStandIn {
     }
   }
 }
+
+/** Batch's REST paths (`/v1/submitjob`) and the operations they name. */
+const BATCH_OPERATIONS: Record<string, string> = {
+  submitjob: 'SubmitJob',
+  describejobs: 'DescribeJobs',
+  terminatejob: 'TerminateJob',
+};
 
 function parseJson(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
