@@ -32,6 +32,9 @@ Options (each also read from the environment variable shown):
 ${integrationUsage(26, true)}
   --database-url <url>    PostgreSQL instead of SQLite (STEPWISE_DATABASE_URL); several
                           servers on one database share the executions
+  --database-pool-size <n>  PostgreSQL connections this node keeps at most, besides its one
+                          listening connection (STEPWISE_DATABASE_POOL_SIZE, default 20):
+                          nodes x (n + 1) must stay under the server's max_connections
   --node-id <id>          this node's id with PostgreSQL (STEPWISE_NODE_ID, default random)
   --execution-logs <to>   where the log records of machines with a loggingConfiguration go:
                           a directory (one JSON-lines file per log group), 'stdout' or 'off'
@@ -50,6 +53,7 @@ const OPTIONS = {
   account: { type: 'string' },
   'wait-scale': { type: 'string' },
   'database-url': { type: 'string' },
+  'database-pool-size': { type: 'string' },
   'mock-config': { type: 'string' },
   ...INTEGRATION_OPTIONS,
   'node-id': { type: 'string' },
@@ -70,6 +74,8 @@ export interface ServeConfig {
   account: string;
   waitScale?: number | undefined;
   databaseUrl?: string | undefined;
+  /** PostgreSQL pool size (default 20). */
+  databasePoolSize: number;
   nodeId?: string | undefined;
   mockConfig?: string | undefined;
   httpConfig?: string | undefined;
@@ -136,7 +142,7 @@ export async function serveCommand(
   try {
     const store =
       config.databaseUrl !== undefined
-        ? await openPostgresStore({ connectionString: config.databaseUrl, poolSize: 20 })
+        ? await openPostgresStore({ connectionString: config.databaseUrl, poolSize: config.databasePoolSize })
         : undefined;
     engine = await Engine.open({
       dataDir: config.dataDir,
@@ -225,6 +231,13 @@ export function resolveConfig(
       throw new ServeUsageError(`--wait-scale must be a number >= 0, got '${scaleText}'`);
     }
   }
+  const poolText = pick(values['database-pool-size'], 'STEPWISE_DATABASE_POOL_SIZE') ?? '20';
+  const databasePoolSize = Number(poolText);
+  if (!/^\d+$/.test(poolText) || databasePoolSize < 1 || databasePoolSize > 1000) {
+    throw new ServeUsageError(
+      `--database-pool-size must be a whole number from 1 to 1000, got '${poolText}'`,
+    );
+  }
   const accessKeyId = pick(undefined, 'STEPWISE_ACCESS_KEY_ID');
   const secretAccessKey = pick(undefined, 'STEPWISE_SECRET_ACCESS_KEY');
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
@@ -239,6 +252,7 @@ export function resolveConfig(
     account,
     waitScale,
     databaseUrl: pick(values['database-url'], 'STEPWISE_DATABASE_URL'),
+    databasePoolSize,
     mockConfig: pick(values['mock-config'], 'STEPWISE_MOCK_CONFIG'),
     httpConfig: pick(values['http-config'], 'STEPWISE_HTTP_CONFIG'),
     aws: values.aws === true || envSwitch('STEPWISE_AWS', pick(undefined, 'STEPWISE_AWS')),

@@ -102,6 +102,11 @@ describe('stepwise serve', () => {
     assert.throws(() => resolveConfig({ port: 'http' }, {}), /invalid port/);
     assert.throws(() => resolveConfig({ account: '12' }, {}), /12 digits/);
     assert.throws(() => resolveConfig({ 'wait-scale': '-1' }, {}), /wait-scale/);
+    assert.equal(d.databasePoolSize, 20);
+    assert.equal(resolveConfig({ 'database-pool-size': '5' }, {}).databasePoolSize, 5);
+    assert.equal(resolveConfig({}, { STEPWISE_DATABASE_POOL_SIZE: '8' }).databasePoolSize, 8);
+    assert.throws(() => resolveConfig({ 'database-pool-size': '0' }, {}), /database-pool-size/);
+    assert.throws(() => resolveConfig({ 'database-pool-size': '2.5' }, {}), /database-pool-size/);
     assert.ok(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('localhost'));
     assert.ok(!isLoopback('0.0.0.0') && !isLoopback('10.0.0.1') && !isLoopback('::'));
   });
