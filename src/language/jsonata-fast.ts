@@ -598,6 +598,19 @@ function compileUnary(node: Ast, d: number, c: Compiler): Ev | undefined {
         keys.push(k);
         values.push(v);
       }
+      const names = literalKeys(pairs as unknown[][]);
+      if (names !== undefined) {
+        // Distinct literal keys (the usual case): no grouping to do at run time. Inserting in
+        // source order gives jsonata's key order (integer-like keys first, as in any object).
+        return (b) => {
+          const out: Record<string, unknown> = {};
+          for (let i = 0; i < names.length; i++) {
+            const v = values[i]!(b);
+            if (v !== undefined) out[names[i]!] = v;
+          }
+          return out;
+        };
+      }
       return (b) => {
         // evaluateGroupExpression over a single (undefined) input item.
         const groups = Object.create(null) as Record<string, number>;
@@ -621,6 +634,23 @@ function compileUnary(node: Ast, d: number, c: Compiler): Ev | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * The keys of an object constructor when all are distinct string literals that need none of
+ * jsonata's checks (`__proto__` and its function markers stay on the general path).
+ */
+function literalKeys(pairs: readonly unknown[][]): string[] | undefined {
+  const names: string[] = [];
+  for (const p of pairs) {
+    const k = p[0];
+    if (!isAst(k) || k.type !== 'string' || typeof k.value !== 'string') return undefined;
+    const name = k.value;
+    if (name === '__proto__' || name === '_jsonata_lambda' || name === '_jsonata_function') return undefined;
+    if (names.includes(name)) return undefined;
+    names.push(name);
+  }
+  return names;
 }
 
 /**
