@@ -22,7 +22,7 @@ import { ecsRunTaskFailure, type AwsPassThrough } from './aws.js';
 export interface SyncJob {
   /** The resource's service (`glue`). */
   service: string;
-  /** The start action as in the resource (`startJobRun`). */
+  /** The start action of the SDK (`startJobRun`; EMR's `createCluster` sends `runJobFlow`). */
   start: string;
   /** The start request, when AWS adds to the state's parameters. */
   startInput?(params: JsonObject): JsonObject;
@@ -32,16 +32,20 @@ export interface SyncJob {
   submitted(params: JsonObject, started: JsonObject): JsonObject;
   describe: string;
   describeInput(submitted: JsonObject): JsonObject;
-  /** The job's state in a describe answer and, once it ended, the task's result. */
-  status(described: JsonObject): { state: string; result: JsonValue };
+  /**
+   * The job's state in a describe answer and, once it ended, the task's result; `failure`, when
+   * given, is the cause of an ended job that failed instead of `result`.
+   */
+  status(described: JsonObject): { state: string; result: JsonValue; failure?: JsonValue };
   /** Ended states of success, unless `failedRun` tells otherwise. */
   succeeded: ReadonlySet<string>;
   /** Ended states other than success: the task fails with `States.TaskFailed`. */
   failed: ReadonlySet<string>;
   /** For a service whose jobs all end in one state (ECS: STOPPED), whether the run failed. */
   failedRun?(result: JsonValue): boolean;
-  stop: string;
-  stopInput(submitted: JsonObject): JsonObject;
+  /** The stop API; none when AWS leaves the job running (an EMR cluster is not terminated). */
+  stop?: string;
+  stopInput?(submitted: JsonObject): JsonObject;
 }
 
 const str = (o: JsonObject, k: string): string => (typeof o[k] === 'string' ? o[k] : '');
@@ -167,7 +171,83 @@ export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
     stop: 'stopBuild',
     stopInput: (s) => ({ Id: str(obj(s, 'Build'), 'Id') }),
   },
+  // Amazon EMR (the resources' service is `elasticmapreduce`, the SDK's `emr`). createCluster takes
+  // RunJobFlow's request and answers `{ClusterId}` (RunJobFlow: `JobFlowId`); `.sync` waits for
+  // the cluster to be up (WAITING; RUNNING: a step already runs on it). As AWS documents, a
+  // stopped execution does not terminate the cluster: there is no stop call.
+  'elasticmapreduce:createCluster': {
+    service: 'elasticmapreduce',
+    start: 'runJobFlow',
+    submitted: (_params, started) => ({ ClusterId: started.JobFlowId ?? null }),
+    describe: 'describeCluster',
+    describeInput: (s) => ({ ClusterId: str(s, 'ClusterId') }),
+    status: (d) => {
+      const cluster = obj(d, 'Cluster');
+      return {
+        state: str(obj(cluster, 'Status'), 'State'),
+        result: { ClusterId: cluster.Id ?? null },
+        // The cluster's description tells why it ended (Status.StateChangeReason).
+        failure: d,
+      };
+    },
+    succeeded: new Set(['WAITING', 'RUNNING']),
+    failed: new Set(['TERMINATING', 'TERMINATED', 'TERMINATED_WITH_ERRORS']),
+  },
+  // addStep takes `ClusterId` and one `Step` (AddJobFlowSteps: `JobFlowId`, `Steps`) and answers
+  // `{StepId}`; `.sync` polls DescribeStep (its answer, `{Step}`, is the result) and cancels the
+  // step with CancelSteps. TaskSubmitted also records the request's ClusterId: DescribeStep and
+  // CancelSteps need it, and polling resumes from TaskSubmitted alone after a restart.
+  'elasticmapreduce:addStep': {
+    service: 'elasticmapreduce',
+    start: 'addJobFlowSteps',
+    startInput: (params) => {
+      const { ClusterId, Step, ...rest } = params;
+      return { ...rest, JobFlowId: ClusterId ?? null, Steps: Step === undefined ? [] : [Step] };
+    },
+    submitted: (params, started) => {
+      const ids = started.StepIds;
+      return { ClusterId: params.ClusterId ?? null, StepId: Array.isArray(ids) ? (ids[0] ?? null) : null };
+    },
+    describe: 'describeStep',
+    describeInput: (s) => ({ ClusterId: str(s, 'ClusterId'), StepId: str(s, 'StepId') }),
+    status: (d) => ({ state: str(obj(obj(d, 'Step'), 'Status'), 'State'), result: d }),
+    succeeded: new Set(['COMPLETED']),
+    failed: new Set(['CANCELLED', 'FAILED', 'INTERRUPTED']),
+    stop: 'cancelSteps',
+    stopInput: (s) => ({ ClusterId: str(s, 'ClusterId'), StepIds: [str(s, 'StepId')] }),
+  },
+  ...sageMakerJob('Training', ['Completed'], ['Failed', 'Stopped']),
+  ...sageMakerJob('Transform', ['Completed'], ['Failed', 'Stopped']),
+  ...sageMakerJob('Processing', ['Completed'], ['Failed', 'Stopped']),
 };
+
+/**
+ * Amazon SageMaker AI: Create<Kind>Job → Describe<Kind>Job (its whole answer is the result) →
+ * Stop<Kind>Job. The create answer holds only the job's ARN, whose name part SageMaker writes in
+ * lower case; TaskSubmitted also records the request's job name, which the describe and stop
+ * calls take.
+ */
+function sageMakerJob(
+  kind: 'Training' | 'Transform' | 'Processing',
+  succeeded: string[],
+  failed: string[],
+): Record<string, SyncJob> {
+  const name = `${kind}JobName`;
+  return {
+    [`sagemaker:create${kind}Job`]: {
+      service: 'sagemaker',
+      start: `create${kind}Job`,
+      submitted: (params, started) => ({ [name]: params[name] ?? null, ...started }),
+      describe: `describe${kind}Job`,
+      describeInput: (s) => ({ [name]: str(s, name) }),
+      status: (d) => ({ state: str(d, `${kind}JobStatus`), result: d }),
+      succeeded: new Set(succeeded),
+      failed: new Set(failed),
+      stop: `stop${kind}Job`,
+      stopInput: (s) => ({ [name]: str(s, name) }),
+    },
+  };
+}
 
 /** The run-a-job resources Stepwise serves, for messages (`glue:startJobRun`, …). */
 export const SYNC_JOB_NAMES: readonly string[] = Object.keys(SYNC_JOBS);
@@ -230,21 +310,25 @@ export async function pollSyncJob(
       if (r.transport) continue;
       return r.outcome;
     }
-    const { state, result } = job.status(r.output);
+    const { state, result, failure } = job.status(r.output);
     const succeeded = job.succeeded.has(state);
     if (!succeeded && !job.failed.has(state)) continue;
     if (succeeded && job.failedRun?.(result) !== true) return { ok: true, output: result };
-    return { ok: false, error: StatesErrors.TaskFailed, cause: JSON.stringify(result) };
+    return { ok: false, error: StatesErrors.TaskFailed, cause: JSON.stringify(failure ?? result) };
   }
 }
 
-/** Calls the stop API of a submitted job (best effort: a job that already ended may refuse). */
+/**
+ * Calls the stop API of a submitted job (best effort: a job that already ended may refuse); a job
+ * without one runs on.
+ */
 export async function stopSyncJob(
   aws: AwsPassThrough,
   job: SyncJob,
   task: SyncJobTask,
   submitted: JsonValue,
 ): Promise<void> {
+  if (job.stop === undefined || job.stopInput === undefined) return;
   const s = isJsonObject(submitted) ? submitted : {};
   await aws.callOptimized(task, job.service, job.stop, job.stopInput(s), new AbortController().signal);
 }

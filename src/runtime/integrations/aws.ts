@@ -1,7 +1,7 @@
 /**
  * Pass-through to AWS: `arn:aws:states:::aws-sdk:<service>:<action>` and the optimized
  * integrations (DynamoDB items, SNS publish, SQS sendMessage, EventBridge putEvents, Lambda
- * invoke, and the start actions of the run-a-job integrations) are sent with the AWS SDK for
+ * invoke, and the start actions of the run-a-job integrations but EMR's) are sent with the AWS SDK for
  * JavaScript v3, to real AWS or to any endpoint that speaks the service's protocol (DynamoDB
  * Local, LocalStack…). For the services whose API is camelCase (ECS, Batch, CodeBuild),
  * parameters and answers are converted from and to Step Functions' PascalCase (`casing.ts`).
@@ -187,6 +187,22 @@ const OPTIMIZED: Record<string, OptimizedService> = {
     serviceName: 'AWSCodeBuild',
     genericError: 'AWSCodeBuildException',
     actions: new Set(['startBuild']),
+  },
+  // EMR's optimized actions are not its API's (createCluster answers ClusterId, addStep takes one
+  // Step…): only their `.sync` forms are served, which map them (aws-sync.ts).
+  elasticmapreduce: {
+    sdk: 'emr',
+    errorPrefix: 'EMR',
+    serviceName: 'AmazonElasticMapReduce',
+    genericError: 'AmazonElasticMapReduceException',
+    actions: new Set(),
+  },
+  sagemaker: {
+    sdk: 'sagemaker',
+    errorPrefix: 'SageMaker',
+    serviceName: 'AmazonSageMaker',
+    genericError: 'AmazonSageMakerException',
+    actions: new Set(['createTrainingJob', 'createTransformJob', 'createProcessingJob']),
   },
 };
 

@@ -30,7 +30,16 @@
  *   `STEPWISE_OUTCOME` (SUCCEEDED or FAILED), both from `containerOverrides.environment`;
  * - CodeBuild (AWS JSON 1.1): StartBuild, BatchGetBuilds, StopBuild on projects made with
  *   `createCodeBuildProject`; `STEPWISE_POLLS` and `STEPWISE_OUTCOME` (SUCCEEDED, FAILED,
- *   FAULT…) come from `environmentVariablesOverride`.
+ *   FAULT…) come from `environmentVariablesOverride`;
+ * - EMR (AWS JSON 1.1): RunJobFlow, DescribeCluster, AddJobFlowSteps, DescribeStep, CancelSteps. A
+ *   cluster is STARTING for `STEPWISE_POLLS` DescribeCluster calls (default 1), then in
+ *   `STEPWISE_OUTCOME` (WAITING, or TERMINATED_WITH_ERRORS), both cluster tags; a step is PENDING
+ *   then RUNNING for `STEPWISE_POLLS` DescribeStep calls, then `STEPWISE_OUTCOME` (COMPLETED or
+ *   FAILED), both from its `HadoopJarStep.Properties`;
+ * - SageMaker (AWS JSON 1.1): Create/Describe/Stop of training, transform and processing jobs. A
+ *   job is InProgress for `STEPWISE_POLLS` describe calls (default 1), then `STEPWISE_OUTCOME`
+ *   (Completed or Failed), from its `HyperParameters` (training) or `Environment` (the others);
+ *   a stopped job is Stopping, then Stopped at the next describe call.
  *
  * State lives in memory. Nothing here knows about Step Functions: the stand-in implements the
  * protocols, and tests or the conformance adapter provision its tables, topics and buckets.
@@ -147,6 +156,52 @@ export interface CodeBuildBuild {
   ended?: number;
 }
 
+export interface EmrCluster {
+  id: string;
+  arn: string;
+  name: string;
+  releaseLabel: string;
+  tags: { Key: string; Value: string }[];
+  created: number;
+  state: string;
+  pollsLeft: number;
+  outcome: string;
+  ready?: number;
+  ended?: number;
+}
+
+export interface EmrStep {
+  id: string;
+  clusterId: string;
+  name: string;
+  actionOnFailure: string;
+  jar: string;
+  args: string[];
+  properties: Record<string, string>;
+  created: number;
+  state: string;
+  pollsLeft: number;
+  outcome: string;
+  started?: number;
+  ended?: number;
+}
+
+export type SageMakerJobKind = 'Training' | 'Transform' | 'Processing';
+
+export interface SageMakerJob {
+  kind: SageMakerJobKind;
+  name: string;
+  arn: string;
+  /** The create request (echoed by the describe call). */
+  request: Record<string, unknown>;
+  created: number;
+  status: string;
+  pollsLeft: number;
+  outcome: string;
+  started?: number;
+  ended?: number;
+}
+
 interface Secret {
   name: string;
   arn: string;
@@ -194,6 +249,10 @@ export class AwsStandIn {
   readonly batchJobs = new Map<string, BatchJob>();
   readonly codeBuildProjects = new Set<string>();
   readonly builds = new Map<string, CodeBuildBuild>();
+  readonly emrClusters = new Map<string, EmrCluster>();
+  readonly emrSteps = new Map<string, EmrStep>();
+  /** SageMaker jobs by `<kind>:<name>` (`Training:nightly`). */
+  readonly sageMakerJobs = new Map<string, SageMakerJob>();
   /** Every request's headers, for tests that check what was sent (e.g. signatures). */
   readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[] = [];
   private server: Server | undefined;
@@ -366,6 +425,16 @@ export class AwsStandIn {
         this.requests.push({ service: 'codebuild', operation: op, headers: req.headers });
         return this.json(res, '1.1', this.codeBuild(op, parseJson(body)));
       }
+      if (target.startsWith('ElasticMapReduce.')) {
+        const op = target.slice('ElasticMapReduce.'.length);
+        this.requests.push({ service: 'emr', operation: op, headers: req.headers });
+        return this.json(res, '1.1', this.emr(op, parseJson(body)));
+      }
+      if (target.startsWith('SageMaker.')) {
+        const op = target.slice('SageMaker.'.length);
+        this.requests.push({ service: 'sagemaker', operation: op, headers: req.headers });
+        return this.json(res, '1.1', this.sageMaker(op, parseJson(body)));
+      }
       const batch = /^\/v1\/([a-z]+)$/.exec(req.url ?? '');
       if (req.method === 'POST' && batch) {
         const op = BATCH_OPERATIONS[batch[1]!] ?? batch[1]!;
@@ -427,7 +496,11 @@ export class AwsStandIn {
         e.code === 'ValidationException' ? 'com.amazon.coral.validate' : 'com.amazonaws.dynamodb.v20120810';
       return this.json(res, '1.0', { __type: `${ns}#${e.code}`, message: e.message }, e.status);
     }
-    if (target.startsWith('AWSGlue.')) {
+    if (
+      target.startsWith('AWSGlue.') ||
+      target.startsWith('ElasticMapReduce.') ||
+      target.startsWith('SageMaker.')
+    ) {
       return this.json(res, '1.1', { __type: e.code, Message: e.message }, e.status);
     }
     if (target.startsWith('AmazonAthena.')) {
@@ -1018,6 +1091,253 @@ export class AwsStandIn {
     };
     if (b.sourceVersion !== undefined) out.sourceVersion = b.sourceVersion;
     if (b.ended !== undefined) out.endTime = seconds(b.ended);
+    return out;
+  }
+
+  // ---- EMR --------------------------------------------------------------------------------------
+
+  private emr(op: string, input: Record<string, unknown>): unknown {
+    const seconds = (ms: number) => ms / 1000;
+    const cluster = (id: string): EmrCluster => {
+      const c = this.emrClusters.get(id);
+      if (!c) throw new AwsError(400, 'InvalidRequestException', `Cluster id '${id}' is not valid.`);
+      return c;
+    };
+    switch (op) {
+      case 'RunJobFlow': {
+        const instances = input.Instances;
+        if (typeof instances !== 'object' || instances === null) {
+          throw new AwsError(
+            400,
+            'ValidationException',
+            "1 validation error detected: Value null at 'instances' failed to satisfy constraint: Member must not be null",
+          );
+        }
+        const tags = (Array.isArray(input.Tags) ? input.Tags : []).map(
+          (t: { Key?: unknown; Value?: unknown }) => ({ Key: text(t.Key), Value: text(t.Value) }),
+        );
+        const tag = (k: string) => tags.find((t) => t.Key === k)?.Value;
+        const id = `j-${randomUUID().replace(/-/g, '').slice(0, 13).toUpperCase()}`;
+        const c: EmrCluster = {
+          id,
+          arn: `arn:aws:elasticmapreduce:${this.region}:${this.account}:cluster/${id}`,
+          name: text(input.Name),
+          releaseLabel: text(input.ReleaseLabel),
+          tags,
+          created: Date.now(),
+          state: 'STARTING',
+          pollsLeft: Number(tag('STEPWISE_POLLS') ?? 1),
+          outcome: tag('STEPWISE_OUTCOME') ?? 'WAITING',
+        };
+        this.emrClusters.set(id, c);
+        return { JobFlowId: id, ClusterArn: c.arn };
+      }
+      case 'DescribeCluster': {
+        const c = cluster(text(input.ClusterId));
+        if (c.state === 'STARTING' && c.pollsLeft-- <= 0) {
+          c.state = c.outcome;
+          if (c.state === 'WAITING') c.ready = Date.now();
+          else c.ended = Date.now();
+        }
+        const status: Record<string, unknown> = {
+          State: c.state,
+          StateChangeReason:
+            c.state === 'TERMINATED_WITH_ERRORS'
+              ? { Code: 'VALIDATION_ERROR', Message: 'The requested instance type is not supported.' }
+              : c.state === 'WAITING'
+                ? { Message: 'Cluster ready to run steps.' }
+                : {},
+          Timeline: {
+            CreationDateTime: seconds(c.created),
+            ...(c.ready !== undefined ? { ReadyDateTime: seconds(c.ready) } : {}),
+            ...(c.ended !== undefined ? { EndDateTime: seconds(c.ended) } : {}),
+          },
+        };
+        return {
+          Cluster: {
+            Id: c.id,
+            Name: c.name,
+            ClusterArn: c.arn,
+            Status: status,
+            ReleaseLabel: c.releaseLabel,
+            Tags: c.tags,
+            AutoTerminate: false,
+            TerminationProtected: false,
+            VisibleToAllUsers: true,
+            NormalizedInstanceHours: 0,
+            StepConcurrencyLevel: 1,
+          },
+        };
+      }
+      case 'AddJobFlowSteps': {
+        const c = cluster(text(input.JobFlowId));
+        if (!['STARTING', 'BOOTSTRAPPING', 'RUNNING', 'WAITING'].includes(c.state)) {
+          throw new AwsError(
+            400,
+            'ValidationException',
+            'A job flow that is shutting down, terminated, or finished may not be modified.',
+          );
+        }
+        const steps = Array.isArray(input.Steps) ? (input.Steps as Record<string, unknown>[]) : [];
+        const ids: string[] = [];
+        for (const step of steps) {
+          const jar = (step.HadoopJarStep ?? {}) as Record<string, unknown>;
+          const properties: Record<string, string> = {};
+          for (const p of Array.isArray(jar.Properties)
+            ? (jar.Properties as Record<string, unknown>[])
+            : []) {
+            properties[text(p.Key)] = text(p.Value);
+          }
+          const id = `s-${randomUUID().replace(/-/g, '').slice(0, 13).toUpperCase()}`;
+          this.emrSteps.set(id, {
+            id,
+            clusterId: c.id,
+            name: text(step.Name),
+            actionOnFailure: text(step.ActionOnFailure) || 'CONTINUE',
+            jar: text(jar.Jar),
+            args: Array.isArray(jar.Args) ? jar.Args.map(String) : [],
+            properties,
+            created: Date.now(),
+            state: 'PENDING',
+            pollsLeft: Number(properties.STEPWISE_POLLS ?? 1),
+            outcome: properties.STEPWISE_OUTCOME ?? 'COMPLETED',
+          });
+          ids.push(id);
+        }
+        return { StepIds: ids };
+      }
+      case 'DescribeStep': {
+        const step = this.emrSteps.get(text(input.StepId));
+        if (!step || step.clusterId !== text(input.ClusterId)) {
+          throw new AwsError(400, 'InvalidRequestException', `Step id '${text(input.StepId)}' is not valid.`);
+        }
+        if (step.state === 'PENDING') {
+          step.state = 'RUNNING';
+          step.started = Date.now();
+        } else if (step.state === 'RUNNING' && step.pollsLeft-- <= 0) {
+          step.state = step.outcome;
+          step.ended = Date.now();
+        }
+        const status: Record<string, unknown> = {
+          State: step.state,
+          StateChangeReason: {},
+          Timeline: {
+            CreationDateTime: seconds(step.created),
+            ...(step.started !== undefined ? { StartDateTime: seconds(step.started) } : {}),
+            ...(step.ended !== undefined ? { EndDateTime: seconds(step.ended) } : {}),
+          },
+        };
+        if (step.state === 'FAILED') {
+          status.FailureDetails = {
+            Reason: 'Unknown Error.',
+            Message: 'Step failed with exitCode 1.',
+            LogFile: `s3://logs/${step.clusterId}/steps/${step.id}/stderr.gz`,
+          };
+        }
+        return {
+          Step: {
+            Id: step.id,
+            Name: step.name,
+            Config: { Jar: step.jar, Properties: step.properties, Args: step.args },
+            ActionOnFailure: step.actionOnFailure,
+            Status: status,
+          },
+        };
+      }
+      case 'CancelSteps': {
+        const ids = Array.isArray(input.StepIds) ? input.StepIds.map(String) : [];
+        return {
+          CancelStepsInfoList: ids.map((id) => {
+            const step = this.emrSteps.get(id);
+            if (!step || !['PENDING', 'RUNNING'].includes(step.state)) {
+              return { StepId: id, Status: 'FAILED', Reason: 'Step is not pending or running.' };
+            }
+            step.state = 'CANCELLED';
+            step.ended = Date.now();
+            return { StepId: id, Status: 'SUBMITTED', Reason: '' };
+          }),
+        };
+      }
+      default:
+        throw new AwsError(400, 'UnknownOperationException', `The stand-in does not implement ${op}`);
+    }
+  }
+
+  // ---- SageMaker --------------------------------------------------------------------------------
+
+  private sageMaker(op: string, input: Record<string, unknown>): unknown {
+    const m = /^(Create|Describe|Stop)(Training|Transform|Processing)Job$/.exec(op);
+    if (!m) throw new AwsError(400, 'UnknownOperationException', `The stand-in does not implement ${op}`);
+    const verb = m[1]!;
+    const kind = m[2] as SageMakerJobKind;
+    const name = text(input[`${kind}JobName`]);
+    const key = `${kind}:${name}`;
+    const seconds = (ms: number) => ms / 1000;
+    if (verb === 'Create') {
+      const existing = this.sageMakerJobs.get(key);
+      if (existing) {
+        throw new AwsError(
+          400,
+          'ResourceInUse',
+          `${kind} job names must be unique within an AWS account and region, and a ${kind.toLowerCase()} job with this name already exists (${existing.arn})`,
+        );
+      }
+      const controls = (kind === 'Training' ? input.HyperParameters : input.Environment) as
+        Record<string, string> | undefined;
+      // SageMaker writes resource names in lower case in its ARNs.
+      const arn = `arn:aws:sagemaker:${this.region}:${this.account}:${kind.toLowerCase()}-job/${name.toLowerCase()}`;
+      this.sageMakerJobs.set(key, {
+        kind,
+        name,
+        arn,
+        request: input,
+        created: Date.now(),
+        status: 'InProgress',
+        pollsLeft: Number(controls?.STEPWISE_POLLS ?? 1),
+        outcome: controls?.STEPWISE_OUTCOME ?? 'Completed',
+      });
+      return { [`${kind}JobArn`]: arn };
+    }
+    const job = this.sageMakerJobs.get(key);
+    if (!job)
+      throw new AwsError(400, 'ValidationException', `Could not find requested job with name ${name}`);
+    if (verb === 'Stop') {
+      if (job.status !== 'InProgress') {
+        throw new AwsError(400, 'ValidationException', `The job ${name} is not in progress.`);
+      }
+      job.status = 'Stopping';
+      return {};
+    }
+    if (job.status === 'Stopping') {
+      job.status = 'Stopped';
+      job.ended = Date.now();
+    } else if (job.status === 'InProgress') {
+      job.started ??= Date.now();
+      if (job.pollsLeft-- <= 0) {
+        job.status = job.outcome;
+        job.ended = Date.now();
+      }
+    }
+    const { Tags: _tags, ...request } = job.request;
+    const out: Record<string, unknown> = {
+      ...request,
+      [`${kind}JobArn`]: job.arn,
+      [`${kind}JobStatus`]: job.status,
+      CreationTime: seconds(job.created),
+      LastModifiedTime: seconds(job.ended ?? job.started ?? job.created),
+    };
+    if (job.started !== undefined) out[`${kind}StartTime`] = seconds(job.started);
+    if (job.ended !== undefined) out[`${kind}EndTime`] = seconds(job.ended);
+    if (job.status === 'Failed') out.FailureReason = 'AlgorithmError: the job exited with code 1';
+    if (kind === 'Training') {
+      out.SecondaryStatus = job.status === 'InProgress' ? 'Training' : job.status;
+      const output = request.OutputDataConfig as { S3OutputPath?: unknown } | undefined;
+      if (job.status === 'Completed') {
+        out.ModelArtifacts = {
+          S3ModelArtifacts: `${text(output?.S3OutputPath)}/${name}/output/model.tar.gz`,
+        };
+      }
+    }
     return out;
   }
 
