@@ -775,25 +775,41 @@ export class Engine implements StepFunctionsEngine {
         return { executionArn, startDate: existing.startDate };
       throw new ServiceError(ApiErrors.ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);
     }
-    const started = startExecution(def, init, this.env);
-    const state = started.state;
-    const { events, commands } = await this.settle(def, state, started.result);
-    const changes = this.changes(state, { timers: [], tasks: [] }, events, commands, executionArn, 0);
-    // The first write joins the group commit like any other (a conflict means the name is taken).
-    const created = await this.committer.submit({
-      ...changes,
-      create: {
-        executionArn,
-        stateMachineArn: sm.arn,
-        name,
-        input: inputText,
-        startDate: state.startTime,
-        definition: sm.definition,
-      },
-      ...(fencingToken !== undefined ? { fencingToken } : {}),
-    });
-    if (!created) {
+    const release = () => {
       if (this.shared) void this.shared.releaseLease(executionArn, this.nodeId).catch(() => false);
+    };
+    let state: ExecutionState;
+    let changes: ReturnType<Engine['changes']>;
+    let commands: Command[];
+    let created: boolean;
+    try {
+      const started = startExecution(def, init, this.env);
+      state = started.state;
+      const settled = await this.settle(def, state, started.result);
+      commands = settled.commands;
+      changes = this.changes(state, { timers: [], tasks: [] }, settled.events, commands, executionArn, 0);
+      // The first write joins the group commit like any other (a conflict means the name is taken).
+      created = await this.committer.submit({
+        ...changes,
+        create: {
+          executionArn,
+          stateMachineArn: sm.arn,
+          name,
+          input: inputText,
+          startDate: state.startTime,
+          definition: sm.definition,
+        },
+        ...(fencingToken !== undefined ? { fencingToken } : {}),
+      });
+    } catch (e) {
+      // A lease kept after a failed start would be renewed by this node for ever, and every
+      // other node would answer ExecutionAlreadyExists for a name that has no execution. If the
+      // commit did land after all, the released execution is adopted like any other.
+      release();
+      throw e;
+    }
+    if (!created) {
+      release();
       const existing = await this.store.getExecution(executionArn);
       if (existing !== undefined && isIdempotentStart(existing, inputText))
         return { executionArn, startDate: existing.startDate };

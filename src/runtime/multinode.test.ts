@@ -326,6 +326,47 @@ if (unreachable !== undefined) {
   });
 
   it(
+    'a start whose commit failed leaves no lease behind: another node can start the name',
+    { timeout: 60_000 },
+    async () => {
+      const schema = `stepwise_multinode_lease_${randomBytes(4).toString('hex')}`;
+      const s1 = await openPostgresStore({ connectionString: ADMIN_URL, schema });
+      const s2 = await openPostgresStore({ connectionString: ADMIN_URL, schema });
+      // Node 1's first commit fails, as one that lost its connection does.
+      let failures = 1;
+      const flaky = Object.create(s1) as typeof s1;
+      flaky.commit = (writes) =>
+        failures-- > 0 ? Promise.reject(new Error('connection lost')) : s1.commit(writes);
+      const n1 = await Engine.open({ store: flaky, nodeId: 'n1', leaseTtlMs: 2_000 });
+      const n2 = await Engine.open({ store: s2, nodeId: 'n2', leaseTtlMs: 2_000 });
+      try {
+        const { stateMachineArn } = await n1.createStateMachine({
+          name: 'lease-after-failure',
+          definition: JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }),
+          roleArn: ROLE,
+        });
+        await assert.rejects(
+          n1.startExecution({ stateMachineArn, name: 'once', input: '{}' }),
+          /connection lost/,
+        );
+        // Longer than the lease: n1's renewals would have kept a leaked lease alive.
+        await sleep(2_500);
+        const { executionArn } = await n2.startExecution({ stateMachineArn, name: 'once', input: '{}' });
+        let status = 'RUNNING';
+        for (const until = Date.now() + 10_000; status === 'RUNNING' && Date.now() < until; await sleep(20))
+          status = (await n2.describeExecution(executionArn)).status;
+        assert.equal(status, 'SUCCEEDED');
+      } finally {
+        // Each engine closes its store.
+        await n1.close();
+        await n2.close();
+        // The name is ours (hex suffix): safe to splice.
+        await admin(ADMIN_URL, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      }
+    },
+  );
+
+  it(
     'a scaled Wait (waitScale 0.01) on PostgreSQL',
     {
       timeout: 60_000,

@@ -394,6 +394,43 @@ if (unreachable !== undefined) {
       assert.equal(loaded?.version, outcome === 'ok' ? 2 : 1, 'n2 loads after n1’s commit settled');
     });
 
+    it('a commit that loses a deadlock is run again, not failed', async () => {
+      const schema = newSchema();
+      const s = await track(open(schema));
+      const [x, y] = [exArn('a', 'x'), exArn('a', 'y')];
+      // Created in this order: x has the lower id, and a commit locks states in id order.
+      for (const [arn, name] of [
+        [x, 'x'],
+        [y, 'y'],
+      ] as const)
+        await s.commit([{ ...typicalStep(arn, 0, 0), create: newExecution('a', name) }]);
+      const lock = (arn: string) =>
+        `SELECT 1 FROM ${schema}.states s JOIN ${schema}.executions e ON e.id = s.execution_id
+         WHERE e.arn = '${arn}' FOR UPDATE OF s`;
+      const other = await admin();
+      try {
+        // The other transaction holds y; the commit takes x and waits for y; the other then asks
+        // for x: a cycle. The commit has waited longer, so its deadlock check aborts it (40P01).
+        await other.query('BEGIN');
+        await other.query(lock(y));
+        const committed = s.commit([typicalStep(x, 1, 1), typicalStep(y, 1, 1)]);
+        await waitFor(
+          async () =>
+            (
+              await other.query<{ n: string }>(
+                `SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+              )
+            ).rows[0]?.n === '1',
+        );
+        await other.query(lock(x)); // granted once the commit is rolled back
+        await other.query('COMMIT');
+        assert.deepEqual(await committed, ['ok', 'ok'], 'the retried transaction commits both steps');
+        assert.equal((await s.loadState(x))?.version, 2);
+      } finally {
+        await other.end();
+      }
+    });
+
     it('LISTEN/NOTIFY: commits that queue activity tasks or set timers due soon wake listeners', async () => {
       const schema = newSchema();
       const s = await track(open(schema, { wakeWithinMs: 60_000 }));

@@ -655,8 +655,14 @@ export class PostgresStore implements Store, LeaseStore {
 
   async renewLeases(nodeId: string, ttlMs: number): Promise<string[]> {
     checkTtl(ttlMs);
+    // Rows locked in execution_arn order, the order commits take them in (FOR SHARE): an
+    // UPDATE in scan order could hold one a commit waits for while waiting for one it holds.
     const r = await this.pool.query<{ execution_arn: string }>(
-      `UPDATE leases SET expires_at = ${NOW_MS} + $2 WHERE node_id = $1 AND expires_at > ${NOW_MS}
+      `UPDATE leases SET expires_at = ${NOW_MS} + $2
+       WHERE execution_arn IN (
+         SELECT execution_arn FROM leases WHERE node_id = $1 AND expires_at > ${NOW_MS}
+         ORDER BY execution_arn FOR UPDATE)
+       AND node_id = $1 AND expires_at > ${NOW_MS}
        RETURNING execution_arn`,
       [nodeId, ttlMs],
     );
@@ -724,8 +730,25 @@ export class PostgresStore implements Store, LeaseStore {
     }
   }
 
-  /** A transaction on one pooled connection; a connection that failed is destroyed, not reused. */
+  /**
+   * Runs `fn` in a transaction. A deadlock or serialization failure rolls the whole transaction
+   * back, and PostgreSQL's advice is to run it again: the bodies only talk to the database, so
+   * a retry is safe. Without it a batch that lost a deadlock failed every execution in it.
+   */
   private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.txOnce(fn);
+      } catch (e) {
+        if (!isRetryableTxError(e) || attempt >= TX_ATTEMPTS) throw e;
+        // Jittered, growing pauses so the transactions that collided do not collide again.
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
+      }
+    }
+  }
+
+  /** A transaction on one pooled connection; a connection that failed is destroyed, not reused. */
+  private async txOnce<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     let broken: Error | undefined;
     // Between queries a checked-out client has no pool listener; an unhandled 'error' would crash.
@@ -1258,6 +1281,14 @@ function checkTtl(ttlMs: number): void {
 function checkChannel(channel: string): void {
   // LISTEN takes an identifier, not a parameter.
   if (!IDENTIFIER.test(channel)) throw new TypeError(`invalid channel name: ${channel}`);
+}
+
+/** Attempts of a transaction that keeps losing deadlocks or serialization checks. */
+const TX_ATTEMPTS = 6;
+
+/** deadlock_detected (40P01) and serialization_failure (40001): the transaction may be retried. */
+function isRetryableTxError(e: unknown): boolean {
+  return e instanceof pg.DatabaseError && (e.code === '40P01' || e.code === '40001');
 }
 
 function isUniqueViolation(e: unknown): boolean {
