@@ -6,8 +6,13 @@
 import type { JsonObject, JsonValue } from './json.js';
 
 export interface JsonataBindings {
-  /** `$states`: `input`, `context`, and `result` / `errorOutput` where they exist. */
+  /**
+   * `$states`: `input`, `context`, and `result` / `errorOutput` where they exist. `context` may
+   * be left out when `context` below is given: it is added before an expression that reads it.
+   */
   states: JsonObject;
+  /** Builds `$states.context` (the context object) for `states` that does not hold it yet. */
+  context?: () => JsonValue;
   /** Workflow variables, bound by name (`$name`). */
   variables: ReadonlyMap<string, JsonValue> | undefined;
   /** Uniform in [0, 1): `$random()` without seed, `$shuffle`. */

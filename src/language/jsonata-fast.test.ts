@@ -18,7 +18,7 @@ import { StatesErrors, StatesRuntimeError } from './errors.js';
 import type { JsonObject, JsonValue } from './json.js';
 import type { JsonataBindings } from './jsonata.js';
 import { compileJsonataTemplate, DEFAULT_JSONATA_LIMITS, jsonataUndefinedCause } from './jsonata.js';
-import { compileFastJsonata } from './jsonata-fast.js';
+import { compileFastJsonata, yieldsPlainJson } from './jsonata-fast.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const casesDir = join(repoRoot, '../shared/conformance/cases');
@@ -46,6 +46,23 @@ function canon(v: unknown): string {
     .join(',')}}`;
 }
 
+/** Plain JSON as JSON.parse builds it: finite numbers (not -0), ordinary arrays and objects. */
+function isPlain(v: unknown): boolean {
+  if (typeof v === 'string' || typeof v === 'boolean' || v === null) return true;
+  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+  if (typeof v !== 'object') return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (Array.isArray(v)) {
+    const flags = v as unknown as Record<string, unknown>;
+    if (proto !== Array.prototype || flags.sequence !== undefined || flags.keepSingleton !== undefined)
+      return false;
+    return v.every(isPlain);
+  }
+  if (proto !== Object.prototype) return false;
+  const d = Object.getOwnPropertyDescriptors(v);
+  return Object.values(d).every((x) => 'value' in x && isPlain(x.value));
+}
+
 type Outcome = { ok: true; value: string } | { ok: false; error: string };
 
 async function reference(expr: jsonata.Expression, b: JsonataBindings): Promise<Outcome> {
@@ -67,6 +84,8 @@ interface Tally {
   sameValue: number;
   handedBackOnError: number;
   handedBackOnValue: number;
+  /** Results of expressions `yieldsPlainJson` vouches for, checked to be plain JSON. */
+  plainChecked: number;
 }
 
 function newTally(): Tally {
@@ -77,6 +96,7 @@ function newTally(): Tally {
     sameValue: 0,
     handedBackOnError: 0,
     handedBackOnValue: 0,
+    plainChecked: 0,
   };
 }
 
@@ -92,13 +112,22 @@ async function differential(text: string, sets: JsonataBindings[], tally: Tally)
   const fast = compileFastJsonata(expr.ast(), DEFAULT_JSONATA_LIMITS);
   if (fast === undefined) return;
   tally.fast++;
+  const plain = yieldsPlainJson(expr.ast());
   for (const b of sets) {
     tally.evaluations++;
     const ref = await reference(expr, b);
     let mine: Outcome | undefined;
     try {
-      mine = { ok: true, value: canon(fast(b)) };
-    } catch {
+      const raw = fast(b);
+      // jsonata.ts keeps such a result uncopied: it must be plain JSON whenever the data is.
+      const dataPlain = isPlain(b.states.input) && [...(b.variables?.values() ?? [])].every(isPlain);
+      if (plain && dataPlain && raw !== undefined) {
+        assert.ok(isPlain(raw), `${text} vouched plain, gave ${canon(raw)}`);
+        tally.plainChecked++;
+      }
+      mine = { ok: true, value: canon(raw) };
+    } catch (e) {
+      if (e instanceof assert.AssertionError) throw e;
       mine = undefined; // handed back to jsonata
     }
     if (mine === undefined) {
@@ -339,6 +368,7 @@ describe('jsonata fast path: differential against jsonata', () => {
     for (let i = 0; i < 4000; i++) await differential(gen(1 + (i % 4)), sets, tally);
     console.log(`generated: ${JSON.stringify(tally)}`);
     assert.ok(tally.sameValue > 10_000, JSON.stringify(tally));
+    assert.ok(tally.plainChecked > 1_000, JSON.stringify(tally));
   });
 
   it('hand-picked edge cases', async () => {
@@ -389,6 +419,13 @@ describe('jsonata fast path: differential against jsonata', () => {
       '$not($states.input.e)',
       '$boolean([0, ""])',
       '$boolean([0, 1])',
+      // Not plain (no copy skipped): computed numbers, the bare $states.
+      '$ceil(-0.5)',
+      '{"a": 1/0, "b": -0}',
+      '[$states]',
+      '$merge([$states, {"a": 1}])',
+      // Plain: data and what is built from it.
+      '$merge([$states.input, {"steps": $merge([$states.input.objs, {"k": [$states.input.a, "x"]}])}])',
     ];
     const input = {
       a: 1,

@@ -653,6 +653,67 @@ function literalKeys(pairs: readonly unknown[][]): string[] | undefined {
   return names;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Results that need no copy
+
+/** Built-ins whose result is always a string, a boolean, a safe integer or undefined. */
+const PLAIN_FUNCTIONS = new Set([
+  'string',
+  'boolean',
+  'not',
+  'exists',
+  'count',
+  'length',
+  'uppercase',
+  'lowercase',
+]);
+
+/**
+ * Whether an expression the subset compiles always yields plain JSON (or undefined) when the
+ * data it reads is plain JSON: what `toJson` would return unchanged, so the caller need not walk
+ * the result to check. Data passes through paths and variables as it is; constructors and
+ * `$merge` build ordinary objects and arrays from it. Numbers computed here can be NaN, ±Infinity
+ * or -0 (`1/0`, `$ceil(-0.5)`), and the bare `$states` holds a getter: those are not plain.
+ */
+export function yieldsPlainJson(node: unknown): boolean {
+  if (!isAst(node)) return false;
+  switch (node.type) {
+    case 'string':
+    case 'value':
+      return true;
+    case 'number':
+      return typeof node.value === 'number' && Number.isFinite(node.value) && !Object.is(node.value, -0);
+    case 'variable':
+      return node.value !== 'states';
+    case 'path':
+      // Always at least one name after the head: never `$states` itself.
+      return true;
+    case 'binary':
+      // Comparisons, `and`, `or`, `in` give booleans; `&` a string.
+      return !['+', '-', '*', '/', '%'].includes(String(node.value));
+    case 'condition':
+      return yieldsPlainJson(node.then) && (node.else === undefined || yieldsPlainJson(node.else));
+    case 'block': {
+      const exprs = node.expressions;
+      return Array.isArray(exprs) && yieldsPlainJson(exprs[exprs.length - 1]);
+    }
+    case 'function': {
+      const name = isAst(node.procedure) ? String(node.procedure.value) : '';
+      const args = node.arguments;
+      if (PLAIN_FUNCTIONS.has(name)) return true;
+      return name === 'merge' && Array.isArray(args) && yieldsPlainJson(args[0]);
+    }
+    case 'unary':
+      if (node.value === '[')
+        return Array.isArray(node.expressions) && node.expressions.every(yieldsPlainJson);
+      if (node.value === '{')
+        return Array.isArray(node.lhs) && (node.lhs as unknown[][]).every((p) => yieldsPlainJson(p[1]));
+      return false;
+    default:
+      return false;
+  }
+}
+
 /**
  * Compiles a jsonata AST (from `jsonata(text).ast()`) when it lies in the subset; undefined
  * otherwise. The result throws whenever jsonata must decide (errors included): the caller then

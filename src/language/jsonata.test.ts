@@ -164,17 +164,61 @@ describe('compileJsonataTemplate', () => {
     assert.equal(await run('{% $states.input.a %}', input), input.a);
     const merged = (await run('{% $merge([$states.input, {"e": 1}]) %}', input)) as JsonObject;
     assert.equal(merged.a, input.a);
-    // -0 is not plain (AWS writes 0): a result holding it is a copy, with 0.
+    // A -0 the expression computes is not plain (AWS writes 0): the result is a copy, with 0.
+    // (A -0 in the data itself passes through like any data; JSON text has no -0 either way.)
+    const computed = (await run('{% {"a": $states.input.a, "z": $ceil(-0.5)} %}', input)) as JsonObject;
+    assert.ok(Object.is(computed.z, 0));
+    assert.notEqual(computed.a, input.a);
+    assert.deepEqual(computed.a, input.a);
     const negative = JSON.parse('{"a": {"b": 1}, "z": -0}') as JsonObject;
-    const copied = (await run('{% $merge([$states.input, {"e": 1}]) %}', negative)) as JsonObject;
-    assert.ok(Object.is(copied.z, 0));
-    assert.notEqual(copied.a, negative.a);
-    assert.deepEqual(copied.a, negative.a);
+    const passed = (await run('{% $merge([$states.input, {"e": 1}]) %}', negative)) as JsonObject;
+    assert.equal(JSON.stringify(passed), '{"a":{"b":1},"z":0,"e":1}');
     // $states itself (whose context is read lazily) comes out as plain data with its context.
     const states = (await run('{% $states %}', { x: 1 })) as JsonObject;
     assert.deepEqual(states, { input: { x: 1 }, context: { Execution: { Name: 'exec' } } });
     const descriptor = Object.getOwnPropertyDescriptor(states, 'context');
     assert.ok(descriptor !== undefined && 'value' in descriptor, 'a data property, not a getter');
+  });
+
+  it('builds $states.context only for expressions that can read it, in AWS key order', async () => {
+    let built = 0;
+    const lazy = (extra: JsonObject): JsonataBindings => ({
+      ...bindings({ a: 1 }),
+      states: { input: { a: 1 }, ...extra },
+      context: () => {
+        built++;
+        return { State: { Name: 'S' } };
+      },
+    });
+    const evaluate = (text: string, b: JsonataBindings) =>
+      compileJsonataTemplate(text, 'Output', '/States/S/Output').evaluate(b);
+    for (const text of [
+      '{% $states.input.a %}',
+      '{% $states.result.x + $states.input.a %}',
+      '{% $states.errorOutput %}',
+    ]) {
+      await evaluate(text, lazy({ result: { x: 1 }, errorOutput: { Error: 'E' } }));
+    }
+    assert.equal(built, 0, 'input, result and errorOutput do not build the context');
+    assert.deepEqual(await evaluate('{% $states.context.State.Name %}', lazy({})), 'S');
+    assert.equal(built, 1);
+    // Slow path (a function outside the fast subset) and bare `$states`: built, in order.
+    assert.deepEqual(await evaluate('{% $keys($states) %}', lazy({ result: 1 })), [
+      'input',
+      'context',
+      'result',
+    ]);
+    assert.equal(
+      JSON.stringify(await evaluate('{% $states %}', lazy({ errorOutput: 2 }))),
+      '{"input":{"a":1},"context":{"State":{"Name":"S"}},"errorOutput":2}',
+    );
+    const v = '{% ($s := $states; $s.context.State.Name) %}';
+    assert.equal(await evaluate(v, lazy({})), 'S');
+    assert.equal(built, 4);
+    // A context already set (a Map's ItemSelector) is kept.
+    const own = lazy({ context: { Map: { Item: { Index: 3 } } } });
+    assert.equal(await evaluate('{% $states.context.Map.Item.Index %}', own), 3);
+    assert.equal(built, 4);
   });
 
   it("a __proto__ key in $merge gives jsonata's result and pollutes nothing", async () => {

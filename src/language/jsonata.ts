@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import jsonata from 'jsonata';
 import { DefinitionError, StatesErrors, StatesRuntimeError } from './errors.js';
-import { compileFastJsonata } from './jsonata-fast.js';
+import { compileFastJsonata, yieldsPlainJson } from './jsonata-fast.js';
 import type { JsonataBindings, JsonataLimits } from './jsonata-bindings.js';
 import type { JsonObject, JsonValue } from './json.js';
 import { isJsonObject, setOwn } from './json.js';
@@ -511,6 +511,71 @@ function compileExpression(source: string, field: string, pointer: string, limit
   // AWS removes $eval: calling it fails like any non-function (T1006).
   expr.assign('eval', undefined);
 
+  const ast = expr.ast() as AstNode;
+  if (readsContext(ast)) {
+    const evaluate = compileEvaluation(expr, ast, text, field, limits);
+    return (b) => {
+      withContext(b);
+      return evaluate(b);
+    };
+  }
+  return compileEvaluation(expr, ast, text, field, limits);
+}
+
+/** Adds `$states.context` where the bindings left it to be built on demand (see `readsContext`). */
+function withContext(b: JsonataBindings): void {
+  const states = b.states;
+  if (b.context === undefined || Object.hasOwn(states, 'context')) return;
+  const { result, errorOutput } = states;
+  states.context = b.context();
+  // `$states` keeps AWS's key order: input, context, then result or errorOutput.
+  if (result !== undefined) {
+    delete states.result;
+    states.result = result;
+  }
+  if (errorOutput !== undefined) {
+    delete states.errorOutput;
+    states.errorOutput = errorOutput;
+  }
+}
+
+const DATA_MEMBERS = new Set(['input', 'result', 'errorOutput']);
+
+/**
+ * Whether an expression may read `$states.context`: anywhere `$states` appears other than as
+ * `$states.input`, `$states.result` or `$states.errorOutput` (a bare `$states` can reach it with
+ * `$keys`, `$lookup`, `$string`…). Building the context object costs more than most Pass states.
+ */
+function readsContext(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(readsContext);
+  if (typeof node !== 'object' || node === null) return false;
+  const n = node as AstNode & Record<string, unknown>;
+  if (n.type === 'variable' && n.value === 'states') return true;
+  if (n.type === 'path' && Array.isArray(n.steps)) {
+    const [head, first, ...rest] = n.steps;
+    const data =
+      head?.type === 'variable' &&
+      head.value === 'states' &&
+      Object.keys(head).every((k) => k === 'type' || k === 'value' || k === 'position') &&
+      first?.type === 'name' &&
+      DATA_MEMBERS.has(String(first.value));
+    if (data) return readsContext(first) || readsContext(rest) || readsOthers(n, ['steps']);
+  }
+  return readsOthers(n, []);
+}
+
+function readsOthers(n: Record<string, unknown>, skip: readonly string[]): boolean {
+  for (const k of Object.keys(n)) if (!skip.includes(k) && readsContext(n[k])) return true;
+  return false;
+}
+
+function compileEvaluation(
+  expr: jsonata.Expression,
+  ast: AstNode,
+  text: string,
+  field: string,
+  limits: JsonataLimits,
+): Node {
   const fail = (cause: string): StatesRuntimeError =>
     new StatesRuntimeError(StatesErrors.QueryEvaluationError, cause, field);
   /** jsonata's raw result → the template's value, or the failure the cause texts describe. */
@@ -535,8 +600,21 @@ function compileExpression(source: string, field: string, pointer: string, limit
     }
     return finish(raw, b.states);
   };
-  const fast = compileFastJsonata(expr.ast(), limits);
+  const fast = compileFastJsonata(ast, limits);
   if (fast === undefined) return slow;
+  if (yieldsPlainJson(ast)) {
+    // Execution data is plain JSON, and so is what this expression builds from it: no walk.
+    return (b) => {
+      let raw: unknown;
+      try {
+        raw = fast(b);
+      } catch {
+        return slow(b);
+      }
+      if (raw === undefined) throw fail(jsonataUndefinedCause(text, field));
+      return raw as JsonValue;
+    };
+  }
   return (b) => {
     let raw: unknown;
     try {
