@@ -243,14 +243,12 @@ const FUNCTIONS: Readonly<Record<string, (arg: unknown) => unknown>> = {
     if (arr === undefined) return undefined;
     // An ordinary object, as jsonata builds (so results need no copy, see jsonata.ts); a
     // `__proto__` key, which jsonata's assignment turns into a prototype, stays with jsonata.
-    const out: Record<string, unknown> = {};
-    for (const o of arr) {
-      const obj = o as Record<string, unknown>;
-      for (const k of Object.keys(obj)) {
-        if (k === '__proto__') throw BAIL;
-        out[k] = obj[k];
-      }
-    }
+    // Assignment sets `__proto__` as jsonata does (a prototype change): left to jsonata.
+    for (const o of arr) if (Object.hasOwn(o as object, '__proto__')) throw BAIL;
+    if (arr.length === 0) return {};
+    // A spread clones the first object's shape in one go; the others are assigned onto it.
+    const out: Record<string, unknown> = { ...(arr[0] as object) };
+    for (let i = 1; i < arr.length; i++) Object.assign(out, arr[i]);
     return out;
   },
 };
@@ -312,6 +310,23 @@ function step(input: unknown, key: string, maxSequence: number): unknown {
  * it has two or more items, so nothing downstream in the subset tells them apart.
  */
 function path(head: Ev, names: readonly string[], maxSequence: number): Ev {
+  const last = names.length - 1;
+  const general = sequencePath(head, names, maxSequence);
+  return (b) => {
+    // Through single objects (the usual case) no sequence is built: each name is one lookup.
+    // At the first array (other than the last step's value) the general walk takes over.
+    let v = head(b);
+    for (let i = 0; i <= last; i++) {
+      if (v === undefined) return undefined;
+      if (Array.isArray(v)) return general(b);
+      v = step(v, names[i]!, maxSequence);
+    }
+    return v;
+  };
+}
+
+/** evaluatePath over sequences: the general case of `path`. */
+function sequencePath(head: Ev, names: readonly string[], maxSequence: number): Ev {
   const last = names.length - 1;
   return (b) => {
     const v0 = head(b);
@@ -602,14 +617,29 @@ function compileUnary(node: Ast, d: number, c: Compiler): Ev | undefined {
       if (names !== undefined) {
         // Distinct literal keys (the usual case): no grouping to do at run time. Inserting in
         // source order gives jsonata's key order (integer-like keys first, as in any object).
+        // Values are filled into a copy of a template holding every key (one object shape per
+        // constructor, cloned in one go); a value that is undefined drops its key, as jsonata
+        // does, on the slower way of adding keys one by one.
+        const keys: readonly string[] = names;
+        const template = Object.fromEntries(keys.map((n) => [n, null])) as Record<string, unknown>;
+        const count = keys.length;
         return (b) => {
-          const out: Record<string, unknown> = {};
-          for (let i = 0; i < names.length; i++) {
+          const got: unknown[] = new Array(count);
+          for (let i = 0; i < count; i++) {
             const v = values[i]!(b);
-            if (v !== undefined) out[names[i]!] = v;
+            if (v === undefined) return sparse(b, i, got);
+            got[i] = v;
           }
+          const out = { ...template };
+          for (let i = 0; i < count; i++) out[keys[i]!] = got[i];
           return out;
         };
+        function sparse(b: JsonataBindings, from: number, got: unknown[]): Record<string, unknown> {
+          for (let i = from + 1; i < count; i++) got[i] = values[i]!(b);
+          const out: Record<string, unknown> = {};
+          for (let i = 0; i < count; i++) if (got[i] !== undefined) out[keys[i]!] = got[i];
+          return out;
+        }
       }
       return (b) => {
         // evaluateGroupExpression over a single (undefined) input item.
