@@ -3,7 +3,7 @@
 // states each, a local async handler) on the durable engine, with SQLite (one node) and with
 // PostgreSQL (one node, then two in-process engine nodes sharing one schema).
 //
-//   npm run build && node bench/postgres.mjs [--executions N] [--reps N] [--json]
+//   npm run build && node bench/postgres.mjs [--executions N] [--reps N] [--configs a,b] [--json]
 //
 // STEPWISE_TEST_DATABASE_URL picks the server (default postgres://postgres@127.0.0.1:5432/test);
 // each configuration gets a fresh schema, dropped afterwards. Transitions/s = executions × 10 /
@@ -23,6 +23,7 @@ const { values } = parseArgs({
   options: {
     executions: { type: 'string', default: '1000' },
     reps: { type: 'string', default: '1' },
+    configs: { type: 'string', default: 'sqlite,postgres-1-node,postgres-2-nodes' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -157,7 +158,8 @@ const configs = [
   { name: 'postgres-2-nodes', store: 'postgres', nodes: 2, go: () => postgres(2) },
 ];
 const results = [];
-for (const c of configs) {
+const selected = values.configs.split(',');
+for (const c of configs.filter((x) => selected.includes(x.name))) {
   const times = [];
   for (let r = 0; r < REPS; r++) {
     log(`${c.name}: rep ${r + 1}/${REPS}…`);

@@ -376,6 +376,45 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
         assert.equal(bad.output, undefined);
       });
 
+      it('keeps texts exactly: quotes, backslashes, braces, multi-byte characters, empty strings', async () => {
+        const s = await fresh();
+        const tricky = 'q"uote \\ back\\"slash {brace,} é 日本 😀 \t tab';
+        const input = JSON.stringify({ tricky, empty: '' });
+        await s.createExecution(newExecution('a', 'texts', T0, input), {
+          state: { tricky, list: [tricky, ''] },
+          status: 'RUNNING',
+          events: [event(1, 'ExecutionStarted', { input: { tricky } })],
+          tasksAdded: [{ taskId: 't1', request: { ...request('t1'), input: { tricky } } }],
+        });
+        await s.commit([
+          {
+            executionArn: exArn('a', 'texts'),
+            expectedVersion: 1,
+            state: { tricky },
+            status: 'FAILED',
+            stopDate: T0 + 2,
+            output: '',
+            error: tricky,
+            cause: tricky,
+            events: [event(2, 'ExecutionFailed', { cause: tricky }), event(3, 'X', { empty: '' })],
+            tasksRemoved: ['t1'],
+          },
+        ]);
+        const ex = await s.getExecution(exArn('a', 'texts'));
+        assert.equal(ex?.input, input);
+        assert.equal(ex.error, tricky);
+        assert.equal(ex.cause, tricky);
+        assert.deepEqual((await s.loadState(exArn('a', 'texts')))?.state, { tricky });
+        const page = await s.history(exArn('a', 'texts'), { limit: 10 });
+        assert.deepEqual(
+          page?.items.map((e) => e.type),
+          ['ExecutionStarted', 'ExecutionFailed', 'X'],
+        );
+        assert.deepEqual(page.items[0], event(1, 'ExecutionStarted', { input: { tricky } }));
+        assert.deepEqual(page.items[1], event(2, 'ExecutionFailed', { cause: tricky }));
+        assert.deepEqual(page.items[2], event(3, 'X', { empty: '' }));
+      });
+
       it('lists newest first, with a status filter, stable across equal start dates', async () => {
         const s = await fresh();
         // 3 executions per start date, so pages split ties.
