@@ -862,6 +862,29 @@ describe('Engine: activities', () => {
     });
   });
 
+  it('fails the execution (States.Runtime) at a Task naming an activity that was deleted', async () => {
+    await withEngine({}, {}, async (engine) => {
+      const { activityArn } = await engine.createActivity({ name: 'gone' });
+      const smArn = await createMachine(engine, 'gone', {
+        StartAt: 'ActivityTask',
+        States: { ActivityTask: { Type: 'Task', Resource: activityArn, End: true } },
+      });
+      await engine.deleteActivity(activityArn);
+      const { executionArn } = await engine.startExecution({ stateMachineArn: smArn, input: '{"a":1}' });
+      const d = await finished(engine, executionArn);
+      const cause =
+        "An error occurred while executing the state 'ActivityTask' (entered at the event id #2). " +
+        `The activity ${activityArn} does not exist.`;
+      assert.equal(d.status, 'FAILED');
+      assert.equal(d.error, 'States.Runtime');
+      assert.equal(d.cause, cause);
+      // As AWS records it: nothing scheduled, the execution fails from the state's entry.
+      const h = await historyOf(engine, executionArn);
+      assert.deepEqual(types(h), ['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed']);
+      assert.equal(h[2]?.previousEventId, 2);
+    });
+  });
+
   it('returns an empty answer when no task arrives (the poll ends with its signal)', async () => {
     await withEngine({}, {}, async (engine) => {
       const { activityArn } = await engine.createActivity({ name: 'idle' });
