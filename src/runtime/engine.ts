@@ -1162,25 +1162,38 @@ export class Engine implements StepFunctionsEngine {
         if (this.shared && token === undefined) return undefined;
         const release = () =>
           this.shared ? void this.shared.releaseLease(arn, this.nodeId).catch(() => false) : undefined;
-        const loaded = await this.store.loadState(arn);
-        const text = loaded === undefined ? undefined : await this.store.getDefinition(loaded.definitionId);
-        const state = loaded?.state as ExecutionState | undefined;
-        if (loaded === undefined || text === undefined || state === undefined || state.status !== 'RUNNING') {
+        let live: Live;
+        try {
+          const loaded = await this.store.loadState(arn);
+          const text = loaded === undefined ? undefined : await this.store.getDefinition(loaded.definitionId);
+          const state = loaded?.state as ExecutionState | undefined;
+          if (
+            loaded === undefined ||
+            text === undefined ||
+            state === undefined ||
+            state.status !== 'RUNNING'
+          ) {
+            release();
+            return undefined;
+          }
+          live = {
+            arn,
+            def: this.compiled(loaded.definitionId, text),
+            state,
+            version: loaded.version,
+            queue: [],
+            busy: false,
+            running: new Map(),
+            done: [],
+            fencingToken: token,
+            log: await this.logSettingsFor(state.init.stateMachineArn),
+          };
+        } catch (e) {
+          // A lease kept after a failed load would be renewed for ever with nobody running the
+          // execution (see startExecution): let it go, so this node or another adopts it later.
           release();
-          return undefined;
+          throw e;
         }
-        const live: Live = {
-          arn,
-          def: this.compiled(loaded.definitionId, text),
-          state,
-          version: loaded.version,
-          queue: [],
-          busy: false,
-          running: new Map(),
-          done: [],
-          fencingToken: token,
-          log: await this.logSettingsFor(state.init.stateMachineArn),
-        };
         this.live.set(arn, live);
         if (this.shared) this.interrupted(live);
         return live;

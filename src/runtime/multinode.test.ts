@@ -36,6 +36,7 @@ import {
 import pg from 'pg';
 
 import { Engine } from './engine.js';
+import { functionsFromMap } from './functions.js';
 import { openPostgresStore } from './store/postgres.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -361,6 +362,69 @@ if (unreachable !== undefined) {
         await n1.close();
         await n2.close();
         // The name is ours (hex suffix): safe to splice.
+        await admin(ADMIN_URL, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      }
+    },
+  );
+
+  it(
+    'an adoption whose load failed leaves no lease behind: the execution is adopted again',
+    { timeout: 60_000 },
+    async () => {
+      const schema = `stepwise_multinode_adopt_${randomBytes(4).toString('hex')}`;
+      const s1 = await openPostgresStore({ connectionString: ADMIN_URL, schema });
+      const s2 = await openPostgresStore({ connectionString: ADMIN_URL, schema });
+      // Node 2 "dies" with a local task in flight: it stops renewing and never answers.
+      const dead = Object.create(s2) as typeof s2;
+      dead.renewLeases = () => Promise.resolve([]);
+      dead.releaseLease = () => Promise.resolve(false);
+      dead.listUnleasedExecutions = () => Promise.resolve([]);
+      let unblock = () => undefined as void;
+      const blocked = new Promise<void>((resolve) => (unblock = resolve));
+      const hang = async () => {
+        await blocked;
+        return {};
+      };
+      const n2 = await Engine.open({
+        store: dead,
+        nodeId: 'n2',
+        leaseTtlMs: 600,
+        functions: functionsFromMap({ hang }),
+      });
+      const { stateMachineArn } = await n2.createStateMachine({
+        name: 'adopt-after-failure',
+        definition: JSON.stringify({
+          StartAt: 'Work',
+          States: {
+            Work: {
+              Type: 'Task',
+              Resource: 'arn:aws:lambda:us-east-1:123456789012:function:hang',
+              End: true,
+            },
+          },
+        }),
+        roleArn: ROLE,
+      });
+      const { executionArn } = await n2.startExecution({ stateMachineArn, name: 'orphan' });
+      // Node 1's first load fails, as a read on a lost connection does. Nothing else will ever
+      // wake this execution (no timer, no callback): only adopting it again finishes it.
+      let failures = 1;
+      const flaky = Object.create(s1) as typeof s1;
+      flaky.loadState = (arn) =>
+        failures-- > 0 ? Promise.reject(new Error('connection lost')) : s1.loadState(arn);
+      const n1 = await Engine.open({ store: flaky, nodeId: 'n1', leaseTtlMs: 600 });
+      try {
+        let status = 'RUNNING';
+        for (const until = Date.now() + 15_000; status === 'RUNNING' && Date.now() < until; await sleep(50))
+          status = (await n1.describeExecution(executionArn)).status;
+        const d = await n1.describeExecution(executionArn);
+        assert.ok(failures < 0, `the first load failed, later ones were made (${status} ${d.cause})`);
+        // The dead node's task is failed as interrupted, as after any node's death.
+        assert.equal(status, 'FAILED');
+      } finally {
+        unblock();
+        await n1.close();
+        await n2.close();
         await admin(ADMIN_URL, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
       }
     },
