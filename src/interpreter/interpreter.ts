@@ -21,6 +21,7 @@ import type {
   InputEvent,
   InterpreterEnv,
   StepResult,
+  TaskRequest,
 } from './types.js';
 import {
   catchState,
@@ -1098,18 +1099,24 @@ export class Run implements StepContext {
       )) {
         this.emit(frame, type, details);
       }
-    this.invokeTask(frame, {
-      kind: 'invokeTask',
-      task: {
-        taskId,
-        resource: state.resource,
-        input: params,
-        timeoutSeconds,
-        heartbeatSeconds,
-        taskToken: frame.taskToken,
-        stateName: state.name,
-      },
-    });
+    const task: TaskRequest = {
+      taskId,
+      resource: state.resource,
+      input: params,
+      timeoutSeconds,
+      heartbeatSeconds,
+      taskToken: frame.taskToken,
+      stateName: state.name,
+    };
+    if (this.st.init.testCase !== undefined) {
+      // Step Functions Local numbers the calls of a mocked state per execution, retries and Map
+      // iterations included.
+      const calls = (this.st.mockCalls ??= {});
+      // Own keys only: a state may be named `constructor` or `__proto__`.
+      task.mockCall = Object.hasOwn(calls, state.name) ? (calls[state.name] ?? 0) : 0;
+      setOwn(calls, state.name, task.mockCall + 1);
+    }
+    this.invokeTask(frame, { kind: 'invokeTask', task });
     const timers: string[] = [];
     if (timeoutSeconds !== undefined) {
       const id = `timeout-${taskId}`;

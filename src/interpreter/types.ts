@@ -71,6 +71,8 @@ export interface TaskRequest {
   /** `$$.Task.Token` for callback patterns. */
   taskToken: string | undefined;
   stateName: string;
+  /** In a `#TestCase` execution: which call of this state this is (0 first), for mocks. */
+  mockCall?: number | undefined;
   /**
    * A distributed Map's ItemReader reads its items (`resource` is `arn:aws:states:::s3:getObject`
    * or `…:s3:listObjectsV2`, `input` the reader's parameters); the result comes back as
@@ -239,6 +241,11 @@ export interface ExecutionState {
   nextScopeId: number;
   /** Bytes held by all variables of the execution. */
   variableBytes?: number;
+  /**
+   * A `#TestCase` execution's calls so far per Task state name (mocked responses are chosen by
+   * call number); kept in the state so a restart does not start the count again.
+   */
+  mockCalls?: Record<string, number>;
 }
 
 export interface VariableScope {

@@ -98,12 +98,12 @@ export class LocalTaskDispatcher implements TaskDispatcher {
 
   /**
    * The mocked outcome of a task of a `#TestCase` execution, or `undefined` when the state is not
-   * mocked. Counts the call. For runtimes that route some resources themselves (callbacks,
-   * nested executions) and must consult the mocks first.
+   * mocked. For runtimes that route some resources themselves (callbacks, nested executions)
+   * and must consult the mocks first. The call's number comes with the task (durable state).
    */
   mockedOutcome(task: TaskRequest, context: DispatchContext | undefined): TaskOutcome | undefined {
     if (this.mocks === undefined || context?.testCase === undefined) return undefined;
-    return this.mocks.respond({ ...context, stateName: task.stateName });
+    return this.mocks.respond({ ...context, stateName: task.stateName, index: task.mockCall ?? 0 });
   }
 
   /**

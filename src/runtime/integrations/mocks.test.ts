@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { functionsFromMap } from '../functions.js';
-import { examplesDir, removeTempDirs, run, withEngine } from './harness.js';
+import { Engine } from '../engine.js';
+import { examplesDir, removeTempDirs, run, tempDir, withEngine } from './harness.js';
 import { loadMockConfig, MockConfigError, MockResponder } from './mocks.js';
 
 after(removeTempDirs);
@@ -23,28 +24,29 @@ const config = {
   },
 };
 
-const call = (executionArn: string, stateName = 'Charge', testCase: string | null = 'Flaky') => ({
+const call = (executionArn: string, stateName = 'Charge', testCase: string | null = 'Flaky', index = 0) => ({
   executionArn,
   stateMachineArn: SM,
   testCase: testCase ?? undefined,
   stateName,
+  index,
 });
 
 describe('MockResponder', () => {
-  it('answers calls by index and range, counted per state per execution', () => {
+  it('answers calls by index and range', () => {
     const m = new MockResponder(config);
-    assert.deepEqual(m.respond(call('e1')), { ok: false, error: 'Payments.Busy', cause: 'try again' });
-    // Another execution counts from 0 again.
-    assert.deepEqual(m.respond(call('e2')), { ok: false, error: 'Payments.Busy', cause: 'try again' });
-    assert.deepEqual(m.respond(call('e1')), { ok: true, output: { charged: false } });
-    assert.deepEqual(m.respond(call('e1')), { ok: true, output: { charged: false } });
-    assert.deepEqual(m.respond(call('e1')), { ok: true, output: { charged: true } });
+    const busy = { ok: false, error: 'Payments.Busy', cause: 'try again' };
+    assert.deepEqual(m.respond(call('e1', 'Charge', 'Flaky', 0)), busy);
+    assert.deepEqual(m.respond(call('e1', 'Charge', 'Flaky', 1)), { ok: true, output: { charged: false } });
+    assert.deepEqual(m.respond(call('e1', 'Charge', 'Flaky', 2)), { ok: true, output: { charged: false } });
+    assert.deepEqual(m.respond(call('e1', 'Charge', 'Flaky', 3)), { ok: true, output: { charged: true } });
+    // The responder keeps no count of its own: the same index gives the same answer.
+    assert.deepEqual(m.respond(call('e1', 'Charge', 'Flaky', 0)), busy);
   });
 
   it('fails with States.Runtime when a call has no mocked response', () => {
     const m = new MockResponder(config);
-    for (let i = 0; i < 4; i++) m.respond(call('e'));
-    const r = m.respond(call('e'));
+    const r = m.respond(call('e', 'Charge', 'Flaky', 4));
     assert.equal(r?.ok, false);
     assert.equal(r.ok === false && r.error, 'States.Runtime');
     assert.match(r.ok === false ? (r.cause ?? '') : '', /no entry for call 4 of state 'Charge'/);
@@ -103,6 +105,59 @@ describe('MockConfigFile through the engine (examples/mocks)', () => {
   const input = JSON.parse(readFileSync(join(dir, 'input.json'), 'utf8')) as unknown;
   const mockFile = JSON.parse(readFileSync(join(dir, 'MockConfigFile.json'), 'utf8')) as object;
   const name = 'LambdaSQSIntegration';
+
+  it('numbers calls in the execution state: a restart does not start the count again', async () => {
+    const mocks = {
+      StateMachines: { Pay: { TestCases: { T: { Charge: 'R' } } } },
+      MockedResponses: {
+        R: { '0': { Throw: { Error: 'Busy', Cause: 'first call' } }, '1': { Return: { paid: true } } },
+      },
+    };
+    const definition = {
+      StartAt: 'Charge',
+      States: {
+        Charge: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke',
+          Parameters: { FunctionName: 'charge' },
+          Retry: [{ ErrorEquals: ['Busy'], IntervalSeconds: 2, MaxAttempts: 1 }],
+          End: true,
+        },
+      },
+    };
+    const dataDir = tempDir();
+    const first = await Engine.open({ dataDir, mocks });
+    let executionArn = '';
+    try {
+      const { stateMachineArn } = await first.createStateMachine({
+        name: 'Pay',
+        definition: JSON.stringify(definition),
+        roleArn: 'arn:aws:iam::123456789012:role/r',
+      });
+      ({ executionArn } = await first.startExecution({ stateMachineArn: `${stateMachineArn}#T`, name: 'x' }));
+      // Call 0 threw; the retry waits 2 s: stop the engine before it comes.
+      for (let i = 0; i < 200; i++) {
+        const h = await first.getExecutionHistory({ executionArn, maxResults: 100 });
+        if (h.items.some((e) => e.type === 'TaskFailed')) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      await first.close();
+    }
+    const second = await Engine.open({ dataDir, mocks });
+    try {
+      let d = await second.describeExecution(executionArn);
+      for (let i = 0; i < 1000 && d.status === 'RUNNING'; i++) {
+        await new Promise((r) => setTimeout(r, 10));
+        d = await second.describeExecution(executionArn);
+      }
+      // The retry is call 1 (a fresh count would answer call 0's Throw again and fail).
+      assert.equal(d.status, 'SUCCEEDED', d.cause);
+      assert.deepEqual(JSON.parse(d.output!), { paid: true });
+    } finally {
+      await second.close();
+    }
+  });
 
   it('HappyPathTest: both states mocked, nothing is called', async () => {
     let called = 0;

@@ -30,10 +30,9 @@ export interface MockCall {
   stateMachineArn: string;
   testCase?: string | undefined;
   stateName: string;
+  /** Which call of the state this is in the execution, from 0 (the interpreter counts them). */
+  index: number;
 }
-
-/** At most this many executions keep call counters; the oldest are forgotten first. */
-const MAX_TRACKED_EXECUTIONS = 10_000;
 
 export class MockConfigError extends Error {
   constructor(message: string) {
@@ -47,8 +46,6 @@ export class MockResponder {
   private readonly responses = new Map<string, Range[]>();
   /** state machine name → test case → state name → mocked response name */
   private readonly cases = new Map<string, Map<string, Map<string, string>>>();
-  /** executionArn → state name → calls so far (Step Functions Local counts per state per execution). */
-  private readonly calls = new Map<string, Map<string, number>>();
 
   constructor(config: unknown) {
     if (!isJsonObject(config)) throw new MockConfigError('the top level must be an object');
@@ -90,7 +87,7 @@ export class MockResponder {
 
   /**
    * The mocked outcome of this call, or `undefined` when the state is not mocked (it then runs
-   * normally). Counts the call.
+   * normally).
    */
   respond(call: MockCall): TaskOutcome | undefined {
     if (call.testCase === undefined) return undefined;
@@ -105,7 +102,7 @@ export class MockResponder {
     }
     const responseName = byCase.get(call.stateName);
     if (responseName === undefined) return undefined;
-    const index = this.nextIndex(call.executionArn, call.stateName);
+    const index = call.index;
     const step = this.responses.get(responseName)!.find((r) => index >= r.from && index <= r.to)?.step;
     if (step === undefined) {
       // Step Functions Local fails the execution when a call has no mocked response.
@@ -117,23 +114,6 @@ export class MockResponder {
     }
     if ('Return' in step) return { ok: true, output: cloneJson(step.Return)?.value ?? null };
     return { ok: false, error: step.Throw.Error, cause: step.Throw.Cause };
-  }
-
-  /** Drops the call counters of an execution that has ended. */
-  forget(executionArn: string): void {
-    this.calls.delete(executionArn);
-  }
-
-  private nextIndex(executionArn: string, stateName: string): number {
-    let perState = this.calls.get(executionArn);
-    if (perState === undefined) {
-      if (this.calls.size >= MAX_TRACKED_EXECUTIONS) this.calls.delete(this.calls.keys().next().value!);
-      perState = new Map();
-      this.calls.set(executionArn, perState);
-    }
-    const n = perState.get(stateName) ?? 0;
-    perState.set(stateName, n + 1);
-    return n;
   }
 }
 
