@@ -17,6 +17,7 @@ import {
   startSyncJob,
   stopSyncJob,
   syncJobOf,
+  unsupportedSyncCause,
   type SyncJob,
 } from './integrations/aws-sync.js';
 import { HttpInvoker, type HttpTaskOptions } from './integrations/http.js';
@@ -298,7 +299,9 @@ export class LocalTaskDispatcher implements TaskDispatcher {
         return Promise.resolve({
           ok: false,
           error: StatesErrors.TaskFailed,
-          cause: `Stepwise does not run '${task.resource}': the .sync pattern is supported for pass-through to AWS only for ${SYNC_JOB_NAMES.join(', ')} (use the request or .waitForTaskToken pattern).`,
+          cause:
+            unsupportedSyncCause(r.resourceType, r.action, task.resource) ??
+            `Stepwise does not run '${task.resource}': the .sync pattern is supported for pass-through to AWS only for ${SYNC_JOB_NAMES.join(', ')} (use the request or .waitForTaskToken pattern).`,
         });
       }
       if (this.aws !== undefined) return this.runJob(job, task, signal);

@@ -371,7 +371,7 @@ describe('.sync elsewhere', () => {
       assert.equal(r.error, 'States.TaskFailed');
       assert.match(
         r.cause ?? '',
-        /only for glue:startJobRun, athena:startQueryExecution, ecs:runTask, batch:submitJob, codebuild:startBuild, elasticmapreduce:createCluster, elasticmapreduce:addStep, sagemaker:createTrainingJob, sagemaker:createTransformJob, sagemaker:createProcessingJob \(/,
+        /only for glue:startJobRun, athena:startQueryExecution, ecs:runTask, batch:submitJob, codebuild:startBuild, elasticmapreduce:createCluster, elasticmapreduce:addStep, sagemaker:createTrainingJob, sagemaker:createTransformJob, sagemaker:createProcessingJob(, [a-z-]+:[A-Za-z]+)* \(/,
       );
     });
   });

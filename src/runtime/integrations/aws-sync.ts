@@ -46,6 +46,11 @@ export interface SyncJob {
   /** The stop API; none when AWS leaves the job running (an EMR cluster is not terminated). */
   stop?: string;
   stopInput?(submitted: JsonObject): JsonObject;
+  /**
+   * For a deletion (EKS deleteCluster): the describe call's error (`EKS.ResourceNotFoundException`)
+   * that says the resource is gone, which ends the job with success and `result` as its result.
+   */
+  gone?: { error: string; result(submitted: JsonObject): JsonValue };
 }
 
 const str = (o: JsonObject, k: string): string => (typeof o[k] === 'string' ? o[k] : '');
@@ -219,7 +224,103 @@ export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
   ...sageMakerJob('Training', ['Completed'], ['Failed', 'Stopped']),
   ...sageMakerJob('Transform', ['Completed'], ['Failed', 'Stopped']),
   ...sageMakerJob('Processing', ['Completed'], ['Failed', 'Stopped']),
+  // Amazon EKS (camelCase API: `casing.ts` converts). The success and failure states are those of
+  // the SDK's waiters (ClusterActive, ClusterDeleted, NodegroupActive, NodegroupDeleted), AWS
+  // documenting none. createCluster.sync's result is DescribeCluster's answer (`{Cluster}`: AWS's
+  // sample reads `Cluster.Endpoint` and `Cluster.CertificateAuthority.Data` from it). As AWS
+  // documents, a stopped execution leaves the cluster (or node group) as it is: no stop call.
+  'eks:createCluster': {
+    service: 'eks',
+    start: 'createCluster',
+    submitted: (_params, started) => started,
+    describe: 'describeCluster',
+    describeInput: (s) => ({ Name: str(obj(s, 'Cluster'), 'Name') }),
+    status: (d) => ({ state: str(obj(d, 'Cluster'), 'Status'), result: d }),
+    succeeded: new Set(['ACTIVE']),
+    failed: new Set(['DELETING', 'FAILED']),
+  },
+  // A deletion ends when DescribeCluster answers ResourceNotFoundException; its result is then
+  // DeleteCluster's answer (the cluster, DELETING), there being no later description.
+  'eks:deleteCluster': {
+    service: 'eks',
+    start: 'deleteCluster',
+    submitted: (_params, started) => started,
+    describe: 'describeCluster',
+    describeInput: (s) => ({ Name: str(obj(s, 'Cluster'), 'Name') }),
+    status: (d) => ({ state: str(obj(d, 'Cluster'), 'Status'), result: d }),
+    succeeded: new Set(),
+    failed: new Set(['ACTIVE', 'CREATING', 'PENDING']),
+    gone: { error: 'EKS.ResourceNotFoundException', result: withoutMetadata },
+  },
+  'eks:createNodegroup': {
+    service: 'eks',
+    start: 'createNodegroup',
+    submitted: (_params, started) => started,
+    describe: 'describeNodegroup',
+    describeInput: nodegroupOf,
+    status: (d) => ({ state: str(obj(d, 'Nodegroup'), 'Status'), result: d }),
+    succeeded: new Set(['ACTIVE']),
+    failed: new Set(['CREATE_FAILED']),
+  },
+  'eks:deleteNodegroup': {
+    service: 'eks',
+    start: 'deleteNodegroup',
+    submitted: (_params, started) => started,
+    describe: 'describeNodegroup',
+    describeInput: nodegroupOf,
+    status: (d) => ({ state: str(obj(d, 'Nodegroup'), 'Status'), result: d }),
+    succeeded: new Set(),
+    failed: new Set(['DELETE_FAILED']),
+    gone: { error: 'EKS.ResourceNotFoundException', result: withoutMetadata },
+  },
+  // CodeBuild batch builds: StartBuildBatch → BatchGetBuildBatches → StopBuildBatch. AWS does not
+  // document the result; like startBuild.sync's `{Build}`, it is `{BuildBatch}` (StartBuildBatch's
+  // shape) with the batch's last description.
+  'codebuild:startBuildBatch': {
+    service: 'codebuild',
+    start: 'startBuildBatch',
+    submitted: (_params, started) => started,
+    describe: 'batchGetBuildBatches',
+    describeInput: (s) => ({ Ids: [str(obj(s, 'BuildBatch'), 'Id')] }),
+    status: (d) => {
+      const batch = first(d, 'BuildBatches');
+      return { state: str(batch, 'BuildBatchStatus'), result: { BuildBatch: batch } };
+    },
+    succeeded: new Set(['SUCCEEDED']),
+    failed: new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']),
+    stop: 'stopBuildBatch',
+    stopInput: (s) => ({ Id: str(obj(s, 'BuildBatch'), 'Id') }),
+  },
+  // EMR terminateCluster takes `ClusterId` (TerminateJobFlows: `JobFlowIds`) and answers nothing;
+  // `.sync` waits for TERMINATED, and its result is that empty answer. A cluster that ends
+  // TERMINATED_WITH_ERRORS fails the task with its description. There is nothing to stop.
+  'elasticmapreduce:terminateCluster': {
+    service: 'elasticmapreduce',
+    start: 'terminateJobFlows',
+    startInput: (params) => {
+      const { ClusterId, ...rest } = params;
+      return { ...rest, JobFlowIds: ClusterId === undefined ? [] : [ClusterId] };
+    },
+    submitted: (params) => ({ ClusterId: params.ClusterId ?? null }),
+    describe: 'describeCluster',
+    describeInput: (s) => ({ ClusterId: str(s, 'ClusterId') }),
+    status: (d) => ({ state: str(obj(obj(d, 'Cluster'), 'Status'), 'State'), result: {}, failure: d }),
+    succeeded: new Set(['TERMINATED']),
+    failed: new Set(['TERMINATED_WITH_ERRORS']),
+  },
 };
+
+/** DescribeNodegroup's request for the node group of a create or delete answer (`{Nodegroup}`). */
+function nodegroupOf(submitted: JsonObject): JsonObject {
+  const group = obj(submitted, 'Nodegroup');
+  return { ClusterName: str(group, 'ClusterName'), NodegroupName: str(group, 'NodegroupName') };
+}
+
+/** A start answer recorded in TaskSubmitted, without the HTTP metadata added to it. */
+function withoutMetadata(submitted: JsonObject): JsonObject {
+  const { SdkHttpMetadata: _http, SdkResponseMetadata: _response, ...answer } = submitted;
+  return answer;
+}
 
 /**
  * Amazon SageMaker AI: Create<Kind>Job → Describe<Kind>Job (its whole answer is the result) →
@@ -247,6 +348,23 @@ function sageMakerJob(
       stopInput: (s) => ({ [name]: str(s, name) }),
     },
   };
+}
+
+/**
+ * Why Stepwise does not serve a `.sync` resource AWS has, when that is more than "not yet": the
+ * cause of the task's failure.
+ */
+export function unsupportedSyncCause(
+  resourceType: string,
+  action: string,
+  resource: string,
+): string | undefined {
+  // eks:runJob talks to the cluster's Kubernetes API (a batch/v1 Job, its pods and their logs,
+  // authenticated with an IAM token), not to the EKS API that pass-through calls.
+  if (resourceType === 'eks' && action === 'runJob') {
+    return `Stepwise does not run '${resource}': eks:runJob calls the cluster's Kubernetes API, which pass-through to AWS does not reach (the EKS cluster and node group .sync actions are served).`;
+  }
+  return undefined;
 }
 
 /** The run-a-job resources Stepwise serves, for messages (`glue:startJobRun`, …). */
@@ -308,6 +426,9 @@ export async function pollSyncJob(
     if (signal.aborted) return undefined;
     if (!r.ok) {
       if (r.transport) continue;
+      if (job.gone !== undefined && !r.outcome.ok && r.outcome.error === job.gone.error) {
+        return { ok: true, output: job.gone.result(s) };
+      }
       return r.outcome;
     }
     const { state, result, failure } = job.status(r.output);

@@ -204,6 +204,15 @@ const OPTIMIZED: Record<string, OptimizedService> = {
     genericError: 'AmazonSageMakerException',
     actions: new Set(['createTrainingJob', 'createTransformJob', 'createProcessingJob']),
   },
+  // Amazon EKS: only the `.sync` forms of its cluster and node group actions are served
+  // (aws-sync.ts); AWS has no callback pattern for them.
+  eks: {
+    sdk: 'eks',
+    errorPrefix: 'EKS',
+    serviceName: 'AmazonEKS',
+    genericError: 'AmazonEKSException',
+    actions: new Set(),
+  },
 };
 
 /**

@@ -41,6 +41,12 @@ export const CAMEL_CASE_SERVICES: Readonly<Record<string, MemberCasing>> = {
     documents: new Set(),
   },
   codebuild: { maps: new Set(['statusCounts']), documents: new Set() },
+  // `labels` is a map everywhere but in UpdateNodegroupConfig, whose `labels` is a structure
+  // (addOrUpdateLabels, removeLabels): converted as a map, its member names stay PascalCase.
+  eks: {
+    maps: new Set(['requiredClaims', 'tags', 'labels', 'additionalInfo', 'addOrUpdateLabels']),
+    documents: new Set(),
+  },
 };
 
 export function casingOf(service: string): MemberCasing | undefined {

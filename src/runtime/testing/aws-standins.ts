@@ -48,6 +48,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { EksCodeBuildEmrStandIn } from './aws-standins-eks.js';
 
 type AttributeValue = Record<string, unknown>;
 type Item = Record<string, AttributeValue>;
@@ -253,6 +254,8 @@ export class AwsStandIn {
   readonly emrSteps = new Map<string, EmrStep>();
   /** SageMaker jobs by `<kind>:<name>` (`Training:nightly`). */
   readonly sageMakerJobs = new Map<string, SageMakerJob>();
+  /** EKS, CodeBuild batch builds and EMR TerminateJobFlows (aws-standins-eks.ts). */
+  readonly eks = new EksCodeBuildEmrStandIn(this);
   /** Every request's headers, for tests that check what was sent (e.g. signatures). */
   readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[] = [];
   private server: Server | undefined;
@@ -393,6 +396,7 @@ export class AwsStandIn {
     const target = String(req.headers['x-amz-target'] ?? '');
     const contentType = String(req.headers['content-type'] ?? '');
     try {
+      if (this.eks.handle(req, body, res)) return;
       if (target.startsWith('DynamoDB_20120810.')) {
         const op = target.slice('DynamoDB_20120810.'.length);
         this.requests.push({ service: 'dynamodb', operation: op, headers: req.headers });
