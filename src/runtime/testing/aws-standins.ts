@@ -48,6 +48,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
+import { JobStandIns } from './aws-standins-jobs.js';
 
 type AttributeValue = Record<string, unknown>;
 type Item = Record<string, AttributeValue>;
@@ -255,6 +256,8 @@ export class AwsStandIn {
   readonly sageMakerJobs = new Map<string, SageMakerJob>();
   /** Every request's headers, for tests that check what was sent (e.g. signatures). */
   readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[] = [];
+  /** SageMaker tuning jobs, DataBrew and EMR Serverless (aws-standins-jobs.ts). */
+  readonly jobs = new JobStandIns(this);
   private server: Server | undefined;
   private sequence = 10_000_000_000_000_000_000n;
 
@@ -392,6 +395,7 @@ export class AwsStandIn {
     const body = Buffer.concat(chunks);
     const target = String(req.headers['x-amz-target'] ?? '');
     const contentType = String(req.headers['content-type'] ?? '');
+    if (this.jobs.handle(req, body, res)) return;
     try {
       if (target.startsWith('DynamoDB_20120810.')) {
         const op = target.slice('DynamoDB_20120810.'.length);
