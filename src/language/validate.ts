@@ -92,6 +92,8 @@ const INTEGRATIONS: ReadonlyMap<string, ReadonlySet<string> | '*'> = new Map<
     'eks',
     'glue',
     'glue-databrew',
+    // The resource AWS documents for DataBrew (`arn:aws:states:::databrew:startJobRun[.sync]`).
+    'databrew',
     'sagemaker',
     'elasticmapreduce',
     'emr-containers',

@@ -363,15 +363,15 @@ describe('.sync elsewhere', () => {
     await withEngine({}, async (engine) => {
       const def = single({
         Type: 'Task',
-        Resource: 'arn:aws:states:::sagemaker:createHyperParameterTuningJob.sync',
-        Parameters: { HyperParameterTuningJobName: 't' },
+        Resource: 'arn:aws:states:::sagemaker:createLabelingJob.sync',
+        Parameters: { LabelingJobName: 't' },
       });
       const r = await ended(engine, await startOne(engine, def));
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'States.TaskFailed');
       assert.match(
         r.cause ?? '',
-        /only for glue:startJobRun, athena:startQueryExecution, ecs:runTask, batch:submitJob, codebuild:startBuild, elasticmapreduce:createCluster, elasticmapreduce:addStep, sagemaker:createTrainingJob, sagemaker:createTransformJob, sagemaker:createProcessingJob(, [a-z-]+:[A-Za-z]+)* \(/,
+        /only for sagemaker:createHyperParameterTuningJob, databrew:startJobRun, emr-serverless:startJobRun, glue:startJobRun, athena:startQueryExecution, ecs:runTask, batch:submitJob, codebuild:startBuild, elasticmapreduce:createCluster, elasticmapreduce:addStep, sagemaker:createTrainingJob, sagemaker:createTransformJob, sagemaker:createProcessingJob, eks:createCluster, eks:deleteCluster, eks:createNodegroup, eks:deleteNodegroup, codebuild:startBuildBatch, elasticmapreduce:terminateCluster \(/,
       );
     });
   });

@@ -83,6 +83,42 @@ function ecsTaskFailed(task: JsonValue): boolean {
 }
 
 export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
+  // SageMaker AI hyperparameter tuning: as the other SageMaker jobs (below), with the tuning job's
+  // own Describe/Stop actions; its answer (BestTrainingJob, TrainingJobStatusCounters…) is the result.
+  ...sageMakerJob('HyperParameterTuning', ['Completed'], ['Failed', 'Stopped']),
+  // AWS Glue DataBrew: StartJobRun → DescribeJobRun (its whole answer) → StopJobRun. StartJobRun
+  // answers only the RunId; TaskSubmitted also records the request's job Name, which the describe
+  // and stop calls take (as Glue's JobName).
+  'databrew:startJobRun': {
+    service: 'databrew',
+    start: 'startJobRun',
+    submitted: (params, started) => ({ Name: params.Name ?? null, ...started }),
+    describe: 'describeJobRun',
+    describeInput: (s) => ({ Name: str(s, 'Name'), RunId: str(s, 'RunId') }),
+    status: (d) => ({ state: str(d, 'State'), result: d }),
+    succeeded: new Set(['SUCCEEDED']),
+    failed: new Set(['FAILED', 'STOPPED', 'TIMEOUT']),
+    stop: 'stopJobRun',
+    stopInput: (s) => ({ Name: str(s, 'Name'), RunId: str(s, 'RunId') }),
+  },
+  // Amazon EMR Serverless (a camelCase API: casing.ts converts): StartJobRun answers ApplicationId,
+  // JobRunId and Arn; `.sync` waits for SUCCESS with GetJobRun, whose JobRun object is the result
+  // (as Glue's), and cancels the run with CancelJobRun.
+  'emr-serverless:startJobRun': {
+    service: 'emr-serverless',
+    start: 'startJobRun',
+    submitted: (_params, started) => started,
+    describe: 'getJobRun',
+    describeInput: (s) => ({ ApplicationId: str(s, 'ApplicationId'), JobRunId: str(s, 'JobRunId') }),
+    status: (d) => {
+      const run = obj(d, 'JobRun');
+      return { state: str(run, 'State'), result: run };
+    },
+    succeeded: new Set(['SUCCESS']),
+    failed: new Set(['FAILED', 'CANCELLED']),
+    stop: 'cancelJobRun',
+    stopInput: (s) => ({ ApplicationId: str(s, 'ApplicationId'), JobRunId: str(s, 'JobRunId') }),
+  },
   // AWS Glue: StartJobRun → GetJobRun (the JobRun object is the result) → BatchStopJobRun.
   'glue:startJobRun': {
     service: 'glue',
@@ -329,7 +365,7 @@ function withoutMetadata(submitted: JsonObject): JsonObject {
  * calls take.
  */
 function sageMakerJob(
-  kind: 'Training' | 'Transform' | 'Processing',
+  kind: 'HyperParameterTuning' | 'Training' | 'Transform' | 'Processing',
   succeeded: string[],
   failed: string[],
 ): Record<string, SyncJob> {

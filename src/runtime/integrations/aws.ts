@@ -81,6 +81,7 @@ interface SdkService {
  * AWS uses in its error names (the AWS SDK for Java v2 client names).
  */
 const SERVICE_EXCEPTIONS: Record<string, Partial<SdkService>> = {
+  'emr-serverless': { errorPrefix: 'EmrServerless' },
   dynamodb: { errorPrefix: 'DynamoDb' },
   secretsmanager: { pkg: 'secrets-manager', errorPrefix: 'SecretsManager' },
   eventbridge: { errorPrefix: 'EventBridge' },
@@ -117,6 +118,23 @@ interface OptimizedService {
 }
 
 const OPTIMIZED: Record<string, OptimizedService> = {
+  // Run-a-job integrations (aws-sync.ts). DataBrew's startJobRun is also served alone; EMR
+  // Serverless's optimized actions wrap its API, and only startJobRun.sync is served. Their error
+  // names follow the other optimized integrations (`<prefix>.<Error>`, cause `(Service: <name>; …)`).
+  databrew: {
+    sdk: 'databrew',
+    errorPrefix: 'DataBrew',
+    serviceName: 'AWSGlueDataBrew',
+    genericError: 'AWSGlueDataBrewException',
+    actions: new Set(['startJobRun']),
+  },
+  'emr-serverless': {
+    sdk: 'emr-serverless',
+    errorPrefix: 'EMRServerless',
+    serviceName: 'EMRServerless',
+    genericError: 'EmrServerlessException',
+    actions: new Set(),
+  },
   dynamodb: {
     sdk: 'dynamodb',
     errorPrefix: 'DynamoDB',
@@ -202,7 +220,12 @@ const OPTIMIZED: Record<string, OptimizedService> = {
     errorPrefix: 'SageMaker',
     serviceName: 'AmazonSageMaker',
     genericError: 'AmazonSageMakerException',
-    actions: new Set(['createTrainingJob', 'createTransformJob', 'createProcessingJob']),
+    actions: new Set([
+      'createHyperParameterTuningJob',
+      'createTrainingJob',
+      'createTransformJob',
+      'createProcessingJob',
+    ]),
   },
   // Amazon EKS: only the `.sync` forms of its cluster and node group actions are served
   // (aws-sync.ts); AWS has no callback pattern for them.

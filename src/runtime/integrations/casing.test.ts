@@ -104,6 +104,7 @@ describe('toServiceCase / toStatesCase', () => {
 
 describe('the table against the SDK models', () => {
   const packages: Record<string, string> = {
+    'emr-serverless': '@aws-sdk/client-emr-serverless',
     ecs: '@aws-sdk/client-ecs',
     batch: '@aws-sdk/client-batch',
     codebuild: '@aws-sdk/client-codebuild',

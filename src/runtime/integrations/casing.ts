@@ -21,6 +21,17 @@ export interface MemberCasing {
 
 /** The camelCase services, by their name in resources (`ecs`, `aws-sdk:ecs`). */
 export const CAMEL_CASE_SERVICES: Readonly<Record<string, MemberCasing>> = {
+  'emr-serverless': {
+    maps: new Set([
+      'initialCapacity',
+      'tags',
+      'workerTypeSpecifications',
+      'properties',
+      'logTypes',
+      'encryptionContext',
+    ]),
+    documents: new Set(),
+  },
   ecs: {
     maps: new Set(['options', 'dockerLabels', 'driverOpts', 'labels']),
     documents: new Set(['hookDetails']),

@@ -49,6 +49,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { EksCodeBuildEmrStandIn } from './aws-standins-eks.js';
+import { JobStandIns } from './aws-standins-jobs.js';
 
 type AttributeValue = Record<string, unknown>;
 type Item = Record<string, AttributeValue>;
@@ -258,6 +259,8 @@ export class AwsStandIn {
   readonly eks = new EksCodeBuildEmrStandIn(this);
   /** Every request's headers, for tests that check what was sent (e.g. signatures). */
   readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[] = [];
+  /** SageMaker tuning jobs, DataBrew and EMR Serverless (aws-standins-jobs.ts). */
+  readonly jobs = new JobStandIns(this);
   private server: Server | undefined;
   private sequence = 10_000_000_000_000_000_000n;
 
@@ -395,6 +398,7 @@ export class AwsStandIn {
     const body = Buffer.concat(chunks);
     const target = String(req.headers['x-amz-target'] ?? '');
     const contentType = String(req.headers['content-type'] ?? '');
+    if (this.jobs.handle(req, body, res)) return;
     try {
       if (this.eks.handle(req, body, res)) return;
       if (target.startsWith('DynamoDB_20120810.')) {
