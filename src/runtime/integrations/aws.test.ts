@@ -76,6 +76,7 @@ describe('pass-through configuration', () => {
       {
         STEPWISE_AWS_ENDPOINT_S3: 'http://127.0.0.1:9000',
         STEPWISE_AWS_ENDPOINT_SECRETS_MANAGER: 'http://127.0.0.1:9001',
+        STEPWISE_AWS_ENDPOINT_EMR_SERVERLESS: 'http://127.0.0.1:9002',
         STEPWISE_AWS_PROFILE: 'local',
       },
       fromFile,
@@ -87,8 +88,18 @@ describe('pass-through configuration', () => {
         dynamodb: 'http://127.0.0.1:8000',
         s3: 'http://127.0.0.1:9000',
         secretsmanager: 'http://127.0.0.1:9001',
+        emrserverless: 'http://127.0.0.1:9002',
       },
     });
+    // Names with a hyphen (the SDK's `emr-serverless`) find the override either way.
+    const pass = new AwsPassThrough(merged, { region: 'eu-west-1' });
+    assert.equal(pass.endpointFor('emr-serverless'), 'http://127.0.0.1:9002');
+    assert.equal(pass.endpointFor('secretsmanager'), 'http://127.0.0.1:9001');
+    const hyphenated = parseAwsConfig({ endpoints: { 'emr-serverless': 'http://127.0.0.1:9003' } });
+    assert.equal(
+      new AwsPassThrough(hyphenated, { region: 'eu-west-1' }).endpointFor('emr-serverless'),
+      'http://127.0.0.1:9003',
+    );
     const json = join(dir, 'aws.json');
     writeFileSync(json, JSON.stringify({ endpoint: 'http://127.0.0.1:4566', maxAttempts: 2 }));
     assert.deepEqual(await loadAwsConfig(json), { endpoint: 'http://127.0.0.1:4566', maxAttempts: 2 });

@@ -312,7 +312,7 @@ export function parseAwsConfig(value: unknown, where = 'the AWS configuration'):
     const endpoints: Record<string, string> = {};
     for (const [service, url] of Object.entries(v.endpoints)) {
       if (typeof url !== 'string') throw new AwsConfigError(`${where}: endpoints.${service} must be a URL`);
-      endpoints[service.toLowerCase()] = checkUrl(url, `${where}: endpoints.${service}`);
+      endpoints[endpointKey(service)] = checkUrl(url, `${where}: endpoints.${service}`);
     }
     out.endpoints = endpoints;
   }
@@ -376,10 +376,19 @@ export function awsOptionsFromEnv(
   const endpoints: Record<string, string> = { ...base.endpoints };
   for (const [k, url] of Object.entries(env)) {
     const m = /^STEPWISE_AWS_ENDPOINT_([A-Z0-9_]+)$/.exec(k);
-    if (m && url) endpoints[m[1]!.toLowerCase().replace(/_/g, '')] = checkUrl(url, k);
+    if (m && url) endpoints[endpointKey(m[1]!)] = checkUrl(url, k);
   }
   if (Object.keys(endpoints).length > 0) out.endpoints = endpoints;
   return out;
+}
+
+/**
+ * Endpoint overrides are keyed by the service name in lower case without `-` or `_`, so the
+ * file's `emr-serverless`, `EMRServerless` and `STEPWISE_AWS_ENDPOINT_EMR_SERVERLESS` all name
+ * the service the SDK calls `emr-serverless`.
+ */
+function endpointKey(service: string): string {
+  return service.toLowerCase().replace(/[-_]/g, '');
 }
 
 function checkUrl(url: string, what: string): string {
@@ -585,7 +594,7 @@ export class AwsPassThrough {
 
   /** The endpoint used for a service, if overridden. */
   endpointFor(service: string): string | undefined {
-    return this.options.endpoints?.[service] ?? this.options.endpoint;
+    return this.options.endpoints?.[endpointKey(service)] ?? this.options.endpoint;
   }
 
   async invoke(task: AwsTask, signal: SignalSource, call: AwsCallContext = {}): Promise<TaskOutcome> {
