@@ -319,6 +319,31 @@ describe('emr-serverless:startJobRun.sync', () => {
     });
   });
 
+  it('aws-sdk:emrserverless (AWS’s name for the SDK integration) reaches the same API, in PascalCase', async () => {
+    await withEngine({}, async (engine) => {
+      const app = emrApplication();
+      const done = await ended(engine, await startOne(engine, emrServerlessRun(app, { team: 'data' })));
+      assert.equal(done.status, 'SUCCEEDED', done.cause);
+      const runId = String(submittedOf(done).JobRunId);
+      const r = await ended(
+        engine,
+        await startOne(
+          engine,
+          single({
+            Type: 'Task',
+            Resource: 'arn:aws:states:::aws-sdk:emrserverless:getJobRun',
+            Parameters: { ApplicationId: app, JobRunId: runId },
+          }),
+        ),
+      );
+      assert.equal(r.status, 'SUCCEEDED', r.cause);
+      const run = o(o(r.output).JobRun);
+      assert.equal(run.JobRunId, runId);
+      assert.equal(run.State, 'SUCCESS');
+      assert.deepEqual(run.Tags, { team: 'data' });
+    });
+  });
+
   it('a FAILED run fails the task with the JobRun as cause', async () => {
     await withEngine({}, async (engine) => {
       const r = await ended(

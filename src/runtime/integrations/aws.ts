@@ -82,6 +82,8 @@ interface SdkService {
  */
 const SERVICE_EXCEPTIONS: Record<string, Partial<SdkService>> = {
   'emr-serverless': { errorPrefix: 'EmrServerless' },
+  // AWS names SDK integrations after the Java v2 clients: `aws-sdk:emrserverless`.
+  emrserverless: { pkg: 'emr-serverless', errorPrefix: 'EmrServerless' },
   dynamodb: { errorPrefix: 'DynamoDb' },
   secretsmanager: { pkg: 'secrets-manager', errorPrefix: 'SecretsManager' },
   eventbridge: { errorPrefix: 'EventBridge' },

@@ -61,7 +61,9 @@ export const CAMEL_CASE_SERVICES: Readonly<Record<string, MemberCasing>> = {
 };
 
 export function casingOf(service: string): MemberCasing | undefined {
-  return Object.hasOwn(CAMEL_CASE_SERVICES, service) ? CAMEL_CASE_SERVICES[service] : undefined;
+  // `aws-sdk:emrserverless` (AWS's name) and the optimized `emr-serverless` share one table.
+  const name = service === 'emrserverless' ? 'emr-serverless' : service;
+  return Object.hasOwn(CAMEL_CASE_SERVICES, name) ? CAMEL_CASE_SERVICES[name] : undefined;
 }
 
 const lowerFirst = (k: string) => k.charAt(0).toLowerCase() + k.slice(1);
