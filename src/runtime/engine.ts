@@ -165,6 +165,29 @@ function sharedStore(store: Store): SharedStore | undefined {
     : undefined;
 }
 
+/** How long a shared store's answer about an activity's existence is trusted. */
+const ACTIVITY_CHECK_MS = 1_000;
+
+const activityArns = new WeakMap<CompiledDefinition, readonly string[]>();
+
+/** The activity ARNs a definition's Task states name (computed once per compiled definition). */
+function activitiesOf(def: CompiledDefinition): readonly string[] {
+  let arns = activityArns.get(def);
+  if (arns === undefined) {
+    const found = new Set<string>();
+    for (const m of def.machines) {
+      for (const st of m.states.values()) {
+        if (st.type !== 'Task') continue;
+        const r = parseResource(st.resource);
+        if (r.kind === 'activity') found.add(r.activityArn);
+      }
+    }
+    arns = [...found];
+    activityArns.set(def, arns);
+  }
+  return arns;
+}
+
 /** Local work (a function, an HTTP call) dies with its process; callbacks and activities do not. */
 function isLocalTask(resource: string): boolean {
   const r = parseResource(resource);
@@ -377,6 +400,8 @@ export class Engine implements StepFunctionsEngine {
   private readonly activityWaiters = new Map<string, Set<() => void>>();
   /** Activity ARNs, kept in memory: the interpreter asks synchronously whether one exists. */
   private readonly activities = new Set<string>();
+  /** When each activity's existence was last read from a shared store (see refreshActivities). */
+  private readonly activityChecks = new Map<string, number>();
   private poller: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly shared: SharedStore | undefined;
@@ -783,6 +808,7 @@ export class Engine implements StepFunctionsEngine {
     let commands: Command[];
     let created: boolean;
     try {
+      if (this.shared) await this.refreshActivities(def);
       const started = startExecution(def, init, this.env);
       state = started.state;
       const settled = await this.settle(def, state, started.result);
@@ -1237,6 +1263,23 @@ export class Engine implements StepFunctionsEngine {
     }
   }
 
+  /**
+   * With several nodes, activities are created and deleted through any of them: before a step
+   * (the interpreter asks `activityExists` synchronously) the activities the definition names
+   * are looked up again in the store once their answer is over a second old.
+   */
+  private async refreshActivities(def: CompiledDefinition): Promise<void> {
+    const now = Date.now();
+    for (const arn of activitiesOf(def)) {
+      const checked = this.activityChecks.get(arn);
+      if (checked !== undefined && now - checked < ACTIVITY_CHECK_MS) continue;
+      const found = (await this.store.getActivity(arn)) !== undefined;
+      if (found) this.activities.add(arn);
+      else this.activities.delete(arn);
+      this.activityChecks.set(arn, now);
+    }
+  }
+
   private report(arn: string, e: unknown): void {
     process.emitWarning(`stepwise: execution ${arn}: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -1250,6 +1293,7 @@ export class Engine implements StepFunctionsEngine {
         const event = live.queue.shift();
         if (event === undefined || live.state.status !== 'RUNNING') break;
         const state = live.state;
+        if (this.shared) await this.refreshActivities(live.def);
         const before = { timers: Object.keys(state.timers), tasks: Object.keys(state.tasks) };
         const { events, commands } = await this.settle(
           live.def,

@@ -431,6 +431,85 @@ if (unreachable !== undefined) {
   );
 
   it(
+    'activities and callbacks across nodes: scheduled on one node, answered through the other',
+    { timeout: 60_000 },
+    async () => {
+      const schema = `stepwise_multinode_work_${randomBytes(4).toString('hex')}`;
+      const tokens: string[] = [];
+      const n1 = await Engine.open({
+        store: await openPostgresStore({ connectionString: ADMIN_URL, schema }),
+        nodeId: 'n1',
+      });
+      const n2 = await Engine.open({
+        store: await openPostgresStore({ connectionString: ADMIN_URL, schema }),
+        nodeId: 'n2',
+        functions: functionsFromMap({
+          notify: (event: unknown) => {
+            tokens.push(String((event as { token: unknown }).token));
+            return {};
+          },
+        }),
+      });
+      try {
+        const { activityArn } = await n1.createActivity({ name: 'approve' });
+        const { stateMachineArn } = await n2.createStateMachine({
+          name: 'cross-node-work',
+          definition: JSON.stringify({
+            StartAt: 'Approve',
+            States: {
+              Approve: { Type: 'Task', Resource: activityArn, ResultPath: '$.approval', Next: 'Callback' },
+              Callback: {
+                Type: 'Task',
+                Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+                Parameters: { FunctionName: 'notify', Payload: { 'token.$': '$$.Task.Token' } },
+                ResultPath: '$.callback',
+                End: true,
+              },
+            },
+          }),
+          roleArn: ROLE,
+        });
+        // The worker polls node 1 before node 2 schedules anything: the long poll must wake.
+        const polled = n1.getActivityTask({ activityArn, workerName: 'w1' }, AbortSignal.timeout(30_000));
+        await sleep(200);
+        const { executionArn } = await n2.startExecution({ stateMachineArn, input: '{"order":7}' });
+        const task = await polled;
+        assert.ok(task.taskToken !== undefined, 'the worker on node 1 got the task node 2 scheduled');
+        assert.deepEqual(JSON.parse(task.input ?? ''), { order: 7 });
+        await n2.sendTaskSuccess({ taskToken: task.taskToken, output: '{"ok":true}' });
+        // The callback's token, handed to a function on node 2, is answered through node 1.
+        for (const until = Date.now() + 15_000; tokens.length === 0 && Date.now() < until;) await sleep(20);
+        assert.equal(tokens.length, 1);
+        await n1.sendTaskSuccess({ taskToken: tokens[0]!, output: '{"done":1}' });
+        let d = await n1.describeExecution(executionArn);
+        for (const until = Date.now() + 15_000; d.status === 'RUNNING' && Date.now() < until;) {
+          await sleep(20);
+          d = await n1.describeExecution(executionArn);
+        }
+        assert.equal(d.status, 'SUCCEEDED', d.cause);
+        assert.deepEqual(JSON.parse(d.output ?? ''), {
+          order: 7,
+          approval: { ok: true },
+          callback: { done: 1 },
+        });
+        const types = (await n2.getExecutionHistory({ executionArn, maxResults: 100 })).items.map(
+          (e) => e.type,
+        );
+        assert.deepEqual(types.slice(2, 6), [
+          'ActivityScheduled',
+          'ActivityStarted',
+          'ActivitySucceeded',
+          'TaskStateExited',
+        ]);
+      } finally {
+        await n1.close();
+        await n2.close();
+        await admin(ADMIN_URL, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      }
+    },
+  );
+
+  it(
     'a scaled Wait (waitScale 0.01) on PostgreSQL',
     {
       timeout: 60_000,
