@@ -363,15 +363,15 @@ describe('.sync elsewhere', () => {
     await withEngine({}, async (engine) => {
       const def = single({
         Type: 'Task',
-        Resource: 'arn:aws:states:::sagemaker:createLabelingJob.sync',
-        Parameters: { LabelingJobName: 't' },
+        Resource: 'arn:aws:states:::sagemaker:createEndpoint.sync',
+        Parameters: { EndpointName: 't' },
       });
       const r = await ended(engine, await startOne(engine, def));
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'States.TaskFailed');
       assert.match(
         r.cause ?? '',
-        /only for sagemaker:createHyperParameterTuningJob, databrew:startJobRun, emr-serverless:startJobRun, glue:startJobRun, athena:startQueryExecution, ecs:runTask, batch:submitJob, codebuild:startBuild, elasticmapreduce:createCluster, elasticmapreduce:addStep, sagemaker:createTrainingJob, sagemaker:createTransformJob, sagemaker:createProcessingJob, eks:createCluster, eks:deleteCluster, eks:createNodegroup, eks:deleteNodegroup, codebuild:startBuildBatch, elasticmapreduce:terminateCluster \(/,
+        /only for sagemaker:createHyperParameterTuningJob, databrew:startJobRun, emr-serverless:startJobRun, glue:startJobRun, athena:startQueryExecution, ecs:runTask, batch:submitJob, codebuild:startBuild, elasticmapreduce:createCluster, elasticmapreduce:addStep, sagemaker:createTrainingJob, sagemaker:createTransformJob, sagemaker:createProcessingJob, eks:createCluster, eks:deleteCluster, eks:createNodegroup, eks:deleteNodegroup, codebuild:startBuildBatch, elasticmapreduce:terminateCluster, bedrock:createModelCustomizationJob, mediaconvert:createJob, eks:createFargateProfile, eks:deleteFargateProfile, codebuild:retryBuildBatch, sagemaker:createLabelingJob \(/,
       );
     });
   });

@@ -13,7 +13,7 @@
 import { StatesErrors } from '../../language/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
 import type { TaskOutcome } from '../functions.js';
-import { ecsRunTaskFailure, type AwsPassThrough } from './aws.js';
+import { ecsRunTaskFailure, mediaConvertJobRequest, type AwsPassThrough } from './aws.js';
 
 /**
  * One service's run-a-job integration. Requests and answers are in Step Functions' casing
@@ -344,7 +344,92 @@ export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
     succeeded: new Set(['TERMINATED']),
     failed: new Set(['TERMINATED_WITH_ERRORS']),
   },
+  // Amazon Bedrock model customization (camelCase API: casing.ts converts). CreateModelCustomizationJob
+  // answers `{JobArn}`, which GetModelCustomizationJob and StopModelCustomizationJob take as
+  // `JobIdentifier`. AWS documents neither the result nor the end states: the result is
+  // GetModelCustomizationJob's answer (as SageMaker's Describe<Kind>Job), and the job's statuses
+  // Completed, Failed and Stopped end it.
+  'bedrock:createModelCustomizationJob': {
+    service: 'bedrock',
+    start: 'createModelCustomizationJob',
+    submitted: (_params, started) => started,
+    describe: 'getModelCustomizationJob',
+    describeInput: (s) => ({ JobIdentifier: str(s, 'JobArn') }),
+    status: (d) => ({ state: str(d, 'Status'), result: d }),
+    succeeded: new Set(['Completed']),
+    failed: new Set(['Failed', 'Stopped']),
+    stop: 'stopModelCustomizationJob',
+    stopInput: (s) => ({ JobIdentifier: str(s, 'JobArn') }),
+  },
+  // AWS Elemental MediaConvert: CreateJob → GetJob (`{Job}`, as CreateJob answers) → CancelJob. The
+  // SDK's members are already PascalCase (it converts to the wire's camelCase itself). As AWS
+  // documents, Step Functions tags the job `ManagedByService: AWSStepFunctions`.
+  'mediaconvert:createJob': {
+    service: 'mediaconvert',
+    start: 'createJob',
+    startInput: mediaConvertJobRequest,
+    submitted: (_params, started) => started,
+    describe: 'getJob',
+    describeInput: (s) => ({ Id: str(obj(s, 'Job'), 'Id') }),
+    status: (d) => ({ state: str(obj(d, 'Job'), 'Status'), result: d }),
+    succeeded: new Set(['COMPLETE']),
+    failed: new Set(['ERROR', 'CANCELED']),
+    stop: 'cancelJob',
+    stopInput: (s) => ({ Id: str(obj(s, 'Job'), 'Id') }),
+  },
+  // EKS Fargate profiles, as the node groups above (the SDK's FargateProfileActive and
+  // FargateProfileDeleted waiters' states; no stop call).
+  'eks:createFargateProfile': {
+    service: 'eks',
+    start: 'createFargateProfile',
+    submitted: (_params, started) => started,
+    describe: 'describeFargateProfile',
+    describeInput: fargateProfileOf,
+    status: (d) => ({ state: str(obj(d, 'FargateProfile'), 'Status'), result: d }),
+    succeeded: new Set(['ACTIVE']),
+    failed: new Set(['CREATE_FAILED']),
+  },
+  'eks:deleteFargateProfile': {
+    service: 'eks',
+    start: 'deleteFargateProfile',
+    submitted: (_params, started) => started,
+    describe: 'describeFargateProfile',
+    describeInput: fargateProfileOf,
+    status: (d) => ({ state: str(obj(d, 'FargateProfile'), 'Status'), result: d }),
+    succeeded: new Set(),
+    failed: new Set(['DELETE_FAILED']),
+    gone: { error: 'EKS.ResourceNotFoundException', result: withoutMetadata },
+  },
+  // CodeBuild RetryBuildBatch answers `{BuildBatch}` (a new batch build, with its own Id) like
+  // StartBuildBatch; it is then followed and stopped the same way. (AWS documents no optimized
+  // retryBuild, single builds being retried with startBuild.)
+  'codebuild:retryBuildBatch': {
+    service: 'codebuild',
+    start: 'retryBuildBatch',
+    submitted: (_params, started) => started,
+    describe: 'batchGetBuildBatches',
+    describeInput: (s) => ({ Ids: [str(obj(s, 'BuildBatch'), 'Id')] }),
+    status: (d) => {
+      const batch = first(d, 'BuildBatches');
+      return { state: str(batch, 'BuildBatchStatus'), result: { BuildBatch: batch } };
+    },
+    succeeded: new Set(['SUCCEEDED']),
+    failed: new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']),
+    stop: 'stopBuildBatch',
+    stopInput: (s) => ({ Id: str(obj(s, 'BuildBatch'), 'Id') }),
+  },
+  // SageMaker Ground Truth labeling jobs (AWS documents createLabelingJob with `.sync`).
+  ...sageMakerJob('Labeling', ['Completed'], ['Failed', 'Stopped']),
 };
+
+/** DescribeFargateProfile's request for the profile of a create or delete answer. */
+function fargateProfileOf(submitted: JsonObject): JsonObject {
+  const profile = obj(submitted, 'FargateProfile');
+  return {
+    ClusterName: str(profile, 'ClusterName'),
+    FargateProfileName: str(profile, 'FargateProfileName'),
+  };
+}
 
 /** DescribeNodegroup's request for the node group of a create or delete answer (`{Nodegroup}`). */
 function nodegroupOf(submitted: JsonObject): JsonObject {
@@ -365,7 +450,7 @@ function withoutMetadata(submitted: JsonObject): JsonObject {
  * calls take.
  */
 function sageMakerJob(
-  kind: 'HyperParameterTuning' | 'Training' | 'Transform' | 'Processing',
+  kind: 'HyperParameterTuning' | 'Training' | 'Transform' | 'Processing' | 'Labeling',
   succeeded: string[],
   failed: string[],
 ): Record<string, SyncJob> {

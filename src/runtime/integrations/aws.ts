@@ -97,6 +97,7 @@ const SERVICE_EXCEPTIONS: Record<string, Partial<SdkService>> = {
   sagemaker: { errorPrefix: 'SageMaker' },
   stepfunctions: { pkg: 'sfn', errorPrefix: 'Sfn' },
   acmpca: { pkg: 'acm-pca', errorPrefix: 'AcmPca' },
+  mediaconvert: { errorPrefix: 'MediaConvert' },
 };
 
 export function sdkServiceOf(service: string): SdkService {
@@ -227,6 +228,7 @@ const OPTIMIZED: Record<string, OptimizedService> = {
       'createTrainingJob',
       'createTransformJob',
       'createProcessingJob',
+      'createLabelingJob',
     ]),
   },
   // Amazon EKS: only the `.sync` forms of its cluster and node group actions are served
@@ -238,7 +240,31 @@ const OPTIMIZED: Record<string, OptimizedService> = {
     genericError: 'AmazonEKSException',
     actions: new Set(),
   },
+  // Amazon Bedrock's createModelCustomizationJob, alone or `.sync` (invokeModel, which goes to the
+  // bedrock-runtime API and reads and writes S3, is not served yet). Error names as the others'
+  // (assumed: AWS documents none).
+  bedrock: {
+    sdk: 'bedrock',
+    errorPrefix: 'Bedrock',
+    serviceName: 'AmazonBedrock',
+    genericError: 'AmazonBedrockException',
+    actions: new Set(['createModelCustomizationJob']),
+  },
+  // AWS Elemental MediaConvert's createJob, alone or `.sync`.
+  mediaconvert: {
+    sdk: 'mediaconvert',
+    errorPrefix: 'MediaConvert',
+    serviceName: 'AWSMediaConvert',
+    genericError: 'AWSMediaConvertException',
+    actions: new Set(['createJob']),
+  },
 };
+
+/** MediaConvert's CreateJob request with the tag Step Functions adds to the jobs it creates. */
+export function mediaConvertJobRequest(params: JsonObject): JsonObject {
+  const tags = isJsonObject(params.Tags) ? params.Tags : {};
+  return { ...params, Tags: { ...tags, ManagedByService: 'AWSStepFunctions' } };
+}
 
 /**
  * ECS's RunTask answers 200 with `Failures` for tasks it could not start. AWS fails a run-a-job or
@@ -854,6 +880,8 @@ function optimizedRequest(
       if (payload !== undefined) out.Payload = Buffer.from(text(payload) ?? '');
       break;
     }
+    case 'mediaconvert':
+      return mediaConvertJobRequest(params);
     default:
       break;
   }

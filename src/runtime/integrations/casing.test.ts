@@ -109,9 +109,13 @@ describe('the table against the SDK models', () => {
     batch: '@aws-sdk/client-batch',
     codebuild: '@aws-sdk/client-codebuild',
     eks: '@aws-sdk/client-eks',
+    bedrock: '@aws-sdk/client-bedrock',
   };
   /** Members that are a map in some structures and a structure in others (see casing.ts). */
-  const mapAndStruct: Record<string, string[]> = { eks: ['labels'] };
+  const mapAndStruct: Record<string, string[]> = {
+    eks: ['labels'],
+    bedrock: ['equals', 'notEquals', 'hyperParameters'],
+  };
   for (const [service, casing] of Object.entries(CAMEL_CASE_SERVICES)) {
     it(`${service}: maps and documents are the model's; member names start lower-case`, async () => {
       const pkg = packages[service];

@@ -58,6 +58,21 @@ export const CAMEL_CASE_SERVICES: Readonly<Record<string, MemberCasing>> = {
     maps: new Set(['requiredClaims', 'tags', 'labels', 'additionalInfo', 'addOrUpdateLabels']),
     documents: new Set(),
   },
+  // Bedrock: `hyperParameters` is a map (model customization jobs) but also RFTConfig's structure,
+  // `equals`/`notEquals` maps (request metadata filters) but also retrieval filters' structures,
+  // and `value` a document (filter attributes) but also an evaluation rating scale's union: all
+  // are kept as written, so those structures take the API's names (`{"epochCount": 2}`).
+  bedrock: {
+    maps: new Set([
+      'hyperParameters',
+      'equals',
+      'notEquals',
+      'additionalModelRequestFields',
+      'ruleReports',
+      'variableReports',
+    ]),
+    documents: new Set(['value']),
+  },
 };
 
 export function casingOf(service: string): MemberCasing | undefined {

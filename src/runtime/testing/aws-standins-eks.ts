@@ -8,10 +8,12 @@
  *   is CREATING (or DELETING) for `STEPWISE_POLLS` describe calls (default 1), then ACTIVE, or
  *   the state in `STEPWISE_OUTCOME` (FAILED, CREATE_FAILED); a deletion then answers
  *   ResourceNotFoundException, or ends in `STEPWISE_DELETE_OUTCOME` (DELETE_FAILED, or ACTIVE
- *   for a cluster). All are tags of the resource;
+ *   for a cluster). All are tags of the resource; Fargate profiles (CreateFargateProfile,
+ *   DescribeFargateProfile, DeleteFargateProfile) behave as node groups;
  * - CodeBuild (AWS JSON 1.1): StartBuildBatch, BatchGetBuildBatches, StopBuildBatch on projects
  *   made with `createCodeBuildProject`; `STEPWISE_POLLS` and `STEPWISE_OUTCOME` come from
- *   `environmentVariablesOverride`, as for single builds;
+ *   `environmentVariablesOverride`, as for single builds; RetryBuildBatch starts a new batch
+ *   (new Id) with the same variables, ending in `STEPWISE_RETRY_OUTCOME` (default SUCCEEDED);
  * - EMR (AWS JSON 1.1): TerminateJobFlows. A cluster is TERMINATING for
  *   `STEPWISE_TERMINATE_POLLS` DescribeCluster calls (default 1), then TERMINATED, or the state
  *   in its `STEPWISE_TERMINATE_OUTCOME` tag (TERMINATED_WITH_ERRORS).
@@ -43,6 +45,17 @@ export interface EksNodegroup {
   tags: Record<string, string>;
   created: number;
   modified: number;
+  status: string;
+  pollsLeft: number;
+}
+
+export interface EksFargateProfile {
+  clusterName: string;
+  name: string;
+  arn: string;
+  request: Obj;
+  tags: Record<string, string>;
+  created: number;
   status: string;
   pollsLeft: number;
 }
@@ -86,6 +99,8 @@ export class EksCodeBuildEmrStandIn {
   /** Node groups by `<cluster>/<nodegroup>`. */
   readonly eksNodegroups = new Map<string, EksNodegroup>();
   readonly buildBatches = new Map<string, CodeBuildBatch>();
+  /** Fargate profiles by `<cluster>/<profile>`. */
+  readonly eksFargateProfiles = new Map<string, EksFargateProfile>();
   /** EMR clusters being terminated: DescribeCalls left, and the state they end in. */
   readonly emrTerminations = new Map<string, { pollsLeft: number; outcome: string }>();
 
@@ -111,9 +126,10 @@ export class EksCodeBuildEmrStandIn {
       }
       return true;
     }
-    const batchOp = /^CodeBuild_20161006\.(StartBuildBatch|BatchGetBuildBatches|StopBuildBatch)$/.exec(
-      target,
-    );
+    const batchOp =
+      /^CodeBuild_20161006\.(StartBuildBatch|BatchGetBuildBatches|StopBuildBatch|RetryBuildBatch)$/.exec(
+        target,
+      );
     if (batchOp) {
       log('codebuild', batchOp[1]!);
       try {
@@ -258,9 +274,92 @@ export class EksCodeBuildEmrStandIn {
         g.modified = Date.now();
         return { nodegroup: this.nodegroupJson(g) };
       }
+      case 'CreateFargateProfile':
+      case 'DescribeFargateProfile':
+      case 'DeleteFargateProfile':
+        return this.fargateProfile(op, clusterOf(params.name ?? ''), params.profileName, input);
       default:
         throw new StandInError(400, 'InvalidRequestException', `The stand-in does not implement ${op}`);
     }
+  }
+
+  private fargateProfile(op: string, c: EksCluster, profileName: string | undefined, input: Obj): unknown {
+    const { region, account } = this.standIn;
+    if (op === 'CreateFargateProfile') {
+      const name = text(input.fargateProfileName);
+      if (typeof input.podExecutionRoleArn !== 'string') {
+        throw new StandInError(400, 'InvalidParameterException', 'podExecutionRoleArn is required.');
+      }
+      if (this.eksFargateProfiles.has(`${c.name}/${name}`)) {
+        throw new StandInError(
+          409,
+          'ResourceInUseException',
+          `Fargate Profile already exists with name ${name}`,
+        );
+      }
+      const tags = strings(input.tags);
+      const p: EksFargateProfile = {
+        clusterName: c.name,
+        name,
+        arn: `arn:aws:eks:${region}:${account}:fargateprofile/${c.name}/${name}/${randomUUID()}`,
+        request: input,
+        tags,
+        created: Date.now(),
+        status: 'CREATING',
+        pollsLeft: Number(tags.STEPWISE_POLLS ?? 1),
+      };
+      this.eksFargateProfiles.set(`${c.name}/${name}`, p);
+      return { fargateProfile: this.fargateProfileJson(p) };
+    }
+    const key = `${c.name}/${profileName ?? ''}`;
+    const p = this.eksFargateProfiles.get(key);
+    if (!p) {
+      throw new StandInError(
+        404,
+        'ResourceNotFoundException',
+        `No Fargate Profile found with name: ${profileName ?? ''}.`,
+      );
+    }
+    if (op === 'DeleteFargateProfile') {
+      p.status = 'DELETING';
+      p.pollsLeft = Number(p.tags.STEPWISE_POLLS ?? 1);
+      return { fargateProfile: this.fargateProfileJson(p) };
+    }
+    if ((p.status === 'CREATING' || p.status === 'DELETING') && p.pollsLeft-- <= 0) {
+      if (p.status === 'DELETING') {
+        const outcome = p.tags.STEPWISE_DELETE_OUTCOME;
+        if (outcome === undefined) {
+          this.eksFargateProfiles.delete(key);
+          throw new StandInError(
+            404,
+            'ResourceNotFoundException',
+            `No Fargate Profile found with name: ${p.name}.`,
+          );
+        }
+        p.status = outcome;
+      } else p.status = p.tags.STEPWISE_OUTCOME ?? 'ACTIVE';
+    }
+    return { fargateProfile: this.fargateProfileJson(p) };
+  }
+
+  private fargateProfileJson(p: EksFargateProfile): Obj {
+    const out: Obj = {
+      fargateProfileName: p.name,
+      fargateProfileArn: p.arn,
+      clusterName: p.clusterName,
+      createdAt: seconds(p.created),
+      podExecutionRoleArn: p.request.podExecutionRoleArn,
+      subnets: p.request.subnets ?? [],
+      selectors: p.request.selectors ?? [],
+      status: p.status,
+      tags: p.tags,
+    };
+    if (p.status === 'CREATE_FAILED' || p.status === 'DELETE_FAILED') {
+      out.health = {
+        issues: [{ code: 'PodExecutionRoleAlreadyInUse', message: 'The pod execution role is in use.' }],
+      };
+    }
+    return out;
   }
 
   private clusterJson(c: EksCluster): Obj {
@@ -385,6 +484,28 @@ export class EksCodeBuildEmrStandIn {
         }
         return { buildBatches: found, buildBatchesNotFound: notFound };
       }
+      case 'RetryBuildBatch': {
+        const old = this.buildBatches.get(text(input.id));
+        if (!old)
+          throw new StandInError(400, 'ResourceNotFoundException', `Build batch ${text(input.id)} not found`);
+        if (old.status === 'IN_PROGRESS') {
+          throw new StandInError(400, 'InvalidInputException', `Build batch ${old.id} is still in progress`);
+        }
+        const env = (k: string) => old.environment.find((e) => e.name === k)?.value;
+        const id = `${old.project}:${randomUUID()}`;
+        const batch: CodeBuildBatch = {
+          ...old,
+          id,
+          arn: `arn:aws:codebuild:${region}:${account}:build-batch/${id}`,
+          started: Date.now(),
+          status: 'IN_PROGRESS',
+          pollsLeft: Number(env('STEPWISE_POLLS') ?? 1),
+          outcome: env('STEPWISE_RETRY_OUTCOME') ?? 'SUCCEEDED',
+        };
+        delete batch.ended;
+        this.buildBatches.set(id, batch);
+        return { buildBatch: this.batchJson(batch) };
+      }
       case 'StopBuildBatch': {
         const b = this.buildBatches.get(text(input.id));
         if (!b)
@@ -478,6 +599,13 @@ function eksRoute(method: string, path: string): { op: string; params: Record<st
   const params: Record<string, string> = {};
   if (parts[1] !== undefined) params.name = parts[1];
   if (parts[3] !== undefined) params.nodegroupName = parts[3];
+  if (parts[2] === 'fargate-profiles') {
+    if (parts[3] !== undefined) params.profileName = parts[3];
+    if (parts.length === 3 && method === 'POST') return { op: 'CreateFargateProfile', params };
+    if (parts.length === 4 && method === 'GET') return { op: 'DescribeFargateProfile', params };
+    if (parts.length === 4 && method === 'DELETE') return { op: 'DeleteFargateProfile', params };
+    return undefined;
+  }
   if (parts.length === 1 && method === 'POST') return { op: 'CreateCluster', params };
   if (parts.length === 2 && method === 'GET') return { op: 'DescribeCluster', params };
   if (parts.length === 2 && method === 'DELETE') return { op: 'DeleteCluster', params };

@@ -49,6 +49,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import { EksCodeBuildEmrStandIn } from './aws-standins-eks.js';
+import { MediaStandIn } from './aws-standins-media.js';
 import { JobStandIns } from './aws-standins-jobs.js';
 
 type AttributeValue = Record<string, unknown>;
@@ -257,6 +258,8 @@ export class AwsStandIn {
   readonly sageMakerJobs = new Map<string, SageMakerJob>();
   /** EKS, CodeBuild batch builds and EMR TerminateJobFlows (aws-standins-eks.ts). */
   readonly eks = new EksCodeBuildEmrStandIn(this);
+  /** Bedrock model customization, MediaConvert and SageMaker labeling jobs (aws-standins-media.ts). */
+  readonly media = new MediaStandIn(this);
   /** Every request's headers, for tests that check what was sent (e.g. signatures). */
   readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[] = [];
   /** SageMaker tuning jobs, DataBrew and EMR Serverless (aws-standins-jobs.ts). */
@@ -401,6 +404,7 @@ export class AwsStandIn {
     if (this.jobs.handle(req, body, res)) return;
     try {
       if (this.eks.handle(req, body, res)) return;
+      if (this.media.handle(req, body, res)) return;
       if (target.startsWith('DynamoDB_20120810.')) {
         const op = target.slice('DynamoDB_20120810.'.length);
         this.requests.push({ service: 'dynamodb', operation: op, headers: req.headers });
