@@ -371,7 +371,7 @@ describe('.sync elsewhere', () => {
       assert.equal(r.error, 'States.TaskFailed');
       assert.match(
         r.cause ?? '',
-        /only for sagemaker:createHyperParameterTuningJob, databrew:startJobRun, emr-serverless:startJobRun, glue:startJobRun, athena:startQueryExecution, ecs:runTask, batch:submitJob, codebuild:startBuild, elasticmapreduce:createCluster, elasticmapreduce:addStep, sagemaker:createTrainingJob, sagemaker:createTransformJob, sagemaker:createProcessingJob, eks:createCluster, eks:deleteCluster, eks:createNodegroup, eks:deleteNodegroup, codebuild:startBuildBatch, elasticmapreduce:terminateCluster, bedrock:createModelCustomizationJob, mediaconvert:createJob, eks:createFargateProfile, eks:deleteFargateProfile, codebuild:retryBuildBatch, sagemaker:createLabelingJob \(/,
+        /only for sagemaker:createHyperParameterTuningJob, databrew:startJobRun, emr-serverless:startJobRun, emr-serverless:createApplication, emr-serverless:startApplication, emr-serverless:stopApplication, emr-serverless:deleteApplication, emr-containers:startJobRun, emr-containers:deleteVirtualCluster, glue:startJobRun, athena:startQueryExecution, ecs:runTask, batch:submitJob, codebuild:startBuild, elasticmapreduce:createCluster, elasticmapreduce:addStep, sagemaker:createTrainingJob, sagemaker:createTransformJob, sagemaker:createProcessingJob, eks:createCluster, eks:deleteCluster, eks:createNodegroup, eks:deleteNodegroup, codebuild:startBuildBatch, elasticmapreduce:terminateCluster, bedrock:createModelCustomizationJob, mediaconvert:createJob, eks:createFargateProfile, eks:deleteFargateProfile, codebuild:retryBuildBatch, sagemaker:createLabelingJob \(/,
       );
     });
   });

@@ -119,6 +119,62 @@ export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
     stop: 'cancelJobRun',
     stopInput: (s) => ({ ApplicationId: str(s, 'ApplicationId'), JobRunId: str(s, 'JobRunId') }),
   },
+  // EMR Serverless applications: the call, then GetApplication until the state AWS names (CREATED,
+  // STARTED, STOPPED, TERMINATED); see emrServerlessApplication.
+  'emr-serverless:createApplication': emrServerlessApplication('createApplication', {
+    // A created application someone else already started or stopped was created all the same.
+    succeeded: ['CREATED', 'STARTING', 'STARTED', 'STOPPING', 'STOPPED'],
+    failed: ['TERMINATED'],
+  }),
+  // A start that fails leaves the application STOPPING, then STOPPED. AWS's IAM policy for
+  // startApplication.sync grants StopApplication: the stop call of an aborted task.
+  'emr-serverless:startApplication': emrServerlessApplication('startApplication', {
+    succeeded: ['STARTED'],
+    failed: ['STOPPING', 'STOPPED', 'TERMINATED'],
+    stop: 'stopApplication',
+  }),
+  'emr-serverless:stopApplication': emrServerlessApplication('stopApplication', {
+    succeeded: ['STOPPED'],
+    failed: ['TERMINATED'],
+  }),
+  // Deleted: TERMINATED, or no longer found once EMR Serverless forgets it.
+  'emr-serverless:deleteApplication': emrServerlessApplication('deleteApplication', {
+    succeeded: ['TERMINATED'],
+    failed: [],
+    gone: true,
+  }),
+  // Amazon EMR on EKS (`emr-containers`, camelCase: casing.ts converts). StartJobRun answers Id,
+  // Name, Arn and VirtualClusterId; `.sync` polls DescribeJobRun until COMPLETED, its answer
+  // (`{JobRun}`) being the result, and cancels the run with CancelJobRun.
+  'emr-containers:startJobRun': {
+    service: 'emr-containers',
+    start: 'startJobRun',
+    submitted: (_params, started) => started,
+    describe: 'describeJobRun',
+    describeInput: (s) => ({ Id: str(s, 'Id'), VirtualClusterId: str(s, 'VirtualClusterId') }),
+    status: (d) => ({ state: str(obj(d, 'JobRun'), 'State'), result: d }),
+    succeeded: new Set(['COMPLETED']),
+    failed: new Set(['FAILED', 'CANCELLED']),
+    stop: 'cancelJobRun',
+    stopInput: (s) => ({ Id: str(s, 'Id'), VirtualClusterId: str(s, 'VirtualClusterId') }),
+  },
+  // deleteVirtualCluster answers `{Id}`; `.sync` waits until DescribeVirtualCluster says
+  // TERMINATED (or no longer finds it) and answers `{Id}` too. No state fails it (ARRESTED is
+  // polled on: the state's TimeoutSeconds bounds it); nothing to stop.
+  'emr-containers:deleteVirtualCluster': {
+    service: 'emr-containers',
+    start: 'deleteVirtualCluster',
+    submitted: (_params, started) => started,
+    describe: 'describeVirtualCluster',
+    describeInput: (s) => ({ Id: str(s, 'Id') }),
+    status: (d) => {
+      const cluster = obj(d, 'VirtualCluster');
+      return { state: str(cluster, 'State'), result: { Id: cluster.Id ?? null } };
+    },
+    succeeded: new Set(['TERMINATED']),
+    failed: new Set(),
+    gone: { error: 'EMRContainers.ResourceNotFoundException', result: withoutMetadata },
+  },
   // AWS Glue: StartJobRun → GetJobRun (the JobRun object is the result) → BatchStopJobRun.
   'glue:startJobRun': {
     service: 'glue',
@@ -429,6 +485,46 @@ function fargateProfileOf(submitted: JsonObject): JsonObject {
     ClusterName: str(profile, 'ClusterName'),
     FargateProfileName: str(profile, 'FargateProfileName'),
   };
+}
+
+/**
+ * An EMR Serverless application action: the call, then GetApplication until the application is in
+ * one of the ended states. AWS documents that `.sync` answers as the call does: createApplication's
+ * `{ApplicationId, Name, Arn}`, the others' `{ApplicationId}`; both are read from GetApplication's
+ * answer, whose description is the cause of a failure. TaskSubmitted records the request's
+ * ApplicationId with the answer, which the other calls do not return.
+ */
+function emrServerlessApplication(
+  action: 'createApplication' | 'startApplication' | 'stopApplication' | 'deleteApplication',
+  ends: { succeeded: string[]; failed: string[]; stop?: 'stopApplication'; gone?: true },
+): SyncJob {
+  const applicationOf = (s: JsonObject) => ({ ApplicationId: str(s, 'ApplicationId') });
+  const job: SyncJob = {
+    service: 'emr-serverless',
+    start: action,
+    submitted: (params, started) =>
+      action === 'createApplication' ? started : { ApplicationId: params.ApplicationId ?? null, ...started },
+    describe: 'getApplication',
+    describeInput: applicationOf,
+    status: (d) => {
+      const app = obj(d, 'Application');
+      const id = { ApplicationId: app.ApplicationId ?? null };
+      const result =
+        action === 'createApplication' ? { ...id, Name: app.Name ?? null, Arn: app.Arn ?? null } : id;
+      return { state: str(app, 'State'), result, failure: d };
+    },
+    succeeded: new Set(ends.succeeded),
+    failed: new Set(ends.failed),
+  };
+  if (ends.stop !== undefined) {
+    job.stop = ends.stop;
+    job.stopInput = applicationOf;
+  }
+  // Once deleted, GetApplication may answer ResourceNotFoundException instead of TERMINATED.
+  if (ends.gone === true) {
+    job.gone = { error: 'EMRServerless.ResourceNotFoundException', result: withoutMetadata };
+  }
+  return job;
 }
 
 /** DescribeNodegroup's request for the node group of a create or delete answer (`{Nodegroup}`). */

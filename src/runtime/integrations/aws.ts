@@ -84,6 +84,8 @@ const SERVICE_EXCEPTIONS: Record<string, Partial<SdkService>> = {
   'emr-serverless': { errorPrefix: 'EmrServerless' },
   // AWS names SDK integrations after the Java v2 clients: `aws-sdk:emrserverless`.
   emrserverless: { pkg: 'emr-serverless', errorPrefix: 'EmrServerless' },
+  'emr-containers': { errorPrefix: 'EmrContainers' },
+  emrcontainers: { pkg: 'emr-containers', errorPrefix: 'EmrContainers' },
   dynamodb: { errorPrefix: 'DynamoDb' },
   secretsmanager: { pkg: 'secrets-manager', errorPrefix: 'SecretsManager' },
   eventbridge: { errorPrefix: 'EventBridge' },
@@ -136,7 +138,17 @@ const OPTIMIZED: Record<string, OptimizedService> = {
     errorPrefix: 'EMRServerless',
     serviceName: 'EMRServerless',
     genericError: 'EmrServerlessException',
-    actions: new Set(),
+    // The application actions are also served alone (start/stop/delete answer `{ApplicationId}`).
+    actions: new Set(['createApplication', 'startApplication', 'stopApplication', 'deleteApplication']),
+  },
+  // Amazon EMR on EKS: AWS's actions are the API's, all three also served alone (its `.sync` ones
+  // in aws-sync.ts). The names in its errors are assumed, after the other services'.
+  'emr-containers': {
+    sdk: 'emr-containers',
+    errorPrefix: 'EMRContainers',
+    serviceName: 'AmazonEMRContainers',
+    genericError: 'AmazonEMRContainersException',
+    actions: new Set(['createVirtualCluster', 'deleteVirtualCluster', 'startJobRun']),
   },
   dynamodb: {
     sdk: 'dynamodb',
@@ -653,6 +665,10 @@ export class AwsPassThrough {
     }
     // Glue's answer holds only the JobRunId; Step Functions adds the request's JobName.
     const extra: JsonObject = service === 'glue' ? { JobName: task.parameters.JobName ?? null } : {};
+    // EMR Serverless's start/stop/deleteApplication answer nothing; Step Functions gives the id.
+    if (service === 'emr-serverless' && task.action !== 'createApplication') {
+      extra.ApplicationId = task.parameters.ApplicationId ?? null;
+    }
     return sizeChecked(task.resource, { ...extra, ...json, ...sdkHttpMetadata(r.http, r.requestId) });
   }
 

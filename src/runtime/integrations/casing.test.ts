@@ -5,6 +5,9 @@
  * its table of maps and documents matches the installed SDK clients' models.
  */
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { NormalizedSchema } from '@smithy/core/schema';
@@ -110,6 +113,7 @@ describe('the table against the SDK models', () => {
     codebuild: '@aws-sdk/client-codebuild',
     eks: '@aws-sdk/client-eks',
     bedrock: '@aws-sdk/client-bedrock',
+    'emr-containers': '@aws-sdk/client-emr-containers',
   };
   /** Members that are a map in some structures and a structure in others (see casing.ts). */
   const mapAndStruct: Record<string, string[]> = {
@@ -154,6 +158,10 @@ describe('the table against the SDK models', () => {
         walk(NormalizedSchema.of(schema[4] as Parameters<typeof NormalizedSchema.of>[0]));
         walk(NormalizedSchema.of(schema[5] as Parameters<typeof NormalizedSchema.of>[0]));
       }
+      // A client without schemas (client-emr-containers is one) is checked against its type
+      // declarations, which say the same of each member: `Record<…>` is a map, `__DocumentType` a
+      // document, an interface's or union's name a structure.
+      if (operations === 0) operations = declaredMembers(pkg, kinds, upper);
       assert.ok(operations > 10, `${pkg}: no operation schemas found`);
       const of = (kind: string) => [...kinds].filter(([, k]) => k.has(kind)).map(([n]) => n);
       assert.deepEqual(new Set(of('map')), casing.maps);
@@ -168,3 +176,48 @@ describe('the table against the SDK models', () => {
     });
   }
 });
+
+/**
+ * Reads the members of a client's model declarations (`dist-types/models/*.d.ts`) into `kinds`
+ * and `upper` as the schema walk does; returns how many operation requests it found.
+ */
+function declaredMembers(pkg: string, kinds: Map<string, Set<string>>, upper: Set<string>): number {
+  const models = join(dirname(createRequire(import.meta.url).resolve(pkg)), '..', 'dist-types', 'models');
+  const text = readdirSync(models)
+    .filter((f) => /^models_\d+\.d\.ts$/.test(f))
+    .map((f) => readFileSync(join(models, f), 'utf8'))
+    .join('\n');
+  // Structures: interfaces, and unions (`export type X = X.AMember | …`), not enums' value types.
+  const structs = new Set<string>();
+  for (const m of text.matchAll(/^export interface (\w+)/gm)) structs.add(m[1]!);
+  for (const m of text.matchAll(/^export type (\w+) = \1\.\w+Member/gm)) structs.add(m[1]!);
+  let requests = 0;
+  let inInterface = false;
+  for (const line of text.split('\n')) {
+    const open = /^\s*(?:export )?interface (\w+)/.exec(line);
+    if (open) {
+      // A union's Visitor lists its members as callbacks, with `_` for unknown ones.
+      inInterface = open[1] !== 'Visitor';
+      if (open[1]!.endsWith('Request')) requests++;
+      continue;
+    }
+    if (/^\s*}/.test(line)) {
+      inInterface = false;
+      continue;
+    }
+    const member = inInterface ? /^\s+(\w+)\??: (.+);$/.exec(line) : null;
+    if (!member) continue;
+    const [, name = '', type = ''] = member;
+    const base = type.replace(/ \| undefined$/, '').replace(/\[\]$/, '');
+    const kind = base.startsWith('Record<')
+      ? 'map'
+      : base.includes('__DocumentType')
+        ? 'document'
+        : structs.has(base)
+          ? 'struct'
+          : 'other';
+    if (!/^[a-z]/.test(name)) upper.add(name);
+    kinds.set(name, (kinds.get(name) ?? new Set()).add(kind));
+  }
+  return requests;
+}

@@ -32,6 +32,12 @@ export const CAMEL_CASE_SERVICES: Readonly<Record<string, MemberCasing>> = {
     ]),
     documents: new Set(),
   },
+  // Amazon EMR on EKS. Its SDK client predates the SDK's schemas: casing.test.ts reads these maps
+  // from the client's type declarations instead.
+  'emr-containers': {
+    maps: new Set(['tags', 'properties', 'parameterConfiguration', 'jobTags', 'jobTemplateParameters']),
+    documents: new Set(),
+  },
   ecs: {
     maps: new Set(['options', 'dockerLabels', 'driverOpts', 'labels']),
     documents: new Set(['hookDetails']),
@@ -76,8 +82,10 @@ export const CAMEL_CASE_SERVICES: Readonly<Record<string, MemberCasing>> = {
 };
 
 export function casingOf(service: string): MemberCasing | undefined {
-  // `aws-sdk:emrserverless` (AWS's name) and the optimized `emr-serverless` share one table.
-  const name = service === 'emrserverless' ? 'emr-serverless' : service;
+  // `aws-sdk:emrserverless` (AWS's name) and the optimized `emr-serverless` share one table, as
+  // do `aws-sdk:emrcontainers` and `emr-containers`.
+  const name =
+    service === 'emrserverless' ? 'emr-serverless' : service === 'emrcontainers' ? 'emr-containers' : service;
   return Object.hasOwn(CAMEL_CASE_SERVICES, name) ? CAMEL_CASE_SERVICES[name] : undefined;
 }
 

@@ -13,7 +13,17 @@
  * - EMR Serverless (REST JSON, camelCase): StartJobRun, GetJobRun, CancelJobRun on applications
  *   made with `createEmrServerlessApplication`. A run is SCHEDULED, then RUNNING for
  *   `STEPWISE_POLLS` GetJobRun calls (default 1), then `STEPWISE_OUTCOME` (SUCCESS or FAILED),
- *   both from the run's `tags`; a cancelled run is CANCELLING, then CANCELLED.
+ *   both from the run's `tags`; a cancelled run is CANCELLING, then CANCELLED;
+ * - EMR Serverless applications: Create/Get/Start/Stop/DeleteApplication. Each change (CREATING,
+ *   STARTING, STOPPING) lasts `STEPWISE_POLLS` GetApplication calls (default 1); `STEPWISE_FAIL`
+ *   (`create` or `start`) makes that change fail (TERMINATED; STOPPING, then STOPPED), and
+ *   `STEPWISE_FORGET` makes GetApplication answer 404 for a deleted application, all from the
+ *   application's `tags`. Start, stop and delete refuse an application in the wrong state;
+ * - EMR on EKS (REST JSON, camelCase, service `emr-containers`): Create/Describe/Delete
+ *   VirtualCluster (a deletion is TERMINATING for `STEPWISE_POLLS` describe calls, then
+ *   TERMINATED, or not found with `STEPWISE_FORGET`) and Start/Describe/CancelJobRun (PENDING,
+ *   SUBMITTED, RUNNING for `STEPWISE_POLLS` calls, then `STEPWISE_OUTCOME`: COMPLETED or FAILED;
+ *   a cancelled run is CANCEL_PENDING, then CANCELLED), from the `tags` of the cluster or run.
  *
  * REST services are told apart by the service name in the request's SigV4 credential scope, so
  * their paths cannot be mistaken for S3 keys.
@@ -61,6 +71,44 @@ export interface EmrServerlessRun {
   ended?: number;
 }
 
+export interface EmrServerlessApp {
+  applicationId: string;
+  arn: string;
+  request: Record<string, unknown>;
+  state: string;
+  stateDetails?: string;
+  polls: number;
+  pollsLeft: number;
+  /** The change that fails: `create`, `start` or ''. */
+  fail: string;
+  /** A TERMINATED application is not found (GetApplication answers 404). */
+  forget: boolean;
+  created: number;
+  updated: number;
+}
+
+export interface EmrVirtualCluster {
+  id: string;
+  arn: string;
+  request: Record<string, unknown>;
+  state: string;
+  pollsLeft: number;
+  forget: boolean;
+  created: number;
+}
+
+export interface EmrContainersRun {
+  id: string;
+  virtualClusterId: string;
+  arn: string;
+  request: Record<string, unknown>;
+  state: string;
+  pollsLeft: number;
+  outcome: string;
+  created: number;
+  finished?: number;
+}
+
 class JobError extends Error {
   constructor(
     readonly status: number,
@@ -83,6 +131,12 @@ export class JobStandIns {
   readonly emrServerlessApplications = new Set<string>();
   /** EMR Serverless job runs by jobRunId. */
   readonly emrServerlessRuns = new Map<string, EmrServerlessRun>();
+  /** EMR Serverless applications made with CreateApplication, by applicationId. */
+  readonly emrServerlessApps = new Map<string, EmrServerlessApp>();
+  /** EMR on EKS virtual clusters by id. */
+  readonly virtualClusters = new Map<string, EmrVirtualCluster>();
+  /** EMR on EKS job runs by id. */
+  readonly emrContainersRuns = new Map<string, EmrContainersRun>();
 
   constructor(private readonly host: JobStandInHost) {}
 
@@ -101,7 +155,13 @@ export class JobStandIns {
     const tuning = /^SageMaker\.(Create|Describe|Stop)HyperParameterTuningJob$/.exec(target);
     const scope = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''));
     const service = tuning ? 'sagemaker' : scope?.[1];
-    if (service !== 'sagemaker' && service !== 'databrew' && service !== 'emr-serverless') return false;
+    if (
+      service !== 'sagemaker' &&
+      service !== 'databrew' &&
+      service !== 'emr-serverless' &&
+      service !== 'emr-containers'
+    )
+      return false;
     if (service === 'sagemaker' && !tuning) return false;
     const protocol: Protocol = service === 'sagemaker' ? 'json' : 'rest';
     const url = new URL(req.url ?? '/', 'http://stand-in');
@@ -114,13 +174,18 @@ export class JobStandIns {
       ? `${tuning[1]!}HyperParameterTuningJob`
       : service === 'databrew'
         ? dataBrewOperation(method, path)
-        : emrServerlessOperation(method, path);
+        : service === 'emr-containers'
+          ? emrContainersOperation(method, path)
+          : emrServerlessOperation(method, path) || emrServerlessApplicationOperation(method, path);
     this.host.requests.push({ service, operation, headers: req.headers });
     try {
       let answer: unknown;
       if (tuning) answer = this.tuning(tuning[1]!, parseJson(body));
       else if (service === 'databrew') answer = this.dataBrew(operation, path);
-      else answer = this.emrServerless(operation, path, parseJson(body));
+      else if (service === 'emr-containers') answer = this.emrContainers(operation, path, parseJson(body));
+      else if (operation.endsWith('Application')) {
+        answer = this.emrServerlessApplication(operation, path, parseJson(body));
+      } else answer = this.emrServerless(operation, path, parseJson(body));
       send(res, protocol, 200, answer);
     } catch (e) {
       const err = e instanceof JobError ? e : new JobError(500, 'InternalServerException', String(e));
@@ -338,6 +403,241 @@ export class JobStandIns {
     if (run.ended !== undefined) jobRun.endedAt = seconds(run.ended);
     return { jobRun };
   }
+
+  /** An application in `state`, as CreateApplication would make it with these `tags`. */
+  addEmrServerlessApp(state: string, tags: Record<string, string> = {}): string {
+    const id = `00f${randomUUID().replace(/-/g, '').slice(0, 13)}`;
+    const polls = Number(tags.STEPWISE_POLLS ?? 1);
+    this.emrServerlessApps.set(id, {
+      applicationId: id,
+      arn: `arn:aws:emr-serverless:${this.host.region}:${this.host.account}:/applications/${id}`,
+      request: { name: `app-${id}`, releaseLabel: 'emr-7.1.0', type: 'SPARK', tags },
+      state,
+      polls,
+      pollsLeft: polls,
+      fail: text(tags.STEPWISE_FAIL),
+      forget: tags.STEPWISE_FORGET !== undefined,
+      created: Date.now(),
+      updated: Date.now(),
+    });
+    this.emrServerlessApplications.add(id);
+    return id;
+  }
+
+  /** A RUNNING virtual cluster, as CreateVirtualCluster would make it with these `tags`. */
+  addVirtualCluster(tags: Record<string, string> = {}): string {
+    const id = randomUUID().replace(/-/g, '').slice(0, 25);
+    this.virtualClusters.set(id, {
+      id,
+      arn: `arn:aws:emr-containers:${this.host.region}:${this.host.account}:/virtualclusters/${id}`,
+      request: { name: `vc-${id}`, containerProvider: { id: 'eks-1', type: 'EKS' }, tags },
+      state: 'RUNNING',
+      pollsLeft: Number(tags.STEPWISE_POLLS ?? 1),
+      forget: tags.STEPWISE_FORGET !== undefined,
+      created: Date.now(),
+    });
+    return id;
+  }
+
+  // ---- EMR Serverless applications ---------------------------------------------------------------
+
+  private emrServerlessApplication(
+    operation: string,
+    path: string[],
+    input: Record<string, unknown>,
+  ): unknown {
+    const seconds = (ms: number) => ms / 1000;
+    if (operation === 'CreateApplication') {
+      if (text(input.clientToken) === '') {
+        throw new JobError(400, 'ValidationException', 'clientToken must not be null');
+      }
+      if (text(input.releaseLabel) === '' || text(input.type) === '') {
+        throw new JobError(400, 'ValidationException', 'releaseLabel and type are required');
+      }
+      const tags = record(input.tags);
+      const id = `00f${randomUUID().replace(/-/g, '').slice(0, 13)}`;
+      const polls = Number(tags.STEPWISE_POLLS ?? 1);
+      this.emrServerlessApps.set(id, {
+        applicationId: id,
+        arn: `arn:aws:emr-serverless:${this.host.region}:${this.host.account}:/applications/${id}`,
+        request: input,
+        state: 'CREATING',
+        polls,
+        pollsLeft: polls,
+        fail: text(tags.STEPWISE_FAIL),
+        forget: tags.STEPWISE_FORGET !== undefined,
+        created: Date.now(),
+        updated: Date.now(),
+      });
+      this.emrServerlessApplications.add(id);
+      return { applicationId: id, name: text(input.name), arn: this.emrServerlessApps.get(id)!.arn };
+    }
+    const id = path[1] ?? '';
+    const app = this.emrServerlessApps.get(id);
+    if (!app || (app.state === 'TERMINATED' && app.forget)) {
+      throw new JobError(404, 'ResourceNotFoundException', `Application ${id} does not exist`);
+    }
+    const change = (from: string[], to: string) => {
+      if (!from.includes(app.state)) {
+        throw new JobError(400, 'ValidationException', `Application ${id} is in ${app.state} state`);
+      }
+      app.state = to;
+      app.pollsLeft = app.polls;
+      app.updated = Date.now();
+      return {};
+    };
+    if (operation === 'StartApplication') return change(['CREATED', 'STOPPED'], 'STARTING');
+    if (operation === 'StopApplication') return change(['STARTING', 'STARTED'], 'STOPPING');
+    if (operation === 'DeleteApplication') {
+      change(['CREATED', 'STOPPED'], 'TERMINATED');
+      this.emrServerlessApplications.delete(id);
+      return {};
+    }
+    // GetApplication: a change under way ends after `polls` calls.
+    const ends: Record<string, [string, string]> = {
+      CREATING:
+        app.fail === 'create'
+          ? ['TERMINATED', 'Application creation failed: subnet not found.']
+          : ['CREATED', ''],
+      STARTING:
+        app.fail === 'start' ? ['STOPPING', 'Failed to start: capacity unavailable.'] : ['STARTED', ''],
+      STOPPING: ['STOPPED', app.stateDetails ?? ''],
+    };
+    const end = ends[app.state];
+    if (end && app.pollsLeft-- <= 0) {
+      app.state = end[0];
+      if (end[1] === '') delete app.stateDetails;
+      else app.stateDetails = end[1];
+      app.updated = Date.now();
+    }
+    const { clientToken: _token, ...request } = app.request;
+    const application: Record<string, unknown> = {
+      ...request,
+      applicationId: app.applicationId,
+      arn: app.arn,
+      state: app.state,
+      createdAt: seconds(app.created),
+      updatedAt: seconds(app.updated),
+      architecture: 'X86_64',
+    };
+    if (app.stateDetails !== undefined) application.stateDetails = app.stateDetails;
+    return { application };
+  }
+
+  // ---- EMR on EKS --------------------------------------------------------------------------------
+
+  private emrContainers(operation: string, path: string[], input: Record<string, unknown>): unknown {
+    if (operation === '') throw new JobError(404, 'UnknownOperationException', 'not an EMR on EKS operation');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    if (operation === 'CreateVirtualCluster') {
+      const provider = record(input.containerProvider);
+      if (text(input.name) === '' || text(provider.id) === '' || provider.type !== 'EKS') {
+        throw new JobError(400, 'ValidationException', 'name and an EKS containerProvider are required');
+      }
+      const tags = record(input.tags);
+      const id = randomUUID().replace(/-/g, '').slice(0, 25);
+      const arn = `arn:aws:emr-containers:${this.host.region}:${this.host.account}:/virtualclusters/${id}`;
+      this.virtualClusters.set(id, {
+        id,
+        arn,
+        request: input,
+        state: 'RUNNING',
+        pollsLeft: Number(tags.STEPWISE_POLLS ?? 1),
+        forget: tags.STEPWISE_FORGET !== undefined,
+        created: Date.now(),
+      });
+      return { id, name: text(input.name), arn };
+    }
+    const [, clusterId = '', , runId = ''] = path;
+    const cluster = this.virtualClusters.get(clusterId);
+    if (!cluster || (cluster.state === 'TERMINATED' && cluster.forget)) {
+      throw new JobError(404, 'ResourceNotFoundException', `Virtual cluster ${clusterId} doesn't exist.`);
+    }
+    if (operation === 'DeleteVirtualCluster') {
+      if (cluster.state !== 'RUNNING' && cluster.state !== 'ARRESTED') {
+        throw new JobError(400, 'ValidationException', `Virtual cluster ${clusterId} is ${cluster.state}.`);
+      }
+      cluster.state = 'TERMINATING';
+      return { id: clusterId };
+    }
+    if (operation === 'DescribeVirtualCluster') {
+      if (cluster.state === 'TERMINATING' && cluster.pollsLeft-- <= 0) {
+        cluster.state = 'TERMINATED';
+        if (cluster.forget) {
+          throw new JobError(404, 'ResourceNotFoundException', `Virtual cluster ${clusterId} doesn't exist.`);
+        }
+      }
+      const { clientToken: _token, ...request } = cluster.request;
+      return {
+        virtualCluster: {
+          ...request,
+          id: cluster.id,
+          arn: cluster.arn,
+          state: cluster.state,
+          createdAt: iso(cluster.created),
+        },
+      };
+    }
+    if (operation === 'StartJobRun') {
+      if (text(input.clientToken) === '') {
+        throw new JobError(400, 'ValidationException', 'clientToken must not be null');
+      }
+      if (cluster.state !== 'RUNNING') {
+        throw new JobError(400, 'ValidationException', `Virtual cluster ${clusterId} is not running.`);
+      }
+      const tags = record(input.tags);
+      const id = randomUUID().replace(/-/g, '').slice(0, 19);
+      const arn = `${cluster.arn}/jobruns/${id}`;
+      this.emrContainersRuns.set(id, {
+        id,
+        virtualClusterId: clusterId,
+        arn,
+        request: input,
+        state: 'PENDING',
+        pollsLeft: Number(tags.STEPWISE_POLLS ?? 1),
+        outcome: text(tags.STEPWISE_OUTCOME) || 'COMPLETED',
+        created: Date.now(),
+      });
+      return { id, name: text(input.name), arn, virtualClusterId: clusterId };
+    }
+    const run = this.emrContainersRuns.get(runId);
+    if (!run || run.virtualClusterId !== clusterId) {
+      throw new JobError(404, 'ResourceNotFoundException', `Job run ${runId} doesn't exist.`);
+    }
+    if (operation === 'CancelJobRun') {
+      if (!['PENDING', 'SUBMITTED', 'RUNNING'].includes(run.state)) {
+        throw new JobError(400, 'ValidationException', `Job run ${runId} is ${run.state}.`);
+      }
+      run.state = 'CANCEL_PENDING';
+      return { id: runId, virtualClusterId: clusterId };
+    }
+    // DescribeJobRun
+    if (run.state === 'PENDING') run.state = 'SUBMITTED';
+    else if (run.state === 'SUBMITTED') run.state = 'RUNNING';
+    else if (run.state === 'CANCEL_PENDING') {
+      run.state = 'CANCELLED';
+      run.finished = Date.now();
+    } else if (run.state === 'RUNNING' && run.pollsLeft-- <= 0) {
+      run.state = run.outcome;
+      run.finished = Date.now();
+    }
+    const { clientToken: _token, ...request } = run.request;
+    const jobRun: Record<string, unknown> = {
+      ...request,
+      id: run.id,
+      arn: run.arn,
+      virtualClusterId: clusterId,
+      state: run.state,
+      createdAt: iso(run.created),
+      createdBy: `arn:aws:sts::${this.host.account}:assumed-role/StepFunctions/session`,
+    };
+    if (run.finished !== undefined) jobRun.finishedAt = iso(run.finished);
+    if (run.state === 'FAILED') {
+      jobRun.failureReason = 'USER_ERROR';
+      jobRun.stateDetails = 'Spark driver exited with code 1.';
+    }
+    return { jobRun };
+  }
 }
 
 /** `/jobs/{name}/startJobRun`, `/jobs/{name}/jobRun/{runId}[/stopJobRun]`; '' for others. */
@@ -356,6 +656,30 @@ function emrServerlessOperation(method: string, path: string[]): string {
   if (method === 'POST' && path.length === 3) return 'StartJobRun';
   if (method === 'GET' && path.length === 4) return 'GetJobRun';
   if (method === 'DELETE' && path.length === 4) return 'CancelJobRun';
+  return '';
+}
+
+/** `/applications[/{id}[/start|/stop]]`: the application actions; '' for others. */
+function emrServerlessApplicationOperation(method: string, path: string[]): string {
+  if (path[0] !== 'applications') return '';
+  if (method === 'POST' && path.length === 1) return 'CreateApplication';
+  if (method === 'GET' && path.length === 2) return 'GetApplication';
+  if (method === 'DELETE' && path.length === 2) return 'DeleteApplication';
+  if (method === 'POST' && path.length === 3 && path[2] === 'start') return 'StartApplication';
+  if (method === 'POST' && path.length === 3 && path[2] === 'stop') return 'StopApplication';
+  return '';
+}
+
+/** `/virtualclusters[/{id}[/jobruns[/{jobRunId}]]]`; '' for others. */
+function emrContainersOperation(method: string, path: string[]): string {
+  if (path[0] !== 'virtualclusters') return '';
+  if (path.length === 1 && method === 'POST') return 'CreateVirtualCluster';
+  if (path.length === 2 && method === 'GET') return 'DescribeVirtualCluster';
+  if (path.length === 2 && method === 'DELETE') return 'DeleteVirtualCluster';
+  if (path[2] !== 'jobruns') return '';
+  if (path.length === 3 && method === 'POST') return 'StartJobRun';
+  if (path.length === 4 && method === 'GET') return 'DescribeJobRun';
+  if (path.length === 4 && method === 'DELETE') return 'CancelJobRun';
   return '';
 }
 
