@@ -379,6 +379,72 @@ describe('emr-serverless:startJobRun.sync', () => {
   });
 });
 
+describe('emr-serverless:cancelJobRun', () => {
+  /** A job run started through aws-sdk:emrserverless, then cancelled by the optimized action. */
+  const startThenCancel = (app: string, polls: string, pattern: string) => ({
+    StartAt: 'Start',
+    States: {
+      Start: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::aws-sdk:emrserverless:startJobRun',
+        Parameters: {
+          ApplicationId: app,
+          Name: 'long-etl',
+          ClientToken: 'token-1',
+          ExecutionRoleArn: 'arn:aws:iam::123456789012:role/EMRServerlessJobRole',
+          JobDriver: { SparkSubmit: { EntryPoint: 's3://code/etl.py' } },
+          Tags: { STEPWISE_POLLS: polls },
+        },
+        ResultPath: '$.run',
+        Next: 'Cancel',
+      },
+      Cancel: {
+        Type: 'Task',
+        Resource: `arn:aws:states:::emr-serverless:cancelJobRun${pattern}`,
+        Parameters: { 'ApplicationId.$': '$.run.ApplicationId', 'JobRunId.$': '$.run.JobRunId' },
+        End: true,
+      },
+    },
+  });
+
+  it('.sync waits until the run is CANCELLED and answers {ApplicationId, JobRunId}', async () => {
+    await withEngine({}, async (engine) => {
+      const app = emrApplication();
+      const r = await ended(engine, await startOne(engine, startThenCancel(app, '100000', '.sync')));
+      assert.equal(r.status, 'SUCCEEDED', r.cause);
+      const out = o(r.output);
+      assert.deepEqual(Object.keys(out).sort(), ['ApplicationId', 'JobRunId']);
+      assert.equal(out.ApplicationId, app);
+      assert.equal(standIn.jobs.emrServerlessRuns.get(String(out.JobRunId))?.state, 'CANCELLED');
+      assert.ok(r.events.some((e) => e.type === 'TaskSubmitted'));
+    });
+  });
+
+  it('request-response answers at once, the run still CANCELLING', async () => {
+    await withEngine({}, async (engine) => {
+      const app = emrApplication();
+      const r = await ended(engine, await startOne(engine, startThenCancel(app, '100000', '')));
+      assert.equal(r.status, 'SUCCEEDED', r.cause);
+      const out = o(r.output);
+      assert.equal(out.ApplicationId, app);
+      assert.equal(standIn.jobs.emrServerlessRuns.get(String(out.JobRunId))?.state, 'CANCELLING');
+    });
+  });
+
+  it('a run that already ended cannot be cancelled: EMRServerless.ValidationException', async () => {
+    await withEngine({}, async (engine) => {
+      const app = emrApplication();
+      const def = startThenCancel(app, '0', '.sync');
+      // Let the run end first: a .sync startJobRun in place of the aws-sdk call.
+      def.States.Start.Resource = 'arn:aws:states:::emr-serverless:startJobRun.sync';
+      def.States.Start.ResultPath = '$.run';
+      const r = await ended(engine, await startOne(engine, def));
+      assert.equal(r.status, 'FAILED');
+      assert.equal(r.error, 'EMRServerless.ValidationException');
+    });
+  });
+});
+
 describe('after a restart mid-poll', () => {
   const services: {
     name: string;

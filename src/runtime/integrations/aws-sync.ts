@@ -119,6 +119,26 @@ export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
     stop: 'cancelJobRun',
     stopInput: (s) => ({ ApplicationId: str(s, 'ApplicationId'), JobRunId: str(s, 'JobRunId') }),
   },
+  // CancelJobRun answers {ApplicationId, JobRunId} while the run is CANCELLING; `.sync` waits for
+  // CANCELLED and answers as the call does. A run that ended otherwise meanwhile fails the task
+  // (assumed: AWS documents the action, not its end states).
+  'emr-serverless:cancelJobRun': {
+    service: 'emr-serverless',
+    start: 'cancelJobRun',
+    submitted: (_params, started) => started,
+    describe: 'getJobRun',
+    describeInput: (s) => ({ ApplicationId: str(s, 'ApplicationId'), JobRunId: str(s, 'JobRunId') }),
+    status: (d) => {
+      const run = obj(d, 'JobRun');
+      return {
+        state: str(run, 'State'),
+        result: { ApplicationId: run.ApplicationId ?? null, JobRunId: run.JobRunId ?? null },
+        failure: run,
+      };
+    },
+    succeeded: new Set(['CANCELLED']),
+    failed: new Set(['SUCCESS', 'FAILED']),
+  },
   // EMR Serverless applications: the call, then GetApplication until the state AWS names (CREATED,
   // STARTED, STOPPED, TERMINATED); see emrServerlessApplication.
   'emr-serverless:createApplication': emrServerlessApplication('createApplication', {

@@ -139,7 +139,13 @@ const OPTIMIZED: Record<string, OptimizedService> = {
     serviceName: 'EMRServerless',
     genericError: 'EmrServerlessException',
     // The application actions are also served alone (start/stop/delete answer `{ApplicationId}`).
-    actions: new Set(['createApplication', 'startApplication', 'stopApplication', 'deleteApplication']),
+    actions: new Set([
+      'createApplication',
+      'startApplication',
+      'stopApplication',
+      'deleteApplication',
+      'cancelJobRun',
+    ]),
   },
   // Amazon EMR on EKS: AWS's actions are the API's, all three also served alone (its `.sync` ones
   // in aws-sync.ts). The names in its errors are assumed, after the other services'.
@@ -666,7 +672,11 @@ export class AwsPassThrough {
     // Glue's answer holds only the JobRunId; Step Functions adds the request's JobName.
     const extra: JsonObject = service === 'glue' ? { JobName: task.parameters.JobName ?? null } : {};
     // EMR Serverless's start/stop/deleteApplication answer nothing; Step Functions gives the id.
-    if (service === 'emr-serverless' && task.action !== 'createApplication') {
+    if (
+      service === 'emr-serverless' &&
+      task.action.endsWith('Application') &&
+      task.action !== 'createApplication'
+    ) {
       extra.ApplicationId = task.parameters.ApplicationId ?? null;
     }
     return sizeChecked(task.resource, { ...extra, ...json, ...sdkHttpMetadata(r.http, r.requestId) });
