@@ -124,7 +124,7 @@ interface OptimizedService {
 
 const OPTIMIZED: Record<string, OptimizedService> = {
   // Run-a-job integrations (aws-sync.ts). DataBrew's startJobRun is also served alone; EMR
-  // Serverless's optimized actions wrap its API, and only startJobRun.sync is served. Their error
+  // Serverless's optimized actions wrap its API (its startJobRun only with `.sync`). Their error
   // names follow the other optimized integrations (`<prefix>.<Error>`, cause `(Service: <name>; …)`).
   databrew: {
     sdk: 'databrew',
