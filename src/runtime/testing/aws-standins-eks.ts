@@ -23,7 +23,22 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32 } from 'node:zlib';
-import type { AwsStandIn } from './aws-standins.js';
+
+/**
+ * What the module needs from the stand-in that hosts it (an interface here, not an import of
+ * aws-standins.ts, which imports this module).
+ */
+export interface EksStandInHost {
+  readonly region: string;
+  readonly account: string;
+  readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[];
+  readonly codeBuildProjects: ReadonlySet<string>;
+  /** EMR clusters by id: TerminateJobFlows moves them on. */
+  readonly emrClusters: ReadonlyMap<
+    string,
+    { state: string; ended?: number; readonly tags: readonly { Key: string; Value: string }[] }
+  >;
+}
 
 type Obj = Record<string, unknown>;
 
@@ -104,7 +119,7 @@ export class EksCodeBuildEmrStandIn {
   /** EMR clusters being terminated: DescribeCalls left, and the state they end in. */
   readonly emrTerminations = new Map<string, { pollsLeft: number; outcome: string }>();
 
-  constructor(private readonly standIn: AwsStandIn) {}
+  constructor(private readonly standIn: EksStandInHost) {}
 
   /** Answers a request of these services; false when it is the stand-in's to answer. */
   handle(req: IncomingMessage, body: Buffer, res: ServerResponse): boolean {

@@ -17,7 +17,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AwsStandIn } from './aws-standins.js';
+
+/**
+ * What the module needs from the stand-in that hosts it (an interface here, not an import of
+ * aws-standins.ts, which imports this module).
+ */
+export interface MediaStandInHost {
+  readonly region: string;
+  readonly account: string;
+  readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[];
+}
 
 type Obj = Record<string, unknown>;
 
@@ -83,7 +92,7 @@ export class MediaStandIn {
   readonly labelingJobs = new Map<string, LabelingJob>();
   private mediaConvertSequence = 0;
 
-  constructor(private readonly standIn: AwsStandIn) {}
+  constructor(private readonly standIn: MediaStandInHost) {}
 
   /** Answers a request of these services; false when it is the stand-in's to answer. */
   handle(req: IncomingMessage, body: Buffer, res: ServerResponse): boolean {
