@@ -11,6 +11,7 @@ import {
   type TaskOutcome,
 } from './functions.js';
 import { AwsPassThrough, isPassThroughResource, type AwsPassThroughOptions } from './integrations/aws.js';
+import { runEmrAction } from './integrations/aws-emr.js';
 import {
   SYNC_JOB_NAMES,
   pollSyncJob,
@@ -313,17 +314,19 @@ export class LocalTaskDispatcher implements TaskDispatcher {
         cause: `Stepwise cannot run the resource '${task.resource}': it needs pass-through to AWS, which is not configured (pass --aws or --aws-config <file> to 'stepwise serve' or 'stepwise run', or 'aws' to Engine.open).`,
       });
     }
-    return this.aws.invoke(
-      {
-        resourceType: r.resourceType,
-        action: r.action,
-        resource: task.resource,
-        region: r.region,
-        parameters: task.input,
-        waitForTaskToken: r.pattern === 'waitForTaskToken',
-      },
-      signal,
-      { executionArn: context?.executionArn, stateMachineArn: context?.stateMachineArn },
-    );
+    const awsTask = {
+      resourceType: r.resourceType,
+      action: r.action,
+      resource: task.resource,
+      region: r.region,
+      parameters: task.input,
+      waitForTaskToken: r.pattern === 'waitForTaskToken',
+    };
+    // EMR's optimized actions wrap its API (createCluster sends RunJobFlow…).
+    if (r.resourceType === 'elasticmapreduce') return runEmrAction(this.aws, awsTask, signal);
+    return this.aws.invoke(awsTask, signal, {
+      executionArn: context?.executionArn,
+      stateMachineArn: context?.stateMachineArn,
+    });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Pass-through to AWS: `arn:aws:states:::aws-sdk:<service>:<action>` and the optimized
  * integrations (DynamoDB items, SNS publish, SQS sendMessage, EventBridge putEvents, Lambda
- * invoke, and the start actions of the run-a-job integrations but EMR's) are sent with the AWS SDK for
+ * invoke, the run-a-job integrations' actions; EMR's through aws-emr.ts) are sent with the AWS SDK for
  * JavaScript v3, to real AWS or to any endpoint that speaks the service's protocol (DynamoDB
  * Local, LocalStack…). For the services whose API is camelCase (ECS, Batch, CodeBuild),
  * parameters and answers are converted from and to Step Functions' PascalCase (`casing.ts`).
@@ -204,7 +204,8 @@ const OPTIMIZED: Record<string, OptimizedService> = {
     errorPrefix: 'Athena',
     serviceName: 'AmazonAthena',
     genericError: 'AmazonAthenaException',
-    actions: new Set(['startQueryExecution']),
+    // As AWS documents: the API's actions, only startQueryExecution also with `.sync`.
+    actions: new Set(['startQueryExecution', 'stopQueryExecution', 'getQueryExecution', 'getQueryResults']),
   },
   ecs: {
     sdk: 'ecs',
@@ -225,16 +226,35 @@ const OPTIMIZED: Record<string, OptimizedService> = {
     errorPrefix: 'CodeBuild',
     serviceName: 'AWSCodeBuild',
     genericError: 'AWSCodeBuildException',
-    actions: new Set(['startBuild']),
+    // The actions AWS documents; all are the API's (startBuild, startBuildBatch and retryBuildBatch
+    // also with `.sync`).
+    actions: new Set([
+      'startBuild',
+      'stopBuild',
+      'batchDeleteBuilds',
+      'batchGetReports',
+      'startBuildBatch',
+      'stopBuildBatch',
+      'retryBuildBatch',
+      'deleteBuildBatch',
+    ]),
   },
   // EMR's optimized actions are not its API's (createCluster answers ClusterId, addStep takes one
-  // Step…): only their `.sync` forms are served, which map them (aws-sync.ts).
+  // Step…): aws-emr.ts maps them (the dispatcher sends them there), their `.sync` forms aws-sync.ts.
   elasticmapreduce: {
     sdk: 'emr',
     errorPrefix: 'EMR',
     serviceName: 'AmazonElasticMapReduce',
     genericError: 'AmazonElasticMapReduceException',
-    actions: new Set(),
+    actions: new Set([
+      'createCluster',
+      'terminateCluster',
+      'addStep',
+      'cancelStep',
+      'setClusterTerminationProtection',
+      'modifyInstanceFleetByName',
+      'modifyInstanceGroupByName',
+    ]),
   },
   sagemaker: {
     sdk: 'sagemaker',
@@ -249,14 +269,21 @@ const OPTIMIZED: Record<string, OptimizedService> = {
       'createLabelingJob',
     ]),
   },
-  // Amazon EKS: only the `.sync` forms of its cluster and node group actions are served
-  // (aws-sync.ts); AWS has no callback pattern for them.
+  // Amazon EKS: the API's cluster, node group and Fargate profile actions, alone (the answer is
+  // the API's) or `.sync` (aws-sync.ts). eks:runJob and eks:call are not served.
   eks: {
     sdk: 'eks',
     errorPrefix: 'EKS',
     serviceName: 'AmazonEKS',
     genericError: 'AmazonEKSException',
-    actions: new Set(),
+    actions: new Set([
+      'createCluster',
+      'deleteCluster',
+      'createNodegroup',
+      'deleteNodegroup',
+      'createFargateProfile',
+      'deleteFargateProfile',
+    ]),
   },
   // Amazon Bedrock's createModelCustomizationJob, alone or `.sync` (invokeModel, which goes to the
   // bedrock-runtime API and reads and writes S3, is not served yet). Error names as the others'

@@ -10,11 +10,14 @@
  *   ResourceNotFoundException, or ends in `STEPWISE_DELETE_OUTCOME` (DELETE_FAILED, or ACTIVE
  *   for a cluster). All are tags of the resource; Fargate profiles (CreateFargateProfile,
  *   DescribeFargateProfile, DeleteFargateProfile) behave as node groups;
- * - CodeBuild (AWS JSON 1.1): StartBuildBatch, BatchGetBuildBatches, StopBuildBatch on projects
+ * - CodeBuild (AWS JSON 1.1): StartBuildBatch, BatchGetBuildBatches, StopBuildBatch,
+ *   DeleteBuildBatch on projects
  *   made with `createCodeBuildProject`; `STEPWISE_POLLS` and `STEPWISE_OUTCOME` come from
  *   `environmentVariablesOverride`, as for single builds; RetryBuildBatch starts a new batch
  *   (new Id) with the same variables, ending in `STEPWISE_RETRY_OUTCOME` (default SUCCEEDED);
- * - EMR (AWS JSON 1.1): TerminateJobFlows. A cluster is TERMINATING for
+ * - EMR (AWS JSON 1.1): SetTerminationProtection; ListInstanceFleets, ListInstanceGroups (those
+ *   of the cluster's RunJobFlow `Instances`), ModifyInstanceFleet, ModifyInstanceGroups (which
+ *   change them); TerminateJobFlows. A cluster is TERMINATING for
  *   `STEPWISE_TERMINATE_POLLS` DescribeCluster calls (default 1), then TERMINATED, or the state
  *   in its `STEPWISE_TERMINATE_OUTCOME` tag (TERMINATED_WITH_ERRORS).
  *
@@ -88,6 +91,12 @@ export interface CodeBuildBatch {
   ended?: number;
 }
 
+/** An EMR instance fleet or group: its id and its configuration (RunJobFlow's, then modified). */
+export interface EmrInstanceSet {
+  id: string;
+  config: Obj;
+}
+
 /** An error answer: HTTP status, AWS error code, message. */
 class StandInError extends Error {
   constructor(
@@ -118,6 +127,8 @@ export class EksCodeBuildEmrStandIn {
   readonly eksFargateProfiles = new Map<string, EksFargateProfile>();
   /** EMR clusters being terminated: DescribeCalls left, and the state they end in. */
   readonly emrTerminations = new Map<string, { pollsLeft: number; outcome: string }>();
+  /** EMR instance fleets and groups by `<cluster id>/InstanceFleets|InstanceGroups`. */
+  readonly emrInstanceSets = new Map<string, EmrInstanceSet[]>();
 
   constructor(private readonly standIn: EksStandInHost) {}
 
@@ -142,7 +153,7 @@ export class EksCodeBuildEmrStandIn {
       return true;
     }
     const batchOp =
-      /^CodeBuild_20161006\.(StartBuildBatch|BatchGetBuildBatches|StopBuildBatch|RetryBuildBatch)$/.exec(
+      /^CodeBuild_20161006\.(StartBuildBatch|BatchGetBuildBatches|StopBuildBatch|RetryBuildBatch|DeleteBuildBatch)$/.exec(
         target,
       );
     if (batchOp) {
@@ -152,6 +163,20 @@ export class EksCodeBuildEmrStandIn {
       } catch (e) {
         const err = asError(e);
         send(res, err.status, 'application/x-amz-json-1.1', { __type: err.code, message: err.message });
+      }
+      return true;
+    }
+    const emrOp =
+      /^ElasticMapReduce\.(SetTerminationProtection|ListInstanceFleets|ModifyInstanceFleet|ListInstanceGroups|ModifyInstanceGroups)$/.exec(
+        target,
+      );
+    if (emrOp) {
+      log('emr', emrOp[1]!);
+      try {
+        send(res, 200, 'application/x-amz-json-1.1', this.emrInstances(emrOp[1]!, parse(body)));
+      } catch (e) {
+        const err = asError(e);
+        send(res, err.status, 'application/x-amz-json-1.1', { __type: err.code, Message: err.message });
       }
       return true;
     }
@@ -521,6 +546,24 @@ export class EksCodeBuildEmrStandIn {
         this.buildBatches.set(id, batch);
         return { buildBatch: this.batchJson(batch) };
       }
+      // A batch still IN_PROGRESS is not deleted, as in CodeBuild.
+      case 'DeleteBuildBatch': {
+        const b = this.buildBatches.get(text(input.id));
+        if (!b)
+          throw new StandInError(400, 'ResourceNotFoundException', `Build batch ${text(input.id)} not found`);
+        if (b.status === 'IN_PROGRESS') {
+          return {
+            statusCode: 'BATCH_IN_PROGRESS',
+            buildsDeleted: [],
+            buildsNotDeleted: [{ id: `${b.id}-1`, statusCode: 'BUILD_IN_PROGRESS' }],
+          };
+        }
+        this.buildBatches.delete(b.id);
+        return {
+          statusCode: 'BATCH_DELETED',
+          buildsDeleted: [`${b.arn.replace(':build-batch/', ':build/')}-1`],
+        };
+      }
       case 'StopBuildBatch': {
         const b = this.buildBatches.get(text(input.id));
         if (!b)
@@ -592,6 +635,100 @@ export class EksCodeBuildEmrStandIn {
       });
     }
     return {};
+  }
+
+  // ---- EMR termination protection, instance fleets and groups --------------------------------------
+
+  /**
+   * A cluster's instance fleets or groups: those of its RunJobFlow request (`Instances`), each
+   * given an id on first use (`if-…`, `ig-…`).
+   */
+  private emrSets(clusterId: string, kind: 'InstanceFleets' | 'InstanceGroups'): EmrInstanceSet[] {
+    const key = `${clusterId}/${kind}`;
+    let sets = this.emrInstanceSets.get(key);
+    if (sets === undefined) {
+      const c = this.standIn.emrClusters.get(clusterId);
+      if (!c)
+        throw new StandInError(400, 'InvalidRequestException', `Cluster id '${clusterId}' is not valid.`);
+      const given = record(c.instances)[kind];
+      sets = (Array.isArray(given) ? given : []).map((g, i) => ({
+        id: `${kind === 'InstanceFleets' ? 'if' : 'ig'}-${clusterId.slice(2)}${i}`,
+        config: record(g),
+      }));
+      this.emrInstanceSets.set(key, sets);
+    }
+    return sets;
+  }
+
+  private emrInstances(op: string, input: Obj): unknown {
+    switch (op) {
+      case 'SetTerminationProtection': {
+        const ids = Array.isArray(input.JobFlowIds) ? input.JobFlowIds.map(String) : [];
+        for (const id of ids) {
+          const c = this.standIn.emrClusters.get(id);
+          if (!c)
+            throw new StandInError(400, 'ValidationException', `Specified job flow ID does not exist: ${id}`);
+          c.terminationProtected = input.TerminationProtected === true;
+        }
+        return {};
+      }
+      case 'ListInstanceFleets':
+        return {
+          InstanceFleets: this.emrSets(text(input.ClusterId), 'InstanceFleets').map((f) => ({
+            ...f.config,
+            Id: f.id,
+            Status: { State: 'RUNNING' },
+          })),
+        };
+      case 'ListInstanceGroups':
+        return {
+          InstanceGroups: this.emrSets(text(input.ClusterId), 'InstanceGroups').map((g) => ({
+            Id: g.id,
+            Name: g.config.Name,
+            InstanceGroupType: g.config.InstanceRole,
+            InstanceType: g.config.InstanceType,
+            RequestedInstanceCount: g.config.InstanceCount,
+            RunningInstanceCount: g.config.InstanceCount,
+            Market: g.config.Market ?? 'ON_DEMAND',
+            Status: { State: 'RUNNING' },
+          })),
+        };
+      case 'ModifyInstanceFleet': {
+        const change = record(input.InstanceFleet);
+        const fleet = this.emrSets(text(input.ClusterId), 'InstanceFleets').find(
+          (f) => f.id === text(change.InstanceFleetId),
+        );
+        if (!fleet) {
+          throw new StandInError(
+            400,
+            'InvalidRequestException',
+            `Instance fleet '${text(change.InstanceFleetId)}' is not valid.`,
+          );
+        }
+        const { InstanceFleetId: _id, ...rest } = change;
+        Object.assign(fleet.config, rest);
+        return {};
+      }
+      case 'ModifyInstanceGroups': {
+        const changes = Array.isArray(input.InstanceGroups) ? input.InstanceGroups.map(record) : [];
+        const groups = this.emrSets(text(input.ClusterId), 'InstanceGroups');
+        for (const change of changes) {
+          const group = groups.find((g) => g.id === text(change.InstanceGroupId));
+          if (!group) {
+            throw new StandInError(
+              400,
+              'InvalidRequestException',
+              `Instance group '${text(change.InstanceGroupId)}' is not valid.`,
+            );
+          }
+          const { InstanceGroupId: _id, ...rest } = change;
+          Object.assign(group.config, rest);
+        }
+        return {};
+      }
+      default:
+        throw new StandInError(400, 'UnknownOperationException', `The stand-in does not implement ${op}`);
+    }
   }
 
   private advanceTermination(id: string): void {

@@ -16,7 +16,8 @@
  * - Glue (AWS JSON 1.1): StartJobRun, GetJobRun, BatchStopJobRun of jobs made with
  *   `createGlueJob`. A run reports RUNNING for `--stepwise-polls` GetJobRun calls (default 1), then
  *   the state in its `--stepwise-outcome` argument (default SUCCEEDED); `setJobRunState` ends it;
- * - Athena (AWS JSON 1.1): StartQueryExecution, GetQueryExecution, StopQueryExecution. A query
+ * - Athena (AWS JSON 1.1): StartQueryExecution, GetQueryExecution, StopQueryExecution,
+ *   GetQueryResults (one row: the query's text). A query
  *   runs for one GetQueryExecution call (`-- polls: N` in the query text: N calls), then
  *   SUCCEEDED, or FAILED when its text contains `FAIL`;
  * - ECS (AWS JSON 1.1): RunTask, DescribeTasks, StopTask on clusters and task definitions made
@@ -28,7 +29,8 @@
  * - Batch (REST JSON): SubmitJob, DescribeJobs, TerminateJob on queues made with
  *   `createBatchJobQueue`. A job is RUNNING for `STEPWISE_POLLS` DescribeJobs calls, then ends in
  *   `STEPWISE_OUTCOME` (SUCCEEDED or FAILED), both from `containerOverrides.environment`;
- * - CodeBuild (AWS JSON 1.1): StartBuild, BatchGetBuilds, StopBuild on projects made with
+ * - CodeBuild (AWS JSON 1.1): StartBuild, BatchGetBuilds, StopBuild, BatchDeleteBuilds,
+ *   BatchGetReports (of `codeBuildReports`) on projects made with
  *   `createCodeBuildProject`; `STEPWISE_POLLS` and `STEPWISE_OUTCOME` (SUCCEEDED, FAILED,
  *   FAULT…) come from `environmentVariablesOverride`;
  * - EMR (AWS JSON 1.1): RunJobFlow, DescribeCluster, AddJobFlowSteps, DescribeStep, CancelSteps. A
@@ -171,6 +173,10 @@ export interface EmrCluster {
   outcome: string;
   ready?: number;
   ended?: number;
+  /** RunJobFlow's `Instances` (its named fleets and groups serve ListInstanceFleets/Groups). */
+  instances?: Record<string, unknown>;
+  /** Set by SetTerminationProtection. */
+  terminationProtected?: boolean;
 }
 
 export interface EmrStep {
@@ -251,6 +257,8 @@ export class AwsStandIn {
   readonly batchJobQueues = new Set<string>();
   readonly batchJobs = new Map<string, BatchJob>();
   readonly codeBuildProjects = new Set<string>();
+  /** CodeBuild test reports by ARN, for BatchGetReports. */
+  readonly codeBuildReports = new Map<string, Record<string, unknown>>();
   readonly builds = new Map<string, CodeBuildBuild>();
   readonly emrClusters = new Map<string, EmrCluster>();
   readonly emrSteps = new Map<string, EmrStep>();
@@ -736,6 +744,27 @@ export class AwsStandIn {
         }
         return {};
       }
+      // One column, `query`, and one row holding the query's text; only a SUCCEEDED query has results.
+      case 'GetQueryResults': {
+        const q = this.queries.get(text(input.QueryExecutionId));
+        if (!q) throw new AwsError(400, 'InvalidRequestException', 'QueryExecution was not found');
+        if (q.state !== 'SUCCEEDED') {
+          throw new AwsError(
+            400,
+            'InvalidRequestException',
+            `Query has not yet finished. Current state: ${q.state}`,
+          );
+        }
+        return {
+          UpdateCount: 0,
+          ResultSet: {
+            Rows: [{ Data: [{ VarCharValue: 'query' }] }, { Data: [{ VarCharValue: q.query }] }],
+            ResultSetMetadata: {
+              ColumnInfo: [{ Name: 'query', Label: 'query', Type: 'varchar', Nullable: 'UNKNOWN' }],
+            },
+          },
+        };
+      }
       default:
         throw new AwsError(400, 'UnknownOperationException', `Unsupported operation ${op}`);
     }
@@ -1057,6 +1086,32 @@ export class AwsStandIn {
         }
         return { builds, buildsNotFound: notFound };
       }
+      // A build still IN_PROGRESS is not deleted (BUILD_IN_PROGRESS), as in CodeBuild.
+      case 'BatchDeleteBuilds': {
+        const ids = Array.isArray(input.ids) ? input.ids.map(String) : [];
+        const buildsDeleted: string[] = [];
+        const buildsNotDeleted: { id: string; statusCode: string }[] = [];
+        for (const id of ids) {
+          const b = this.builds.get(id);
+          if (b?.status === 'IN_PROGRESS') buildsNotDeleted.push({ id, statusCode: 'BUILD_IN_PROGRESS' });
+          else if (b) {
+            this.builds.delete(id);
+            buildsDeleted.push(b.arn);
+          } else buildsNotDeleted.push({ id, statusCode: 'BUILD_NOT_FOUND' });
+        }
+        return { buildsDeleted, buildsNotDeleted };
+      }
+      // Reports added with `codeBuildReports.set(arn, report)` (camelCase, as on the wire).
+      case 'BatchGetReports': {
+        const arns = Array.isArray(input.reportArns) ? input.reportArns.map(String) : [];
+        if (arns.length === 0) {
+          throw new AwsError(400, 'InvalidInputException', 'reportArns must contain at least 1 element');
+        }
+        return {
+          reports: arns.flatMap((a) => this.codeBuildReports.get(a) ?? []),
+          reportsNotFound: arns.filter((a) => !this.codeBuildReports.has(a)),
+        };
+      }
       case 'StopBuild': {
         const b = this.builds.get(text(input.id));
         if (!b) throw new AwsError(400, 'ResourceNotFoundException', `Build ${text(input.id)} not found`);
@@ -1140,6 +1195,7 @@ export class AwsStandIn {
           state: 'STARTING',
           pollsLeft: Number(tag('STEPWISE_POLLS') ?? 1),
           outcome: tag('STEPWISE_OUTCOME') ?? 'WAITING',
+          instances: instances as Record<string, unknown>,
         };
         this.emrClusters.set(id, c);
         return { JobFlowId: id, ClusterArn: c.arn };
@@ -1174,7 +1230,7 @@ export class AwsStandIn {
             ReleaseLabel: c.releaseLabel,
             Tags: c.tags,
             AutoTerminate: false,
-            TerminationProtected: false,
+            TerminationProtected: c.terminationProtected ?? false,
             VisibleToAllUsers: true,
             NormalizedInstanceHours: 0,
             StepConcurrencyLevel: 1,
