@@ -39,7 +39,14 @@ export interface EksStandInHost {
   /** EMR clusters by id: TerminateJobFlows moves them on. */
   readonly emrClusters: ReadonlyMap<
     string,
-    { state: string; ended?: number; readonly tags: readonly { Key: string; Value: string }[] }
+    {
+      state: string;
+      ended?: number;
+      readonly tags: readonly { Key: string; Value: string }[];
+      /** The create request's `Instances` (fleets and groups are listed from it). */
+      readonly instances?: Record<string, unknown>;
+      terminationProtected?: boolean;
+    }
   >;
 }
 
