@@ -80,6 +80,8 @@ const INTEGRATIONS: ReadonlyMap<string, ReadonlySet<string> | '*'> = new Map<
   ReadonlySet<string> | '*'
 >([
   ['dynamodb', new Set(['getItem', 'putItem', 'updateItem', 'deleteItem'])],
+  // The optimized API Gateway integration has one action (no aws-sdk equivalent).
+  ['apigateway', new Set(['invoke'])],
   ...[
     'lambda',
     'sns',
@@ -99,7 +101,6 @@ const INTEGRATIONS: ReadonlyMap<string, ReadonlySet<string> | '*'> = new Map<
     'emr-containers',
     'emr-serverless',
     'codebuild',
-    'apigateway',
     'http',
     'bedrock',
     'mediaconvert',
@@ -109,6 +110,30 @@ const INTEGRATIONS: ReadonlyMap<string, ReadonlySet<string> | '*'> = new Map<
     'aws-sdk',
   ].map((s): [string, '*'] => [s, '*']),
 ]);
+
+/** Header names AWS does not permit in `apigateway:invoke` Headers (with `X-Forwarded*`, `X-Amz*`). */
+const API_GATEWAY_FORBIDDEN_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'connection',
+  'content-md5',
+  'expect',
+  'host',
+  'max-forwards',
+  'proxy-authenticate',
+  'server',
+  'te',
+  'transfer-encoding',
+  'trailer',
+  'upgrade',
+  'via',
+  'www-authenticate',
+]);
+
+/** Whether AWS refuses this header name in an `apigateway:invoke` task's Headers. */
+export function isApiGatewayForbiddenHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return API_GATEWAY_FORBIDDEN_HEADERS.has(n) || n.startsWith('x-forwarded') || n.startsWith('x-amz');
+}
 
 const IDENTIFIER = /^[\p{L}_][\p{L}\p{N}_]*$/u;
 
@@ -743,6 +768,7 @@ class Validator {
     const resource = this.str(json, 'Resource', p);
     if (resource !== undefined) this.resource(resource, ptr(p, 'Resource'));
     this.template(json, ql === 'JSONata' ? 'Arguments' : 'Parameters', p, ql);
+    if (resource !== undefined) this.apiGatewayHeaders(json, resource, p, ql);
     if (ql === 'JSONata') {
       const args = getOwn(json, 'Arguments');
       if (args !== undefined && !isJsonObject(args) && !isJsonataExpression(args))
@@ -767,6 +793,22 @@ class Validator {
           this.error(`The field 'RoleArn' is required but was missing`, cp);
         this.template(json, 'Credentials', p, ql);
       }
+    }
+  }
+
+  /** AWS refuses some header names in an API Gateway task's Headers when the machine is saved. */
+  apiGatewayHeaders(json: JsonObject, resource: string, p: string, ql: QL): void {
+    const info = parseResource(resource);
+    if (info.kind !== 'service' || info.resourceType !== 'apigateway') return;
+    const key = ql === 'JSONata' ? 'Arguments' : 'Parameters';
+    const params = getOwn(json, key);
+    const headers = isJsonObject(params) ? getOwn(params, 'Headers') : undefined;
+    if (!isJsonObject(headers)) return;
+    const refused = Object.keys(headers)
+      .map((k) => (ql === 'JSONPath' && k.endsWith('.$') ? k.slice(0, -2) : k).toLowerCase())
+      .filter(isApiGatewayForbiddenHeader);
+    if (refused.length > 0) {
+      this.error(`The 'Headers' field contains unsupported values: [${refused.join(', ')}]`, ptr(p, key));
     }
   }
 

@@ -21,6 +21,7 @@ import {
   unsupportedSyncCause,
   type SyncJob,
 } from './integrations/aws-sync.js';
+import { ApiGatewayInvoker } from './integrations/apigateway.js';
 import { HttpInvoker, type HttpTaskOptions } from './integrations/http.js';
 import { MockResponder, type MockConfigFile } from './integrations/mocks.js';
 
@@ -74,6 +75,8 @@ export class LocalTaskDispatcher implements TaskDispatcher {
   private httpInvoker: HttpInvoker | undefined;
   /** Pass-through to AWS, when configured. */
   readonly aws: AwsPassThrough | undefined;
+  /** `apigateway:invoke`, made on first use (pass-through only). */
+  private apiGatewayInvoker: ApiGatewayInvoker | undefined;
 
   constructor(private readonly options: LocalDispatcherOptions) {
     this.functions = options.functions ?? NO_FUNCTIONS;
@@ -148,6 +151,14 @@ export class LocalTaskDispatcher implements TaskDispatcher {
     }
     if (
       r.kind === 'service' &&
+      r.resourceType === 'apigateway' &&
+      r.action === 'invoke' &&
+      r.pattern === 'request'
+    ) {
+      return this.apiGateway(task, signal);
+    }
+    if (
+      r.kind === 'service' &&
       (isPassThroughResource(r.resourceType, r.action) ||
         (r.resourceType !== 'states' && (r.pattern === 'sync' || r.pattern === 'sync:2')))
     ) {
@@ -169,6 +180,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
     if (r.kind === 'service' && r.pattern === 'waitForTaskToken') {
       if (r.resourceType === 'lambda' && r.action === 'invoke')
         return this.invokeLambda(task, r, signal, context);
+      if (r.resourceType === 'apigateway' && r.action === 'invoke') return this.apiGateway(task, signal);
       if (isPassThroughResource(r.resourceType, r.action)) return this.passThrough(task, r, signal, context);
     }
     return Promise.resolve({
@@ -286,6 +298,31 @@ export class LocalTaskDispatcher implements TaskDispatcher {
       this.options.account,
       signal,
     );
+  }
+
+  /**
+   * `apigateway:invoke`: calls AWS (API Gateway hosts), so it is part of pass-through; the
+   * endpoint override `apigateway` alone redirects it (the all-services endpoint, e.g.
+   * LocalStack's port, does not serve APIs at `/<stage>/<path>`).
+   */
+  private apiGateway(task: TaskRequest, signal: SignalSource): Promise<TaskOutcome> {
+    const aws = this.options.aws;
+    if (aws === undefined) {
+      return Promise.resolve({
+        ok: false,
+        error: StatesErrors.TaskFailed,
+        cause: `Stepwise cannot run the resource '${task.resource}': it calls API Gateway, which needs pass-through to AWS; it is not configured (pass --aws or --aws-config <file> to 'stepwise serve' or 'stepwise run', or 'aws' to Engine.open; endpoints.apigateway sends the calls to a local server).`,
+      });
+    }
+    this.apiGatewayInvoker ??= new ApiGatewayInvoker({
+      endpoint: Object.entries(aws.endpoints ?? {}).find(
+        ([k]) => k.toLowerCase().replace(/[-_]/g, '') === 'apigateway',
+      )?.[1],
+      timeoutSeconds: this.options.http?.timeoutSeconds,
+      profile: aws.profile,
+      credentials: aws.credentials,
+    });
+    return this.apiGatewayInvoker.invoke(task.input, signal);
   }
 
   private passThrough(

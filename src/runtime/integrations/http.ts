@@ -341,42 +341,13 @@ export class HttpInvoker {
   }
 
   private async outcome(res: Response): Promise<TaskOutcome> {
-    const bytes = await readLimited(res, MAX_PAYLOAD_BYTES + 1);
-    if (bytes.length > MAX_PAYLOAD_BYTES) {
-      return fail(
-        StatesErrors.DataLimitExceeded,
-        "The state/task 'http' returned a result with a size exceeding the maximum number of bytes service limit.",
-      );
-    }
-    const text = new TextDecoder().decode(bytes);
-    const statusText = res.statusText;
+    const read = await readResponse(res);
+    if (read === undefined) return tooLarge('http');
     if (res.status < 200 || res.status > 299) {
       // AWS reports the status in the error name and the reason phrase as the cause.
-      return fail(`States.Http.StatusCode.${res.status}`, statusText);
+      return fail(`States.Http.StatusCode.${res.status}`, res.statusText);
     }
-    const headers: JsonObject = {};
-    res.headers.forEach((value, name) => {
-      const prev = headers[name];
-      headers[name] = Array.isArray(prev) ? [...prev, value] : [value];
-    });
-    let responseBody: JsonValue = text;
-    const type = res.headers.get('content-type') ?? '';
-    if (/^application\/([\w.+-]+\+)?json\b/i.test(type) && text.trim() !== '') {
-      try {
-        responseBody = JSON.parse(text) as JsonValue;
-      } catch {
-        responseBody = text;
-      }
-    }
-    return {
-      ok: true,
-      output: {
-        Headers: headers,
-        ResponseBody: responseBody,
-        StatusCode: res.status,
-        StatusText: statusText,
-      },
-    };
+    return { ok: true, output: read.result };
   }
 
   private denied(url: URL): Failure {
@@ -395,6 +366,47 @@ export class HttpInvoker {
     const detail = err.cause?.message ?? err.message ?? String(e);
     return fail('States.Http.Socket', `The HTTP request failed: ${detail}`);
   }
+}
+
+function tooLarge(name: string): Failure {
+  return fail(
+    StatesErrors.DataLimitExceeded,
+    `The state/task '${name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+  );
+}
+
+/**
+ * Reads a response into the result shape AWS gives HTTP Tasks and API Gateway tasks alike:
+ * `{Headers, ResponseBody, StatusCode, StatusText}`, with `Headers` as lower-case names mapped to
+ * arrays of values and a JSON body parsed. `undefined` when the body is over the payload limit.
+ */
+export async function readResponse(res: Response): Promise<{ text: string; result: JsonObject } | undefined> {
+  const bytes = await readLimited(res, MAX_PAYLOAD_BYTES + 1);
+  if (bytes.length > MAX_PAYLOAD_BYTES) return undefined;
+  const text = new TextDecoder().decode(bytes);
+  const headers: JsonObject = {};
+  res.headers.forEach((value, name) => {
+    const prev = headers[name];
+    headers[name] = Array.isArray(prev) ? [...prev, value] : [value];
+  });
+  let responseBody: JsonValue = text;
+  const type = res.headers.get('content-type') ?? '';
+  if (/^application\/([\w.+-]+\+)?json\b/i.test(type) && text.trim() !== '') {
+    try {
+      responseBody = JSON.parse(text) as JsonValue;
+    } catch {
+      responseBody = text;
+    }
+  }
+  return {
+    text,
+    result: {
+      Headers: headers,
+      ResponseBody: responseBody,
+      StatusCode: res.status,
+      StatusText: res.statusText,
+    },
+  };
 }
 
 interface PreparedRequest {
