@@ -390,3 +390,45 @@ describe('athena request-response', () => {
     assert.match(r.cause ?? '', /Query has not yet finished/);
   });
 });
+
+describe('sagemaker hosting request-response', () => {
+  const sm = (action: string) => `arn:aws:states:::sagemaker:${action}`;
+
+  it('createModel, createEndpointConfig, createEndpoint, updateEndpoint answer their ARNs', async () => {
+    const model = await succeeds(sm('createModel'), {
+      ModelName: 'Churn-Model',
+      ExecutionRoleArn: 'arn:aws:iam::123456789012:role/SageMakerRole',
+      PrimaryContainer: { Image: 'xgboost:1', ModelDataUrl: 's3://models/churn/model.tar.gz' },
+    });
+    assert.deepEqual(model, { ModelArn: 'arn:aws:sagemaker:us-east-1:123456789012:model/churn-model' });
+    const config = await succeeds(sm('createEndpointConfig'), {
+      EndpointConfigName: 'churn-config',
+      ProductionVariants: [
+        { VariantName: 'v1', ModelName: 'Churn-Model', InitialInstanceCount: 1, InstanceType: 'ml.m5.large' },
+      ],
+    });
+    assert.match(String(config.EndpointConfigArn), /:endpoint-config\/churn-config$/);
+    const endpoint = await succeeds(sm('createEndpoint'), {
+      EndpointName: 'churn',
+      EndpointConfigName: 'churn-config',
+    });
+    assert.match(String(endpoint.EndpointArn), /:endpoint\/churn$/);
+    assert.deepEqual(
+      await succeeds(sm('updateEndpoint'), { EndpointName: 'churn', EndpointConfigName: 'churn-config' }),
+      endpoint,
+    );
+    // What SageMaker received: the state's parameters as written.
+    const sent = standIn.sageMakerEndpointConfigs.get('churn-config');
+    assert.deepEqual(o(sent).ProductionVariants, [
+      { VariantName: 'v1', ModelName: 'Churn-Model', InitialInstanceCount: 1, InstanceType: 'ml.m5.large' },
+    ]);
+  });
+
+  it('an endpoint on an unknown configuration fails (ValidationException, unmodelled in the SDK)', async () => {
+    const r = await task(sm('createEndpoint'), { EndpointName: 'orphan', EndpointConfigName: 'nope' });
+    assert.equal(r.status, 'FAILED');
+    // SageMaker's model has no ValidationException: the optimized integration's generic name.
+    assert.equal(r.error, 'SageMaker.AmazonSageMakerException');
+    assert.match(r.cause ?? '', /^Could not find endpoint configuration .*Error Code: ValidationException/);
+  });
+});

@@ -267,6 +267,11 @@ const OPTIMIZED: Record<string, OptimizedService> = {
       'createTransformJob',
       'createProcessingJob',
       'createLabelingJob',
+      // Hosting: plain SDK calls with the API's names and answers.
+      'createModel',
+      'createEndpointConfig',
+      'createEndpoint',
+      'updateEndpoint',
     ]),
   },
   // Amazon EKS: the API's cluster, node group and Fargate profile actions, alone (the answer is

@@ -264,6 +264,10 @@ export class AwsStandIn {
   readonly emrSteps = new Map<string, EmrStep>();
   /** SageMaker jobs by `<kind>:<name>` (`Training:nightly`). */
   readonly sageMakerJobs = new Map<string, SageMakerJob>();
+  /** SageMaker models, endpoint configurations and endpoints by name: their create requests. */
+  readonly sageMakerModels = new Map<string, Record<string, unknown>>();
+  readonly sageMakerEndpointConfigs = new Map<string, Record<string, unknown>>();
+  readonly sageMakerEndpoints = new Map<string, Record<string, unknown>>();
   /** EKS, CodeBuild batch builds and EMR TerminateJobFlows (aws-standins-eks.ts). */
   readonly eks = new EksCodeBuildEmrStandIn(this);
   /** Bedrock model customization, MediaConvert and SageMaker labeling jobs (aws-standins-media.ts). */
@@ -1334,6 +1338,8 @@ export class AwsStandIn {
   // ---- SageMaker --------------------------------------------------------------------------------
 
   private sageMaker(op: string, input: Record<string, unknown>): unknown {
+    const hosting = this.sageMakerHosting(op, input);
+    if (hosting !== undefined) return hosting;
     const m = /^(Create|Describe|Stop)(Training|Transform|Processing)Job$/.exec(op);
     if (!m) throw new AwsError(400, 'UnknownOperationException', `The stand-in does not implement ${op}`);
     const verb = m[1]!;
@@ -1407,6 +1413,67 @@ export class AwsStandIn {
       }
     }
     return out;
+  }
+
+  /**
+   * Models, endpoint configurations and endpoints (the optimized integration's createModel,
+   * createEndpointConfig, createEndpoint, updateEndpoint): names are unique, and each refers to
+   * the previous kind by name. Undefined for other operations.
+   */
+  private sageMakerHosting(op: string, input: Record<string, unknown>): unknown {
+    const arn = (kind: string, name: string) =>
+      `arn:aws:sagemaker:${this.region}:${this.account}:${kind}/${name.toLowerCase()}`;
+    const taken = (what: string, name: string) =>
+      new AwsError(
+        400,
+        'ValidationException',
+        `Cannot create already existing ${what} "${arn(what.replace(' ', '-'), name)}".`,
+      );
+    switch (op) {
+      case 'CreateModel': {
+        const name = text(input.ModelName);
+        if (this.sageMakerModels.has(name)) throw taken('model', name);
+        this.sageMakerModels.set(name, input);
+        return { ModelArn: arn('model', name) };
+      }
+      case 'CreateEndpointConfig': {
+        const name = text(input.EndpointConfigName);
+        if (this.sageMakerEndpointConfigs.has(name)) throw taken('endpoint config', name);
+        const variants = Array.isArray(input.ProductionVariants) ? input.ProductionVariants : [];
+        for (const v of variants as { ModelName?: unknown }[]) {
+          if (!this.sageMakerModels.has(text(v.ModelName)))
+            throw new AwsError(
+              400,
+              'ValidationException',
+              `Could not find model "${arn('model', text(v.ModelName))}".`,
+            );
+        }
+        this.sageMakerEndpointConfigs.set(name, input);
+        return { EndpointConfigArn: arn('endpoint-config', name) };
+      }
+      case 'CreateEndpoint':
+      case 'UpdateEndpoint': {
+        const name = text(input.EndpointName);
+        const config = text(input.EndpointConfigName);
+        if (op === 'CreateEndpoint' && this.sageMakerEndpoints.has(name)) throw taken('endpoint', name);
+        if (op === 'UpdateEndpoint' && !this.sageMakerEndpoints.has(name))
+          throw new AwsError(
+            400,
+            'ValidationException',
+            `Could not find endpoint "${arn('endpoint', name)}".`,
+          );
+        if (!this.sageMakerEndpointConfigs.has(config))
+          throw new AwsError(
+            400,
+            'ValidationException',
+            `Could not find endpoint configuration "${arn('endpoint-config', config)}".`,
+          );
+        this.sageMakerEndpoints.set(name, input);
+        return { EndpointArn: arn('endpoint', name) };
+      }
+      default:
+        return undefined;
+    }
   }
 
   // ---- DynamoDB ---------------------------------------------------------------------------------
