@@ -7,70 +7,27 @@
  * also check what the service received and the PascalCase results.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { JsonObject } from '../../language/json.js';
-import { Engine, type EngineOptions } from '../engine.js';
-import { AwsStandIn } from '../testing/aws-standins.js';
-import type { AwsPassThroughOptions } from './aws.js';
+import type { Engine } from '../engine.js';
 import {
-  details,
   ended,
-  removeTempDirs,
+  o,
+  type Obj,
   single,
   startOne,
+  submittedOf,
   tempDir,
+  until,
   untilSubmitted,
-  type Ended,
+  useStandIn,
 } from './harness.js';
 
-const CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
-
-after(removeTempDirs);
-
-let standIn: AwsStandIn;
-before(async () => {
-  standIn = new AwsStandIn({ account: '123456789012' });
-  await standIn.start();
-  standIn.createCodeBuildProject('monorepo');
-});
-after(() => standIn.stop());
-
-function awsOptions(): AwsPassThroughOptions {
-  return { endpoint: standIn.url, credentials: CREDENTIALS, maxAttempts: 1, pollIntervalSeconds: 0.01 };
-}
-
-async function withEngine(
-  options: Partial<EngineOptions>,
-  fn: (engine: Engine) => Promise<void>,
-  dataDir = tempDir(),
-) {
-  const engine = await Engine.open({ dataDir, waitScale: 0, aws: awsOptions(), ...options });
-  try {
-    await fn(engine);
-  } finally {
-    await engine.close();
-  }
-}
-
-async function until(what: string, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-type Obj = Record<string, unknown>;
-const o = (x: unknown): Obj => {
-  assert.ok(typeof x === 'object' && x !== null && !Array.isArray(x), `not an object: ${JSON.stringify(x)}`);
-  return x as Obj;
-};
-
-const submittedOf = (r: Ended): Obj =>
-  o(JSON.parse(String(details(r.events.find((e) => e.type === 'TaskSubmitted')!).output)));
+const kit = useStandIn((s) => s.createCodeBuildProject('monorepo'));
+const { withEngine } = kit;
 
 const ops = (service: string, from: number) =>
-  standIn.requests
+  kit.standIn.requests
     .slice(from)
     .filter((q) => q.service === service)
     .map((q) => q.operation);
@@ -83,7 +40,7 @@ const task = (resource: string, parameters: JsonObject) =>
 
 /** Stops the execution once the job is submitted and polled; resolves the submitted answer. */
 async function stopWhilePolling(engine: Engine, arn: string, service: string, describe: string) {
-  const from = standIn.requests.length;
+  const from = kit.standIn.requests.length;
   const submitted = await untilSubmitted(engine, arn);
   await until('polling', () => ops(service, from).includes(describe));
   await engine.stopExecution({ executionArn: arn });
@@ -108,7 +65,7 @@ describe('bedrock:createModelCustomizationJob.sync', () => {
   it('sends camelCase, polls GetModelCustomizationJob until Completed and returns its answer', async () => {
     await withEngine({}, async (engine) => {
       const name = unique('tune');
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(engine, await startOne(engine, customization(name, { STEPWISE_POLLS: '2' })));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       assert.deepEqual(ops('bedrock', from), [
@@ -121,7 +78,7 @@ describe('bedrock:createModelCustomizationJob.sync', () => {
       assert.match(String(submitted.JobArn), /:model-customization-job\//);
       assert.ok('SdkHttpMetadata' in submitted);
       // What Bedrock received: the API's names; the hyperparameter map keeps its keys.
-      const job = standIn.media.customizationJobs.get(String(submitted.JobArn))!;
+      const job = kit.standIn.media.customizationJobs.get(String(submitted.JobArn))!;
       assert.equal(job.request.baseModelIdentifier, 'amazon.titan-text-express-v1');
       assert.deepEqual(job.request.trainingDataConfig, { s3Uri: 's3://train/data.jsonl' });
       assert.deepEqual(job.request.hyperParameters, { epochCount: '2', STEPWISE_POLLS: '2' });
@@ -155,7 +112,7 @@ describe('bedrock:createModelCustomizationJob.sync', () => {
     await withEngine({}, async (engine) => {
       const name = unique('taken');
       await ended(engine, await startOne(engine, customization(name)));
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(engine, await startOne(engine, customization(name)));
       assert.equal(r.error, 'Bedrock.ConflictException');
       assert.match(
@@ -170,21 +127,21 @@ describe('bedrock:createModelCustomizationJob.sync', () => {
     await withEngine({}, async (engine) => {
       const arn = await startOne(engine, customization(unique('stopped'), { STEPWISE_POLLS: '100000' }));
       const submitted = await stopWhilePolling(engine, arn, 'bedrock', 'GetModelCustomizationJob');
-      const job = standIn.media.customizationJobs.get(String(submitted.JobArn))!;
+      const job = kit.standIn.media.customizationJobs.get(String(submitted.JobArn))!;
       await until('StopModelCustomizationJob', () => job.status === 'Stopping');
     });
   });
 
   it('request-response returns CreateModelCustomizationJob’s answer without waiting', async () => {
     await withEngine({}, async (engine) => {
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(engine, await startOne(engine, customization(unique('nowait'), {}, false)));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       const out = o(r.output);
       assert.match(String(out.JobArn), /:model-customization-job\//);
       assert.ok('SdkHttpMetadata' in out);
       assert.deepEqual(ops('bedrock', from), ['CreateModelCustomizationJob']);
-      assert.equal(standIn.media.customizationJobs.get(String(out.JobArn))?.status, 'InProgress');
+      assert.equal(kit.standIn.media.customizationJobs.get(String(out.JobArn))?.status, 'InProgress');
     });
   });
 });
@@ -218,7 +175,7 @@ const mediaJob = (meta: Record<string, string> = {}, extra: JsonObject = {}, syn
 describe('mediaconvert:createJob.sync', () => {
   it('tags the job, polls GetJob until COMPLETE and returns {Job}', async () => {
     await withEngine({}, async (engine) => {
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(
         engine,
         await startOne(engine, mediaJob({ STEPWISE_POLLS: '1' }, { Tags: { team: 'video' } })),
@@ -227,7 +184,7 @@ describe('mediaconvert:createJob.sync', () => {
       assert.deepEqual(ops('mediaconvert', from), ['CreateJob', 'GetJob', 'GetJob']);
       const submitted = o(submittedOf(r).Job);
       assert.equal(submitted.Status, 'SUBMITTED');
-      const job = standIn.media.mediaConvertJobs.get(String(submitted.Id))!;
+      const job = kit.standIn.media.mediaConvertJobs.get(String(submitted.Id))!;
       // As AWS documents, the job is tagged; the state's own tags are kept.
       assert.deepEqual(job.tags, { team: 'video', ManagedByService: 'AWSStepFunctions' });
       // The SDK sent the wire's camelCase; map keys ('Audio Selector 1') are kept.
@@ -271,21 +228,21 @@ describe('mediaconvert:createJob.sync', () => {
     await withEngine({}, async (engine) => {
       const arn = await startOne(engine, mediaJob({ STEPWISE_POLLS: '100000' }));
       const submitted = await stopWhilePolling(engine, arn, 'mediaconvert', 'GetJob');
-      const job = standIn.media.mediaConvertJobs.get(String(o(submitted.Job).Id))!;
+      const job = kit.standIn.media.mediaConvertJobs.get(String(o(submitted.Job).Id))!;
       await until('CancelJob', () => job.status === 'CANCELED');
     });
   });
 
   it('request-response createJob tags the job and returns CreateJob’s answer', async () => {
     await withEngine({}, async (engine) => {
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(engine, await startOne(engine, mediaJob({}, {}, false)));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       const job = o(o(r.output).Job);
       assert.equal(job.Status, 'SUBMITTED');
       assert.ok('SdkHttpMetadata' in o(r.output));
       assert.deepEqual(ops('mediaconvert', from), ['CreateJob']);
-      assert.deepEqual(standIn.media.mediaConvertJobs.get(String(job.Id))?.tags, {
+      assert.deepEqual(kit.standIn.media.mediaConvertJobs.get(String(job.Id))?.tags, {
         ManagedByService: 'AWSStepFunctions',
       });
     });
@@ -297,7 +254,7 @@ describe('mediaconvert:createJob.sync', () => {
 /** A cluster that is up. */
 function activeCluster(): string {
   const name = unique('fargate-cluster');
-  standIn.eks.eksClusters.set(name, {
+  kit.standIn.eks.eksClusters.set(name, {
     name,
     arn: `arn:aws:eks:us-east-1:123456789012:cluster/${name}`,
     request: { roleArn: 'arn:aws:iam::123456789012:role/r', resourcesVpcConfig: { subnetIds: ['subnet-1'] } },
@@ -325,7 +282,7 @@ describe('eks:createFargateProfile.sync and eks:deleteFargateProfile.sync', () =
   it('create: polls DescribeFargateProfile until ACTIVE and returns {FargateProfile}', async () => {
     await withEngine({}, async (engine) => {
       const cluster = activeCluster();
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(
         engine,
         await startOne(engine, createProfile(cluster, 'jobs', { STEPWISE_POLLS: '1' })),
@@ -336,7 +293,7 @@ describe('eks:createFargateProfile.sync and eks:deleteFargateProfile.sync', () =
         'DescribeFargateProfile',
         'DescribeFargateProfile',
       ]);
-      const sent = standIn.eks.eksFargateProfiles.get(`${cluster}/jobs`)!.request;
+      const sent = kit.standIn.eks.eksFargateProfiles.get(`${cluster}/jobs`)!.request;
       assert.deepEqual(sent.selectors, [
         { namespace: 'batch', labels: { 'app.kubernetes.io/Team': 'Data' } },
       ]);
@@ -374,7 +331,7 @@ describe('eks:createFargateProfile.sync and eks:deleteFargateProfile.sync', () =
   it('create: stopping the execution leaves the profile being created (no stop call)', async () => {
     await withEngine({}, async (engine) => {
       const cluster = activeCluster();
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const arn = await startOne(engine, createProfile(cluster, 'kept', { STEPWISE_POLLS: '100000' }));
       await stopWhilePolling(engine, arn, 'eks', 'DescribeFargateProfile');
       await new Promise((r) => setTimeout(r, 50));
@@ -382,7 +339,7 @@ describe('eks:createFargateProfile.sync and eks:deleteFargateProfile.sync', () =
         'CreateFargateProfile',
         'DescribeFargateProfile',
       ]);
-      assert.equal(standIn.eks.eksFargateProfiles.get(`${cluster}/kept`)?.status, 'CREATING');
+      assert.equal(kit.standIn.eks.eksFargateProfiles.get(`${cluster}/kept`)?.status, 'CREATING');
     });
   });
 
@@ -392,7 +349,7 @@ describe('eks:createFargateProfile.sync and eks:deleteFargateProfile.sync', () =
       await ended(engine, await startOne(engine, createProfile(cluster, 'old', { STEPWISE_POLLS: '0' })));
       const r = await ended(engine, await startOne(engine, deleteProfile(cluster, 'old')));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
-      assert.equal(standIn.eks.eksFargateProfiles.has(`${cluster}/old`), false);
+      assert.equal(kit.standIn.eks.eksFargateProfiles.has(`${cluster}/old`), false);
       assert.deepEqual(Object.keys(o(r.output)), ['FargateProfile']);
       assert.equal(o(o(r.output).FargateProfile).Status, 'DELETING');
     });
@@ -415,7 +372,7 @@ describe('eks:createFargateProfile.sync and eks:deleteFargateProfile.sync', () =
 /** A batch build of `monorepo` that ended FAILED; its retry ends in `retryOutcome`. */
 function failedBatch(retryOutcome = 'SUCCEEDED', polls = '1'): string {
   const id = `monorepo:${unique('batch')}`;
-  standIn.eks.buildBatches.set(id, {
+  kit.standIn.eks.buildBatches.set(id, {
     id,
     arn: `arn:aws:codebuild:us-east-1:123456789012:build-batch/${id}`,
     project: 'monorepo',
@@ -440,7 +397,7 @@ describe('codebuild:retryBuildBatch.sync', () => {
   it('follows the retried batch until SUCCEEDED and returns {BuildBatch}', async () => {
     await withEngine({}, async (engine) => {
       const id = failedBatch();
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(engine, await startOne(engine, retryBatch(id)));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       assert.deepEqual(ops('codebuild', from), [
@@ -476,7 +433,7 @@ describe('codebuild:retryBuildBatch.sync', () => {
       const arn = await startOne(engine, retryBatch(failedBatch('SUCCEEDED', '100000')));
       const submitted = await stopWhilePolling(engine, arn, 'codebuild', 'BatchGetBuildBatches');
       const retried = String(o(submitted.BuildBatch).Id);
-      await until('StopBuildBatch', () => standIn.eks.buildBatches.get(retried)?.status === 'STOPPED');
+      await until('StopBuildBatch', () => kit.standIn.eks.buildBatches.get(retried)?.status === 'STOPPED');
     });
   });
 });
@@ -498,7 +455,7 @@ describe('sagemaker:createLabelingJob.sync', () => {
   it('polls DescribeLabelingJob until Completed and returns its answer', async () => {
     await withEngine({}, async (engine) => {
       const name = unique('Labels');
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(engine, await startOne(engine, labelingJob(name, { STEPWISE_POLLS: '1' })));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       assert.deepEqual(ops('sagemaker', from), [
@@ -531,7 +488,7 @@ describe('sagemaker:createLabelingJob.sync', () => {
       const name = unique('stopped');
       const arn = await startOne(engine, labelingJob(name, { STEPWISE_POLLS: '100000' }));
       await stopWhilePolling(engine, arn, 'sagemaker', 'DescribeLabelingJob');
-      await until('StopLabelingJob', () => standIn.media.labelingJobs.get(name)?.status === 'Stopping');
+      await until('StopLabelingJob', () => kit.standIn.media.labelingJobs.get(name)?.status === 'Stopping');
     });
   });
 
@@ -541,7 +498,7 @@ describe('sagemaker:createLabelingJob.sync', () => {
       const r = await ended(engine, await startOne(engine, labelingJob(name, {}, false)));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       assert.match(String(o(r.output).LabelingJobArn), /:labeling-job\/nowait-\d+$/);
-      assert.equal(standIn.media.labelingJobs.get(name)?.status, 'InProgress');
+      assert.equal(kit.standIn.media.labelingJobs.get(name)?.status, 'InProgress');
     });
   });
 });
@@ -562,7 +519,7 @@ describe('after a restart mid-poll', () => {
       def: () => customization(unique('resumed'), { STEPWISE_POLLS: '100000' }),
       start: ['bedrock', 'CreateModelCustomizationJob'],
       finish: (s) => {
-        const job = standIn.media.customizationJobs.get(String(s.JobArn))!;
+        const job = kit.standIn.media.customizationJobs.get(String(s.JobArn))!;
         assert.equal(job.status, 'InProgress');
         job.pollsLeft = 0;
       },
@@ -576,7 +533,7 @@ describe('after a restart mid-poll', () => {
       def: () => mediaJob({ STEPWISE_POLLS: '100000' }),
       start: ['mediaconvert', 'CreateJob'],
       finish: (s) => {
-        const job = standIn.media.mediaConvertJobs.get(String(o(s.Job).Id))!;
+        const job = kit.standIn.media.mediaConvertJobs.get(String(o(s.Job).Id))!;
         assert.equal(job.status, 'PROGRESSING');
         job.pollsLeft = 0;
       },
@@ -586,7 +543,7 @@ describe('after a restart mid-poll', () => {
   for (const c of cases) {
     it(`${c.name}: polling resumes from TaskSubmitted and the job is not started again`, async () => {
       const dataDir = tempDir();
-      const starts = standIn.count(...c.start);
+      const starts = kit.standIn.count(...c.start);
       let arn = '';
       let submitted: Obj = {};
       await withEngine(
@@ -595,8 +552,8 @@ describe('after a restart mid-poll', () => {
           arn = await startOne(engine, c.def());
           submitted = await untilSubmitted(engine, arn);
           // Let one poll happen, so the job is under way when the engine goes down.
-          const from = standIn.requests.length;
-          await until('a poll', () => standIn.requests.slice(from).some((q) => q.service === c.start[0]));
+          const from = kit.standIn.requests.length;
+          await until('a poll', () => kit.standIn.requests.slice(from).some((q) => q.service === c.start[0]));
         },
         dataDir,
       );
@@ -611,7 +568,7 @@ describe('after a restart mid-poll', () => {
         },
         dataDir,
       );
-      assert.equal(standIn.count(...c.start) - starts, 1);
+      assert.equal(kit.standIn.count(...c.start) - starts, 1);
     });
   }
 });

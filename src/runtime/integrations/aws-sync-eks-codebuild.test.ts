@@ -6,70 +6,26 @@
  * camelCase API, so these tests also check what the service received and the PascalCase results.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { JsonObject } from '../../language/json.js';
-import { Engine, type EngineOptions } from '../engine.js';
-import { AwsStandIn } from '../testing/aws-standins.js';
-import type { AwsPassThroughOptions } from './aws.js';
 import {
-  details,
   ended,
-  removeTempDirs,
+  o,
+  type Obj,
   single,
   startOne,
+  submittedOf,
   tempDir,
+  until,
   untilSubmitted,
-  type Ended,
+  useStandIn,
 } from './harness.js';
 
-const CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
-
-after(removeTempDirs);
-
-let standIn: AwsStandIn;
-before(async () => {
-  standIn = new AwsStandIn({ account: '123456789012' });
-  await standIn.start();
-  standIn.createCodeBuildProject('monorepo');
-});
-after(() => standIn.stop());
-
-function awsOptions(): AwsPassThroughOptions {
-  return { endpoint: standIn.url, credentials: CREDENTIALS, maxAttempts: 1, pollIntervalSeconds: 0.01 };
-}
-
-async function withEngine(
-  options: Partial<EngineOptions>,
-  fn: (engine: Engine) => Promise<void>,
-  dataDir = tempDir(),
-) {
-  const engine = await Engine.open({ dataDir, waitScale: 0, aws: awsOptions(), ...options });
-  try {
-    await fn(engine);
-  } finally {
-    await engine.close();
-  }
-}
-
-async function until(what: string, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-type Obj = Record<string, unknown>;
-const o = (x: unknown): Obj => {
-  assert.ok(typeof x === 'object' && x !== null && !Array.isArray(x), `not an object: ${JSON.stringify(x)}`);
-  return x as Obj;
-};
-
-const submittedOf = (r: Ended): Obj =>
-  o(JSON.parse(String(details(r.events.find((e) => e.type === 'TaskSubmitted')!).output)));
+const kit = useStandIn((s) => s.createCodeBuildProject('monorepo'));
+const { withEngine } = kit;
 
 const ops = (service: string, from: number) =>
-  standIn.requests
+  kit.standIn.requests
     .slice(from)
     .filter((q) => q.service === service)
     .map((q) => q.operation);
@@ -98,7 +54,7 @@ const eksTask = (action: string, parameters: JsonObject) =>
 /** A cluster that is up (for node groups and deletions). */
 function activeCluster(tags: Record<string, string> = {}): string {
   const name = unique('active');
-  standIn.eks.eksClusters.set(name, {
+  kit.standIn.eks.eksClusters.set(name, {
     name,
     arn: `arn:aws:eks:us-east-1:123456789012:cluster/${name}`,
     request: { roleArn: 'arn:aws:iam::123456789012:role/r', resourcesVpcConfig: { subnetIds: ['subnet-1'] } },
@@ -113,7 +69,7 @@ function activeCluster(tags: Record<string, string> = {}): string {
 /** A node group that is up. */
 function activeNodegroup(cluster: string, tags: Record<string, string> = {}): string {
   const name = unique('group');
-  standIn.eks.eksNodegroups.set(`${cluster}/${name}`, {
+  kit.standIn.eks.eksNodegroups.set(`${cluster}/${name}`, {
     clusterName: cluster,
     name,
     arn: `arn:aws:eks:us-east-1:123456789012:nodegroup/${cluster}/${name}/x`,
@@ -131,7 +87,7 @@ describe('eks:createCluster.sync', () => {
   it('sends CreateCluster in camelCase, polls DescribeCluster until ACTIVE and returns {Cluster}', async () => {
     await withEngine({}, async (engine) => {
       const name = unique('created');
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(
         engine,
         await startOne(engine, createCluster(name, { STEPWISE_POLLS: '2', team: 'x' })),
@@ -144,7 +100,7 @@ describe('eks:createCluster.sync', () => {
         'DescribeCluster',
       ]);
       // What EKS received: the API's member names; the tags map keeps its keys.
-      const sent = standIn.eks.eksClusters.get(name)!.request;
+      const sent = kit.standIn.eks.eksClusters.get(name)!.request;
       assert.deepEqual(sent.resourcesVpcConfig, {
         subnetIds: ['subnet-053e7c47012341234', 'subnet-027cfea4b12341234'],
       });
@@ -197,7 +153,7 @@ describe('eks:createCluster.sync', () => {
   it('stopping the execution leaves the cluster being created, as AWS does', async () => {
     await withEngine({}, async (engine) => {
       const name = unique('kept');
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const arn = await startOne(engine, createCluster(name, { STEPWISE_POLLS: '100000' }));
       await untilSubmitted(engine, arn);
       await until('polling', () => ops('eks', from).includes('DescribeCluster'));
@@ -205,7 +161,7 @@ describe('eks:createCluster.sync', () => {
       assert.equal((await engine.describeExecution(arn)).status, 'ABORTED');
       await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual([...new Set(ops('eks', from))].sort(), ['CreateCluster', 'DescribeCluster']);
-      assert.equal(standIn.eks.eksClusters.get(name)?.status, 'CREATING');
+      assert.equal(kit.standIn.eks.eksClusters.get(name)?.status, 'CREATING');
     });
   });
 });
@@ -214,10 +170,10 @@ describe('eks:deleteCluster.sync', () => {
   it('polls DescribeCluster until the cluster is gone and returns DeleteCluster’s answer', async () => {
     await withEngine({}, async (engine) => {
       const name = activeCluster({ STEPWISE_POLLS: '2' });
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(engine, await startOne(engine, eksTask('deleteCluster', { Name: name })));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
-      assert.equal(standIn.eks.eksClusters.has(name), false);
+      assert.equal(kit.standIn.eks.eksClusters.has(name), false);
       assert.deepEqual(ops('eks', from), [
         'DeleteCluster',
         'DescribeCluster',
@@ -237,13 +193,13 @@ describe('eks:deleteCluster.sync', () => {
       const r = await ended(engine, await startOne(engine, eksTask('deleteCluster', { Name: name })));
       assert.equal(r.error, 'States.TaskFailed');
       assert.equal(o(o(JSON.parse(r.cause ?? '')).Cluster).Status, 'ACTIVE');
-      assert.equal(standIn.eks.eksClusters.get(name)?.status, 'ACTIVE');
+      assert.equal(kit.standIn.eks.eksClusters.get(name)?.status, 'ACTIVE');
     });
   });
 
   it('an unknown cluster fails with EKS.ResourceNotFoundException (the delete call, not the poll)', async () => {
     await withEngine({}, async (engine) => {
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(
         engine,
         await startOne(engine, eksTask('deleteCluster', { Name: 'no-such-cluster' })),
@@ -274,14 +230,14 @@ describe('eks:createNodegroup.sync and eks:deleteNodegroup.sync', () => {
   it('createNodegroup: polls DescribeNodegroup until ACTIVE and returns {Nodegroup}; label keys kept', async () => {
     await withEngine({}, async (engine) => {
       const cluster = activeCluster();
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(
         engine,
         await startOne(engine, createNodegroup(cluster, 'workers', { STEPWISE_POLLS: '1' })),
       );
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       assert.deepEqual(ops('eks', from), ['CreateNodegroup', 'DescribeNodegroup', 'DescribeNodegroup']);
-      const sent = standIn.eks.eksNodegroups.get(`${cluster}/workers`)!.request;
+      const sent = kit.standIn.eks.eksNodegroups.get(`${cluster}/workers`)!.request;
       assert.deepEqual(sent.scalingConfig, { minSize: 1, maxSize: 3, desiredSize: 2 });
       assert.deepEqual(sent.labels, { 'app.kubernetes.io/Team': 'Data', Tier: 'batch' });
       const group = o(o(r.output).Nodegroup);
@@ -318,7 +274,7 @@ describe('eks:createNodegroup.sync and eks:deleteNodegroup.sync', () => {
         await startOne(engine, eksTask('deleteNodegroup', { ClusterName: cluster, NodegroupName: group })),
       );
       assert.equal(r.status, 'SUCCEEDED', r.cause);
-      assert.equal(standIn.eks.eksNodegroups.has(`${cluster}/${group}`), false);
+      assert.equal(kit.standIn.eks.eksNodegroups.has(`${cluster}/${group}`), false);
       assert.equal(o(o(r.output).Nodegroup).Status, 'DELETING');
       assert.equal(o(o(r.output).Nodegroup).NodegroupName, group);
     });
@@ -341,7 +297,7 @@ describe('eks:createNodegroup.sync and eks:deleteNodegroup.sync', () => {
 describe('eks:runJob.sync', () => {
   it('is not served: it fails with a cause naming the Kubernetes API, and nothing is sent', async () => {
     await withEngine({}, async (engine) => {
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(
         engine,
         await startOne(
@@ -356,7 +312,7 @@ describe('eks:runJob.sync', () => {
       );
       assert.equal(r.error, 'States.TaskFailed');
       assert.match(r.cause ?? '', /eks:runJob calls the cluster's Kubernetes API/);
-      assert.equal(standIn.requests.length, from);
+      assert.equal(kit.standIn.requests.length, from);
     });
   });
 });
@@ -380,7 +336,7 @@ const buildBatch = (env: Record<string, string>, project = 'monorepo') =>
 describe('codebuild:startBuildBatch.sync', () => {
   it('polls BatchGetBuildBatches until SUCCEEDED and returns {BuildBatch}', async () => {
     await withEngine({}, async (engine) => {
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(engine, await startOne(engine, buildBatch({ STEPWISE_POLLS: '2' })));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       assert.deepEqual(ops('codebuild', from), [
@@ -398,7 +354,7 @@ describe('codebuild:startBuildBatch.sync', () => {
       assert.equal(o((batch.BuildGroups as unknown[])[0]).Identifier, 'build1');
       assert.ok(typeof batch.EndTime === 'number' && batch.EndTime > 1e12);
       // What CodeBuild received: camelCase members.
-      assert.deepEqual(standIn.eks.buildBatches.get(String(batch.Id))!.environment, [
+      assert.deepEqual(kit.standIn.eks.buildBatches.get(String(batch.Id))!.environment, [
         { name: 'STEPWISE_POLLS', value: '2', type: 'PLAINTEXT' },
       ]);
     });
@@ -425,7 +381,7 @@ describe('codebuild:startBuildBatch.sync', () => {
       const arn = await startOne(engine, buildBatch({ STEPWISE_POLLS: '100000' }));
       const id = String(o((await untilSubmitted(engine, arn)).BuildBatch).Id);
       await engine.stopExecution({ executionArn: arn });
-      await until('StopBuildBatch', () => standIn.eks.buildBatches.get(id)?.status === 'STOPPED');
+      await until('StopBuildBatch', () => kit.standIn.eks.buildBatches.get(id)?.status === 'STOPPED');
       assert.equal((await engine.describeExecution(arn)).status, 'ABORTED');
     });
   });
@@ -435,8 +391,8 @@ describe('codebuild:startBuildBatch.sync', () => {
 
 /** An EMR cluster that is up. */
 function emrCluster(tags: Record<string, string> = {}): string {
-  const id = `j-UP${standIn.emrClusters.size}${Date.now() % 100000}`;
-  standIn.emrClusters.set(id, {
+  const id = `j-UP${kit.standIn.emrClusters.size}${Date.now() % 100000}`;
+  kit.standIn.emrClusters.set(id, {
     id,
     arn: `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${id}`,
     name: 'etl',
@@ -461,7 +417,7 @@ describe('elasticmapreduce:terminateCluster.sync', () => {
   it('sends TerminateJobFlows, polls DescribeCluster until TERMINATED and returns {}', async () => {
     await withEngine({}, async (engine) => {
       const id = emrCluster({ STEPWISE_TERMINATE_POLLS: '2' });
-      const from = standIn.requests.length;
+      const from = kit.standIn.requests.length;
       const r = await ended(engine, await startOne(engine, terminateCluster(id)));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       assert.deepEqual(r.output, {});
@@ -472,7 +428,7 @@ describe('elasticmapreduce:terminateCluster.sync', () => {
         'DescribeCluster',
         'DescribeCluster',
       ]);
-      assert.equal(standIn.emrClusters.get(id)?.state, 'TERMINATED');
+      assert.equal(kit.standIn.emrClusters.get(id)?.state, 'TERMINATED');
     });
   });
 
@@ -515,7 +471,7 @@ describe('after a restart mid-poll', () => {
       def: () => buildBatch({ STEPWISE_POLLS: '100000' }),
       start: ['codebuild', 'StartBuildBatch'],
       finish: (s) => {
-        const batch = standIn.eks.buildBatches.get(String(o(s.BuildBatch).Id))!;
+        const batch = kit.standIn.eks.buildBatches.get(String(o(s.BuildBatch).Id))!;
         assert.equal(batch.status, 'IN_PROGRESS');
         batch.pollsLeft = 0;
       },
@@ -533,7 +489,9 @@ describe('after a restart mid-poll', () => {
       start: ['eks', 'DeleteNodegroup'],
       finish: (s) => {
         const n = o(s.Nodegroup);
-        const group = standIn.eks.eksNodegroups.get(`${String(n.ClusterName)}/${String(n.NodegroupName)}`)!;
+        const group = kit.standIn.eks.eksNodegroups.get(
+          `${String(n.ClusterName)}/${String(n.NodegroupName)}`,
+        )!;
         assert.equal(group.status, 'DELETING');
         group.pollsLeft = 0;
       },
@@ -543,7 +501,7 @@ describe('after a restart mid-poll', () => {
   for (const c of cases) {
     it(`${c.name}: polling resumes from TaskSubmitted and the job is not started again`, async () => {
       const dataDir = tempDir();
-      const starts = standIn.count(...c.start);
+      const starts = kit.standIn.count(...c.start);
       let arn = '';
       let submitted: Obj = {};
       await withEngine(
@@ -565,7 +523,7 @@ describe('after a restart mid-poll', () => {
         },
         dataDir,
       );
-      assert.equal(standIn.count(...c.start) - starts, 1);
+      assert.equal(kit.standIn.count(...c.start) - starts, 1);
     });
   }
 });

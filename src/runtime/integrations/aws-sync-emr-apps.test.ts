@@ -7,63 +7,27 @@
  * SDK clients. Both APIs are camelCase: the tests also check what the service received.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { JsonObject } from '../../language/json.js';
-import { Engine, type EngineOptions } from '../engine.js';
-import { AwsStandIn } from '../testing/aws-standins.js';
-import type { AwsPassThroughOptions } from './aws.js';
+import type { Engine } from '../engine.js';
 import {
-  details,
   ended,
-  removeTempDirs,
+  type Ended,
+  o,
   single,
   startOne,
+  submittedOf,
   tempDir,
+  until,
   untilSubmitted,
-  type Ended,
+  useStandIn,
 } from './harness.js';
 
-const CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
+const kit = useStandIn();
 
-after(removeTempDirs);
-
-let standIn: AwsStandIn;
-before(async () => {
-  standIn = new AwsStandIn({ account: '123456789012' });
-  await standIn.start();
-});
-after(() => standIn.stop());
-
-function awsOptions(): AwsPassThroughOptions {
-  return { endpoint: standIn.url, credentials: CREDENTIALS, maxAttempts: 1, pollIntervalSeconds: 0.01 };
-}
-
-async function withEngine(fn: (engine: Engine) => Promise<void>, dataDir = tempDir()) {
-  const options: EngineOptions = { dataDir, waitScale: 0, aws: awsOptions() };
-  const engine = await Engine.open(options);
-  try {
-    await fn(engine);
-  } finally {
-    await engine.close();
-  }
-}
-
-async function until(what: string, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-type Obj = Record<string, unknown>;
-const o = (x: unknown): Obj => {
-  assert.ok(typeof x === 'object' && x !== null && !Array.isArray(x), `not an object: ${JSON.stringify(x)}`);
-  return x as Obj;
-};
-
-const submittedOf = (r: Ended): Obj =>
-  o(JSON.parse(String(details(r.events.find((e) => e.type === 'TaskSubmitted')!).output)));
+/** A durable engine on the stand-in (this file's tests need no other option). */
+const withEngine = (fn: (engine: Engine) => Promise<void>, dataDir?: string) =>
+  kit.withEngine({}, fn, dataDir);
 
 const task = (resource: string, parameters: JsonObject, extra: JsonObject = {}) =>
   single({ Type: 'Task', Resource: `arn:aws:states:::${resource}`, Parameters: parameters, ...extra });
@@ -104,7 +68,7 @@ const appAction = (action: string, applicationId: string, pattern = '.sync', ext
 
 describe('emr-serverless:createApplication.sync', () => {
   it('polls GetApplication until CREATED and returns CreateApplication’s answer', async () => {
-    const gets = standIn.count('emr-serverless', 'GetApplication');
+    const gets = kit.standIn.count('emr-serverless', 'GetApplication');
     const r = await run(createApplication({ STEPWISE_POLLS: '2', team: 'data' }));
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     const submitted = submittedOf(r);
@@ -115,10 +79,10 @@ describe('emr-serverless:createApplication.sync', () => {
       Name: 'nightly',
       Arn: `arn:aws:emr-serverless:us-east-1:123456789012:/applications/${id}`,
     });
-    const app = standIn.jobs.emrServerlessApps.get(id)!;
+    const app = kit.standIn.jobs.emrServerlessApps.get(id)!;
     assert.equal(app.state, 'CREATED');
     // CREATING for two calls, CREATED at the third.
-    assert.equal(standIn.count('emr-serverless', 'GetApplication') - gets, 3);
+    assert.equal(kit.standIn.count('emr-serverless', 'GetApplication') - gets, 3);
     // What EMR Serverless received: camelCase members, the maps' keys as written.
     assert.equal(app.request.releaseLabel, 'emr-7.1.0');
     assert.deepEqual(app.request.initialCapacity, {
@@ -146,15 +110,15 @@ describe('emr-serverless:createApplication.sync', () => {
   });
 
   it('stopping the execution leaves the application being created (no DeleteApplication)', async () => {
-    const deletes = standIn.count('emr-serverless', 'DeleteApplication');
+    const deletes = kit.standIn.count('emr-serverless', 'DeleteApplication');
     await withEngine(async (engine) => {
       const arn = await startOne(engine, createApplication({ STEPWISE_POLLS: '100000' }));
       const id = String((await untilSubmitted(engine, arn)).ApplicationId);
       await engine.stopExecution({ executionArn: arn });
       assert.equal((await engine.describeExecution(arn)).status, 'ABORTED');
-      assert.equal(standIn.jobs.emrServerlessApps.get(id)?.state, 'CREATING');
+      assert.equal(kit.standIn.jobs.emrServerlessApps.get(id)?.state, 'CREATING');
     });
-    assert.equal(standIn.count('emr-serverless', 'DeleteApplication') - deletes, 0);
+    assert.equal(kit.standIn.count('emr-serverless', 'DeleteApplication') - deletes, 0);
   });
 
   it('request-response createApplication returns the answer without waiting', async () => {
@@ -163,23 +127,23 @@ describe('emr-serverless:createApplication.sync', () => {
     const out = o(r.output);
     assert.equal(out.Name, 'nightly');
     assert.ok('SdkHttpMetadata' in out);
-    assert.equal(standIn.jobs.emrServerlessApps.get(String(out.ApplicationId))?.state, 'CREATING');
+    assert.equal(kit.standIn.jobs.emrServerlessApps.get(String(out.ApplicationId))?.state, 'CREATING');
   });
 });
 
 describe('emr-serverless:startApplication.sync', () => {
   it('polls GetApplication until STARTED and returns {ApplicationId}', async () => {
-    const id = standIn.jobs.addEmrServerlessApp('CREATED', { STEPWISE_POLLS: '2' });
+    const id = kit.standIn.jobs.addEmrServerlessApp('CREATED', { STEPWISE_POLLS: '2' });
     const r = await run(appAction('startApplication', id));
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     assert.deepEqual(r.output, { ApplicationId: id });
     // StartApplication answers nothing: TaskSubmitted holds the request's ApplicationId.
     assert.equal(submittedOf(r).ApplicationId, id);
-    assert.equal(standIn.jobs.emrServerlessApps.get(id)?.state, 'STARTED');
+    assert.equal(kit.standIn.jobs.emrServerlessApps.get(id)?.state, 'STARTED');
   });
 
   it('an application that fails to start (STOPPING) fails the task', async () => {
-    const id = standIn.jobs.addEmrServerlessApp('STOPPED', { STEPWISE_FAIL: 'start' });
+    const id = kit.standIn.jobs.addEmrServerlessApp('STOPPED', { STEPWISE_FAIL: 'start' });
     const r = await run(appAction('startApplication', id));
     assert.equal(r.error, 'States.TaskFailed');
     const app = o(o(JSON.parse(r.cause ?? '')).Application);
@@ -197,48 +161,48 @@ describe('emr-serverless:startApplication.sync', () => {
   });
 
   it('stopping the execution stops the application (StopApplication)', async () => {
-    const id = standIn.jobs.addEmrServerlessApp('CREATED', { STEPWISE_POLLS: '100000' });
+    const id = kit.standIn.jobs.addEmrServerlessApp('CREATED', { STEPWISE_POLLS: '100000' });
     await withEngine(async (engine) => {
       const arn = await startOne(engine, appAction('startApplication', id));
       await untilSubmitted(engine, arn);
       await engine.stopExecution({ executionArn: arn });
-      await until('StopApplication', () => standIn.jobs.emrServerlessApps.get(id)?.state === 'STOPPING');
+      await until('StopApplication', () => kit.standIn.jobs.emrServerlessApps.get(id)?.state === 'STOPPING');
       assert.equal((await engine.describeExecution(arn)).status, 'ABORTED');
     });
   });
 
   it('request-response startApplication returns {ApplicationId} without waiting', async () => {
-    const id = standIn.jobs.addEmrServerlessApp('CREATED');
+    const id = kit.standIn.jobs.addEmrServerlessApp('CREATED');
     const r = await run(appAction('startApplication', id, ''));
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     const { SdkHttpMetadata, SdkResponseMetadata, ...answer } = o(r.output);
     assert.ok(SdkHttpMetadata !== undefined && SdkResponseMetadata !== undefined);
     assert.deepEqual(answer, { ApplicationId: id });
-    assert.equal(standIn.jobs.emrServerlessApps.get(id)?.state, 'STARTING');
+    assert.equal(kit.standIn.jobs.emrServerlessApps.get(id)?.state, 'STARTING');
   });
 });
 
 describe('emr-serverless:stopApplication.sync', () => {
   it('polls GetApplication until STOPPED and returns {ApplicationId}', async () => {
-    const id = standIn.jobs.addEmrServerlessApp('STARTED', { STEPWISE_POLLS: '2' });
+    const id = kit.standIn.jobs.addEmrServerlessApp('STARTED', { STEPWISE_POLLS: '2' });
     const r = await run(appAction('stopApplication', id));
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     assert.deepEqual(r.output, { ApplicationId: id });
-    assert.equal(standIn.jobs.emrServerlessApps.get(id)?.state, 'STOPPED');
+    assert.equal(kit.standIn.jobs.emrServerlessApps.get(id)?.state, 'STOPPED');
   });
 
   it('an application that is not started fails with EMRServerless.ValidationException', async () => {
-    const id = standIn.jobs.addEmrServerlessApp('CREATED');
+    const id = kit.standIn.jobs.addEmrServerlessApp('CREATED');
     const r = await run(appAction('stopApplication', id));
     assertRefused(r, 'EMRServerless.ValidationException', /is in CREATED state \(Service: EMRServerless;/);
   });
 
   it('an application TERMINATED meanwhile fails the task', async () => {
-    const id = standIn.jobs.addEmrServerlessApp('STARTED', { STEPWISE_POLLS: '100000' });
+    const id = kit.standIn.jobs.addEmrServerlessApp('STARTED', { STEPWISE_POLLS: '100000' });
     await withEngine(async (engine) => {
       const arn = await startOne(engine, appAction('stopApplication', id));
       await untilSubmitted(engine, arn);
-      standIn.jobs.emrServerlessApps.get(id)!.state = 'TERMINATED';
+      kit.standIn.jobs.emrServerlessApps.get(id)!.state = 'TERMINATED';
       const r = await ended(engine, arn);
       assert.equal(r.error, 'States.TaskFailed');
       assert.equal(o(o(JSON.parse(r.cause ?? '')).Application).State, 'TERMINATED');
@@ -248,27 +212,27 @@ describe('emr-serverless:stopApplication.sync', () => {
 
 describe('emr-serverless:deleteApplication.sync', () => {
   it('waits until GetApplication says TERMINATED and returns {ApplicationId}', async () => {
-    const id = standIn.jobs.addEmrServerlessApp('STOPPED');
+    const id = kit.standIn.jobs.addEmrServerlessApp('STOPPED');
     const r = await run(appAction('deleteApplication', id));
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     assert.deepEqual(r.output, { ApplicationId: id });
-    assert.equal(standIn.jobs.emrServerlessApps.get(id)?.state, 'TERMINATED');
+    assert.equal(kit.standIn.jobs.emrServerlessApps.get(id)?.state, 'TERMINATED');
   });
 
   it('an application no longer found is deleted too', async () => {
-    const id = standIn.jobs.addEmrServerlessApp('CREATED', { STEPWISE_FORGET: '1' });
-    const gets = standIn.count('emr-serverless', 'GetApplication');
+    const id = kit.standIn.jobs.addEmrServerlessApp('CREATED', { STEPWISE_FORGET: '1' });
+    const gets = kit.standIn.count('emr-serverless', 'GetApplication');
     const r = await run(appAction('deleteApplication', id));
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     assert.deepEqual(r.output, { ApplicationId: id });
-    assert.equal(standIn.count('emr-serverless', 'GetApplication') - gets, 1);
+    assert.equal(kit.standIn.count('emr-serverless', 'GetApplication') - gets, 1);
   });
 
   it('a started application fails with EMRServerless.ValidationException', async () => {
-    const id = standIn.jobs.addEmrServerlessApp('STARTED');
+    const id = kit.standIn.jobs.addEmrServerlessApp('STARTED');
     const r = await run(appAction('deleteApplication', id));
     assertRefused(r, 'EMRServerless.ValidationException', /is in STARTED state/);
-    assert.equal(standIn.jobs.emrServerlessApps.get(id)?.state, 'STARTED');
+    assert.equal(kit.standIn.jobs.emrServerlessApps.get(id)?.state, 'STARTED');
   });
 });
 
@@ -307,7 +271,7 @@ describe('emr-containers:createVirtualCluster', () => {
     assert.equal(out.Name, 'analytics');
     assert.equal(out.Arn, `arn:aws:emr-containers:us-east-1:123456789012:/virtualclusters/${id}`);
     assert.ok('SdkHttpMetadata' in out);
-    const cluster = standIn.jobs.virtualClusters.get(id)!;
+    const cluster = kit.standIn.jobs.virtualClusters.get(id)!;
     assert.equal(cluster.state, 'RUNNING');
     assert.deepEqual(cluster.request.containerProvider, {
       id: 'eks-prod',
@@ -329,7 +293,7 @@ describe('emr-containers:createVirtualCluster', () => {
 
 describe('emr-containers:startJobRun.sync', () => {
   it('polls DescribeJobRun until COMPLETED and returns its answer, in PascalCase', async () => {
-    const clusterId = standIn.jobs.addVirtualCluster();
+    const clusterId = kit.standIn.jobs.addVirtualCluster();
     const r = await run(startJobRun(clusterId, { STEPWISE_POLLS: '2', team: 'data' }));
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     const submitted = submittedOf(r);
@@ -344,7 +308,7 @@ describe('emr-containers:startJobRun.sync', () => {
     // Dates are epoch milliseconds, as in the other optimized integrations.
     assert.ok(typeof jobRun.FinishedAt === 'number' && jobRun.FinishedAt > 1e12);
     // What EMR on EKS received: camelCase members, a client token, the map keys as written.
-    const sent = standIn.jobs.emrContainersRuns.get(runId)!.request;
+    const sent = kit.standIn.jobs.emrContainersRuns.get(runId)!.request;
     assert.ok(typeof sent.clientToken === 'string' && sent.clientToken !== '');
     assert.deepEqual(o(sent.configurationOverrides).applicationConfiguration, [
       { classification: 'spark-defaults', properties: { 'spark.executor.instances': '2' } },
@@ -352,7 +316,7 @@ describe('emr-containers:startJobRun.sync', () => {
   });
 
   it('a FAILED run fails the task with DescribeJobRun’s answer as cause', async () => {
-    const r = await run(startJobRun(standIn.jobs.addVirtualCluster(), { STEPWISE_OUTCOME: 'FAILED' }));
+    const r = await run(startJobRun(kit.standIn.jobs.addVirtualCluster(), { STEPWISE_OUTCOME: 'FAILED' }));
     assert.equal(r.error, 'States.TaskFailed');
     const jobRun = o(o(JSON.parse(r.cause ?? '')).JobRun);
     assert.equal(jobRun.State, 'FAILED');
@@ -369,56 +333,56 @@ describe('emr-containers:startJobRun.sync', () => {
   });
 
   it('stopping the execution cancels the run (CancelJobRun)', async () => {
-    const clusterId = standIn.jobs.addVirtualCluster();
+    const clusterId = kit.standIn.jobs.addVirtualCluster();
     await withEngine(async (engine) => {
       const arn = await startOne(engine, startJobRun(clusterId, { STEPWISE_POLLS: '100000' }));
       const runId = String((await untilSubmitted(engine, arn)).Id);
       await engine.stopExecution({ executionArn: arn });
       await until(
         'CancelJobRun',
-        () => standIn.jobs.emrContainersRuns.get(runId)?.state === 'CANCEL_PENDING',
+        () => kit.standIn.jobs.emrContainersRuns.get(runId)?.state === 'CANCEL_PENDING',
       );
       assert.equal((await engine.describeExecution(arn)).status, 'ABORTED');
     });
   });
 
   it('request-response startJobRun returns StartJobRun’s answer without waiting', async () => {
-    const clusterId = standIn.jobs.addVirtualCluster();
+    const clusterId = kit.standIn.jobs.addVirtualCluster();
     const r = await run(startJobRun(clusterId, {}, ''));
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     const out = o(r.output);
     assert.equal(out.VirtualClusterId, clusterId);
-    assert.equal(standIn.jobs.emrContainersRuns.get(String(out.Id))?.state, 'PENDING');
+    assert.equal(kit.standIn.jobs.emrContainersRuns.get(String(out.Id))?.state, 'PENDING');
   });
 });
 
 describe('emr-containers:deleteVirtualCluster.sync', () => {
   it('polls DescribeVirtualCluster until TERMINATED and returns {Id}', async () => {
-    const id = standIn.jobs.addVirtualCluster({ STEPWISE_POLLS: '2' });
-    const describes = standIn.count('emr-containers', 'DescribeVirtualCluster');
+    const id = kit.standIn.jobs.addVirtualCluster({ STEPWISE_POLLS: '2' });
+    const describes = kit.standIn.count('emr-containers', 'DescribeVirtualCluster');
     const r = await run(task('emr-containers:deleteVirtualCluster.sync', { Id: id }));
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     assert.deepEqual(r.output, { Id: id });
-    assert.equal(standIn.jobs.virtualClusters.get(id)?.state, 'TERMINATED');
-    assert.equal(standIn.count('emr-containers', 'DescribeVirtualCluster') - describes, 3);
+    assert.equal(kit.standIn.jobs.virtualClusters.get(id)?.state, 'TERMINATED');
+    assert.equal(kit.standIn.count('emr-containers', 'DescribeVirtualCluster') - describes, 3);
   });
 
   it('a virtual cluster no longer found is deleted too', async () => {
-    const id = standIn.jobs.addVirtualCluster({ STEPWISE_FORGET: '1' });
+    const id = kit.standIn.jobs.addVirtualCluster({ STEPWISE_FORGET: '1' });
     const r = await run(task('emr-containers:deleteVirtualCluster.sync', { Id: id }));
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     assert.deepEqual(r.output, { Id: id });
   });
 
   it('a cluster already being deleted fails with EMRContainers.ValidationException', async () => {
-    const id = standIn.jobs.addVirtualCluster();
-    standIn.jobs.virtualClusters.get(id)!.state = 'TERMINATING';
+    const id = kit.standIn.jobs.addVirtualCluster();
+    kit.standIn.jobs.virtualClusters.get(id)!.state = 'TERMINATING';
     const r = await run(task('emr-containers:deleteVirtualCluster.sync', { Id: id }));
     assertRefused(r, 'EMRContainers.ValidationException', /is TERMINATING\. \(Service: AmazonEMRContainers;/);
   });
 
   it('aws-sdk:emrcontainers (AWS’s name for the SDK integration) reaches the same API, in PascalCase', async () => {
-    const id = standIn.jobs.addVirtualCluster({ team: 'data' });
+    const id = kit.standIn.jobs.addVirtualCluster({ team: 'data' });
     const r = await run(task('aws-sdk:emrcontainers:describeVirtualCluster', { Id: id }));
     assert.equal(r.status, 'SUCCEEDED', r.cause);
     const cluster = o(o(r.output).VirtualCluster);
@@ -430,8 +394,8 @@ describe('emr-containers:deleteVirtualCluster.sync', () => {
 
 describe('after a restart mid-poll', () => {
   it('emr-serverless:startApplication: polling resumes from TaskSubmitted, no second start', async () => {
-    const id = standIn.jobs.addEmrServerlessApp('CREATED', { STEPWISE_POLLS: '100000' });
-    const starts = standIn.count('emr-serverless', 'StartApplication');
+    const id = kit.standIn.jobs.addEmrServerlessApp('CREATED', { STEPWISE_POLLS: '100000' });
+    const starts = kit.standIn.count('emr-serverless', 'StartApplication');
     const dataDir = tempDir();
     let arn = '';
     await withEngine(async (engine) => {
@@ -439,7 +403,7 @@ describe('after a restart mid-poll', () => {
       await untilSubmitted(engine, arn);
     }, dataDir);
     // The application starts while Stepwise is down (closing the engine did not stop it).
-    const app = standIn.jobs.emrServerlessApps.get(id)!;
+    const app = kit.standIn.jobs.emrServerlessApps.get(id)!;
     assert.equal(app.state, 'STARTING');
     app.pollsLeft = 0;
     await withEngine(async (engine) => {
@@ -448,12 +412,12 @@ describe('after a restart mid-poll', () => {
       assert.deepEqual(r.output, { ApplicationId: id });
       assert.equal(r.events.filter((e) => e.type === 'TaskSubmitted').length, 1);
     }, dataDir);
-    assert.equal(standIn.count('emr-serverless', 'StartApplication') - starts, 1);
+    assert.equal(kit.standIn.count('emr-serverless', 'StartApplication') - starts, 1);
   });
 
   it('emr-containers:startJobRun: polling resumes from TaskSubmitted, no second start', async () => {
-    const clusterId = standIn.jobs.addVirtualCluster();
-    const starts = standIn.count('emr-containers', 'StartJobRun');
+    const clusterId = kit.standIn.jobs.addVirtualCluster();
+    const starts = kit.standIn.count('emr-containers', 'StartJobRun');
     const dataDir = tempDir();
     let arn = '';
     let runId = '';
@@ -461,7 +425,7 @@ describe('after a restart mid-poll', () => {
       arn = await startOne(engine, startJobRun(clusterId, { STEPWISE_POLLS: '100000' }));
       runId = String((await untilSubmitted(engine, arn)).Id);
     }, dataDir);
-    const jobRun = standIn.jobs.emrContainersRuns.get(runId)!;
+    const jobRun = kit.standIn.jobs.emrContainersRuns.get(runId)!;
     assert.ok(['PENDING', 'SUBMITTED', 'RUNNING'].includes(jobRun.state));
     jobRun.state = 'RUNNING';
     jobRun.pollsLeft = 0;
@@ -471,6 +435,6 @@ describe('after a restart mid-poll', () => {
       assert.equal(o(o(r.output).JobRun).Id, runId);
       assert.equal(r.events.filter((e) => e.type === 'TaskSubmitted').length, 1);
     }, dataDir);
-    assert.equal(standIn.count('emr-containers', 'StartJobRun') - starts, 1);
+    assert.equal(kit.standIn.count('emr-containers', 'StartJobRun') - starts, 1);
   });
 });

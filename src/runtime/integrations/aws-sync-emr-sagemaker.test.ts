@@ -7,66 +7,23 @@
  * takes `ClusterId` and one `Step`), so these tests also check what the service received.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { JsonObject } from '../../language/json.js';
-import { Engine, type EngineOptions } from '../engine.js';
-import { AwsStandIn } from '../testing/aws-standins.js';
-import type { AwsPassThroughOptions } from './aws.js';
 import {
-  details,
   ended,
-  removeTempDirs,
+  o,
+  type Obj,
   single,
   startOne,
+  submittedOf,
   tempDir,
+  until,
   untilSubmitted,
-  type Ended,
+  useStandIn,
 } from './harness.js';
 
-const CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
-
-after(removeTempDirs);
-
-let standIn: AwsStandIn;
-before(async () => {
-  standIn = new AwsStandIn({ account: '123456789012' });
-  await standIn.start();
-});
-after(() => standIn.stop());
-
-function awsOptions(): AwsPassThroughOptions {
-  return { endpoint: standIn.url, credentials: CREDENTIALS, maxAttempts: 1, pollIntervalSeconds: 0.01 };
-}
-
-async function withEngine(
-  options: Partial<EngineOptions>,
-  fn: (engine: Engine) => Promise<void>,
-  dataDir = tempDir(),
-) {
-  const engine = await Engine.open({ dataDir, waitScale: 0, aws: awsOptions(), ...options });
-  try {
-    await fn(engine);
-  } finally {
-    await engine.close();
-  }
-}
-
-async function until(what: string, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-type Obj = Record<string, unknown>;
-const o = (x: unknown): Obj => {
-  assert.ok(typeof x === 'object' && x !== null && !Array.isArray(x), `not an object: ${JSON.stringify(x)}`);
-  return x as Obj;
-};
-
-const submittedOf = (r: Ended): Obj =>
-  o(JSON.parse(String(details(r.events.find((e) => e.type === 'TaskSubmitted')!).output)));
+const kit = useStandIn();
+const { withEngine } = kit;
 
 const createCluster = (tags: Record<string, string>, extra: JsonObject = {}, instances = true) =>
   single({
@@ -93,8 +50,8 @@ const createCluster = (tags: Record<string, string>, extra: JsonObject = {}, ins
 
 /** A cluster that is up, for steps. */
 function waitingCluster(): string {
-  const id = `j-READY${standIn.emrClusters.size}`;
-  standIn.emrClusters.set(id, {
+  const id = `j-READY${kit.standIn.emrClusters.size}`;
+  kit.standIn.emrClusters.set(id, {
     id,
     arn: `arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/${id}`,
     name: 'steps',
@@ -147,7 +104,7 @@ const trainingJob = (hyper: Record<string, string>, extra: JsonObject = {}, name
 describe('elasticmapreduce:createCluster.sync', () => {
   it('sends RunJobFlow, polls DescribeCluster until WAITING and returns {ClusterId}', async () => {
     await withEngine({}, async (engine) => {
-      const describes = standIn.count('emr', 'DescribeCluster');
+      const describes = kit.standIn.count('emr', 'DescribeCluster');
       const r = await ended(engine, await startOne(engine, createCluster({ STEPWISE_POLLS: '2' })));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       const submitted = submittedOf(r);
@@ -155,9 +112,9 @@ describe('elasticmapreduce:createCluster.sync', () => {
       assert.match(id, /^j-/);
       assert.ok(!('JobFlowId' in submitted));
       assert.deepEqual(r.output, { ClusterId: id });
-      assert.equal(standIn.emrClusters.get(id)?.state, 'WAITING');
-      assert.equal(standIn.emrClusters.get(id)?.name, 'nightly');
-      assert.equal(standIn.count('emr', 'DescribeCluster') - describes, 3);
+      assert.equal(kit.standIn.emrClusters.get(id)?.state, 'WAITING');
+      assert.equal(kit.standIn.emrClusters.get(id)?.name, 'nightly');
+      assert.equal(kit.standIn.count('emr', 'DescribeCluster') - describes, 3);
     });
   });
 
@@ -188,17 +145,17 @@ describe('elasticmapreduce:createCluster.sync', () => {
 
   it('stopping the execution leaves the cluster running, as AWS does', async () => {
     await withEngine({}, async (engine) => {
-      const before = standIn.requests.length;
+      const before = kit.standIn.requests.length;
       const arn = await startOne(engine, createCluster({ STEPWISE_POLLS: '100000' }));
       const id = String((await untilSubmitted(engine, arn)).ClusterId);
-      const describes = standIn.count('emr', 'DescribeCluster');
-      await until('polling', () => standIn.count('emr', 'DescribeCluster') > describes);
+      const describes = kit.standIn.count('emr', 'DescribeCluster');
+      await until('polling', () => kit.standIn.count('emr', 'DescribeCluster') > describes);
       await engine.stopExecution({ executionArn: arn });
       assert.equal((await engine.describeExecution(arn)).status, 'ABORTED');
       await new Promise((r) => setTimeout(r, 100));
-      const calls = standIn.requests.slice(before).filter((q) => q.service === 'emr');
+      const calls = kit.standIn.requests.slice(before).filter((q) => q.service === 'emr');
       assert.deepEqual([...new Set(calls.map((q) => q.operation))].sort(), ['DescribeCluster', 'RunJobFlow']);
-      assert.equal(standIn.emrClusters.get(id)?.state, 'STARTING');
+      assert.equal(kit.standIn.emrClusters.get(id)?.state, 'STARTING');
     });
   });
 });
@@ -219,7 +176,7 @@ describe('elasticmapreduce:addStep.sync', () => {
       assert.deepEqual(o(step.Config).Args, ['spark-submit', 's3://code/etl.py']);
       assert.ok(typeof o(o(step.Status).Timeline).EndDateTime === 'number');
       // What EMR received: the one step, on the job flow the ClusterId names.
-      const sent = standIn.emrSteps.get(String(submitted.StepId))!;
+      const sent = kit.standIn.emrSteps.get(String(submitted.StepId))!;
       assert.equal(sent.clusterId, cluster);
       assert.equal(sent.jar, 'command-runner.jar');
     });
@@ -260,7 +217,7 @@ describe('elasticmapreduce:addStep.sync', () => {
       );
       assert.equal(r.error, 'States.Timeout');
       const stepId = String(submittedOf(r).StepId);
-      await until('CancelSteps', () => standIn.emrSteps.get(stepId)?.state === 'CANCELLED');
+      await until('CancelSteps', () => kit.standIn.emrSteps.get(stepId)?.state === 'CANCELLED');
     });
   });
 });
@@ -268,7 +225,7 @@ describe('elasticmapreduce:addStep.sync', () => {
 describe('sagemaker:create<Kind>Job.sync', () => {
   it('training: polls DescribeTrainingJob until Completed and returns its answer', async () => {
     await withEngine({}, async (engine) => {
-      const describes = standIn.count('sagemaker', 'DescribeTrainingJob');
+      const describes = kit.standIn.count('sagemaker', 'DescribeTrainingJob');
       const r = await ended(
         engine,
         await startOne(engine, trainingJob({ STEPWISE_POLLS: '2' }, {}, 'Nightly-Model')),
@@ -288,7 +245,7 @@ describe('sagemaker:create<Kind>Job.sync', () => {
       assert.equal(o(job.ModelArtifacts).S3ModelArtifacts, 's3://models/Nightly-Model/output/model.tar.gz');
       assert.deepEqual(job.HyperParameters, { STEPWISE_POLLS: '2' });
       assert.ok(typeof job.TrainingEndTime === 'number' && job.TrainingEndTime > 1e12);
-      assert.equal(standIn.count('sagemaker', 'DescribeTrainingJob') - describes, 3);
+      assert.equal(kit.standIn.count('sagemaker', 'DescribeTrainingJob') - describes, 3);
     });
   });
 
@@ -319,7 +276,7 @@ describe('sagemaker:create<Kind>Job.sync', () => {
       await engine.stopExecution({ executionArn: arn });
       await until(
         'StopTrainingJob',
-        () => standIn.sageMakerJobs.get('Training:to-stop')?.status === 'Stopping',
+        () => kit.standIn.sageMakerJobs.get('Training:to-stop')?.status === 'Stopping',
       );
       assert.equal((await engine.describeExecution(arn)).status, 'ABORTED');
     });
@@ -375,7 +332,7 @@ describe('sagemaker:create<Kind>Job.sync', () => {
       const r = await ended(engine, await startOne(engine, def));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       assert.match(String(o(r.output).TrainingJobArn), /:training-job\/no-wait$/);
-      assert.equal(standIn.sageMakerJobs.get('Training:no-wait')?.status, 'InProgress');
+      assert.equal(kit.standIn.sageMakerJobs.get('Training:no-wait')?.status, 'InProgress');
     });
   });
 });
@@ -394,7 +351,7 @@ describe('after a restart mid-poll', () => {
       def: () => addStep(waitingCluster(), { STEPWISE_POLLS: '100000' }),
       start: ['emr', 'AddJobFlowSteps'],
       finish: (s) => {
-        const step = standIn.emrSteps.get(String(s.StepId))!;
+        const step = kit.standIn.emrSteps.get(String(s.StepId))!;
         assert.ok(['PENDING', 'RUNNING'].includes(step.state));
         step.state = 'RUNNING';
         step.pollsLeft = 0;
@@ -407,7 +364,7 @@ describe('after a restart mid-poll', () => {
       def: () => trainingJob({ STEPWISE_POLLS: '100000' }, {}, 'Resumed-Job'),
       start: ['sagemaker', 'CreateTrainingJob'],
       finish: (s) => {
-        const job = standIn.sageMakerJobs.get(`Training:${String(s.TrainingJobName)}`)!;
+        const job = kit.standIn.sageMakerJobs.get(`Training:${String(s.TrainingJobName)}`)!;
         assert.equal(job.status, 'InProgress');
         job.pollsLeft = 0;
         return job.name;
@@ -418,7 +375,7 @@ describe('after a restart mid-poll', () => {
   for (const service of services) {
     it(`${service.name}: polling resumes from TaskSubmitted and the job is not started again`, async () => {
       const dataDir = tempDir();
-      const starts = standIn.count(...service.start);
+      const starts = kit.standIn.count(...service.start);
       let arn = '';
       let submitted: Obj = {};
       await withEngine(
@@ -441,7 +398,7 @@ describe('after a restart mid-poll', () => {
         },
         dataDir,
       );
-      assert.equal(standIn.count(...service.start) - starts, 1);
+      assert.equal(kit.standIn.count(...service.start) - starts, 1);
     });
   }
 });

@@ -7,66 +7,23 @@
  * service received and that map keys (its `Tags`) were kept.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { JsonObject } from '../../language/json.js';
-import { Engine, type EngineOptions } from '../engine.js';
-import { AwsStandIn } from '../testing/aws-standins.js';
-import type { AwsPassThroughOptions } from './aws.js';
 import {
-  details,
   ended,
-  removeTempDirs,
+  o,
+  type Obj,
   single,
   startOne,
+  submittedOf,
   tempDir,
+  until,
   untilSubmitted,
-  type Ended,
+  useStandIn,
 } from './harness.js';
 
-const CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
-
-after(removeTempDirs);
-
-let standIn: AwsStandIn;
-before(async () => {
-  standIn = new AwsStandIn({ account: '123456789012' });
-  await standIn.start();
-});
-after(() => standIn.stop());
-
-function awsOptions(): AwsPassThroughOptions {
-  return { endpoint: standIn.url, credentials: CREDENTIALS, maxAttempts: 1, pollIntervalSeconds: 0.01 };
-}
-
-async function withEngine(
-  options: Partial<EngineOptions>,
-  fn: (engine: Engine) => Promise<void>,
-  dataDir = tempDir(),
-) {
-  const engine = await Engine.open({ dataDir, waitScale: 0, aws: awsOptions(), ...options });
-  try {
-    await fn(engine);
-  } finally {
-    await engine.close();
-  }
-}
-
-async function until(what: string, done: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-type Obj = Record<string, unknown>;
-const o = (x: unknown): Obj => {
-  assert.ok(typeof x === 'object' && x !== null && !Array.isArray(x), `not an object: ${JSON.stringify(x)}`);
-  return x as Obj;
-};
-
-const submittedOf = (r: Ended): Obj =>
-  o(JSON.parse(String(details(r.events.find((e) => e.type === 'TaskSubmitted')!).output)));
+const kit = useStandIn();
+const { withEngine } = kit;
 
 let names = 0;
 
@@ -105,13 +62,13 @@ const dataBrewRun = (job: string, extra: JsonObject = {}, pattern = '.sync') =>
 /** A DataBrew job whose runs stay RUNNING for `polls` DescribeJobRun calls, then end in `outcome`. */
 function dataBrewJob(polls: number, outcome = 'SUCCEEDED'): string {
   const name = `clean-orders-${++names}`;
-  standIn.jobs.createDataBrewJob(name, { polls, outcome });
+  kit.standIn.jobs.createDataBrewJob(name, { polls, outcome });
   return name;
 }
 
 function emrApplication(): string {
   const id = `00f${++names}app`;
-  standIn.jobs.createEmrServerlessApplication(id);
+  kit.standIn.jobs.createEmrServerlessApplication(id);
   return id;
 }
 
@@ -143,7 +100,7 @@ const emrServerlessRun = (applicationId: string, tags: Record<string, string>, e
 describe('sagemaker:createHyperParameterTuningJob.sync', () => {
   it('polls DescribeHyperParameterTuningJob until Completed and returns its answer', async () => {
     await withEngine({}, async (engine) => {
-      const describes = standIn.count('sagemaker', 'DescribeHyperParameterTuningJob');
+      const describes = kit.standIn.count('sagemaker', 'DescribeHyperParameterTuningJob');
       const r = await ended(
         engine,
         await startOne(engine, tuningJob({ STEPWISE_POLLS: '2' }, {}, 'Nightly-Tuning')),
@@ -166,7 +123,7 @@ describe('sagemaker:createHyperParameterTuningJob.sync', () => {
       assert.ok(
         typeof job.HyperParameterTuningEndTime === 'number' && job.HyperParameterTuningEndTime > 1e12,
       );
-      assert.equal(standIn.count('sagemaker', 'DescribeHyperParameterTuningJob') - describes, 3);
+      assert.equal(kit.standIn.count('sagemaker', 'DescribeHyperParameterTuningJob') - describes, 3);
     });
   });
 
@@ -198,7 +155,7 @@ describe('sagemaker:createHyperParameterTuningJob.sync', () => {
       await engine.stopExecution({ executionArn: arn });
       await until(
         'StopHyperParameterTuningJob',
-        () => standIn.jobs.tuningJobs.get('tuning-to-stop')?.status === 'Stopping',
+        () => kit.standIn.jobs.tuningJobs.get('tuning-to-stop')?.status === 'Stopping',
       );
       assert.equal((await engine.describeExecution(arn)).status, 'ABORTED');
     });
@@ -217,7 +174,7 @@ describe('sagemaker:createHyperParameterTuningJob.sync', () => {
         String(o(r.output).HyperParameterTuningJobArn),
         /:hyper-parameter-tuning-job\/tuning-no-wait$/,
       );
-      assert.equal(standIn.jobs.tuningJobs.get('tuning-no-wait')?.status, 'InProgress');
+      assert.equal(kit.standIn.jobs.tuningJobs.get('tuning-no-wait')?.status, 'InProgress');
     });
   });
 });
@@ -238,7 +195,7 @@ describe('databrew:startJobRun.sync', () => {
       assert.equal(run.RunId, submitted.RunId);
       assert.equal(run.JobName, job);
       assert.ok(typeof run.CompletedOn === 'number' && run.CompletedOn > 1e12);
-      assert.equal(standIn.jobs.dataBrewRuns.get(String(submitted.RunId))?.state, 'SUCCEEDED');
+      assert.equal(kit.standIn.jobs.dataBrewRuns.get(String(submitted.RunId))?.state, 'SUCCEEDED');
     });
   });
 
@@ -271,7 +228,7 @@ describe('databrew:startJobRun.sync', () => {
       );
       assert.equal(r.error, 'States.Timeout');
       const runId = String(submittedOf(r).RunId);
-      await until('StopJobRun', () => standIn.jobs.dataBrewRuns.get(runId)?.state === 'STOPPING');
+      await until('StopJobRun', () => kit.standIn.jobs.dataBrewRuns.get(runId)?.state === 'STOPPING');
     });
   });
 
@@ -282,8 +239,8 @@ describe('databrew:startJobRun.sync', () => {
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       const out = o(r.output);
       assert.ok('SdkHttpMetadata' in out);
-      assert.equal(standIn.jobs.dataBrewRuns.get(String(out.RunId))?.jobName, job);
-      assert.equal(standIn.jobs.dataBrewRuns.get(String(out.RunId))?.state, 'STARTING');
+      assert.equal(kit.standIn.jobs.dataBrewRuns.get(String(out.RunId))?.jobName, job);
+      assert.equal(kit.standIn.jobs.dataBrewRuns.get(String(out.RunId))?.state, 'STARTING');
     });
   });
 });
@@ -309,7 +266,7 @@ describe('emr-serverless:startJobRun.sync', () => {
       assert.deepEqual(run.Tags, { STEPWISE_POLLS: '2', team: 'data' });
       assert.ok(typeof run.EndedAt === 'number' && run.EndedAt > 1e12);
       // What EMR Serverless received: camelCase members, a client token, the map keys as written.
-      const sent = standIn.jobs.emrServerlessRuns.get(runId)!.request;
+      const sent = kit.standIn.jobs.emrServerlessRuns.get(runId)!.request;
       assert.equal(sent.executionRoleArn, 'arn:aws:iam::123456789012:role/EMRServerlessJobRole');
       assert.ok(typeof sent.clientToken === 'string' && sent.clientToken !== '');
       const overrides = o(sent.configurationOverrides);
@@ -373,7 +330,10 @@ describe('emr-serverless:startJobRun.sync', () => {
       const arn = await startOne(engine, emrServerlessRun(emrApplication(), { STEPWISE_POLLS: '100000' }));
       const runId = String((await untilSubmitted(engine, arn)).JobRunId);
       await engine.stopExecution({ executionArn: arn });
-      await until('CancelJobRun', () => standIn.jobs.emrServerlessRuns.get(runId)?.state === 'CANCELLING');
+      await until(
+        'CancelJobRun',
+        () => kit.standIn.jobs.emrServerlessRuns.get(runId)?.state === 'CANCELLING',
+      );
       assert.equal((await engine.describeExecution(arn)).status, 'ABORTED');
     });
   });
@@ -415,7 +375,7 @@ describe('emr-serverless:cancelJobRun', () => {
       const out = o(r.output);
       assert.deepEqual(Object.keys(out).sort(), ['ApplicationId', 'JobRunId']);
       assert.equal(out.ApplicationId, app);
-      assert.equal(standIn.jobs.emrServerlessRuns.get(String(out.JobRunId))?.state, 'CANCELLED');
+      assert.equal(kit.standIn.jobs.emrServerlessRuns.get(String(out.JobRunId))?.state, 'CANCELLED');
       assert.ok(r.events.some((e) => e.type === 'TaskSubmitted'));
     });
   });
@@ -427,7 +387,7 @@ describe('emr-serverless:cancelJobRun', () => {
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       const out = o(r.output);
       assert.equal(out.ApplicationId, app);
-      assert.equal(standIn.jobs.emrServerlessRuns.get(String(out.JobRunId))?.state, 'CANCELLING');
+      assert.equal(kit.standIn.jobs.emrServerlessRuns.get(String(out.JobRunId))?.state, 'CANCELLING');
     });
   });
 
@@ -459,7 +419,7 @@ describe('after a restart mid-poll', () => {
       def: () => dataBrewRun(dataBrewJob(100000)),
       start: ['databrew', 'StartJobRun'],
       finish: (s) => {
-        const run = standIn.jobs.dataBrewRuns.get(String(s.RunId))!;
+        const run = kit.standIn.jobs.dataBrewRuns.get(String(s.RunId))!;
         assert.ok(['STARTING', 'RUNNING'].includes(run.state));
         run.state = 'RUNNING';
         run.pollsLeft = 0;
@@ -472,7 +432,7 @@ describe('after a restart mid-poll', () => {
       def: () => emrServerlessRun(emrApplication(), { STEPWISE_POLLS: '100000' }),
       start: ['emr-serverless', 'StartJobRun'],
       finish: (s) => {
-        const run = standIn.jobs.emrServerlessRuns.get(String(s.JobRunId))!;
+        const run = kit.standIn.jobs.emrServerlessRuns.get(String(s.JobRunId))!;
         assert.ok(['SUBMITTED', 'SCHEDULED', 'RUNNING'].includes(run.state));
         run.state = 'RUNNING';
         run.pollsLeft = 0;
@@ -485,7 +445,7 @@ describe('after a restart mid-poll', () => {
       def: () => tuningJob({ STEPWISE_POLLS: '100000' }, {}, 'resumed-tuning'),
       start: ['sagemaker', 'CreateHyperParameterTuningJob'],
       finish: (s) => {
-        const job = standIn.jobs.tuningJobs.get(String(s.HyperParameterTuningJobName))!;
+        const job = kit.standIn.jobs.tuningJobs.get(String(s.HyperParameterTuningJobName))!;
         assert.equal(job.status, 'InProgress');
         job.pollsLeft = 0;
         return job.name;
@@ -496,7 +456,7 @@ describe('after a restart mid-poll', () => {
   for (const service of services) {
     it(`${service.name}: polling resumes from TaskSubmitted and the job is not started again`, async () => {
       const dataDir = tempDir();
-      const before = standIn.count(...service.start);
+      const before = kit.standIn.count(...service.start);
       let arn = '';
       let submitted: Obj = {};
       await withEngine(
@@ -519,7 +479,7 @@ describe('after a restart mid-poll', () => {
         },
         dataDir,
       );
-      assert.equal(standIn.count(...service.start) - before, 1);
+      assert.equal(kit.standIn.count(...service.start) - before, 1);
     });
   }
 });
