@@ -21,6 +21,7 @@ import { parse as parseYaml } from 'yaml';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
 import { StatesErrors } from '../../language/errors.js';
 import { MAX_PAYLOAD_BYTES, dataLimit, type SignalSource, type TaskOutcome } from '../functions.js';
+import { invokeBedrockModel } from './aws-bedrock.js';
 import { casingOf, toServiceCase, toStatesCase } from './casing.js';
 
 export interface AwsCredentials {
@@ -120,6 +121,8 @@ interface OptimizedService {
   /** The error name of a failure the SDK does not model (`AmazonDynamoDBException`). */
   genericError: string;
   actions: ReadonlySet<string>;
+  /** Actions sent with another SDK client than `sdk` (Bedrock's invokeModel: bedrock-runtime). */
+  actionSdk?: Readonly<Record<string, string>>;
 }
 
 const OPTIMIZED: Record<string, OptimizedService> = {
@@ -290,15 +293,16 @@ const OPTIMIZED: Record<string, OptimizedService> = {
       'deleteFargateProfile',
     ]),
   },
-  // Amazon Bedrock's createModelCustomizationJob, alone or `.sync` (invokeModel, which goes to the
-  // bedrock-runtime API and reads and writes S3, is not served yet). Error names as the others'
-  // (assumed: AWS documents none).
+  // Amazon Bedrock's createModelCustomizationJob, alone or `.sync`, and invokeModel, which is the
+  // runtime API's (its own client) and may read its body from S3 and write the answer there
+  // (aws-bedrock.ts). Error names as the others' (assumed: AWS documents none).
   bedrock: {
     sdk: 'bedrock',
     errorPrefix: 'Bedrock',
     serviceName: 'AmazonBedrock',
     genericError: 'AmazonBedrockException',
-    actions: new Set(['createModelCustomizationJob']),
+    actions: new Set(['createModelCustomizationJob', 'invokeModel']),
+    actionSdk: { invokeModel: 'bedrock-runtime' },
   },
   // AWS Elemental MediaConvert's createJob, alone or `.sync`.
   mediaconvert: {
@@ -685,6 +689,8 @@ export class AwsPassThrough {
     if (!isJsonObject(task.parameters)) {
       return failure(StatesErrors.Runtime, `The parameters of '${task.resource}' must be an object.`);
     }
+    // Not one SDK call: the body may come from S3 and the answer go there (aws-bedrock.ts).
+    if (service === 'bedrock' && task.action === 'invokeModel') return invokeBedrockModel(this, task, signal);
     const casing = casingOf(service);
     const params = casing ? toServiceCase(task.parameters, casing) : task.parameters;
     const input = optimized ? optimizedRequest(service, params, call) : params;
@@ -757,7 +763,7 @@ export class AwsPassThrough {
       }
     | { ok: false; outcome: TaskOutcome; transport: boolean }
   > {
-    const sdkName = optimized?.sdk ?? service;
+    const sdkName = optimized?.actionSdk?.[action] ?? optimized?.sdk ?? service;
     const { pkg, errorPrefix } = sdkServiceOf(sdkName);
     const region = task.region ?? this.options.region ?? this.context.region;
     const fail = (error: string, cause: string) => ({
@@ -887,6 +893,12 @@ export class AwsPassThrough {
     if (this.options.profile !== undefined) config.profile = this.options.profile;
     if (this.options.credentials !== undefined) config.credentials = this.options.credentials;
     if (this.options.maxAttempts !== undefined) config.maxAttempts = this.options.maxAttempts;
+    // Bedrock Runtime's client speaks HTTP/2 by default (for its bidirectional stream), which local
+    // endpoints (stand-ins, emulators) do not; InvokeModel needs only HTTP/1.1, as the others use.
+    if (pkg === 'bedrock-runtime') {
+      const { NodeHttpHandler } = await import('@smithy/node-http-handler');
+      config.requestHandler = new NodeHttpHandler();
+    }
     const client = new (Client as new (config: unknown) => SdkClient)(config);
     return { module, client };
   }

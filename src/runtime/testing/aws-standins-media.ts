@@ -7,6 +7,11 @@
  *   GetModelCustomizationJob, StopModelCustomizationJob. A job is InProgress for `STEPWISE_POLLS`
  *   Get calls (default 1), then Completed or the status in `STEPWISE_OUTCOME` (Failed); both are
  *   entries of its `hyperParameters`. A stopped job is Stopping, then Stopped at the next Get.
+ * - Bedrock Runtime (REST JSON, signed as `bedrock` too): InvokeModel of the models in
+ *   `BEDROCK_MODELS` (by ID or foundation-model ARN; others are refused as AWS refuses an unknown
+ *   ID). The "model" echoes its prompt (`inputText`, `prompt` or the last message's text) in a
+ *   Titan-like answer, repeated `STEPWISE_REPEAT` times (a member of the request) to make large
+ *   answers; each call is kept in `invocations`.
  * - MediaConvert (REST JSON): CreateJob, GetJob, CancelJob. A job is SUBMITTED, then PROGRESSING
  *   for `STEPWISE_POLLS` GetJob calls (default 1), then COMPLETE or `STEPWISE_OUTCOME` (ERROR),
  *   entries of its `userMetadata`. CancelJob makes it CANCELED.
@@ -29,6 +34,21 @@ export interface MediaStandInHost {
 }
 
 type Obj = Record<string, unknown>;
+
+/** The models the stand-in's InvokeModel serves. */
+export const BEDROCK_MODELS: ReadonlySet<string> = new Set([
+  'amazon.titan-text-express-v1',
+  'anthropic.claude-3-haiku-20240307-v1:0',
+  'cohere.command-text-v14',
+]);
+
+/** One InvokeModel call as the stand-in received it. */
+export interface BedrockInvocation {
+  modelId: string;
+  /** The request body's text. */
+  body: string;
+  headers: IncomingMessage['headers'];
+}
 
 export interface BedrockCustomizationJob {
   name: string;
@@ -90,6 +110,8 @@ export class MediaStandIn {
   readonly mediaConvertJobs = new Map<string, MediaConvertJob>();
   /** SageMaker labeling jobs by name. */
   readonly labelingJobs = new Map<string, LabelingJob>();
+  /** Bedrock Runtime InvokeModel calls, in order. */
+  readonly invocations: BedrockInvocation[] = [];
   private mediaConvertSequence = 0;
 
   constructor(private readonly standIn: MediaStandInHost) {}
@@ -115,6 +137,18 @@ export class MediaStandIn {
         const err = asError(e);
         send(res, err.status, 'application/x-amz-json-1.1', { __type: err.code, Message: err.message });
       }
+      return true;
+    }
+    // Bedrock Runtime signs with the scope `bedrock` too; its body is the model's, not the API's.
+    if (
+      scope?.[1] === 'bedrock' &&
+      method === 'POST' &&
+      path.length === 3 &&
+      path[0] === 'model' &&
+      path[2] === 'invoke'
+    ) {
+      log('bedrock-runtime', 'InvokeModel');
+      this.invokeModel(path[1]!, body, req, res);
       return true;
     }
     let service: string;
@@ -199,6 +233,39 @@ export class MediaStandIn {
       default:
         throw new StandInError(400, 'UnknownOperationException', `The stand-in does not implement ${op}`);
     }
+  }
+
+  private invokeModel(modelId: string, body: Buffer, req: IncomingMessage, res: ServerResponse): void {
+    const raw = body.toString('utf8');
+    this.invocations.push({ modelId, body: raw, headers: req.headers });
+    const id = modelId.replace(/^arn:aws[^:]*:bedrock:[^:]*:[^:]*:foundation-model\//, '');
+    if (!BEDROCK_MODELS.has(id)) {
+      res.setHeader('x-amzn-ErrorType', 'ValidationException');
+      send(res, 400, 'application/json', { message: 'The provided model identifier is invalid.' });
+      return;
+    }
+    let input: Obj;
+    try {
+      input = record(JSON.parse(raw));
+    } catch {
+      res.setHeader('x-amzn-ErrorType', 'ValidationException');
+      send(res, 400, 'application/json', {
+        message: 'Malformed input request, please reformat your input and try again.',
+      });
+      return;
+    }
+    const messages = Array.isArray(input.messages) ? input.messages.map(record) : [];
+    const last = messages[messages.length - 1]?.content;
+    const prompt =
+      text(input.inputText) ||
+      text(input.prompt) ||
+      (typeof last === 'string' ? last : Array.isArray(last) ? text(record(last[0]).text) : '');
+    const outputText = `echo: ${prompt}`.repeat(Math.max(1, Number(input.STEPWISE_REPEAT ?? 1)));
+    send(res, 200, 'application/json', {
+      inputTextTokenCount: prompt.split(/\s+/).filter((w) => w !== '').length,
+      results: [{ tokenCount: outputText.length, outputText, completionReason: 'FINISH' }],
+      model: id,
+    });
   }
 
   private customizationJson(job: BedrockCustomizationJob): Obj {
