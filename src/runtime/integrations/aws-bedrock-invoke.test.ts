@@ -5,37 +5,17 @@
  * against the local stand-in, which echoes the prompt as a model would answer.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { JsonObject } from '../../language/json.js';
-import { AwsStandIn } from '../testing/aws-standins.js';
-import type { AwsPassThroughOptions } from './aws.js';
-import { details, removeTempDirs, runToEnd, single, withEngine } from './harness.js';
+import { details, o, runToEnd, single, useStandIn, withEngine, type Obj } from './harness.js';
 
-const CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
 const MODEL = 'amazon.titan-text-express-v1';
 
-after(removeTempDirs);
-
-let standIn: AwsStandIn;
-before(async () => {
-  standIn = new AwsStandIn({ account: '123456789012' });
-  await standIn.start();
-  standIn.createBucket('prompts');
-  standIn.createBucket('answers');
+const kit = useStandIn((s) => {
+  s.createBucket('prompts');
+  s.createBucket('answers');
 });
-after(() => standIn.stop());
-
-const aws = (): AwsPassThroughOptions => ({
-  endpoint: standIn.url,
-  credentials: CREDENTIALS,
-  maxAttempts: 1,
-});
-
-type Obj = Record<string, unknown>;
-const o = (x: unknown): Obj => {
-  assert.ok(typeof x === 'object' && x !== null && !Array.isArray(x), `not an object: ${JSON.stringify(x)}`);
-  return x as Obj;
-};
+const aws = kit.awsOptions;
 
 const invoke = (parameters: JsonObject, extra: JsonObject = {}) =>
   single({
@@ -48,7 +28,7 @@ const invoke = (parameters: JsonObject, extra: JsonObject = {}) =>
 describe('bedrock:invokeModel', () => {
   it('sends the Body as the request body and returns {Body: <the parsed answer>, ContentType}', async () => {
     await withEngine({ aws: aws() }, async (engine) => {
-      const from = standIn.media.invocations.length;
+      const from = kit.standIn.media.invocations.length;
       const r = await runToEnd(
         engine,
         invoke({
@@ -60,7 +40,7 @@ describe('bedrock:invokeModel', () => {
       );
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       // What the model received: the Body's JSON text, with the API's headers.
-      const calls = standIn.media.invocations.slice(from);
+      const calls = kit.standIn.media.invocations.slice(from);
       assert.equal(calls.length, 1);
       assert.equal(calls[0]!.modelId, MODEL);
       assert.deepEqual(JSON.parse(calls[0]!.body), {
@@ -138,11 +118,16 @@ describe('bedrock:invokeModel', () => {
 
   it('reads the body from Input.S3Uri, taking its content type when ContentType is not given', async () => {
     await withEngine({ aws: aws() }, async (engine) => {
-      standIn.putObject('prompts', 'p/1.json', JSON.stringify({ inputText: 'from s3' }), 'application/json');
-      const from = standIn.media.invocations.length;
+      kit.standIn.putObject(
+        'prompts',
+        'p/1.json',
+        JSON.stringify({ inputText: 'from s3' }),
+        'application/json',
+      );
+      const from = kit.standIn.media.invocations.length;
       const r = await runToEnd(engine, invoke({ ModelId: MODEL, Input: { S3Uri: 's3://prompts/p/1.json' } }));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
-      const calls = standIn.media.invocations.slice(from);
+      const calls = kit.standIn.media.invocations.slice(from);
       assert.equal(calls.length, 1);
       assert.deepEqual(JSON.parse(calls[0]!.body), { inputText: 'from s3' });
       assert.equal(calls[0]!.headers['content-type'], 'application/json');
@@ -152,14 +137,14 @@ describe('bedrock:invokeModel', () => {
 
   it('fails with the S3 error when the Input object is missing', async () => {
     await withEngine({ aws: aws() }, async (engine) => {
-      const from = standIn.media.invocations.length;
+      const from = kit.standIn.media.invocations.length;
       const r = await runToEnd(
         engine,
         invoke({ ModelId: MODEL, Input: { S3Uri: 's3://prompts/missing.json' } }),
       );
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'S3.NoSuchKeyException');
-      assert.equal(standIn.media.invocations.length, from, 'the model was not called');
+      assert.equal(kit.standIn.media.invocations.length, from, 'the model was not called');
     });
   });
 
@@ -178,7 +163,7 @@ describe('bedrock:invokeModel', () => {
         Body: { S3Uri: 's3://answers/out/1.json' },
         ContentType: 'application/json',
       });
-      const stored = standIn.buckets.get('answers')!.get('out/1.json')!;
+      const stored = kit.standIn.buckets.get('answers')!.get('out/1.json')!;
       const answer = JSON.parse(stored.body.toString('utf8')) as Obj;
       assert.equal(o((answer.results as unknown[])[0]).outputText, 'echo: to s3');
     });
@@ -196,13 +181,13 @@ describe('bedrock:invokeModel', () => {
         invoke({ ModelId: MODEL, Body: big, Output: { S3Uri: 's3://answers/big.json' } }),
       );
       assert.equal(written.status, 'SUCCEEDED', written.cause);
-      assert.ok(standIn.buckets.get('answers')!.get('big.json')!.body.length > 256 * 1024);
+      assert.ok(kit.standIn.buckets.get('answers')!.get('big.json')!.body.length > 256 * 1024);
     });
   });
 
   it('refuses Body and Input together, a missing ModelId and .waitForTaskToken', async () => {
     await withEngine({ aws: aws() }, async (engine) => {
-      const from = standIn.media.invocations.length;
+      const from = kit.standIn.media.invocations.length;
       const both = await runToEnd(
         engine,
         invoke({ ModelId: MODEL, Body: { inputText: 'x' }, Input: { S3Uri: 's3://prompts/p/1.json' } }),
@@ -224,7 +209,7 @@ describe('bedrock:invokeModel', () => {
       assert.equal(callback.status, 'FAILED');
       assert.equal(callback.error, 'States.TaskFailed');
       assert.match(String(callback.cause), /request-response only/);
-      assert.equal(standIn.media.invocations.length, from, 'the model was not called');
+      assert.equal(kit.standIn.media.invocations.length, from, 'the model was not called');
     });
   });
 });
