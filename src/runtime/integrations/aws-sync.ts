@@ -364,45 +364,10 @@ export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
     failed: new Set(['ACTIVE', 'CREATING', 'PENDING']),
     gone: { error: 'EKS.ResourceNotFoundException', result: withoutMetadata },
   },
-  'eks:createNodegroup': {
-    service: 'eks',
-    start: 'createNodegroup',
-    submitted: (_params, started) => started,
-    describe: 'describeNodegroup',
-    describeInput: nodegroupOf,
-    status: (d) => ({ state: str(obj(d, 'Nodegroup'), 'Status'), result: d }),
-    succeeded: new Set(['ACTIVE']),
-    failed: new Set(['CREATE_FAILED']),
-  },
-  'eks:deleteNodegroup': {
-    service: 'eks',
-    start: 'deleteNodegroup',
-    submitted: (_params, started) => started,
-    describe: 'describeNodegroup',
-    describeInput: nodegroupOf,
-    status: (d) => ({ state: str(obj(d, 'Nodegroup'), 'Status'), result: d }),
-    succeeded: new Set(),
-    failed: new Set(['DELETE_FAILED']),
-    gone: { error: 'EKS.ResourceNotFoundException', result: withoutMetadata },
-  },
-  // CodeBuild batch builds: StartBuildBatch → BatchGetBuildBatches → StopBuildBatch. AWS does not
-  // document the result; like startBuild.sync's `{Build}`, it is `{BuildBatch}` (StartBuildBatch's
-  // shape) with the batch's last description.
-  'codebuild:startBuildBatch': {
-    service: 'codebuild',
-    start: 'startBuildBatch',
-    submitted: (_params, started) => started,
-    describe: 'batchGetBuildBatches',
-    describeInput: (s) => ({ Ids: [str(obj(s, 'BuildBatch'), 'Id')] }),
-    status: (d) => {
-      const batch = first(d, 'BuildBatches');
-      return { state: str(batch, 'BuildBatchStatus'), result: { BuildBatch: batch } };
-    },
-    succeeded: new Set(['SUCCEEDED']),
-    failed: new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']),
-    stop: 'stopBuildBatch',
-    stopInput: (s) => ({ Id: str(obj(s, 'BuildBatch'), 'Id') }),
-  },
+  'eks:createNodegroup': eksPart('Nodegroup', 'create'),
+  'eks:deleteNodegroup': eksPart('Nodegroup', 'delete'),
+  // CodeBuild batch builds (see buildBatch).
+  'codebuild:startBuildBatch': buildBatch('startBuildBatch'),
   // EMR terminateCluster takes `ClusterId` (TerminateJobFlows: `JobFlowIds`) and answers nothing;
   // `.sync` waits for TERMINATED, and its result is that empty answer. A cluster that ends
   // TERMINATED_WITH_ERRORS fails the task with its description. There is nothing to stop.
@@ -455,57 +420,13 @@ export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
   },
   // EKS Fargate profiles, as the node groups above (the SDK's FargateProfileActive and
   // FargateProfileDeleted waiters' states; no stop call).
-  'eks:createFargateProfile': {
-    service: 'eks',
-    start: 'createFargateProfile',
-    submitted: (_params, started) => started,
-    describe: 'describeFargateProfile',
-    describeInput: fargateProfileOf,
-    status: (d) => ({ state: str(obj(d, 'FargateProfile'), 'Status'), result: d }),
-    succeeded: new Set(['ACTIVE']),
-    failed: new Set(['CREATE_FAILED']),
-  },
-  'eks:deleteFargateProfile': {
-    service: 'eks',
-    start: 'deleteFargateProfile',
-    submitted: (_params, started) => started,
-    describe: 'describeFargateProfile',
-    describeInput: fargateProfileOf,
-    status: (d) => ({ state: str(obj(d, 'FargateProfile'), 'Status'), result: d }),
-    succeeded: new Set(),
-    failed: new Set(['DELETE_FAILED']),
-    gone: { error: 'EKS.ResourceNotFoundException', result: withoutMetadata },
-  },
-  // CodeBuild RetryBuildBatch answers `{BuildBatch}` (a new batch build, with its own Id) like
-  // StartBuildBatch; it is then followed and stopped the same way. (AWS documents no optimized
-  // retryBuild, single builds being retried with startBuild.)
-  'codebuild:retryBuildBatch': {
-    service: 'codebuild',
-    start: 'retryBuildBatch',
-    submitted: (_params, started) => started,
-    describe: 'batchGetBuildBatches',
-    describeInput: (s) => ({ Ids: [str(obj(s, 'BuildBatch'), 'Id')] }),
-    status: (d) => {
-      const batch = first(d, 'BuildBatches');
-      return { state: str(batch, 'BuildBatchStatus'), result: { BuildBatch: batch } };
-    },
-    succeeded: new Set(['SUCCEEDED']),
-    failed: new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']),
-    stop: 'stopBuildBatch',
-    stopInput: (s) => ({ Id: str(obj(s, 'BuildBatch'), 'Id') }),
-  },
+  'eks:createFargateProfile': eksPart('FargateProfile', 'create'),
+  'eks:deleteFargateProfile': eksPart('FargateProfile', 'delete'),
+  // AWS documents no optimized retryBuild: single builds are retried with startBuild.
+  'codebuild:retryBuildBatch': buildBatch('retryBuildBatch'),
   // SageMaker Ground Truth labeling jobs (AWS documents createLabelingJob with `.sync`).
   ...sageMakerJob('Labeling', ['Completed'], ['Failed', 'Stopped']),
 };
-
-/** DescribeFargateProfile's request for the profile of a create or delete answer. */
-function fargateProfileOf(submitted: JsonObject): JsonObject {
-  const profile = obj(submitted, 'FargateProfile');
-  return {
-    ClusterName: str(profile, 'ClusterName'),
-    FargateProfileName: str(profile, 'FargateProfileName'),
-  };
-}
 
 /**
  * An EMR Serverless application action: the call, then GetApplication until the application is in
@@ -547,10 +468,53 @@ function emrServerlessApplication(
   return job;
 }
 
-/** DescribeNodegroup's request for the node group of a create or delete answer (`{Nodegroup}`). */
-function nodegroupOf(submitted: JsonObject): JsonObject {
-  const group = obj(submitted, 'Nodegroup');
-  return { ClusterName: str(group, 'ClusterName'), NodegroupName: str(group, 'NodegroupName') };
+/**
+ * A node group's or Fargate profile's create or delete (the SDK waiters' end states; nothing to
+ * stop). The answer (`{Nodegroup}` / `{FargateProfile}`) names the cluster and the part, which
+ * the describe call needs; a deletion ends when the describe call no longer finds it.
+ */
+function eksPart(kind: 'Nodegroup' | 'FargateProfile', action: 'create' | 'delete'): SyncJob {
+  const nameKey = kind === 'Nodegroup' ? 'NodegroupName' : 'FargateProfileName';
+  const job: SyncJob = {
+    service: 'eks',
+    start: `${action}${kind}`,
+    submitted: (_params, started) => started,
+    describe: `describe${kind}`,
+    describeInput: (submitted) => {
+      const part = obj(submitted, kind);
+      return { ClusterName: str(part, 'ClusterName'), [nameKey]: str(part, nameKey) };
+    },
+    status: (d) => ({ state: str(obj(d, kind), 'Status'), result: d }),
+    succeeded: new Set(action === 'create' ? ['ACTIVE'] : []),
+    failed: new Set([action === 'create' ? 'CREATE_FAILED' : 'DELETE_FAILED']),
+  };
+  if (action === 'delete') job.gone = { error: 'EKS.ResourceNotFoundException', result: withoutMetadata };
+  return job;
+}
+
+/**
+ * A CodeBuild batch build started (StartBuildBatch) or retried (RetryBuildBatch, a new batch with
+ * its own Id): both answer `{BuildBatch}`, followed with BatchGetBuildBatches, stopped with
+ * StopBuildBatch. AWS does not document the result; like startBuild.sync's `{Build}`, it is
+ * `{BuildBatch}` with the batch's last description.
+ */
+function buildBatch(start: 'startBuildBatch' | 'retryBuildBatch'): SyncJob {
+  const idOf = (s: JsonObject) => str(obj(s, 'BuildBatch'), 'Id');
+  return {
+    service: 'codebuild',
+    start,
+    submitted: (_params, started) => started,
+    describe: 'batchGetBuildBatches',
+    describeInput: (s) => ({ Ids: [idOf(s)] }),
+    status: (d) => {
+      const batch = first(d, 'BuildBatches');
+      return { state: str(batch, 'BuildBatchStatus'), result: { BuildBatch: batch } };
+    },
+    succeeded: new Set(['SUCCEEDED']),
+    failed: new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED']),
+    stop: 'stopBuildBatch',
+    stopInput: (s) => ({ Id: idOf(s) }),
+  };
 }
 
 /** A start answer recorded in TaskSubmitted, without the HTTP metadata added to it. */
