@@ -165,6 +165,13 @@ function sharedStore(store: Store): SharedStore | undefined {
     : undefined;
 }
 
+/**
+ * How long a start waits for another node's start of the same name to commit (a group commit
+ * takes milliseconds; a node that died holding the name is not waited for longer).
+ */
+const NAME_IN_FLIGHT_WAIT_MS = 500;
+const NAME_IN_FLIGHT_POLL_MS = 25;
+
 /** How long a shared store's answer about an activity's existence is trusted. */
 const ACTIVITY_CHECK_MS = 1_000;
 
@@ -795,9 +802,18 @@ export class Engine implements StepFunctionsEngine {
       ? await this.shared.acquireLease(executionArn, this.nodeId, this.leaseTtl)
       : undefined;
     if (this.shared && fencingToken === undefined) {
-      const existing = await this.store.getExecution(executionArn);
-      if (existing !== undefined && isIdempotentStart(existing, inputText))
-        return { executionArn, startDate: existing.startDate };
+      // Another node holds the name. Usually it is starting it right now (a client that retried
+      // through another node): wait a little for that start to land, so the same name and input
+      // get the idempotent answer rather than a conflict with an execution not yet committed.
+      for (let waited = 0; ; waited += NAME_IN_FLIGHT_POLL_MS) {
+        const existing = await this.store.getExecution(executionArn);
+        if (existing !== undefined) {
+          if (isIdempotentStart(existing, inputText)) return { executionArn, startDate: existing.startDate };
+          break;
+        }
+        if (waited >= NAME_IN_FLIGHT_WAIT_MS) break;
+        await new Promise((r) => setTimeout(r, NAME_IN_FLIGHT_POLL_MS));
+      }
       throw new ServiceError(ApiErrors.ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);
     }
     const release = () => {

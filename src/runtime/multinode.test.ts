@@ -35,6 +35,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import pg from 'pg';
 
+import { ServiceError } from '../language/errors.js';
 import { Engine } from './engine.js';
 import { functionsFromMap } from './functions.js';
 import { openPostgresStore } from './store/postgres.js';
@@ -362,6 +363,49 @@ if (unreachable !== undefined) {
         await n1.close();
         await n2.close();
         // The name is ours (hex suffix): safe to splice.
+        await admin(ADMIN_URL, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      }
+    },
+  );
+
+  it(
+    'the same start through two nodes at once is idempotent, not a conflict',
+    { timeout: 60_000 },
+    async () => {
+      const schema = `stepwise_multinode_twice_${randomBytes(4).toString('hex')}`;
+      const s1 = await openPostgresStore({ connectionString: ADMIN_URL, schema });
+      // Node 1's commits take 200 ms: its start is in flight when node 2 gets the same one.
+      const slow = Object.create(s1) as typeof s1;
+      slow.commit = async (writes) => {
+        await sleep(200);
+        return s1.commit(writes);
+      };
+      const n1 = await Engine.open({ store: slow, nodeId: 'n1' });
+      const n2 = await Engine.open({
+        store: await openPostgresStore({ connectionString: ADMIN_URL, schema }),
+        nodeId: 'n2',
+      });
+      try {
+        const { stateMachineArn } = await n2.createStateMachine({
+          name: 'twice',
+          definition: JSON.stringify({
+            StartAt: 'W',
+            States: { W: { Type: 'Wait', Seconds: 1, End: true } },
+          }),
+          roleArn: ROLE,
+        });
+        const first = n1.startExecution({ stateMachineArn, name: 'once', input: '{"a":1}' });
+        await sleep(50);
+        const again = await n2.startExecution({ stateMachineArn, name: 'once', input: '{"a":1}' });
+        assert.equal(again.executionArn, (await first).executionArn);
+        // Another input is still a conflict.
+        await assert.rejects(
+          n2.startExecution({ stateMachineArn, name: 'once', input: '{"a":2}' }),
+          (e: unknown) => e instanceof ServiceError && e.code === 'ExecutionAlreadyExists',
+        );
+      } finally {
+        await n1.close();
+        await n2.close();
         await admin(ADMIN_URL, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
       }
     },
