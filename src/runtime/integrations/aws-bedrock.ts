@@ -17,7 +17,30 @@
 import { isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
 import { StatesErrors } from '../../language/errors.js';
 import { MAX_PAYLOAD_BYTES, dataLimit, type SignalSource, type TaskOutcome } from '../functions.js';
-import type { AwsPassThrough, AwsTask } from './aws.js';
+
+/**
+ * What this module needs of a pass-through task and of the pass-through itself (interfaces here:
+ * aws.ts, which routes invokeModel to this module, would otherwise be imported back).
+ */
+export interface BedrockTask {
+  resource: string;
+  region?: string | undefined;
+  parameters: JsonValue;
+  waitForTaskToken?: boolean | undefined;
+}
+
+export interface OptimizedCaller {
+  callOptimized(
+    task: Pick<BedrockTask, 'resource' | 'region'>,
+    service: string,
+    action: string,
+    input: JsonObject,
+    signal: SignalSource,
+  ): Promise<
+    | { ok: true; output: JsonObject; metadata: JsonObject }
+    | { ok: false; outcome: TaskOutcome; transport: boolean }
+  >;
+}
 
 /** The state's members that InvokeModel takes as they are (PascalCase; casing.ts lowers them). */
 const PASSED = [
@@ -40,8 +63,8 @@ export function parseS3Uri(uri: JsonValue | undefined): { Bucket: string; Key: s
 }
 
 export async function invokeBedrockModel(
-  aws: AwsPassThrough,
-  task: AwsTask,
+  aws: OptimizedCaller,
+  task: BedrockTask,
   signal: SignalSource,
 ): Promise<TaskOutcome> {
   const params = task.parameters;
