@@ -10,7 +10,12 @@ import {
   type SignalSource,
   type TaskOutcome,
 } from './functions.js';
-import { AwsPassThrough, isPassThroughResource, type AwsPassThroughOptions } from './integrations/aws.js';
+import {
+  AwsPassThrough,
+  endpointOverride,
+  isPassThroughResource,
+  type AwsPassThroughOptions,
+} from './integrations/aws.js';
 import { runEmrAction } from './integrations/aws-emr.js';
 import {
   SYNC_JOB_NAMES,
@@ -315,9 +320,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
       });
     }
     this.apiGatewayInvoker ??= new ApiGatewayInvoker({
-      endpoint: Object.entries(aws.endpoints ?? {}).find(
-        ([k]) => k.toLowerCase().replace(/[-_]/g, '') === 'apigateway',
-      )?.[1],
+      endpoint: endpointOverride(aws.endpoints, 'apigateway'),
       timeoutSeconds: this.options.http?.timeoutSeconds,
       profile: aws.profile,
       credentials: aws.credentials,

@@ -824,7 +824,7 @@ export class Engine implements StepFunctionsEngine {
     let commands: Command[];
     let created: boolean;
     try {
-      if (this.shared) await this.refreshActivities(def);
+      if (this.shared && activitiesOf(def).length > 0) await this.refreshActivities(def);
       const started = startExecution(def, init, this.env);
       state = started.state;
       const settled = await this.settle(def, state, started.result);
@@ -1309,7 +1309,8 @@ export class Engine implements StepFunctionsEngine {
         const event = live.queue.shift();
         if (event === undefined || live.state.status !== 'RUNNING') break;
         const state = live.state;
-        if (this.shared) await this.refreshActivities(live.def);
+        // Definitions without activities (most) cost no extra turn of the step loop.
+        if (this.shared && activitiesOf(live.def).length > 0) await this.refreshActivities(live.def);
         const before = { timers: Object.keys(state.timers), tasks: Object.keys(state.tasks) };
         const { events, commands } = await this.settle(
           live.def,

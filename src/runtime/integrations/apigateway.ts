@@ -14,7 +14,7 @@
 import { StatesErrors } from '../../language/errors.js';
 import { getOwn, isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
 import { isApiGatewayForbiddenHeader } from '../../language/validate.js';
-import type { SignalSource, TaskOutcome } from '../functions.js';
+import { dataLimit, type SignalSource, type TaskOutcome } from '../functions.js';
 import type { AwsCredentials } from './aws.js';
 import { readResponse } from './http.js';
 
@@ -105,12 +105,7 @@ export class ApiGatewayInvoker {
     } catch (e) {
       return this.transportFailure(e, signal, caller);
     }
-    if (read === undefined) {
-      return fail(
-        StatesErrors.DataLimitExceeded,
-        "The state/task 'apigateway' returned a result with a size exceeding the maximum number of bytes service limit.",
-      );
-    }
+    if (read === undefined) return dataLimit('apigateway');
     const { text, result } = read;
     // As documented by AWS: the status in the error name, the response body as the cause.
     if (res.status < 200 || res.status > 299) return fail(`APIGateway.${res.status}`, text);

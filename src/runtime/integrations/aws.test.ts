@@ -95,6 +95,13 @@ describe('pass-through configuration', () => {
     const pass = new AwsPassThrough(merged, { region: 'eu-west-1' });
     assert.equal(pass.endpointFor('emr-serverless'), 'http://127.0.0.1:9002');
     assert.equal(pass.endpointFor('secretsmanager'), 'http://127.0.0.1:9001');
+    // Options given to Engine.open directly are not normalised: any spelling still finds its service.
+    const direct = new AwsPassThrough(
+      { endpoints: { 'EMR-Serverless': 'http://127.0.0.1:9004' } },
+      { region: 'eu-west-1' },
+    );
+    assert.equal(direct.endpointFor('emr-serverless'), 'http://127.0.0.1:9004');
+    assert.equal(direct.endpointFor('dynamodb'), undefined);
     const hyphenated = parseAwsConfig({ endpoints: { 'emr-serverless': 'http://127.0.0.1:9003' } });
     assert.equal(
       new AwsPassThrough(hyphenated, { region: 'eu-west-1' }).endpointFor('emr-serverless'),

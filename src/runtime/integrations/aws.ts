@@ -473,6 +473,22 @@ function endpointKey(service: string): string {
   return service.toLowerCase().replace(/[-_]/g, '');
 }
 
+/**
+ * The override for a service among `endpoints`, whatever spelling its key has (parsed
+ * configurations are already normalised; options given to Engine.open may not be).
+ */
+export function endpointOverride(
+  endpoints: Readonly<Record<string, string>> | undefined,
+  service: string,
+): string | undefined {
+  if (endpoints === undefined) return undefined;
+  const key = endpointKey(service);
+  const exact = endpoints[key];
+  if (exact !== undefined) return exact;
+  for (const k of Object.keys(endpoints)) if (endpointKey(k) === key) return endpoints[k];
+  return undefined;
+}
+
 function checkUrl(url: string, what: string): string {
   let u: URL;
   try {
@@ -676,7 +692,7 @@ export class AwsPassThrough {
 
   /** The endpoint used for a service, if overridden. */
   endpointFor(service: string): string | undefined {
-    return this.options.endpoints?.[endpointKey(service)] ?? this.options.endpoint;
+    return endpointOverride(this.options.endpoints, service) ?? this.options.endpoint;
   }
 
   async invoke(task: AwsTask, signal: SignalSource, call: AwsCallContext = {}): Promise<TaskOutcome> {

@@ -81,12 +81,13 @@ export const CAMEL_CASE_SERVICES: Readonly<Record<string, MemberCasing>> = {
   },
 };
 
+/** The table by service name without hyphens: AWS's SDK names (`emrserverless`) find it too. */
+const CASING_BY_KEY: ReadonlyMap<string, MemberCasing> = new Map(
+  Object.entries(CAMEL_CASE_SERVICES).map(([k, v]) => [k.replace(/-/g, ''), v]),
+);
+
 export function casingOf(service: string): MemberCasing | undefined {
-  // `aws-sdk:emrserverless` (AWS's name) and the optimized `emr-serverless` share one table, as
-  // do `aws-sdk:emrcontainers` and `emr-containers`.
-  const name =
-    service === 'emrserverless' ? 'emr-serverless' : service === 'emrcontainers' ? 'emr-containers' : service;
-  return Object.hasOwn(CAMEL_CASE_SERVICES, name) ? CAMEL_CASE_SERVICES[name] : undefined;
+  return CASING_BY_KEY.get(service.replace(/-/g, ''));
 }
 
 const lowerFirst = (k: string) => k.charAt(0).toLowerCase() + k.slice(1);

@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { StatesErrors } from '../../language/errors.js';
 import type { JsonObject, JsonValue } from '../../language/json.js';
 import { getOwn, isJsonObject } from '../../language/json.js';
-import { MAX_PAYLOAD_BYTES, type SignalSource, type TaskOutcome } from '../functions.js';
+import { MAX_PAYLOAD_BYTES, dataLimit, type SignalSource, type TaskOutcome } from '../functions.js';
 
 interface KeyValue {
   Key: string;
@@ -342,7 +342,7 @@ export class HttpInvoker {
 
   private async outcome(res: Response): Promise<TaskOutcome> {
     const read = await readResponse(res);
-    if (read === undefined) return tooLarge('http');
+    if (read === undefined) return dataLimit('http');
     if (res.status < 200 || res.status > 299) {
       // AWS reports the status in the error name and the reason phrase as the cause.
       return fail(`States.Http.StatusCode.${res.status}`, res.statusText);
@@ -366,13 +366,6 @@ export class HttpInvoker {
     const detail = err.cause?.message ?? err.message ?? String(e);
     return fail('States.Http.Socket', `The HTTP request failed: ${detail}`);
   }
-}
-
-function tooLarge(name: string): Failure {
-  return fail(
-    StatesErrors.DataLimitExceeded,
-    `The state/task '${name}' returned a result with a size exceeding the maximum number of bytes service limit.`,
-  );
 }
 
 /**
