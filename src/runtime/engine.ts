@@ -819,30 +819,9 @@ export class Engine implements StepFunctionsEngine {
     const release = () => {
       if (this.shared) void this.shared.releaseLease(executionArn, this.nodeId).catch(() => false);
     };
-    let state: ExecutionState;
-    let changes: ReturnType<Engine['changes']>;
-    let commands: Command[];
-    let created: boolean;
+    let first: Awaited<ReturnType<Engine['firstStep']>>;
     try {
-      if (this.shared && activitiesOf(def).length > 0) await this.refreshActivities(def);
-      const started = startExecution(def, init, this.env);
-      state = started.state;
-      const settled = await this.settle(def, state, started.result);
-      commands = settled.commands;
-      changes = this.changes(state, { timers: [], tasks: [] }, settled.events, commands, executionArn, 0);
-      // The first write joins the group commit like any other (a conflict means the name is taken).
-      created = await this.committer.submit({
-        ...changes,
-        create: {
-          executionArn,
-          stateMachineArn: sm.arn,
-          name,
-          input: inputText,
-          startDate: state.startTime,
-          definition: sm.definition,
-        },
-        ...(fencingToken !== undefined ? { fencingToken } : {}),
-      });
+      first = await this.firstStep(def, init, sm, inputText, fencingToken);
     } catch (e) {
       // A lease kept after a failed start would be renewed by this node for ever, and every
       // other node would answer ExecutionAlreadyExists for a name that has no execution. If the
@@ -850,6 +829,7 @@ export class Engine implements StepFunctionsEngine {
       release();
       throw e;
     }
+    const { state, changes, commands, created } = first;
     if (!created) {
       release();
       const existing = await this.store.getExecution(executionArn);
@@ -874,6 +854,35 @@ export class Engine implements StepFunctionsEngine {
     this.effects(live, commands);
     this.maybeEvict(live);
     return { executionArn, startDate: state.startTime };
+  }
+
+  /** Runs a new execution's first step and commits it, creating the execution row. */
+  private async firstStep(
+    def: CompiledDefinition,
+    init: ExecutionInit,
+    sm: StateMachineRecord,
+    inputText: string,
+    fencingToken: number | undefined,
+  ) {
+    if (this.shared && activitiesOf(def).length > 0) await this.refreshActivities(def);
+    const started = startExecution(def, init, this.env);
+    const state = started.state;
+    const { events, commands } = await this.settle(def, state, started.result);
+    const changes = this.changes(state, { timers: [], tasks: [] }, events, commands, init.executionArn, 0);
+    // The first write joins the group commit like any other (a conflict means the name is taken).
+    const created = await this.committer.submit({
+      ...changes,
+      create: {
+        executionArn: init.executionArn,
+        stateMachineArn: sm.arn,
+        name: init.name,
+        input: inputText,
+        startDate: state.startTime,
+        definition: sm.definition,
+      },
+      ...(fencingToken !== undefined ? { fencingToken } : {}),
+    });
+    return { state, changes, commands, created };
   }
 
   private async runExpress(sm: StateMachineRecord, executionArn: string, name: string, input: JsonValue) {
