@@ -25,7 +25,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { crc32 } from 'node:zlib';
+import { StandInError, asStandInError, parseBody, record, sendJson, text } from './aws-standins-wire.js';
 
 /**
  * What the module needs from the stand-in that hosts it (an interface here, not an import of
@@ -104,20 +104,6 @@ export interface EmrInstanceSet {
   config: Obj;
 }
 
-/** An error answer: HTTP status, AWS error code, message. */
-class StandInError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const text = (x: unknown): string => (typeof x === 'string' ? x : '');
-const record = (x: unknown): Obj =>
-  typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Obj) : {};
 const strings = (x: unknown): Record<string, string> => {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(record(x))) out[k] = text(v);
@@ -150,12 +136,12 @@ export class EksCodeBuildEmrStandIn {
       if (route === undefined) return false;
       log('eks', route.op);
       try {
-        const answer = this.eks(route.op, route.params, body.length > 0 ? parse(body) : {});
-        send(res, 200, 'application/json', answer);
+        const answer = this.eks(route.op, route.params, body.length > 0 ? parseBody(body) : {});
+        sendJson(res, 200, 'application/json', answer, true);
       } catch (e) {
-        const err = asError(e);
+        const err = asStandInError(e);
         res.setHeader('x-amzn-ErrorType', err.code);
-        send(res, err.status, 'application/json', { message: err.message });
+        sendJson(res, err.status, 'application/json', { message: err.message }, true);
       }
       return true;
     }
@@ -166,10 +152,16 @@ export class EksCodeBuildEmrStandIn {
     if (batchOp) {
       log('codebuild', batchOp[1]!);
       try {
-        send(res, 200, 'application/x-amz-json-1.1', this.codeBuild(batchOp[1]!, parse(body)));
+        sendJson(res, 200, 'application/x-amz-json-1.1', this.codeBuild(batchOp[1]!, parseBody(body)), true);
       } catch (e) {
-        const err = asError(e);
-        send(res, err.status, 'application/x-amz-json-1.1', { __type: err.code, message: err.message });
+        const err = asStandInError(e);
+        sendJson(
+          res,
+          err.status,
+          'application/x-amz-json-1.1',
+          { __type: err.code, message: err.message },
+          true,
+        );
       }
       return true;
     }
@@ -180,25 +172,38 @@ export class EksCodeBuildEmrStandIn {
     if (emrOp) {
       log('emr', emrOp[1]!);
       try {
-        send(res, 200, 'application/x-amz-json-1.1', this.emrInstances(emrOp[1]!, parse(body)));
+        sendJson(res, 200, 'application/x-amz-json-1.1', this.emrInstances(emrOp[1]!, parseBody(body)), true);
       } catch (e) {
-        const err = asError(e);
-        send(res, err.status, 'application/x-amz-json-1.1', { __type: err.code, Message: err.message });
+        const err = asStandInError(e);
+        sendJson(
+          res,
+          err.status,
+          'application/x-amz-json-1.1',
+          { __type: err.code, Message: err.message },
+          true,
+        );
       }
       return true;
     }
     if (target === 'ElasticMapReduce.TerminateJobFlows') {
       log('emr', 'TerminateJobFlows');
       try {
-        send(res, 200, 'application/x-amz-json-1.1', this.terminateJobFlows(parse(body)));
+        sendJson(res, 200, 'application/x-amz-json-1.1', this.terminateJobFlows(parseBody(body)), true);
       } catch (e) {
-        const err = asError(e);
-        send(res, err.status, 'application/x-amz-json-1.1', { __type: err.code, Message: err.message });
+        const err = asStandInError(e);
+        sendJson(
+          res,
+          err.status,
+          'application/x-amz-json-1.1',
+          { __type: err.code, Message: err.message },
+          true,
+        );
       }
       return true;
     }
     // The stand-in answers DescribeCluster; a cluster being terminated moves on first.
-    if (target === 'ElasticMapReduce.DescribeCluster') this.advanceTermination(text(parse(body).ClusterId));
+    if (target === 'ElasticMapReduce.DescribeCluster')
+      this.advanceTermination(text(parseBody(body).ClusterId));
     return false;
   }
 
@@ -775,26 +780,4 @@ function eksRoute(method: string, path: string): { op: string; params: Record<st
   if (parts.length === 4 && parts[2] === 'node-groups' && method === 'DELETE')
     return { op: 'DeleteNodegroup', params };
   return undefined;
-}
-
-function parse(body: Buffer): Obj {
-  if (body.length === 0) return {};
-  try {
-    return record(JSON.parse(body.toString('utf8')));
-  } catch {
-    throw new StandInError(400, 'SerializationException', 'The request body is not JSON.');
-  }
-}
-
-function asError(e: unknown): StandInError {
-  return e instanceof StandInError ? e : new StandInError(500, 'InternalFailure', String(e));
-}
-
-function send(res: ServerResponse, status: number, contentType: string, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.statusCode = status;
-  res.setHeader('Content-Type', contentType);
-  res.setHeader('x-amzn-RequestId', randomUUID());
-  res.setHeader('x-amz-crc32', String(crc32(body)));
-  res.end(body);
 }

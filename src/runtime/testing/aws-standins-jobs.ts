@@ -30,6 +30,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StandInError, parseBody, record, sendJson, text } from './aws-standins-wire.js';
 
 /** What the module needs from the stand-in that hosts it. */
 export interface JobStandInHost {
@@ -109,16 +110,6 @@ export interface EmrContainersRun {
   finished?: number;
 }
 
-class JobError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 type Protocol = 'json' | 'rest';
 
 export class JobStandIns {
@@ -180,15 +171,15 @@ export class JobStandIns {
     this.host.requests.push({ service, operation, headers: req.headers });
     try {
       let answer: unknown;
-      if (tuning) answer = this.tuning(tuning[1]!, parseJson(body));
+      if (tuning) answer = this.tuning(tuning[1]!, parseBody(body));
       else if (service === 'databrew') answer = this.dataBrew(operation, path);
-      else if (service === 'emr-containers') answer = this.emrContainers(operation, path, parseJson(body));
+      else if (service === 'emr-containers') answer = this.emrContainers(operation, path, parseBody(body));
       else if (operation.endsWith('Application')) {
-        answer = this.emrServerlessApplication(operation, path, parseJson(body));
-      } else answer = this.emrServerless(operation, path, parseJson(body));
+        answer = this.emrServerlessApplication(operation, path, parseBody(body));
+      } else answer = this.emrServerless(operation, path, parseBody(body));
       send(res, protocol, 200, answer);
     } catch (e) {
-      const err = e instanceof JobError ? e : new JobError(500, 'InternalServerException', String(e));
+      const err = e instanceof StandInError ? e : new StandInError(500, 'InternalServerException', String(e));
       if (protocol === 'json') send(res, protocol, err.status, { __type: err.code, Message: err.message });
       else {
         res.setHeader('x-amzn-ErrorType', err.code);
@@ -206,7 +197,11 @@ export class JobStandIns {
     if (verb === 'Create') {
       const existing = this.tuningJobs.get(name.toLowerCase());
       if (existing) {
-        throw new JobError(400, 'ResourceInUse', `Hyperparameter tuning job ${existing.arn} already exists.`);
+        throw new StandInError(
+          400,
+          'ResourceInUse',
+          `Hyperparameter tuning job ${existing.arn} already exists.`,
+        );
       }
       const definition = record(input.TrainingJobDefinition);
       const controls = record(definition.StaticHyperParameters);
@@ -225,10 +220,14 @@ export class JobStandIns {
     }
     const job = this.tuningJobs.get(name.toLowerCase());
     if (!job)
-      throw new JobError(400, 'ResourceNotFound', `Amazon SageMaker can't find a tuning job named ${name}.`);
+      throw new StandInError(
+        400,
+        'ResourceNotFound',
+        `Amazon SageMaker can't find a tuning job named ${name}.`,
+      );
     if (verb === 'Stop') {
       if (job.status !== 'InProgress') {
-        throw new JobError(400, 'ValidationException', `The tuning job ${name} is not in progress.`);
+        throw new StandInError(400, 'ValidationException', `The tuning job ${name} is not in progress.`);
       }
       job.status = 'Stopping';
       return {};
@@ -278,9 +277,10 @@ export class JobStandIns {
 
   private dataBrew(operation: string, path: string[]): unknown {
     const [, jobName = '', , runId = ''] = path;
-    if (operation === '') throw new JobError(404, 'UnknownOperationException', 'not a DataBrew operation');
+    if (operation === '')
+      throw new StandInError(404, 'UnknownOperationException', 'not a DataBrew operation');
     const job = this.dataBrewJobs.get(jobName);
-    if (!job) throw new JobError(404, 'ResourceNotFoundException', `Job ${jobName} wasn't found.`);
+    if (!job) throw new StandInError(404, 'ResourceNotFoundException', `Job ${jobName} wasn't found.`);
     const seconds = (ms: number) => ms / 1000;
     if (operation === 'StartJobRun') {
       const id = `db_${randomUUID().replace(/-/g, '')}`;
@@ -296,11 +296,11 @@ export class JobStandIns {
     }
     const run = this.dataBrewRuns.get(runId);
     if (!run || run.jobName !== jobName) {
-      throw new JobError(404, 'ResourceNotFoundException', `Job run ${runId} wasn't found.`);
+      throw new StandInError(404, 'ResourceNotFoundException', `Job run ${runId} wasn't found.`);
     }
     if (operation === 'StopJobRun') {
       if (!['STARTING', 'RUNNING'].includes(run.state)) {
-        throw new JobError(400, 'ValidationException', `Job run ${runId} is not running.`);
+        throw new StandInError(400, 'ValidationException', `Job run ${runId} is not running.`);
       }
       run.state = 'STOPPING';
       return { RunId: runId };
@@ -337,15 +337,15 @@ export class JobStandIns {
   private emrServerless(operation: string, path: string[], input: Record<string, unknown>): unknown {
     const [, applicationId = '', , jobRunId = ''] = path;
     if (operation === '') {
-      throw new JobError(404, 'UnknownOperationException', 'not an EMR Serverless job run operation');
+      throw new StandInError(404, 'UnknownOperationException', 'not an EMR Serverless job run operation');
     }
     if (!this.emrServerlessApplications.has(applicationId)) {
-      throw new JobError(404, 'ResourceNotFoundException', `Application ${applicationId} does not exist`);
+      throw new StandInError(404, 'ResourceNotFoundException', `Application ${applicationId} does not exist`);
     }
     const seconds = (ms: number) => ms / 1000;
     if (operation === 'StartJobRun') {
       if (text(input.clientToken) === '') {
-        throw new JobError(400, 'ValidationException', 'clientToken must not be null');
+        throw new StandInError(400, 'ValidationException', 'clientToken must not be null');
       }
       const tags = record(input.tags);
       const id = randomUUID().replace(/-/g, '').slice(0, 20);
@@ -364,11 +364,11 @@ export class JobStandIns {
     }
     const run = this.emrServerlessRuns.get(jobRunId);
     if (!run || run.applicationId !== applicationId) {
-      throw new JobError(404, 'ResourceNotFoundException', `Job run ${jobRunId} does not exist`);
+      throw new StandInError(404, 'ResourceNotFoundException', `Job run ${jobRunId} does not exist`);
     }
     if (operation === 'CancelJobRun') {
       if (!['SUBMITTED', 'PENDING', 'SCHEDULED', 'RUNNING', 'QUEUED'].includes(run.state)) {
-        throw new JobError(400, 'ValidationException', `Job run ${jobRunId} is not running`);
+        throw new StandInError(400, 'ValidationException', `Job run ${jobRunId} is not running`);
       }
       run.state = 'CANCELLING';
       return { applicationId, jobRunId };
@@ -449,10 +449,10 @@ export class JobStandIns {
     const seconds = (ms: number) => ms / 1000;
     if (operation === 'CreateApplication') {
       if (text(input.clientToken) === '') {
-        throw new JobError(400, 'ValidationException', 'clientToken must not be null');
+        throw new StandInError(400, 'ValidationException', 'clientToken must not be null');
       }
       if (text(input.releaseLabel) === '' || text(input.type) === '') {
-        throw new JobError(400, 'ValidationException', 'releaseLabel and type are required');
+        throw new StandInError(400, 'ValidationException', 'releaseLabel and type are required');
       }
       const tags = record(input.tags);
       const id = `00f${randomUUID().replace(/-/g, '').slice(0, 13)}`;
@@ -475,11 +475,11 @@ export class JobStandIns {
     const id = path[1] ?? '';
     const app = this.emrServerlessApps.get(id);
     if (!app || (app.state === 'TERMINATED' && app.forget)) {
-      throw new JobError(404, 'ResourceNotFoundException', `Application ${id} does not exist`);
+      throw new StandInError(404, 'ResourceNotFoundException', `Application ${id} does not exist`);
     }
     const change = (from: string[], to: string) => {
       if (!from.includes(app.state)) {
-        throw new JobError(400, 'ValidationException', `Application ${id} is in ${app.state} state`);
+        throw new StandInError(400, 'ValidationException', `Application ${id} is in ${app.state} state`);
       }
       app.state = to;
       app.pollsLeft = app.polls;
@@ -527,12 +527,13 @@ export class JobStandIns {
   // ---- EMR on EKS --------------------------------------------------------------------------------
 
   private emrContainers(operation: string, path: string[], input: Record<string, unknown>): unknown {
-    if (operation === '') throw new JobError(404, 'UnknownOperationException', 'not an EMR on EKS operation');
+    if (operation === '')
+      throw new StandInError(404, 'UnknownOperationException', 'not an EMR on EKS operation');
     const iso = (ms: number) => new Date(ms).toISOString();
     if (operation === 'CreateVirtualCluster') {
       const provider = record(input.containerProvider);
       if (text(input.name) === '' || text(provider.id) === '' || provider.type !== 'EKS') {
-        throw new JobError(400, 'ValidationException', 'name and an EKS containerProvider are required');
+        throw new StandInError(400, 'ValidationException', 'name and an EKS containerProvider are required');
       }
       const tags = record(input.tags);
       const id = randomUUID().replace(/-/g, '').slice(0, 25);
@@ -551,11 +552,15 @@ export class JobStandIns {
     const [, clusterId = '', , runId = ''] = path;
     const cluster = this.virtualClusters.get(clusterId);
     if (!cluster || (cluster.state === 'TERMINATED' && cluster.forget)) {
-      throw new JobError(404, 'ResourceNotFoundException', `Virtual cluster ${clusterId} doesn't exist.`);
+      throw new StandInError(404, 'ResourceNotFoundException', `Virtual cluster ${clusterId} doesn't exist.`);
     }
     if (operation === 'DeleteVirtualCluster') {
       if (cluster.state !== 'RUNNING' && cluster.state !== 'ARRESTED') {
-        throw new JobError(400, 'ValidationException', `Virtual cluster ${clusterId} is ${cluster.state}.`);
+        throw new StandInError(
+          400,
+          'ValidationException',
+          `Virtual cluster ${clusterId} is ${cluster.state}.`,
+        );
       }
       cluster.state = 'TERMINATING';
       return { id: clusterId };
@@ -564,7 +569,11 @@ export class JobStandIns {
       if (cluster.state === 'TERMINATING' && cluster.pollsLeft-- <= 0) {
         cluster.state = 'TERMINATED';
         if (cluster.forget) {
-          throw new JobError(404, 'ResourceNotFoundException', `Virtual cluster ${clusterId} doesn't exist.`);
+          throw new StandInError(
+            404,
+            'ResourceNotFoundException',
+            `Virtual cluster ${clusterId} doesn't exist.`,
+          );
         }
       }
       const { clientToken: _token, ...request } = cluster.request;
@@ -580,10 +589,10 @@ export class JobStandIns {
     }
     if (operation === 'StartJobRun') {
       if (text(input.clientToken) === '') {
-        throw new JobError(400, 'ValidationException', 'clientToken must not be null');
+        throw new StandInError(400, 'ValidationException', 'clientToken must not be null');
       }
       if (cluster.state !== 'RUNNING') {
-        throw new JobError(400, 'ValidationException', `Virtual cluster ${clusterId} is not running.`);
+        throw new StandInError(400, 'ValidationException', `Virtual cluster ${clusterId} is not running.`);
       }
       const tags = record(input.tags);
       const id = randomUUID().replace(/-/g, '').slice(0, 19);
@@ -602,11 +611,11 @@ export class JobStandIns {
     }
     const run = this.emrContainersRuns.get(runId);
     if (!run || run.virtualClusterId !== clusterId) {
-      throw new JobError(404, 'ResourceNotFoundException', `Job run ${runId} doesn't exist.`);
+      throw new StandInError(404, 'ResourceNotFoundException', `Job run ${runId} doesn't exist.`);
     }
     if (operation === 'CancelJobRun') {
       if (!['PENDING', 'SUBMITTED', 'RUNNING'].includes(run.state)) {
-        throw new JobError(400, 'ValidationException', `Job run ${runId} is ${run.state}.`);
+        throw new StandInError(400, 'ValidationException', `Job run ${runId} is ${run.state}.`);
       }
       run.state = 'CANCEL_PENDING';
       return { id: runId, virtualClusterId: clusterId };
@@ -684,27 +693,5 @@ function emrContainersOperation(method: string, path: string[]): string {
 }
 
 function send(res: ServerResponse, protocol: Protocol, status: number, value: unknown): void {
-  res.statusCode = status;
-  res.setHeader('Content-Type', protocol === 'json' ? 'application/x-amz-json-1.1' : 'application/json');
-  res.setHeader('x-amzn-RequestId', randomUUID());
-  res.end(JSON.stringify(value));
-}
-
-function parseJson(body: Buffer): Record<string, unknown> {
-  if (body.length === 0) return {};
-  try {
-    return record(JSON.parse(body.toString('utf8')) as unknown);
-  } catch {
-    throw new JobError(400, 'SerializationException', 'the request is not JSON');
-  }
-}
-
-function record(x: unknown): Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x)
-    ? Object.fromEntries(Object.entries(x))
-    : {};
-}
-
-function text(x: unknown): string {
-  return typeof x === 'string' ? x : '';
+  sendJson(res, status, protocol === 'json' ? 'application/x-amz-json-1.1' : 'application/json', value);
 }

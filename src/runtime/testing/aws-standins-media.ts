@@ -22,6 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { StandInError, asStandInError, parseBody, record, sendJson, text } from './aws-standins-wire.js';
 
 /**
  * What the module needs from the stand-in that hosts it (an interface here, not an import of
@@ -86,20 +87,6 @@ export interface LabelingJob {
   ended?: number;
 }
 
-/** An error answer: HTTP status, AWS error code, message. */
-class StandInError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const text = (x: unknown): string => (typeof x === 'string' ? x : '');
-const record = (x: unknown): Obj =>
-  typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Obj) : {};
 const iso = (ms: number) => new Date(ms).toISOString();
 const seconds = (ms: number) => ms / 1000;
 
@@ -132,10 +119,10 @@ export class MediaStandIn {
     if (labeling) {
       log('sagemaker', `${labeling[1]!}LabelingJob`);
       try {
-        send(res, 200, 'application/x-amz-json-1.1', this.labeling(labeling[1]!, parse(body)));
+        sendJson(res, 200, 'application/x-amz-json-1.1', this.labeling(labeling[1]!, parseBody(body)));
       } catch (e) {
-        const err = asError(e);
-        send(res, err.status, 'application/x-amz-json-1.1', { __type: err.code, Message: err.message });
+        const err = asStandInError(e);
+        sendJson(res, err.status, 'application/x-amz-json-1.1', { __type: err.code, Message: err.message });
       }
       return true;
     }
@@ -163,14 +150,14 @@ export class MediaStandIn {
     if (op === undefined) return false;
     log(service, op);
     try {
-      const input = parse(body);
+      const input = parseBody(body);
       const answer =
         service === 'bedrock' ? this.bedrock(op, path, input) : this.mediaConvert(op, path, input);
-      send(res, op === 'CreateJob' ? 201 : 200, 'application/json', answer);
+      sendJson(res, op === 'CreateJob' ? 201 : 200, 'application/json', answer);
     } catch (e) {
-      const err = asError(e);
+      const err = asStandInError(e);
       res.setHeader('x-amzn-ErrorType', err.code);
-      send(res, err.status, 'application/json', { message: err.message });
+      sendJson(res, err.status, 'application/json', { message: err.message });
     }
     return true;
   }
@@ -241,7 +228,7 @@ export class MediaStandIn {
     const id = modelId.replace(/^arn:aws[^:]*:bedrock:[^:]*:[^:]*:foundation-model\//, '');
     if (!BEDROCK_MODELS.has(id)) {
       res.setHeader('x-amzn-ErrorType', 'ValidationException');
-      send(res, 400, 'application/json', { message: 'The provided model identifier is invalid.' });
+      sendJson(res, 400, 'application/json', { message: 'The provided model identifier is invalid.' });
       return;
     }
     let input: Obj;
@@ -249,7 +236,7 @@ export class MediaStandIn {
       input = record(JSON.parse(raw));
     } catch {
       res.setHeader('x-amzn-ErrorType', 'ValidationException');
-      send(res, 400, 'application/json', {
+      sendJson(res, 400, 'application/json', {
         message: 'Malformed input request, please reformat your input and try again.',
       });
       return;
@@ -261,7 +248,7 @@ export class MediaStandIn {
       text(input.prompt) ||
       (typeof last === 'string' ? last : Array.isArray(last) ? text(record(last[0]).text) : '');
     const outputText = `echo: ${prompt}`.repeat(Math.max(1, Number(input.STEPWISE_REPEAT ?? 1)));
-    send(res, 200, 'application/json', {
+    sendJson(res, 200, 'application/json', {
       inputTextTokenCount: prompt.split(/\s+/).filter((w) => w !== '').length,
       results: [{ tokenCount: outputText.length, outputText, completionReason: 'FINISH' }],
       model: id,
@@ -467,25 +454,4 @@ function mediaConvertRoute(method: string, path: string[]): string | undefined {
   if (path.length === 3 && method === 'GET') return 'GetJob';
   if (path.length === 3 && method === 'DELETE') return 'CancelJob';
   return undefined;
-}
-
-function parse(body: Buffer): Obj {
-  if (body.length === 0) return {};
-  try {
-    return record(JSON.parse(body.toString('utf8')));
-  } catch {
-    throw new StandInError(400, 'SerializationException', 'The request body is not JSON.');
-  }
-}
-
-function asError(e: unknown): StandInError {
-  return e instanceof StandInError ? e : new StandInError(500, 'InternalFailure', String(e));
-}
-
-function send(res: ServerResponse, status: number, contentType: string, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.statusCode = status;
-  res.setHeader('Content-Type', contentType);
-  res.setHeader('x-amzn-RequestId', randomUUID());
-  res.end(body);
 }
