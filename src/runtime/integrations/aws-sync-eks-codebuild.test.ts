@@ -15,7 +15,6 @@ import {
   single,
   startOne,
   submittedOf,
-  tempDir,
   until,
   untilSubmitted,
   useStandIn,
@@ -499,31 +498,7 @@ describe('after a restart mid-poll', () => {
     },
   ];
   for (const c of cases) {
-    it(`${c.name}: polling resumes from TaskSubmitted and the job is not started again`, async () => {
-      const dataDir = tempDir();
-      const starts = kit.standIn.count(...c.start);
-      let arn = '';
-      let submitted: Obj = {};
-      await withEngine(
-        {},
-        async (engine) => {
-          arn = await startOne(engine, c.def());
-          submitted = await untilSubmitted(engine, arn);
-        },
-        dataDir,
-      );
-      c.finish(submitted);
-      await withEngine(
-        {},
-        async (engine) => {
-          const r = await ended(engine, arn);
-          assert.equal(r.status, 'SUCCEEDED', r.cause);
-          c.check(o(r.output), submitted);
-          assert.equal(r.events.filter((e) => e.type === 'TaskSubmitted').length, 1);
-        },
-        dataDir,
-      );
-      assert.equal(kit.standIn.count(...c.start) - starts, 1);
-    });
+    it(`${c.name}: polling resumes from TaskSubmitted and the job is not started again`, () =>
+      kit.resumesAfterRestart(c));
   }
 });

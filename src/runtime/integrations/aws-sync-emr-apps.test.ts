@@ -17,7 +17,6 @@ import {
   single,
   startOne,
   submittedOf,
-  tempDir,
   until,
   untilSubmitted,
   useStandIn,
@@ -393,48 +392,33 @@ describe('emr-containers:deleteVirtualCluster.sync', () => {
 });
 
 describe('after a restart mid-poll', () => {
-  it('emr-serverless:startApplication: polling resumes from TaskSubmitted, no second start', async () => {
+  it('emr-serverless:startApplication: polling resumes from TaskSubmitted, no second start', () => {
     const id = kit.standIn.jobs.addEmrServerlessApp('CREATED', { STEPWISE_POLLS: '100000' });
-    const starts = kit.standIn.count('emr-serverless', 'StartApplication');
-    const dataDir = tempDir();
-    let arn = '';
-    await withEngine(async (engine) => {
-      arn = await startOne(engine, appAction('startApplication', id));
-      await untilSubmitted(engine, arn);
-    }, dataDir);
-    // The application starts while Stepwise is down (closing the engine did not stop it).
-    const app = kit.standIn.jobs.emrServerlessApps.get(id)!;
-    assert.equal(app.state, 'STARTING');
-    app.pollsLeft = 0;
-    await withEngine(async (engine) => {
-      const r = await ended(engine, arn);
-      assert.equal(r.status, 'SUCCEEDED', r.cause);
-      assert.deepEqual(r.output, { ApplicationId: id });
-      assert.equal(r.events.filter((e) => e.type === 'TaskSubmitted').length, 1);
-    }, dataDir);
-    assert.equal(kit.standIn.count('emr-serverless', 'StartApplication') - starts, 1);
+    return kit.resumesAfterRestart({
+      def: () => appAction('startApplication', id),
+      start: ['emr-serverless', 'StartApplication'],
+      finish: () => {
+        const app = kit.standIn.jobs.emrServerlessApps.get(id)!;
+        assert.equal(app.state, 'STARTING');
+        app.pollsLeft = 0;
+      },
+      check: (out) => assert.deepEqual(out, { ApplicationId: id }),
+    });
   });
 
-  it('emr-containers:startJobRun: polling resumes from TaskSubmitted, no second start', async () => {
+  it('emr-containers:startJobRun: polling resumes from TaskSubmitted, no second start', () => {
     const clusterId = kit.standIn.jobs.addVirtualCluster();
-    const starts = kit.standIn.count('emr-containers', 'StartJobRun');
-    const dataDir = tempDir();
-    let arn = '';
-    let runId = '';
-    await withEngine(async (engine) => {
-      arn = await startOne(engine, startJobRun(clusterId, { STEPWISE_POLLS: '100000' }));
-      runId = String((await untilSubmitted(engine, arn)).Id);
-    }, dataDir);
-    const jobRun = kit.standIn.jobs.emrContainersRuns.get(runId)!;
-    assert.ok(['PENDING', 'SUBMITTED', 'RUNNING'].includes(jobRun.state));
-    jobRun.state = 'RUNNING';
-    jobRun.pollsLeft = 0;
-    await withEngine(async (engine) => {
-      const r = await ended(engine, arn);
-      assert.equal(r.status, 'SUCCEEDED', r.cause);
-      assert.equal(o(o(r.output).JobRun).Id, runId);
-      assert.equal(r.events.filter((e) => e.type === 'TaskSubmitted').length, 1);
-    }, dataDir);
-    assert.equal(kit.standIn.count('emr-containers', 'StartJobRun') - starts, 1);
+    return kit.resumesAfterRestart({
+      def: () => startJobRun(clusterId, { STEPWISE_POLLS: '100000' }),
+      start: ['emr-containers', 'StartJobRun'],
+      finish: (submitted) => {
+        const jobRun = kit.standIn.jobs.emrContainersRuns.get(String(submitted.Id))!;
+        assert.ok(['PENDING', 'SUBMITTED', 'RUNNING'].includes(jobRun.state));
+        jobRun.state = 'RUNNING';
+        jobRun.pollsLeft = 0;
+        return jobRun.id;
+      },
+      check: (out, _submitted, runId) => assert.equal(o(out.JobRun).Id, runId),
+    });
   });
 });

@@ -16,7 +16,6 @@ import {
   single,
   startOne,
   submittedOf,
-  tempDir,
   until,
   untilSubmitted,
   useStandIn,
@@ -373,32 +372,7 @@ describe('after a restart mid-poll', () => {
     },
   ];
   for (const service of services) {
-    it(`${service.name}: polling resumes from TaskSubmitted and the job is not started again`, async () => {
-      const dataDir = tempDir();
-      const starts = kit.standIn.count(...service.start);
-      let arn = '';
-      let submitted: Obj = {};
-      await withEngine(
-        {},
-        async (engine) => {
-          arn = await startOne(engine, service.def());
-          submitted = await untilSubmitted(engine, arn);
-        },
-        dataDir,
-      );
-      // The job ends while Stepwise is down (closing the engine did not stop it).
-      const jobId = service.finish(submitted);
-      await withEngine(
-        {},
-        async (engine) => {
-          const r = await ended(engine, arn);
-          assert.equal(r.status, 'SUCCEEDED', r.cause);
-          assert.equal(service.id(o(r.output)), jobId);
-          assert.equal(r.events.filter((e) => e.type === 'TaskSubmitted').length, 1);
-        },
-        dataDir,
-      );
-      assert.equal(kit.standIn.count(...service.start) - starts, 1);
-    });
+    it(`${service.name}: polling resumes from TaskSubmitted and the job is not started again`, () =>
+      kit.resumesAfterRestart({ ...service, check: (out, _s, id) => assert.equal(service.id(out), id) }));
   }
 });

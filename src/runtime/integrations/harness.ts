@@ -290,6 +290,22 @@ export interface StandInKit {
     fn: (engine: Engine) => Promise<void>,
     dataDir?: string,
   ) => Promise<void>;
+  /**
+   * A `.sync` job resumed by a restarted engine: `def` runs until TaskSubmitted, the engine
+   * closes, `finish` ends the job in the stand-in (what it returns goes to `check`), a new engine
+   * on the same data sees the execution succeed with one TaskSubmitted and one start call
+   * (`start`: service and operation), and `check` reads the result.
+   */
+  readonly resumesAfterRestart: (c: RestartCase) => Promise<void>;
+}
+
+export interface RestartCase {
+  def: () => JsonObject;
+  start: [service: string, operation: string];
+  finish: (submitted: Obj) => unknown;
+  check: (output: Obj, submitted: Obj, finished: unknown) => void;
+  /** Wait for one describe call before the engine goes down (the job is then under way). */
+  pollFirst?: boolean;
 }
 
 /**
@@ -323,6 +339,38 @@ export function useStandIn(setUp?: (standIn: AwsStandIn) => void): StandInKit {
       } finally {
         await engine.close();
       }
+    },
+    resumesAfterRestart: async (c) => {
+      const dataDir = tempDir();
+      const starts = kit.standIn.count(...c.start);
+      let arn = '';
+      let submitted: Obj = {};
+      await kit.withEngine(
+        {},
+        async (engine) => {
+          arn = await startOne(engine, c.def());
+          submitted = await untilSubmitted(engine, arn);
+          if (c.pollFirst === true) {
+            const from = kit.standIn.requests.length;
+            const service = c.start[0];
+            await until('a poll', () => kit.standIn.requests.slice(from).some((q) => q.service === service));
+          }
+        },
+        dataDir,
+      );
+      // The job moves on while Stepwise is down (closing the engine did not stop it).
+      const finished = c.finish(submitted);
+      await kit.withEngine(
+        {},
+        async (engine) => {
+          const r = await ended(engine, arn);
+          assert.equal(r.status, 'SUCCEEDED', r.cause);
+          c.check(o(r.output), submitted, finished);
+          assert.equal(r.events.filter((e) => e.type === 'TaskSubmitted').length, 1);
+        },
+        dataDir,
+      );
+      assert.equal(kit.standIn.count(...c.start) - starts, 1, 'the job was not started again');
     },
   };
   return kit;
