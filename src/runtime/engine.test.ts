@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -1152,6 +1153,78 @@ describe('Engine: restarts', () => {
       ]);
       const waited = (h[2]?.timestamp ?? 0) - (h[1]?.timestamp ?? 0);
       assert.ok(waited >= 1990, `waited ${waited} ms`);
+    });
+  });
+
+  describe('the parts of a state that never change (init, input), stored once', () => {
+    const definition: JsonObject = {
+      StartAt: 'S',
+      States: {
+        // The Wait's own input stays small: only init and the execution input are large.
+        S: { Type: 'Pass', Result: 'small', Next: 'W' },
+        W: { Type: 'Wait', Seconds: 1, Next: 'P' },
+        P: {
+          Type: 'Pass',
+          Parameters: {
+            'input.$': '$$.Execution.Input',
+            'name.$': '$$.Execution.Name',
+            'role.$': '$$.Execution.RoleArn',
+            'machine.$': '$$.StateMachine.Name',
+          },
+          End: true,
+        },
+      },
+    };
+    const marker = 'x'.repeat(2000);
+    const expected = { input: { marker, n: 1.5 }, name: 'once', role: ROLE, machine: 'fixed' };
+
+    /** Starts an execution parked in its Wait and closes the engine; returns the state row. */
+    async function parked(dataDir: string): Promise<{ arn: string; db: Database.Database }> {
+      let arn = '';
+      await withEngine({}, { dataDir, waitScale: 1 }, async (engine) => {
+        const smArn = await createMachine(engine, 'fixed', definition);
+        const input = JSON.stringify({ marker, n: 1.5 });
+        arn = (await engine.startExecution({ stateMachineArn: smArn, name: 'once', input })).executionArn;
+      });
+      return { arn, db: new Database(join(dataDir, 'stepwise.db')) };
+    }
+
+    const stateRow = (db: Database.Database) =>
+      db.prepare('SELECT state, fixed FROM states').get() as { state: string; fixed: string | null };
+
+    it('writes neither into the state of each step, and a resumed execution sees both', async () => {
+      const dataDir = tempDir();
+      const { arn, db } = await parked(dataDir);
+      const row = stateRow(db);
+      db.close();
+      assert.ok(!row.state.includes(marker), 'the input is not in the state row');
+      assert.ok(!row.state.includes(arn), 'the execution ARN (init) is not in the state row');
+      assert.ok(row.state.length < 1000, `state row of ${row.state.length} characters`);
+      assert.equal((JSON.parse(row.fixed ?? 'null') as { executionArn?: string }).executionArn, arn);
+      await withEngine({}, { dataDir, waitScale: 1 }, async (engine) => {
+        const d = await finished(engine, arn);
+        assert.equal(d.status, 'SUCCEEDED');
+        assert.deepEqual(JSON.parse(d.output ?? 'null'), expected);
+      });
+    });
+
+    it('resumes an execution stored before, with both inside its state', async () => {
+      const dataDir = tempDir();
+      const { arn, db } = await parked(dataDir);
+      // The row as an engine before the fixed column wrote it.
+      const row = stateRow(db);
+      const whole = {
+        ...(JSON.parse(row.state) as JsonObject),
+        init: JSON.parse(row.fixed ?? 'null') as JsonObject,
+        input: expected.input,
+      };
+      db.prepare('UPDATE states SET state = ?, fixed = NULL').run(JSON.stringify(whole));
+      db.close();
+      await withEngine({}, { dataDir, waitScale: 1 }, async (engine) => {
+        const d = await finished(engine, arn);
+        assert.equal(d.status, 'SUCCEEDED');
+        assert.deepEqual(JSON.parse(d.output ?? 'null'), expected);
+      });
     });
   });
 

@@ -279,12 +279,52 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
         const loaded = await s.loadState(exArn('a', 'e1'));
         assert.deepEqual(loaded?.state, { hello: 'world' });
         assert.equal(loaded?.version, 1);
+        assert.equal(loaded?.input, '{"x":1}');
+        assert.equal(loaded?.fixed, undefined, 'no fixed part was given');
         assert.deepEqual(await s.dueTimers(T0 + 1000, 10), [
           { executionArn: exArn('a', 'e1'), timerId: 'execution-timeout', dueTime: T0 + 1000 },
         ]);
         assert.equal((await s.findTaskByToken('tok-1'))?.taskId, 't1');
         assert.equal(await s.loadState(exArn('a', 'nope')), undefined);
         assert.equal(await s.getExecution(exArn('a', 'nope')), undefined);
+      });
+
+      it('keeps the fixed part written at create beside every later state, and the input', async () => {
+        const s = await fresh();
+        const fixed = { arn: exArn('a', 'f1'), limits: [25000, 262144], quote: 'it\'s "q" \\ é' };
+        const create = {
+          ...newExecution('a', 'f1', T0, '{ "big": [1, 2, 3] }'),
+          fixed: JSON.stringify(fixed),
+        };
+        const withToken: StepChanges = {
+          ...started({ step: 0 }),
+          tasksAdded: [{ taskId: 't1', request: request('t1', 'tok-f'), token: 'tok-f' }],
+        };
+        const createOf = (name: string) => ({ ...create, executionArn: exArn('a', name), name });
+        assert.deepEqual(await s.createExecution(create, withToken), { created: true });
+        // Among other writes, one of which breaks a unique key: the batch is redone write by write.
+        const batch = await s.commit([
+          {
+            ...started({ step: 0 }),
+            executionArn: exArn('a', 'f2'),
+            expectedVersion: 0,
+            create: createOf('f2'),
+          },
+          { ...withToken, executionArn: exArn('a', 'f3'), expectedVersion: 0, create: createOf('f3') },
+          { executionArn: exArn('a', 'f1'), expectedVersion: 1, state: { step: 1 }, status: 'RUNNING' },
+        ]);
+        assert.deepEqual(batch, ['ok', 'conflict', 'ok']);
+        assert.equal(await s.loadState(exArn('a', 'f3')), undefined);
+        for (const [name, step, version] of [
+          ['f1', 1, 2],
+          ['f2', 0, 1],
+        ] as const) {
+          const loaded = await s.loadState(exArn('a', name));
+          assert.deepEqual(loaded?.state, { step });
+          assert.equal(loaded?.version, version);
+          assert.deepEqual(loaded?.fixed, fixed);
+          assert.equal(loaded?.input, '{ "big": [1, 2, 3] }', 'the input text as given');
+        }
       });
 
       it('leaves nothing of a create undone by a unique key; later writes to that ARN conflict', async () => {

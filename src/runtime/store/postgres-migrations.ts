@@ -115,4 +115,12 @@ CREATE TABLE leases (
 CREATE INDEX leases_by_node ON leases (node_id);
 `,
   },
+  {
+    version: 2,
+    description: 'states.fixed: the parts of a state that never change, stored once',
+    sql: `
+-- JSON text written once, at the execution's create (NULL for executions created before).
+ALTER TABLE states ADD COLUMN fixed text;
+`,
+  },
 ];

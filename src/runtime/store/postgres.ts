@@ -406,14 +406,26 @@ export class PostgresStore implements Store, LeaseStore {
   loadState(executionArn: string): Promise<LoadedState | undefined> {
     return this.read(async (c) => {
       const r = (
-        await c.query<{ state: string; version: number; definition_id: string }>(
-          `SELECT s.state, s.version, e.definition_id FROM executions e JOIN states s ON s.execution_id = e.id
-           WHERE e.arn = $1`,
+        await c.query<{
+          state: string;
+          fixed: string | null;
+          version: number;
+          definition_id: string;
+          input: string;
+        }>(
+          `SELECT s.state, s.fixed, s.version, e.definition_id, e.input FROM executions e
+           JOIN states s ON s.execution_id = e.id WHERE e.arn = $1`,
           [executionArn],
         )
       ).rows[0];
       if (r === undefined) return undefined;
-      return { state: JSON.parse(r.state) as unknown, version: r.version, definitionId: r.definition_id };
+      return {
+        state: JSON.parse(r.state) as unknown,
+        version: r.version,
+        definitionId: r.definition_id,
+        fixed: r.fixed === null ? undefined : (JSON.parse(r.fixed) as unknown),
+        input: r.input,
+      };
     });
   }
 
@@ -903,8 +915,9 @@ x AS (
   ORDER BY ord
   ON CONFLICT (arn) DO NOTHING RETURNING id, arn),
 st AS (
-  INSERT INTO states (execution_id, version, state)
-  SELECT x.id, 1, u.state FROM x JOIN unnest($3::text[], $14::text[]) AS u(arn, state) ON u.arn = x.arn)
+  INSERT INTO states (execution_id, version, state, fixed)
+  SELECT x.id, 1, u.state, u.fixed FROM x
+  JOIN unnest($3::text[], $14::text[], $15::text[]) AS u(arn, state, fixed) ON u.arn = x.arn)
 SELECT id, arn FROM x`;
 
 // One statement: its parts see the same snapshot, so no two of them may touch the same row
@@ -1016,6 +1029,7 @@ async function applyRoundFast(
         col((e) => e.w.error ?? null),
         textArray(col((e) => e.w.cause ?? null)),
         textArray(col((e) => e.state)),
+        textArray(col((_, x) => x.fixed ?? null)),
       ],
     });
     // An ARN another node created meanwhile is not returned (ON CONFLICT): a conflict.
@@ -1164,8 +1178,13 @@ async function applyRound(c: Queryable, entries: readonly Entry[], outcomes: Com
     }
     if (created.length > 0) {
       await c.query(
-        'INSERT INTO states (execution_id, version, state) SELECT id, 1, state FROM unnest($1::bigint[], $2::text[]) AS u(id, state)',
-        [created.map((x) => x.id), created.map((x) => x.e.state)],
+        `INSERT INTO states (execution_id, version, state, fixed)
+         SELECT id, 1, state, fixed FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, state, fixed)`,
+        [
+          created.map((x) => x.id),
+          created.map((x) => x.e.state),
+          created.map((x) => x.e.w.create!.fixed ?? null),
+        ],
       );
     }
     applied.push(...created);

@@ -106,4 +106,12 @@ CREATE TABLE tags (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 2,
+    description: 'states.fixed: the parts of a state that never change, stored once',
+    sql: `
+-- JSON text written once, at the execution's create (NULL for executions created before).
+ALTER TABLE states ADD COLUMN fixed TEXT;
+`,
+  },
 ];

@@ -257,7 +257,7 @@ export class SqliteWriter {
         w.cause,
       );
       id = Number(r.lastInsertRowid);
-      this.s.insertState.run(id, w.state);
+      this.s.insertState.run(id, w.state, c.fixed ?? null);
       this.remember(c.executionArn, id);
     } else {
       const known = this.ids.get(w.executionArn);
@@ -340,7 +340,7 @@ function prepareWrites(db: Database.Database) {
     insertExecution:
       p(`INSERT INTO executions (arn, state_machine_arn, name, definition_id, status, start_date,
       stop_date, input, output, error, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    insertState: p('INSERT INTO states (execution_id, version, state) VALUES (?, 1, ?)'),
+    insertState: p('INSERT INTO states (execution_id, version, state, fixed) VALUES (?, 1, ?, ?)'),
     executionId: p('SELECT id FROM executions WHERE arn = ?'),
     updateState: p(
       'UPDATE states SET state = ?, version = version + 1 WHERE execution_id = ? AND version = ?',

@@ -313,9 +313,16 @@ export class SqliteStore implements Store {
   loadState(executionArn: string): Promise<LoadedState | undefined> {
     return attempt(() => {
       const r = this.s.loadState.get(executionArn) as
-        { state: string; version: number; definition_id: string } | undefined;
+        | { state: string; fixed: string | null; version: number; definition_id: string; input: string }
+        | undefined;
       if (r === undefined) return undefined;
-      return { state: JSON.parse(r.state) as unknown, version: r.version, definitionId: r.definition_id };
+      return {
+        state: JSON.parse(r.state) as unknown,
+        version: r.version,
+        definitionId: r.definition_id,
+        fixed: r.fixed === null ? undefined : (JSON.parse(r.fixed) as unknown),
+        input: r.input,
+      };
     });
   }
 
@@ -501,9 +508,8 @@ function prepare(db: Database.Database) {
       WHERE state_machine_arn = ? AND status = ? AND (start_date, id) < (?, ?)
       ORDER BY start_date DESC, id DESC LIMIT ?`),
     listRunning: p(`SELECT id, arn FROM executions WHERE status = 'RUNNING' AND id > ? ORDER BY id LIMIT ?`),
-    loadState:
-      p(`SELECT s.state, s.version, e.definition_id FROM executions e JOIN states s ON s.execution_id = e.id
-      WHERE e.arn = ?`),
+    loadState: p(`SELECT s.state, s.fixed, s.version, e.definition_id, e.input FROM executions e
+      JOIN states s ON s.execution_id = e.id WHERE e.arn = ?`),
 
     history: p(
       'SELECT event_id, body FROM events WHERE execution_id = ? AND event_id > ? ORDER BY event_id LIMIT ?',

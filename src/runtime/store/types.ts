@@ -82,6 +82,12 @@ export interface NewExecution {
   startDate: number;
   /** Definition text; stored once per distinct text (content-addressed). */
   definition: string;
+  /**
+   * JSON text of the parts of the state that never change after the start, kept once beside it
+   * instead of in every state write (`loadState` returns it as `fixed`). Optional: a store
+   * opaque to the runtime's state also serves callers that keep everything in `state`.
+   */
+  fixed?: string | undefined;
 }
 
 export interface TimerRow {
@@ -159,6 +165,10 @@ export interface LoadedState {
   state: unknown;
   version: number;
   definitionId: string;
+  /** What the create write gave as `fixed`, parsed (undefined when it gave none). */
+  fixed: unknown;
+  /** The execution's input (JSON text, as given to StartExecution). */
+  input: string;
 }
 
 export interface Store {
