@@ -44,57 +44,20 @@ export interface ClusterCertificates {
  */
 export function makeClusterCertificates(): ClusterCertificates {
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-k8s-ca-'));
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  // Each command is written as one line of words (none contains a space).
+  const openssl = (command: string) =>
+    execFileSync('openssl', command.split(' '), { cwd: dir, stdio: 'pipe' });
+  const newKey = '-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';
   try {
-    openssl(
-      'req',
-      '-x509',
-      ...newKey,
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=kubernetes',
-    );
-    openssl(
-      'req',
-      '-x509',
-      ...newKey,
-      '-keyout',
-      'other.key',
-      '-out',
-      'other.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=kubernetes',
-    );
-    openssl('req', ...newKey, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=kube-apiserver');
+    openssl(`req -x509 ${newKey} -keyout ca.key -out ca.pem -days 2 -subj /CN=kubernetes`);
+    openssl(`req -x509 ${newKey} -keyout other.key -out other.pem -days 2 -subj /CN=kubernetes`);
+    openssl(`req ${newKey} -keyout server.key -out server.csr -subj /CN=kube-apiserver`);
     writeFileSync(
       join(dir, 'server.ext'),
       'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
     );
     openssl(
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-set_serial',
-      '1',
-      '-days',
-      '2',
-      '-extfile',
-      'server.ext',
-      '-out',
-      'server.pem',
+      'x509 -req -in server.csr -CA ca.pem -CAkey ca.key -set_serial 1 -days 2 -extfile server.ext -out server.pem',
     );
     const read = (f: string) => readFileSync(join(dir, f), 'utf8');
     return {
