@@ -7,9 +7,9 @@
  *
  * Each service's start/describe/stop actions and terminal states are in `SYNC_JOBS`; a job whose
  * calls are not SDK actions (eks:runJob: the cluster's Kubernetes API) brings its own start,
- * check and stop (`DIRECT_SYNC_JOBS`). The poll itself holds nothing durable: the runtime keeps the submitted
- * answer (in the history's TaskSubmitted event) and resumes polling from it after a restart, so a
- * job is never submitted twice.
+ * check and stop (`DIRECT_SYNC_JOBS`). The poll itself holds nothing durable: the runtime keeps
+ * the submitted answer (in the history's TaskSubmitted event) and resumes polling from it after a
+ * restart, so a job is never submitted twice.
  */
 import { StatesErrors } from '../../language/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
