@@ -13,6 +13,7 @@ import {
   TEST_CREDENTIALS,
   details,
   ended,
+  runToEnd,
   o,
   runInMemory,
   single,
@@ -96,16 +97,13 @@ describe('eks:call', () => {
     });
     await withEngine({}, async (engine) => {
       const from = k8s.requests.length;
-      const r = await ended(
+      const r = await runToEnd(
         engine,
-        await startOne(
-          engine,
-          call({
-            Method: 'GET',
-            Path: '/api/v1/namespaces/default/configmaps',
-            QueryParameters: { labelSelector: ['app=web'], limit: ['1'] },
-          }),
-        ),
+        call({
+          Method: 'GET',
+          Path: '/api/v1/namespaces/default/configmaps',
+          QueryParameters: { labelSelector: ['app=web'], limit: ['1'] },
+        }),
       );
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       const out = o(r.output);
@@ -141,21 +139,18 @@ describe('eks:call', () => {
   it('POST sends the RequestBody as JSON; PATCH sends a JSON merge patch', async () => {
     await withEngine({}, async (engine) => {
       const from = k8s.requests.length;
-      const created = await ended(
+      const created = await runToEnd(
         engine,
-        await startOne(
-          engine,
-          call({
-            Method: 'POST',
-            Path: '/api/v1/namespaces/kube-system/configmaps',
-            RequestBody: {
-              apiVersion: 'v1',
-              kind: 'ConfigMap',
-              metadata: { name: 'aws-auth', namespace: 'kube-system' },
-              data: { mapRoles: '[]' },
-            },
-          }),
-        ),
+        call({
+          Method: 'POST',
+          Path: '/api/v1/namespaces/kube-system/configmaps',
+          RequestBody: {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'aws-auth', namespace: 'kube-system' },
+            data: { mapRoles: '[]' },
+          },
+        }),
       );
       assert.equal(created.status, 'SUCCEEDED', created.cause);
       assert.equal(o(created.output).StatusCode, 201);
@@ -166,16 +161,13 @@ describe('eks:call', () => {
       assert.deepEqual(o(JSON.parse(post?.body ?? '')).data, { mapRoles: '[]' });
       assert.deepEqual(k8s.configMaps.get('kube-system/aws-auth')?.data, { mapRoles: '[]' });
 
-      const patched = await ended(
+      const patched = await runToEnd(
         engine,
-        await startOne(
-          engine,
-          call({
-            Method: 'PATCH',
-            Path: '/api/v1/namespaces/kube-system/configmaps/aws-auth',
-            RequestBody: { data: { mapUsers: '[]' } },
-          }),
-        ),
+        call({
+          Method: 'PATCH',
+          Path: '/api/v1/namespaces/kube-system/configmaps/aws-auth',
+          RequestBody: { data: { mapUsers: '[]' } },
+        }),
       );
       assert.equal(patched.status, 'SUCCEEDED', patched.cause);
       assert.equal(since(from)[1]?.headers['content-type'], 'application/merge-patch+json');
@@ -185,9 +177,9 @@ describe('eks:call', () => {
 
   it('a 4xx answer fails with EKS.<status> and {ResponseBody, StatusCode, StatusText} as cause; Catch sees the name', async () => {
     await withEngine({}, async (engine) => {
-      const r = await ended(
+      const r = await runToEnd(
         engine,
-        await startOne(engine, call({ Method: 'GET', Path: '/api/v1/namespaces/default/configmaps/nope' })),
+        call({ Method: 'GET', Path: '/api/v1/namespaces/default/configmaps/nope' }),
       );
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'EKS.404');
@@ -196,22 +188,19 @@ describe('eks:call', () => {
       assert.equal(cause.StatusText, 'Not Found');
       assert.equal(o(cause.ResponseBody).reason, 'NotFound');
 
-      const caught = await ended(
-        engine,
-        await startOne(engine, {
-          StartAt: 'Get',
-          States: {
-            Get: {
-              Type: 'Task',
-              Resource: 'arn:aws:states:::eks:call',
-              Parameters: cluster({ Method: 'GET', Path: '/api/v1/namespaces/default/configmaps/nope' }),
-              Catch: [{ ErrorEquals: ['EKS.404'], Next: 'Missing', ResultPath: '$.error' }],
-              End: true,
-            },
-            Missing: { Type: 'Pass', Result: 'missing', End: true },
+      const caught = await runToEnd(engine, {
+        StartAt: 'Get',
+        States: {
+          Get: {
+            Type: 'Task',
+            Resource: 'arn:aws:states:::eks:call',
+            Parameters: cluster({ Method: 'GET', Path: '/api/v1/namespaces/default/configmaps/nope' }),
+            Catch: [{ ErrorEquals: ['EKS.404'], Next: 'Missing', ResultPath: '$.error' }],
+            End: true,
           },
-        }),
-      );
+          Missing: { Type: 'Pass', Result: 'missing', End: true },
+        },
+      });
       assert.equal(caught.status, 'SUCCEEDED');
       assert.equal(caught.output, 'missing');
     });
@@ -219,12 +208,9 @@ describe('eks:call', () => {
 
   it('a token for another cluster is refused: EKS.401 with the Status AWS documents', async () => {
     await withEngine({}, async (engine) => {
-      const r = await ended(
+      const r = await runToEnd(
         engine,
-        await startOne(
-          engine,
-          call({ ClusterName: 'someone-else', Method: 'GET', Path: '/api/v1/namespaces/default/configmaps' }),
-        ),
+        call({ ClusterName: 'someone-else', Method: 'GET', Path: '/api/v1/namespaces/default/configmaps' }),
       );
       assert.equal(r.error, 'EKS.401');
       assert.deepEqual(JSON.parse(r.cause ?? ''), {
@@ -246,16 +232,13 @@ describe('eks:call', () => {
   it('a server whose certificate the given CA did not sign is not called: States.TaskFailed', async () => {
     await withEngine({}, async (engine) => {
       const from = k8s.requests.length;
-      const r = await ended(
+      const r = await runToEnd(
         engine,
-        await startOne(
-          engine,
-          call({
-            CertificateAuthority: Buffer.from(certificates.otherCa).toString('base64'),
-            Method: 'GET',
-            Path: '/api/v1/namespaces/default/configmaps',
-          }),
-        ),
+        call({
+          CertificateAuthority: Buffer.from(certificates.otherCa).toString('base64'),
+          Method: 'GET',
+          Path: '/api/v1/namespaces/default/configmaps',
+        }),
       );
       assert.equal(r.error, 'States.TaskFailed');
       assert.match(
@@ -269,21 +252,18 @@ describe('eks:call', () => {
   it('parameters that are not a cluster fail with States.Runtime, nothing sent', async () => {
     await withEngine({}, async (engine) => {
       const from = k8s.requests.length;
-      const noCa = await ended(
+      const noCa = await runToEnd(
         engine,
-        await startOne(
-          engine,
-          call({ CertificateAuthority: 'bm90IGEgY2VydA==', Method: 'GET', Path: '/api' }),
-        ),
+        call({ CertificateAuthority: 'bm90IGEgY2VydA==', Method: 'GET', Path: '/api' }),
       );
       assert.equal(noCa.error, 'States.Runtime');
       assert.match(noCa.cause ?? '', /CertificateAuthority is required/);
-      const plain = await ended(
+      const plain = await runToEnd(
         engine,
-        await startOne(engine, call({ Endpoint: 'http://127.0.0.1:1', Method: 'GET', Path: '/api' })),
+        call({ Endpoint: 'http://127.0.0.1:1', Method: 'GET', Path: '/api' }),
       );
       assert.equal(plain.error, 'States.Runtime');
-      const method = await ended(engine, await startOne(engine, call({ Method: 'OPTIONS', Path: '/api' })));
+      const method = await runToEnd(engine, call({ Method: 'OPTIONS', Path: '/api' }));
       assert.match(method.cause ?? '', /Method must be one of GET, POST, PUT, DELETE, HEAD, PATCH/);
       assert.equal(k8s.requests.length, from);
     });
@@ -295,10 +275,7 @@ describe('eks:runJob', () => {
     await withEngine({}, async (engine) => {
       const name = unique('once');
       const from = k8s.requests.length;
-      const r = await ended(
-        engine,
-        await startOne(engine, runJob('', { Namespace: 'batch', Job: job(name) })),
-      );
+      const r = await runToEnd(engine, runJob('', { Namespace: 'batch', Job: job(name) }));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       const out = o(r.output);
       assert.equal(out.kind, 'Job');
@@ -343,21 +320,18 @@ describe('eks:runJob.sync', () => {
     await withEngine({}, async (engine) => {
       const name = unique('pi');
       const from = k8s.requests.length;
-      const r = await ended(
+      const r = await runToEnd(
         engine,
-        await startOne(
-          engine,
-          runJob('.sync', {
-            Job: job(name, {
-              polls: 2,
-              containers: [
-                { name: 'main', image: 'perl', args: ['{"pi": 3.14159265358979}'] },
-                { name: 'side', image: 'busybox', args: ['first line\nsecond line'] },
-              ],
-            }),
-            LogOptions: { RetrieveLogs: true, LogParameters: { tailLines: ['1'] } },
+        runJob('.sync', {
+          Job: job(name, {
+            polls: 2,
+            containers: [
+              { name: 'main', image: 'perl', args: ['{"pi": 3.14159265358979}'] },
+              { name: 'side', image: 'busybox', args: ['first line\nsecond line'] },
+            ],
           }),
-        ),
+          LogOptions: { RetrieveLogs: true, LogParameters: { tailLines: ['1'] } },
+        }),
       );
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       assert.deepEqual(
@@ -393,25 +367,22 @@ describe('eks:runJob.sync', () => {
 
   it('RawLogs keeps a log as text; a log that cannot be read has error and cause instead', async () => {
     await withEngine({}, async (engine) => {
-      const r = await ended(
+      const r = await runToEnd(
         engine,
-        await startOne(
-          engine,
-          runJob('.sync', {
-            Job: job(unique('raw'), {
-              containers: [
-                { name: 'main', image: 'perl', args: ['{"pi": 3.14159265358979323846}'] },
-                {
-                  name: 'gone',
-                  image: 'busybox',
-                  args: ['x'],
-                  env: [{ name: 'STEPWISE_LOG', value: 'gone' }],
-                },
-              ],
-            }),
-            LogOptions: { RetrieveLogs: true, RawLogs: true },
+        runJob('.sync', {
+          Job: job(unique('raw'), {
+            containers: [
+              { name: 'main', image: 'perl', args: ['{"pi": 3.14159265358979323846}'] },
+              {
+                name: 'gone',
+                image: 'busybox',
+                args: ['x'],
+                env: [{ name: 'STEPWISE_LOG', value: 'gone' }],
+              },
+            ],
           }),
-        ),
+          LogOptions: { RetrieveLogs: true, RawLogs: true },
+        }),
       );
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       const containers = o(o(Object.values(o(o(o(r.output).logs).pods))[0]).containers);
@@ -426,12 +397,9 @@ describe('eks:runJob.sync', () => {
   it('a Job that fails fails the task with States.TaskFailed and the Job (with its logs) as cause', async () => {
     await withEngine({}, async (engine) => {
       const name = unique('broken');
-      const r = await ended(
+      const r = await runToEnd(
         engine,
-        await startOne(
-          engine,
-          runJob('.sync', { Job: job(name, { outcome: 'Failed' }), LogOptions: { RetrieveLogs: true } }),
-        ),
+        runJob('.sync', { Job: job(name, { outcome: 'Failed' }), LogOptions: { RetrieveLogs: true } }),
       );
       assert.equal(r.status, 'FAILED');
       assert.equal(r.error, 'States.TaskFailed');
@@ -448,7 +416,7 @@ describe('eks:runJob.sync', () => {
     await withEngine({}, async (engine) => {
       const from = k8s.requests.length;
       k8s.jobReadOutages = 1; // the first read of the Job (creating it is not a read)
-      const r = await ended(engine, await startOne(engine, runJob('.sync', { Job: job(unique('upgrade')) })));
+      const r = await runToEnd(engine, runJob('.sync', { Job: job(unique('upgrade')) }));
       assert.equal(r.status, 'SUCCEEDED', r.cause);
       assert.equal(k8s.jobReadOutages, 0);
       // 503, then active, then Complete.
@@ -459,8 +427,8 @@ describe('eks:runJob.sync', () => {
   it('a Job the API server refuses fails with EKS.<status>', async () => {
     await withEngine({}, async (engine) => {
       const name = unique('twice');
-      await ended(engine, await startOne(engine, runJob('', { Job: job(name) })));
-      const r = await ended(engine, await startOne(engine, runJob('.sync', { Job: job(name) })));
+      await runToEnd(engine, runJob('', { Job: job(name) }));
+      const r = await runToEnd(engine, runJob('.sync', { Job: job(name) }));
       assert.equal(r.error, 'EKS.409');
       assert.equal(o(o(JSON.parse(r.cause ?? '')).ResponseBody).reason, 'AlreadyExists');
       assert.equal(r.events.filter((e) => e.type === 'TaskSubmitted').length, 0);
