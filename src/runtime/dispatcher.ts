@@ -23,8 +23,8 @@ import {
   startSyncJob,
   stopSyncJob,
   syncJobOf,
-  unsupportedSyncCause,
   type SyncJob,
+  type SyncJobTask,
 } from './integrations/aws-sync.js';
 import { ApiGatewayInvoker } from './integrations/apigateway.js';
 import { HttpInvoker, type HttpTaskOptions } from './integrations/http.js';
@@ -62,9 +62,13 @@ type ServiceResource = Extract<ResourceInfo, { kind: 'service' }>;
 
 const ITEM_READER_ACTIONS = new Set(['getObject', 'listObjectsV2']);
 
-function jobTask(task: TaskRequest): { resource: string; region: string | undefined } {
+function jobTask(task: TaskRequest): SyncJobTask {
   const r = parseResource(task.resource);
-  return { resource: task.resource, region: r.kind === 'service' ? r.region : undefined };
+  return {
+    resource: task.resource,
+    region: r.kind === 'service' ? r.region : undefined,
+    parameters: task.input,
+  };
 }
 
 const NO_FUNCTIONS: FunctionProvider = { resolveFunction: () => undefined };
@@ -260,7 +264,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
 
   /** Sends a job's start request; the output of a success is what TaskSubmitted records. */
   startJob(job: SyncJob, task: TaskRequest, signal: AbortSignal): Promise<TaskOutcome> {
-    return startSyncJob(this.aws!, job, jobTask(task), task.input, signal);
+    return startSyncJob(this.aws!, job, jobTask(task), signal);
   }
 
   /** Polls a submitted job until it ends; `undefined` when `signal` aborted first. */
@@ -340,9 +344,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
         return Promise.resolve({
           ok: false,
           error: StatesErrors.TaskFailed,
-          cause:
-            unsupportedSyncCause(r.resourceType, r.action, task.resource) ??
-            `Stepwise does not run '${task.resource}': the .sync pattern is supported for pass-through to AWS only for ${SYNC_JOB_NAMES.join(', ')} (use the request or .waitForTaskToken pattern).`,
+          cause: `Stepwise does not run '${task.resource}': the .sync pattern is supported for pass-through to AWS only for ${SYNC_JOB_NAMES.join(', ')} (use the request or .waitForTaskToken pattern).`,
         });
       }
       if (this.aws !== undefined) return this.runJob(job, task, signal);

@@ -198,7 +198,7 @@ function parsePayload(text: string): JsonValue | undefined {
 }
 
 /** A task result over the payload quota, with AWS's cause naming the resource. */
-export function dataLimit(resource: string): TaskOutcome {
+export function dataLimit(resource: string): Extract<TaskOutcome, { ok: false }> {
   return {
     ok: false,
     error: StatesErrors.DataLimitExceeded,

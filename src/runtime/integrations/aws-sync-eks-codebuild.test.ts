@@ -293,29 +293,6 @@ describe('eks:createNodegroup.sync and eks:deleteNodegroup.sync', () => {
   });
 });
 
-describe('eks:runJob.sync', () => {
-  it('is not served: it fails with a cause naming the Kubernetes API, and nothing is sent', async () => {
-    await withEngine({}, async (engine) => {
-      const from = kit.standIn.requests.length;
-      const r = await ended(
-        engine,
-        await startOne(
-          engine,
-          eksTask('runJob', {
-            ClusterName: 'c',
-            CertificateAuthority: 'Q0E=',
-            Endpoint: 'https://example.eks.amazonaws.com',
-            Job: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' } },
-          }),
-        ),
-      );
-      assert.equal(r.error, 'States.TaskFailed');
-      assert.match(r.cause ?? '', /eks:runJob calls the cluster's Kubernetes API/);
-      assert.equal(kit.standIn.requests.length, from);
-    });
-  });
-});
-
 // ---- CodeBuild batch builds -------------------------------------------------------------------------
 
 const buildBatch = (env: Record<string, string>, project = 'monorepo') =>

@@ -5,10 +5,11 @@
  * `States.TaskFailed`). Stopping the task (the execution stopped, the state timed out, a sibling
  * branch failed) calls the service's stop API.
  *
- * Each service's start/describe/stop actions and terminal states are in `SYNC_JOBS`. The poll
- * itself holds nothing durable: the runtime keeps the submitted answer (in the history's
- * TaskSubmitted event) and resumes polling from it after a restart, so a job is never submitted
- * twice.
+ * Each service's start/describe/stop actions and terminal states are in `SYNC_JOBS`; a job whose
+ * calls are not SDK actions (eks:runJob: the cluster's Kubernetes API) brings its own start,
+ * check and stop (`DIRECT_SYNC_JOBS`). The poll itself holds nothing durable: the runtime keeps
+ * the submitted answer (in the history's TaskSubmitted event) and resumes polling from it after a
+ * restart, so a job is never submitted twice.
  */
 import { StatesErrors } from '../../language/errors.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
@@ -16,10 +17,11 @@ import type { TaskOutcome } from '../functions.js';
 import { ecsRunTaskFailure, mediaConvertJobRequest, type AwsPassThrough } from './aws.js';
 
 /**
- * One service's run-a-job integration. Requests and answers are in Step Functions' casing
- * (PascalCase), also for the camelCase APIs (ECS, Batch, CodeBuild): `AwsPassThrough` converts.
+ * One service's run-a-job integration through its SDK. Requests and answers are in Step
+ * Functions' casing (PascalCase), also for the camelCase APIs (ECS, Batch, CodeBuild):
+ * `AwsPassThrough` converts.
  */
-export interface SyncJob {
+export interface SdkSyncJob {
   /** The resource's service (`glue`). */
   service: string;
   /** The start action of the SDK (`startJobRun`; EMR's `createCluster` sends `runJobFlow`). */
@@ -53,6 +55,25 @@ export interface SyncJob {
   gone?: { error: string; result(submitted: JsonObject): JsonValue };
 }
 
+/**
+ * A run-a-job integration whose calls are not one SDK action each (eks:runJob). `check` is one
+ * poll: `undefined` while the job runs or its service was not reached, else the task's outcome.
+ */
+export interface DirectSyncJob {
+  start(aws: AwsPassThrough, task: SyncJobTask, signal: AbortSignal): Promise<TaskOutcome>;
+  check(
+    aws: AwsPassThrough,
+    task: SyncJobTask,
+    submitted: JsonValue,
+    signal: AbortSignal,
+  ): Promise<TaskOutcome | undefined>;
+  stop(aws: AwsPassThrough, task: SyncJobTask, submitted: JsonValue): Promise<void>;
+}
+
+export type SyncJob = SdkSyncJob | DirectSyncJob;
+
+const isDirect = (job: SyncJob): job is DirectSyncJob => 'check' in job;
+
 const str = (o: JsonObject, k: string): string => (typeof o[k] === 'string' ? o[k] : '');
 
 /** The first object of a list member (`Tasks[0]`), or an empty object. */
@@ -82,7 +103,7 @@ function ecsTaskFailed(task: JsonValue): boolean {
   return containers.some((c) => !isJsonObject(c) || c.ExitCode !== 0);
 }
 
-export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
+export const SYNC_JOBS: Readonly<Record<string, SdkSyncJob>> = {
   // SageMaker AI hyperparameter tuning: as the other SageMaker jobs (below), with the tuning job's
   // own Describe/Stop actions; its answer (BestTrainingJob, TrainingJobStatusCounters…) is the result.
   ...sageMakerJob('HyperParameterTuning', ['Completed'], ['Failed', 'Stopped']),
@@ -428,6 +449,21 @@ export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
   ...sageMakerJob('Labeling', ['Completed'], ['Failed', 'Stopped']),
 };
 
+const DIRECT_SYNC_JOBS: Readonly<Record<string, DirectSyncJob>> = {
+  // Amazon EKS runJob: a batch/v1 Job created through the cluster's Kubernetes API (not the EKS
+  // API), followed until its Complete or Failed condition, its pods' logs read when asked for
+  // (aws-eks-k8s.ts). A cancelled task deletes the Job, as the stop APIs end the other jobs.
+  'eks:runJob': {
+    start: (aws, task, signal) => aws.kubernetes.createJob(eksTask(task), signal),
+    check: (aws, task, submitted, signal) => aws.kubernetes.checkJob(eksTask(task), submitted, signal),
+    stop: (aws, task, submitted) => aws.kubernetes.deleteJob(eksTask(task), submitted),
+  },
+};
+
+function eksTask(task: SyncJobTask) {
+  return { resource: task.resource, region: task.region, action: 'runJob', parameters: task.parameters };
+}
+
 /**
  * An EMR Serverless application action: the call, then GetApplication until the application is in
  * one of the ended states. AWS documents that `.sync` answers as the call does: createApplication's
@@ -438,9 +474,9 @@ export const SYNC_JOBS: Readonly<Record<string, SyncJob>> = {
 function emrServerlessApplication(
   action: 'createApplication' | 'startApplication' | 'stopApplication' | 'deleteApplication',
   ends: { succeeded: string[]; failed: string[]; stop?: 'stopApplication'; gone?: true },
-): SyncJob {
+): SdkSyncJob {
   const applicationOf = (s: JsonObject) => ({ ApplicationId: str(s, 'ApplicationId') });
-  const job: SyncJob = {
+  const job: SdkSyncJob = {
     service: 'emr-serverless',
     start: action,
     submitted: (params, started) =>
@@ -473,9 +509,9 @@ function emrServerlessApplication(
  * stop). The answer (`{Nodegroup}` / `{FargateProfile}`) names the cluster and the part, which
  * the describe call needs; a deletion ends when the describe call no longer finds it.
  */
-function eksPart(kind: 'Nodegroup' | 'FargateProfile', action: 'create' | 'delete'): SyncJob {
+function eksPart(kind: 'Nodegroup' | 'FargateProfile', action: 'create' | 'delete'): SdkSyncJob {
   const nameKey = kind === 'Nodegroup' ? 'NodegroupName' : 'FargateProfileName';
-  const job: SyncJob = {
+  const job: SdkSyncJob = {
     service: 'eks',
     start: `${action}${kind}`,
     submitted: (_params, started) => started,
@@ -498,7 +534,7 @@ function eksPart(kind: 'Nodegroup' | 'FargateProfile', action: 'create' | 'delet
  * StopBuildBatch. AWS does not document the result; like startBuild.sync's `{Build}`, it is
  * `{BuildBatch}` with the batch's last description.
  */
-function buildBatch(start: 'startBuildBatch' | 'retryBuildBatch'): SyncJob {
+function buildBatch(start: 'startBuildBatch' | 'retryBuildBatch'): SdkSyncJob {
   const idOf = (s: JsonObject) => str(obj(s, 'BuildBatch'), 'Id');
   return {
     service: 'codebuild',
@@ -533,7 +569,7 @@ function sageMakerJob(
   kind: 'HyperParameterTuning' | 'Training' | 'Transform' | 'Processing' | 'Labeling',
   succeeded: string[],
   failed: string[],
-): Record<string, SyncJob> {
+): Record<string, SdkSyncJob> {
   const name = `${kind}JobName`;
   return {
     [`sagemaker:create${kind}Job`]: {
@@ -551,37 +587,25 @@ function sageMakerJob(
   };
 }
 
-/**
- * Why Stepwise does not serve a `.sync` resource AWS has, when that is more than "not yet": the
- * cause of the task's failure.
- */
-export function unsupportedSyncCause(
-  resourceType: string,
-  action: string,
-  resource: string,
-): string | undefined {
-  // eks:runJob talks to the cluster's Kubernetes API (a batch/v1 Job, its pods and their logs,
-  // authenticated with an IAM token), not to the EKS API that pass-through calls.
-  if (resourceType === 'eks' && action === 'runJob') {
-    return `Stepwise does not run '${resource}': eks:runJob calls the cluster's Kubernetes API, which pass-through to AWS does not reach (the EKS cluster and node group .sync actions are served).`;
-  }
-  return undefined;
-}
-
 /** The run-a-job resources Stepwise serves, for messages (`glue:startJobRun`, …). */
-export const SYNC_JOB_NAMES: readonly string[] = Object.keys(SYNC_JOBS);
+export const SYNC_JOB_NAMES: readonly string[] = [
+  ...Object.keys(SYNC_JOBS),
+  ...Object.keys(DIRECT_SYNC_JOBS),
+];
 
 /** The run-a-job integration of a `.sync` resource, if Stepwise has one. */
 export function syncJobOf(resourceType: string, action: string): SyncJob | undefined {
-  return Object.hasOwn(SYNC_JOBS, `${resourceType}:${action}`)
-    ? SYNC_JOBS[`${resourceType}:${action}`]
-    : undefined;
+  const key = `${resourceType}:${action}`;
+  if (Object.hasOwn(SYNC_JOBS, key)) return SYNC_JOBS[key];
+  return Object.hasOwn(DIRECT_SYNC_JOBS, key) ? DIRECT_SYNC_JOBS[key] : undefined;
 }
 
 /** What a job call needs from the task. */
 export interface SyncJobTask {
   resource: string;
   region?: string | undefined;
+  /** The state's parameters (the Kubernetes API's job is polled with its cluster's). */
+  parameters: JsonValue;
 }
 
 /** Sends the start request; a successful outcome's output is what TaskSubmitted records. */
@@ -589,9 +613,9 @@ export async function startSyncJob(
   aws: AwsPassThrough,
   job: SyncJob,
   task: SyncJobTask,
-  params: JsonValue,
   signal: AbortSignal,
 ): Promise<TaskOutcome> {
+  const params = task.parameters;
   if (!isJsonObject(params)) {
     return {
       ok: false,
@@ -599,6 +623,7 @@ export async function startSyncJob(
       cause: `The parameters of '${task.resource}' must be an object.`,
     };
   }
+  if (isDirect(job)) return job.start(aws, task, signal);
   const input = job.startInput ? job.startInput(params) : params;
   const r = await aws.callOptimized(task, job.service, job.start, input, signal);
   if (!r.ok) return r.outcome;
@@ -623,6 +648,12 @@ export async function pollSyncJob(
   const s = isJsonObject(submitted) ? submitted : {};
   for (;;) {
     if (!(await sleep(aws.pollIntervalMs, signal))) return undefined;
+    if (isDirect(job)) {
+      const outcome = await job.check(aws, task, submitted, signal);
+      if (signal.aborted) return undefined;
+      if (outcome !== undefined) return outcome;
+      continue;
+    }
     const r = await aws.callOptimized(task, job.service, job.describe, job.describeInput(s), signal);
     if (signal.aborted) return undefined;
     if (!r.ok) {
@@ -650,6 +681,7 @@ export async function stopSyncJob(
   task: SyncJobTask,
   submitted: JsonValue,
 ): Promise<void> {
+  if (isDirect(job)) return job.stop(aws, task, submitted);
   if (job.stop === undefined || job.stopInput === undefined) return;
   const s = isJsonObject(submitted) ? submitted : {};
   await aws.callOptimized(task, job.service, job.stop, job.stopInput(s), new AbortController().signal);

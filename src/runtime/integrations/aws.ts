@@ -22,6 +22,7 @@ import { isJsonObject, type JsonObject, type JsonValue } from '../../language/js
 import { StatesErrors } from '../../language/errors.js';
 import { MAX_PAYLOAD_BYTES, dataLimit, type SignalSource, type TaskOutcome } from '../functions.js';
 import { invokeBedrockModel } from './aws-bedrock.js';
+import { EksKubernetes } from './aws-eks-k8s.js';
 import { casingOf, toServiceCase, toStatesCase } from './casing.js';
 
 export interface AwsCredentials {
@@ -278,7 +279,8 @@ const OPTIMIZED: Record<string, OptimizedService> = {
     ]),
   },
   // Amazon EKS: the API's cluster, node group and Fargate profile actions, alone (the answer is
-  // the API's) or `.sync` (aws-sync.ts). eks:runJob and eks:call are not served.
+  // the API's) or `.sync` (aws-sync.ts); call and runJob talk to the cluster's Kubernetes API
+  // instead (aws-eks-k8s.ts; runJob.sync in aws-sync.ts).
   eks: {
     sdk: 'eks',
     errorPrefix: 'EKS',
@@ -291,6 +293,8 @@ const OPTIMIZED: Record<string, OptimizedService> = {
       'deleteNodegroup',
       'createFargateProfile',
       'deleteFargateProfile',
+      'call',
+      'runJob',
     ]),
   },
   // Amazon Bedrock's createModelCustomizationJob, alone or `.sync`, and invokeModel, which is the
@@ -684,6 +688,7 @@ export interface AwsTask {
  */
 export class AwsPassThrough {
   private readonly services = new Map<string, Promise<LoadedService>>();
+  private k8s: EksKubernetes | undefined;
 
   constructor(
     private readonly options: AwsPassThroughOptions,
@@ -693,6 +698,16 @@ export class AwsPassThrough {
   /** The endpoint used for a service, if overridden. */
   endpointFor(service: string): string | undefined {
     return endpointOverride(this.options.endpoints, service) ?? this.options.endpoint;
+  }
+
+  /** The client of the EKS clusters' Kubernetes APIs (eks:call, eks:runJob), made on first use. */
+  get kubernetes(): EksKubernetes {
+    return (this.k8s ??= new EksKubernetes({
+      region: this.options.region ?? this.context.region,
+      stsEndpoint: endpointOverride(this.options.endpoints, 'sts'),
+      profile: this.options.profile,
+      credentials: this.options.credentials,
+    }));
   }
 
   async invoke(task: AwsTask, signal: SignalSource, call: AwsCallContext = {}): Promise<TaskOutcome> {
@@ -707,6 +722,14 @@ export class AwsPassThrough {
     }
     // Not one SDK call: the body may come from S3 and the answer go there (aws-bedrock.ts).
     if (service === 'bedrock' && task.action === 'invokeModel') return invokeBedrockModel(this, task, signal);
+    // Not the EKS API: the cluster's own Kubernetes API, with the parameters as they are.
+    if (
+      optimized !== undefined &&
+      service === 'eks' &&
+      (task.action === 'call' || task.action === 'runJob')
+    ) {
+      return this.kubernetes.invoke(task, signal);
+    }
     const casing = casingOf(service);
     const params = casing ? toServiceCase(task.parameters, casing) : task.parameters;
     const input = optimized ? optimizedRequest(service, params, call) : params;

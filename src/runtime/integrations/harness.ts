@@ -299,9 +299,17 @@ export interface StandInKit {
   readonly resumesAfterRestart: (c: RestartCase) => Promise<void>;
 }
 
+/** A stand-in's record of the requests it answered (the AWS stand-in, the Kubernetes one). */
+export interface RequestLog {
+  readonly requests: readonly { service: string }[];
+  count(service: string, operation: string): number;
+}
+
 export interface RestartCase {
   def: () => JsonObject;
   start: [service: string, operation: string];
+  /** The stand-in that serves the job (default: the AWS stand-in). */
+  on?: RequestLog;
   finish: (submitted: Obj) => unknown;
   check: (output: Obj, submitted: Obj, finished: unknown) => void;
   /** Wait for one describe call before the engine goes down (the job is then under way). */
@@ -342,7 +350,8 @@ export function useStandIn(setUp?: (standIn: AwsStandIn) => void): StandInKit {
     },
     resumesAfterRestart: async (c) => {
       const dataDir = tempDir();
-      const starts = kit.standIn.count(...c.start);
+      const server: RequestLog = c.on ?? kit.standIn;
+      const starts = server.count(...c.start);
       let arn = '';
       let submitted: Obj = {};
       await kit.withEngine(
@@ -351,9 +360,9 @@ export function useStandIn(setUp?: (standIn: AwsStandIn) => void): StandInKit {
           arn = await startOne(engine, c.def());
           submitted = await untilSubmitted(engine, arn);
           if (c.pollFirst === true) {
-            const from = kit.standIn.requests.length;
+            const from = server.requests.length;
             const service = c.start[0];
-            await until('a poll', () => kit.standIn.requests.slice(from).some((q) => q.service === service));
+            await until('a poll', () => server.requests.slice(from).some((q) => q.service === service));
           }
         },
         dataDir,
@@ -370,7 +379,7 @@ export function useStandIn(setUp?: (standIn: AwsStandIn) => void): StandInKit {
         },
         dataDir,
       );
-      assert.equal(kit.standIn.count(...c.start) - starts, 1, 'the job was not started again');
+      assert.equal(server.count(...c.start) - starts, 1, 'the job was not started again');
     },
   };
   return kit;
