@@ -10,7 +10,7 @@
 import { StatesErrors, StatesRuntimeError } from '../language/errors.js';
 import type { IntrinsicEnv } from '../language/intrinsics.js';
 import type { JsonObject, JsonValue } from '../language/json.js';
-import { isJsonObject } from '../language/json.js';
+import { getOwn, isJsonObject } from '../language/json.js';
 import {
   jsonataTypeName,
   jsonataUnexpectedTypeCause,
@@ -53,6 +53,8 @@ export type Outcome =
       params: JsonValue;
       timeoutSeconds: number | undefined;
       heartbeatSeconds: number | undefined;
+      /** The role named by the state's `Credentials`, evaluated for this attempt. */
+      roleArn: string | undefined;
     }
   | { kind: 'sleep'; due: number; output: JsonValue; assigned: JsonObject | undefined }
   | {
@@ -413,12 +415,26 @@ function task(scope: Scope, state: TaskState): Outcome {
   checkActivity(scope, state);
   const effective = scope.inputPath();
   const params = scope.payload(state.parameters, effective);
+  const credentials = state.credentials;
   return {
     kind: 'schedule',
     params,
     timeoutSeconds: scope.number(state.timeoutSeconds, effective, true) as number | undefined,
     heartbeatSeconds: scope.number(state.heartbeatSeconds, effective, true) as number | undefined,
+    roleArn:
+      credentials?.kind === 'jsonpath'
+        ? roleArnOf(scope, scope.evaluate(credentials.payload, effective))
+        : undefined,
   };
+}
+
+/** The `RoleArn` of an evaluated `Credentials` object; anything but a string fails the state. */
+function roleArnOf(scope: Scope, credentials: JsonValue): string {
+  const roleArn = isJsonObject(credentials) ? getOwn(credentials, 'RoleArn') : undefined;
+  if (typeof roleArn !== 'string' || roleArn === '') {
+    throw scope.fail(`The value of the field 'RoleArn' in 'Credentials' must be a non-empty string.`);
+  }
+  return roleArn;
 }
 
 function choice(scope: Scope, state: ChoiceState): Outcome {
@@ -713,17 +729,20 @@ function taskJsonata(scope: Scope, state: TaskState): MaybeOutcome {
   const input = scope.frame.input;
   const b = scope.bindings(input);
   const args = state.arguments === undefined ? input : scope.jsonata(state.arguments, b);
+  const credentials = state.credentials;
   return then(
     all<JsonValue | number | undefined>([
       args,
       scope.number(state.timeoutSeconds, input, true),
       scope.number(state.heartbeatSeconds, input, true),
+      credentials?.kind === 'jsonata' ? scope.jsonata(credentials.template, b) : undefined,
     ]),
-    ([params, timeoutSeconds, heartbeatSeconds]) => ({
+    ([params, timeoutSeconds, heartbeatSeconds, evaluated]) => ({
       kind: 'schedule' as const,
       params: params as JsonValue,
       timeoutSeconds: timeoutSeconds as number | undefined,
       heartbeatSeconds: heartbeatSeconds as number | undefined,
+      roleArn: credentials === undefined ? undefined : roleArnOf(scope, evaluated as JsonValue),
     }),
   );
 }

@@ -391,7 +391,7 @@ export class Run implements StepContext {
           this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
           return;
         }
-        this.scheduleTask(frame, state, outcome.params, outcome.timeoutSeconds, outcome.heartbeatSeconds);
+        this.scheduleTask(frame, state, outcome);
         return;
       case 'sleep': {
         const tooBig = outcome.assigned && this.variableLimit(frame, outcome.assigned);
@@ -1082,19 +1082,16 @@ export class Run implements StepContext {
   scheduleTask(
     frame: Frame,
     state: Extract<State, { type: 'Task' }>,
-    params: JsonValue,
-    timeoutSeconds: number | undefined,
-    heartbeatSeconds: number | undefined,
+    scheduled: Extract<Outcome, { kind: 'schedule' }>,
   ): void {
+    const { params, timeoutSeconds, heartbeatSeconds, roleArn } = scheduled;
     const taskId = this.nextTaskId(frame);
     if (!this.record) {
       for (let n = scheduledEventCount(state); n > 0; n--) this.skip(frame);
     } else
       for (const [type, details] of scheduledEvents(
         state,
-        params,
-        timeoutSeconds,
-        heartbeatSeconds,
+        scheduled,
         this.st.init.executionArn.split(':')[3] ?? '',
       )) {
         this.emit(frame, type, details);
@@ -1108,6 +1105,7 @@ export class Run implements StepContext {
       taskToken: frame.taskToken,
       stateName: state.name,
     };
+    if (roleArn !== undefined) task.roleArn = roleArn;
     if (this.st.init.testCase !== undefined) {
       // Step Functions Local numbers the calls of a mocked state per execution, retries and Map
       // iterations included.

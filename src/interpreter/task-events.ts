@@ -56,11 +56,15 @@ export function scheduledEventCount(state: TaskState): number {
 /** Scheduled + Started events for one attempt. */
 export function scheduledEvents(
   state: TaskState,
-  params: JsonValue,
-  timeoutSeconds: number | undefined,
-  heartbeatSeconds: number | undefined,
+  scheduled: {
+    params: JsonValue;
+    timeoutSeconds: number | undefined;
+    heartbeatSeconds: number | undefined;
+    roleArn: string | undefined;
+  },
   region: string,
 ): Ev[] {
+  const { params, timeoutSeconds, heartbeatSeconds, roleArn } = scheduled;
   const r = resourceOf(state);
   switch (r.kind) {
     case 'lambda': {
@@ -70,6 +74,7 @@ export function scheduledEvents(
         inputDetails: { truncated: false },
       };
       if (timeoutSeconds !== undefined) d.timeoutInSeconds = timeoutSeconds;
+      if (roleArn !== undefined) d.taskCredentials = { roleArn };
       return [
         ['LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: d }],
         ['LambdaFunctionStarted', undefined],
@@ -97,6 +102,7 @@ export function scheduledEvents(
       };
       if (timeoutSeconds !== undefined) d.timeoutInSeconds = timeoutSeconds;
       if (heartbeatSeconds !== undefined) d.heartbeatInSeconds = heartbeatSeconds;
+      if (roleArn !== undefined) d.taskCredentials = { roleArn };
       return [
         ['TaskScheduled', { taskScheduledEventDetails: d }],
         ['TaskStarted', { taskStartedEventDetails: { resourceType, resource } }],

@@ -71,6 +71,8 @@ export interface TaskRequest {
   /** `$$.Task.Token` for callback patterns. */
   taskToken: string | undefined;
   stateName: string;
+  /** The role the task's calls are made as (the state's `Credentials`), when it names one. */
+  roleArn?: string | undefined;
   /** In a `#TestCase` execution: which call of this state this is (0 first), for mocks. */
   mockCall?: number | undefined;
   /**

@@ -188,6 +188,15 @@ function catchers(obj: JsonObject, pointer: string, names: Set<string>, ql: Quer
 }
 
 /** A JSONata template field (any JSON value; strings `{% … %}` are expressions). */
+/** A field that is a template in the state's query language (payload template or JSONata). */
+function template(obj: JsonObject, key: string, pointer: string, jsonata: boolean): TemplateSpec | undefined {
+  const v = getOwn(obj, key);
+  if (v === undefined) return undefined;
+  return jsonata
+    ? { kind: 'jsonata', template: compileJsonataTemplate(v, key, ptr(pointer, key)) }
+    : { kind: 'jsonpath', payload: compilePayloadTemplate(v, key, ptr(pointer, key)) };
+}
+
 function jsonataField(obj: JsonObject, key: string, pointer: string, field = key) {
   const v = getOwn(obj, key);
   if (v === undefined) return undefined;
@@ -401,7 +410,7 @@ class Compiler {
           catch: catchers(json, p, names, ql),
           timeoutSeconds: number('TimeoutSeconds', 1),
           heartbeatSeconds: number('HeartbeatSeconds', 1),
-          credentials: getOwn(json, 'Credentials'),
+          credentials: template(json, 'Credentials', p, jsonata),
         };
       }
       case 'Choice': {
@@ -512,15 +521,7 @@ class Compiler {
           fail(`'ItemSelector' and 'Parameters' are mutually exclusive`, p);
         let itemSelector: TemplateSpec | undefined;
         if (selector !== undefined) {
-          itemSelector = jsonata
-            ? {
-                kind: 'jsonata',
-                template: compileJsonataTemplate(selector, 'ItemSelector', ptr(p, 'ItemSelector')),
-              }
-            : {
-                kind: 'jsonpath',
-                payload: compilePayloadTemplate(selector, 'ItemSelector', ptr(p, 'ItemSelector')),
-              };
+          itemSelector = template(json, 'ItemSelector', p, jsonata);
         } else if (params !== undefined) {
           itemSelector = {
             kind: 'jsonpath',

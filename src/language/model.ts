@@ -86,7 +86,8 @@ export interface TaskState extends StateBase {
   catch: Catcher[];
   timeoutSeconds: NumberSource | undefined;
   heartbeatSeconds: NumberSource | undefined;
-  credentials: JsonValue | undefined;
+  /** `Credentials`: the role the task's calls are made as (`{RoleArn}` in the state's language). */
+  credentials: TemplateSpec | undefined;
 }
 
 export interface ChoiceBranch {

@@ -68,6 +68,7 @@ function jobTask(task: TaskRequest): SyncJobTask {
     resource: task.resource,
     region: r.kind === 'service' ? r.region : undefined,
     parameters: task.input,
+    roleArn: task.roleArn,
   };
 }
 
@@ -363,6 +364,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
       region: r.region,
       parameters: task.input,
       waitForTaskToken: r.pattern === 'waitForTaskToken',
+      roleArn: task.roleArn,
     };
     // EMR's optimized actions wrap its API (createCluster sends RunJobFlow…).
     if (r.resourceType === 'elasticmapreduce') return runEmrAction(this.aws, awsTask, signal);

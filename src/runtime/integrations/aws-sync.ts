@@ -454,9 +454,10 @@ const DIRECT_SYNC_JOBS: Readonly<Record<string, DirectSyncJob>> = {
   // API), followed until its Complete or Failed condition, its pods' logs read when asked for
   // (aws-eks-k8s.ts). A cancelled task deletes the Job, as the stop APIs end the other jobs.
   'eks:runJob': {
-    start: (aws, task, signal) => aws.kubernetes.createJob(eksTask(task), signal),
-    check: (aws, task, submitted, signal) => aws.kubernetes.checkJob(eksTask(task), submitted, signal),
-    stop: (aws, task, submitted) => aws.kubernetes.deleteJob(eksTask(task), submitted),
+    start: (aws, task, signal) => aws.kubernetes(task.roleArn).createJob(eksTask(task), signal),
+    check: (aws, task, submitted, signal) =>
+      aws.kubernetes(task.roleArn).checkJob(eksTask(task), submitted, signal),
+    stop: (aws, task, submitted) => aws.kubernetes(task.roleArn).deleteJob(eksTask(task), submitted),
   },
 };
 
@@ -606,6 +607,8 @@ export interface SyncJobTask {
   region?: string | undefined;
   /** The state's parameters (the Kubernetes API's job is polled with its cluster's). */
   parameters: JsonValue;
+  /** The role the calls are made as (the state's `Credentials`). */
+  roleArn?: string | undefined;
 }
 
 /** Sends the start request; a successful outcome's output is what TaskSubmitted records. */

@@ -536,6 +536,12 @@ interface LoadedService {
 /** Raised when a package is missing: the task fails with a cause naming what to install. */
 class MissingPackage extends Error {}
 
+/** Raised by a task role's credential provider: the task fails with this cause. */
+class RoleNotAssumed extends Error {}
+
+/** The session name of the role sessions Stepwise opens for tasks' `Credentials` (CloudTrail shows it). */
+const ROLE_SESSION_NAME = 'Stepwise';
+
 /** Imports a package from Stepwise's own location, then from the working directory's. */
 async function importPackage(pkg: string): Promise<SdkModule> {
   try {
@@ -680,6 +686,8 @@ export interface AwsTask {
   parameters: JsonValue;
   /** The task then waits for its token (`.waitForTaskToken`). */
   waitForTaskToken?: boolean | undefined;
+  /** The role the calls are made as (the state's `Credentials`): assumed with STS AssumeRole. */
+  roleArn?: string | undefined;
 }
 
 /**
@@ -688,7 +696,9 @@ export interface AwsTask {
  */
 export class AwsPassThrough {
   private readonly services = new Map<string, Promise<LoadedService>>();
-  private k8s: EksKubernetes | undefined;
+  /** Credential providers of the roles tasks named (`Credentials`), by role ARN. */
+  private readonly roles = new Map<string, () => Promise<AwsCredentials>>();
+  private readonly k8s = new Map<string, EksKubernetes>();
 
   constructor(
     private readonly options: AwsPassThroughOptions,
@@ -700,14 +710,24 @@ export class AwsPassThrough {
     return endpointOverride(this.options.endpoints, service) ?? this.options.endpoint;
   }
 
-  /** The client of the EKS clusters' Kubernetes APIs (eks:call, eks:runJob), made on first use. */
-  get kubernetes(): EksKubernetes {
-    return (this.k8s ??= new EksKubernetes({
-      region: this.options.region ?? this.context.region,
-      stsEndpoint: endpointOverride(this.options.endpoints, 'sts'),
-      profile: this.options.profile,
-      credentials: this.options.credentials,
-    }));
+  /**
+   * The client of the EKS clusters' Kubernetes APIs (eks:call, eks:runJob), made on first use; one
+   * per role a task names (`Credentials`), whose credentials then sign the IAM token.
+   */
+  kubernetes(roleArn?: string): EksKubernetes {
+    const key = roleArn ?? '';
+    let k = this.k8s.get(key);
+    if (k === undefined) {
+      const region = this.options.region ?? this.context.region;
+      k = new EksKubernetes({
+        region,
+        stsEndpoint: endpointOverride(this.options.endpoints, 'sts'),
+        profile: this.options.profile,
+        credentials: roleArn === undefined ? this.options.credentials : this.assumedRole(roleArn, region),
+      });
+      this.k8s.set(key, k);
+    }
+    return k;
   }
 
   async invoke(task: AwsTask, signal: SignalSource, call: AwsCallContext = {}): Promise<TaskOutcome> {
@@ -728,7 +748,7 @@ export class AwsPassThrough {
       service === 'eks' &&
       (task.action === 'call' || task.action === 'runJob')
     ) {
-      return this.kubernetes.invoke(task, signal);
+      return this.kubernetes(task.roleArn).invoke(task, signal);
     }
     const casing = casingOf(service);
     const params = casing ? toServiceCase(task.parameters, casing) : task.parameters;
@@ -767,7 +787,7 @@ export class AwsPassThrough {
    * service answered.
    */
   async callOptimized(
-    task: Pick<AwsTask, 'resource' | 'region'>,
+    task: Pick<AwsTask, 'resource' | 'region' | 'roleArn'>,
     service: string,
     action: string,
     input: JsonObject,
@@ -787,7 +807,7 @@ export class AwsPassThrough {
 
   /** Sends one command; failures already carry the error name and cause Step Functions reports. */
   private async call(
-    task: Pick<AwsTask, 'resource' | 'region'>,
+    task: Pick<AwsTask, 'resource' | 'region' | 'roleArn'>,
     optimized: OptimizedService | undefined,
     service: string,
     action: string,
@@ -812,7 +832,7 @@ export class AwsPassThrough {
     });
     let loaded: LoadedService;
     try {
-      loaded = await this.load(sdkName, pkg, region);
+      loaded = await this.load(sdkName, pkg, region, task.roleArn);
     } catch (e) {
       if (e instanceof MissingPackage) {
         return fail(
@@ -845,6 +865,8 @@ export class AwsPassThrough {
       const abortSignal = typeof signal === 'function' ? signal() : signal;
       result = await loaded.client.send(command, { abortSignal });
     } catch (e) {
+      // The task's role could not be assumed: not an answer of the service the task calls.
+      if (e instanceof RoleNotAssumed) return fail(StatesErrors.TaskFailed, e.message);
       return {
         ok: false,
         outcome: this.errorOutcome(e, loaded.module, service, sdkName, errorPrefix, optimized),
@@ -895,11 +917,11 @@ export class AwsPassThrough {
     );
   }
 
-  private load(service: string, pkg: string, region: string): Promise<LoadedService> {
-    const key = `${service}\n${region}`;
+  private load(service: string, pkg: string, region: string, roleArn?: string): Promise<LoadedService> {
+    const key = `${service}\n${region}\n${roleArn ?? ''}`;
     let p = this.services.get(key);
     if (p === undefined) {
-      p = this.create(service, pkg, region);
+      p = this.create(service, pkg, region, roleArn);
       this.services.set(key, p);
       // A failed load (package missing) is retried by the next task: it may be installed since.
       p.catch(() => this.services.delete(key));
@@ -912,7 +934,57 @@ export class AwsPassThrough {
     return (this.options.pollIntervalSeconds ?? 5) * 1000;
   }
 
-  private async create(service: string, pkg: string, region: string): Promise<LoadedService> {
+  /**
+   * Credentials of a role a task names (`Credentials`), from STS AssumeRole made with the base
+   * credentials; kept per role and renewed five minutes before they expire.
+   */
+  private assumedRole(roleArn: string, region: string): () => Promise<AwsCredentials> {
+    let provider = this.roles.get(roleArn);
+    if (provider !== undefined) return provider;
+    let held: { credentials: AwsCredentials; expires: number } | undefined;
+    let pending: Promise<AwsCredentials> | undefined;
+    const assume = async (): Promise<AwsCredentials> => {
+      let out: Record<string, unknown>;
+      try {
+        const { module, client } = await this.load('sts', 'sts', region);
+        const Command = module.AssumeRoleCommand as CommandCtor | undefined;
+        if (Command === undefined) throw new Error('@aws-sdk/client-sts exports no AssumeRoleCommand');
+        out = await client.send(new Command({ RoleArn: roleArn, RoleSessionName: ROLE_SESSION_NAME }));
+      } catch (e) {
+        const why =
+          e instanceof MissingPackage ? 'the package @aws-sdk/client-sts is not installed' : message(e);
+        throw new RoleNotAssumed(
+          `Stepwise could not assume the role '${roleArn}' named by the state's Credentials: ${why}`,
+        );
+      }
+      const c = out.Credentials as
+        | { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string; Expiration?: Date }
+        | undefined;
+      if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined) {
+        throw new RoleNotAssumed(
+          `Stepwise could not assume the role '${roleArn}': STS answered no credentials.`,
+        );
+      }
+      const credentials: AwsCredentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey };
+      if (c.SessionToken !== undefined) credentials.sessionToken = c.SessionToken;
+      held = { credentials, expires: c.Expiration?.getTime() ?? Date.now() + 15 * 60_000 };
+      return credentials;
+    };
+    provider = () => {
+      if (held !== undefined && held.expires - Date.now() > 5 * 60_000)
+        return Promise.resolve(held.credentials);
+      return (pending ??= assume().finally(() => (pending = undefined)));
+    };
+    this.roles.set(roleArn, provider);
+    return provider;
+  }
+
+  private async create(
+    service: string,
+    pkg: string,
+    region: string,
+    roleArn?: string,
+  ): Promise<LoadedService> {
     const given = this.options.sdkModules?.[pkg];
     const module = (
       given === undefined
@@ -931,6 +1003,7 @@ export class AwsPassThrough {
     if (endpoint !== undefined && pkg === 's3') config.forcePathStyle = true;
     if (this.options.profile !== undefined) config.profile = this.options.profile;
     if (this.options.credentials !== undefined) config.credentials = this.options.credentials;
+    if (roleArn !== undefined) config.credentials = this.assumedRole(roleArn, region);
     if (this.options.maxAttempts !== undefined) config.maxAttempts = this.options.maxAttempts;
     // Bedrock Runtime's client speaks HTTP/2 by default (for its bidirectional stream), which local
     // endpoints (stand-ins, emulators) do not; InvokeModel needs only HTTP/1.1, as the others use.

@@ -7,6 +7,7 @@
  *   UpdateItem (`SET`/`REMOVE` on top-level attributes), `ReturnValues`, simple
  *   `ConditionExpression`s, AWS's validation and not-found errors;
  * - SNS (query protocol, XML answers): CreateTopic (FIFO topics too), Publish;
+ * - STS (query protocol): AssumeRole of the roles in `assumableRoles` (AccessDenied otherwise);
  * - S3 (REST XML, path-style): CreateBucket, ListBuckets, PutObject, GetObject, HeadObject,
  *   DeleteObject, ListObjects (v1 and v2), NoSuchBucket/NoSuchKey;
  * - Secrets Manager (AWS JSON 1.1): CreateSecret, GetSecretValue, ListSecrets;
@@ -272,6 +273,10 @@ export class AwsStandIn {
   readonly eks = new EksCodeBuildEmrStandIn(this);
   /** Bedrock model customization, MediaConvert and SageMaker labeling jobs (aws-standins-media.ts). */
   readonly media = new MediaStandIn(this);
+  /** Roles STS AssumeRole grants (any other is refused with AccessDenied). */
+  readonly assumableRoles = new Set<string>();
+  /** The access key ids AssumeRole issued, with their role ARNs. */
+  readonly issuedKeys = new Map<string, string>();
   /** Every request's headers, for tests that check what was sent (e.g. signatures). */
   readonly requests: { service: string; operation: string; headers: IncomingMessage['headers'] }[] = [];
   /** SageMaker tuning jobs, DataBrew and EMR Serverless (aws-standins-jobs.ts). */
@@ -477,6 +482,10 @@ export class AwsStandIn {
       if (req.method === 'POST' && contentType.startsWith('application/x-www-form-urlencoded')) {
         const form = new URLSearchParams(body.toString('utf8'));
         const op = form.get('Action') ?? '';
+        if (op === 'AssumeRole') {
+          this.requests.push({ service: 'sts', operation: op, headers: req.headers });
+          return this.xml(res, 200, this.assumeRole(form));
+        }
         this.requests.push({ service: 'sns', operation: op, headers: req.headers });
         return this.xml(res, 200, this.sns(op, form));
       }
@@ -1725,6 +1734,24 @@ export class AwsStandIn {
   }
 
   // ---- SNS ----------------------------------------------------------------------------------------
+
+  // ---- STS (query protocol, XML answers) -----------------------------------------------------
+
+  private assumeRole(form: URLSearchParams): string {
+    const roleArn = form.get('RoleArn') ?? '';
+    if (!this.assumableRoles.has(roleArn)) {
+      throw new AwsError(
+        403,
+        'AccessDenied',
+        `User: arn:aws:iam::${this.account}:user/stepwise-test is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+      );
+    }
+    const keyId = `ASIA${randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase()}`;
+    this.issuedKeys.set(keyId, roleArn);
+    const session = form.get('RoleSessionName') ?? '';
+    const expires = new Date(Date.now() + 3_600_000).toISOString();
+    return `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>${keyId}</AccessKeyId><SecretAccessKey>secret-${keyId}</SecretAccessKey><SessionToken>token-${keyId}</SessionToken><Expiration>${expires}</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROA:${esc(session)}</AssumedRoleId><Arn>${esc(roleArn)}/${esc(session)}</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></AssumeRoleResponse>`;
+  }
 
   private sns(op: string, form: URLSearchParams): string {
     const wrap = (inner: string) =>
