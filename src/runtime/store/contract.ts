@@ -218,6 +218,322 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
       });
     });
 
+    describe('versions and aliases', () => {
+      const publish = (
+        s: Store,
+        name: string,
+        extra: { expectedRevisionId?: string; description?: string } = {},
+      ) => s.publishStateMachineVersion(smArn(name), { creationDate: T0 + 5, maxVersions: 3, ...extra });
+
+      it('publishes immutable snapshots numbered 1, 2, … never reused; a published revision is returned again', async () => {
+        const s = await fresh();
+        assert.deepEqual(await publish(s, 'a'), { outcome: 'missing' });
+        await s.createStateMachine(machine('a', { options: { loggingConfiguration: { level: 'OFF' } } }));
+        const v1 = await publish(s, 'a', { description: 'first' });
+        const expected = {
+          arn: `${smArn('a')}:1`,
+          stateMachineArn: smArn('a'),
+          version: 1,
+          type: 'STANDARD',
+          definition: DEFINITION,
+          roleArn: machine('a').roleArn,
+          revisionId: 'r1',
+          description: 'first',
+          creationDate: T0 + 5,
+          options: { loggingConfiguration: { level: 'OFF' } },
+        };
+        assert.deepEqual(v1, { outcome: 'created', version: expected });
+        assert.deepEqual(await publish(s, 'a', { description: 'other' }), {
+          outcome: 'existing',
+          version: expected,
+        });
+        assert.deepEqual(await publish(s, 'a', { expectedRevisionId: 'r0' }), {
+          outcome: 'conflict',
+          revisionId: 'r1',
+        });
+        await s.updateStateMachine(machine('a', { definition: '{"v":2}', revisionId: 'r2' }), 'r1');
+        const v2 = await publish(s, 'a', { expectedRevisionId: 'r2' });
+        assert.equal(v2.outcome, 'created');
+        assert.ok(v2.outcome === 'created');
+        assert.equal(v2.version.arn, `${smArn('a')}:2`);
+        assert.equal(v2.version.definition, '{"v":2}');
+        assert.equal(v2.version.description, undefined);
+        assert.deepEqual(await s.getStateMachineVersion(`${smArn('a')}:1`), expected, 'v1 is unchanged');
+        assert.deepEqual(await s.deleteStateMachineVersion(`${smArn('a')}:2`), { outcome: 'deleted' });
+        assert.deepEqual(await s.deleteStateMachineVersion(`${smArn('a')}:2`), { outcome: 'deleted' });
+        assert.equal(await s.getStateMachineVersion(`${smArn('a')}:2`), undefined);
+        await s.updateStateMachine(machine('a', { definition: '{"v":3}', revisionId: 'r3' }), 'r2');
+        const v3 = await publish(s, 'a');
+        assert.ok(v3.outcome === 'created');
+        assert.equal(v3.version.version, 3, 'the number of a deleted version is not reused');
+        await s.updateStateMachine(machine('a', { definition: '{"v":4}', revisionId: 'r4' }), 'r3');
+        assert.equal((await publish(s, 'a')).outcome, 'created');
+        await s.updateStateMachine(machine('a', { definition: '{"v":5}', revisionId: 'r5' }), 'r4');
+        assert.deepEqual(await publish(s, 'a'), { outcome: 'limit' }, 'three versions exist');
+      });
+
+      it('lists versions newest first with opaque tokens', async () => {
+        const s = await fresh();
+        await s.createStateMachine(machine('a'));
+        await s.createStateMachine(machine('b'));
+        for (let i = 1; i <= 3; i++) {
+          if (i > 1) await s.updateStateMachine(machine('a', { revisionId: `r${i}` }), `r${i - 1}`);
+          await publish(s, 'a');
+        }
+        const listed = await all((p) => s.listStateMachineVersions({ stateMachineArn: smArn('a'), ...p }), 2);
+        assert.deepEqual(
+          listed.map((v) => v.version),
+          [3, 2, 1],
+        );
+        assert.deepEqual(
+          (await s.listStateMachineVersions({ stateMachineArn: smArn('b'), limit: 5 })).items,
+          [],
+        );
+        const page = await s.listStateMachineVersions({ stateMachineArn: smArn('a'), limit: 1 });
+        assert.ok(page.nextToken);
+        await assert.rejects(
+          s.listStateMachineVersions({ stateMachineArn: smArn('b'), limit: 1, nextToken: page.nextToken }),
+          InvalidPageToken,
+        );
+      });
+
+      it('creates, updates and deletes aliases routed to existing versions; a routed version is not deleted', async () => {
+        const s = await fresh();
+        await s.createStateMachine(machine('a'));
+        await publish(s, 'a');
+        await s.updateStateMachine(machine('a', { revisionId: 'r2' }), 'r1');
+        await publish(s, 'a');
+        const v1 = `${smArn('a')}:1`;
+        const v2 = `${smArn('a')}:2`;
+        const alias = {
+          arn: `${smArn('a')}:PROD`,
+          stateMachineArn: smArn('a'),
+          name: 'PROD',
+          description: 'production',
+          routingConfiguration: [
+            { stateMachineVersionArn: v2, weight: 90 },
+            { stateMachineVersionArn: v1, weight: 10 },
+          ],
+          creationDate: T0 + 10,
+          updateDate: T0 + 10,
+        };
+        assert.deepEqual(
+          await s.createStateMachineAlias(
+            { ...alias, routingConfiguration: [{ stateMachineVersionArn: `${smArn('a')}:9`, weight: 100 }] },
+            2,
+          ),
+          { outcome: 'versionMissing', versionArn: `${smArn('a')}:9` },
+        );
+        assert.deepEqual(await s.createStateMachineAlias(alias, 2), { outcome: 'created' });
+        assert.deepEqual(await s.getStateMachineAlias(alias.arn), alias, 'routes keep their order');
+        assert.deepEqual(await s.createStateMachineAlias({ ...alias, description: 'x' }, 2), {
+          outcome: 'exists',
+          existing: alias,
+        });
+        const beta = {
+          ...alias,
+          arn: `${smArn('a')}:BETA`,
+          name: 'BETA',
+          routingConfiguration: [{ stateMachineVersionArn: v2, weight: 100 }],
+          creationDate: T0 + 11,
+          updateDate: T0 + 11,
+        };
+        delete (beta as { description?: string }).description;
+        assert.deepEqual(await s.createStateMachineAlias(beta, 2), { outcome: 'created' });
+        assert.deepEqual(await s.getStateMachineAlias(beta.arn), beta);
+        assert.deepEqual(await s.createStateMachineAlias({ ...beta, arn: `${smArn('a')}:C`, name: 'C' }, 2), {
+          outcome: 'limit',
+        });
+
+        assert.deepEqual(await s.deleteStateMachineVersion(v2), {
+          outcome: 'referenced',
+          aliasNames: ['BETA', 'PROD'],
+        });
+        assert.deepEqual(
+          await s.updateStateMachineAlias(alias.arn, { description: 'p', updateDate: T0 + 20 }),
+          {
+            outcome: 'updated',
+          },
+        );
+        assert.deepEqual(await s.getStateMachineAlias(alias.arn), {
+          ...alias,
+          description: 'p',
+          updateDate: T0 + 20,
+        });
+        const routes = [{ stateMachineVersionArn: v1, weight: 100 }];
+        assert.deepEqual(
+          await s.updateStateMachineAlias(alias.arn, {
+            routingConfiguration: [{ stateMachineVersionArn: `${smArn('a')}:7`, weight: 100 }],
+            updateDate: T0 + 21,
+          }),
+          { outcome: 'versionMissing', versionArn: `${smArn('a')}:7` },
+        );
+        await s.updateStateMachineAlias(alias.arn, { routingConfiguration: routes, updateDate: T0 + 22 });
+        assert.deepEqual(await s.getStateMachineAlias(alias.arn), {
+          ...alias,
+          description: 'p',
+          routingConfiguration: routes,
+          updateDate: T0 + 22,
+        });
+        assert.deepEqual(await s.deleteStateMachineVersion(v2), {
+          outcome: 'referenced',
+          aliasNames: ['BETA'],
+        });
+        assert.deepEqual(
+          await s.updateStateMachineAlias(`${smArn('a')}:NOPE`, { description: 'x', updateDate: T0 }),
+          { outcome: 'missing' },
+        );
+        assert.equal(await s.deleteStateMachineAlias(beta.arn), true);
+        assert.equal(await s.deleteStateMachineAlias(beta.arn), false);
+        assert.deepEqual(await s.deleteStateMachineVersion(v2), { outcome: 'deleted' });
+      });
+
+      it('lists aliases oldest first, optionally those routing to one version', async () => {
+        const s = await fresh();
+        await s.createStateMachine(machine('a'));
+        await publish(s, 'a');
+        await s.updateStateMachine(machine('a', { revisionId: 'r2' }), 'r1');
+        await publish(s, 'a');
+        const mk = (name: string, at: number, versions: number[]) => ({
+          arn: `${smArn('a')}:${name}`,
+          stateMachineArn: smArn('a'),
+          name,
+          routingConfiguration: versions.map((v) => ({
+            stateMachineVersionArn: `${smArn('a')}:${v}`,
+            weight: 100 / versions.length,
+          })),
+          creationDate: at,
+          updateDate: at,
+        });
+        for (const a of [
+          mk('z', T0 + 1, [1]),
+          mk('b', T0 + 3, [1, 2]),
+          mk('c', T0 + 2, [2]),
+          mk('a', T0 + 3, [2]),
+        ])
+          await s.createStateMachineAlias(a, 100);
+        const listed = await all((p) => s.listStateMachineAliases({ stateMachineArn: smArn('a'), ...p }), 2);
+        assert.deepEqual(
+          listed.map((a) => a.name),
+          ['z', 'c', 'a', 'b'],
+        );
+        const ofV1 = await all(
+          (p) =>
+            s.listStateMachineAliases({ stateMachineArn: smArn('a'), versionArn: `${smArn('a')}:1`, ...p }),
+          1,
+        );
+        assert.deepEqual(
+          ofV1.map((a) => a.name),
+          ['z', 'b'],
+        );
+        const page = await s.listStateMachineAliases({ stateMachineArn: smArn('a'), limit: 1 });
+        await assert.rejects(
+          s.listStateMachineAliases({
+            stateMachineArn: smArn('a'),
+            versionArn: `${smArn('a')}:1`,
+            limit: 1,
+            nextToken: page.nextToken,
+          }),
+          InvalidPageToken,
+        );
+      });
+
+      it('deleting a machine deletes its versions and aliases, and a new machine of that name starts at 1', async () => {
+        const s = await fresh();
+        await s.createStateMachine(machine('a'));
+        await publish(s, 'a');
+        const alias = {
+          arn: `${smArn('a')}:PROD`,
+          stateMachineArn: smArn('a'),
+          name: 'PROD',
+          routingConfiguration: [{ stateMachineVersionArn: `${smArn('a')}:1`, weight: 100 }],
+          creationDate: T0,
+          updateDate: T0,
+        };
+        await s.createStateMachineAlias(alias, 100);
+        assert.equal(await s.deleteStateMachine(smArn('a')), true);
+        assert.equal(await s.getStateMachineVersion(`${smArn('a')}:1`), undefined);
+        assert.equal(await s.getStateMachineAlias(alias.arn), undefined);
+        assert.deepEqual(
+          (await s.listStateMachineVersions({ stateMachineArn: smArn('a'), limit: 10 })).items,
+          [],
+        );
+        assert.deepEqual(
+          (await s.listStateMachineAliases({ stateMachineArn: smArn('a'), limit: 10 })).items,
+          [],
+        );
+        await s.createStateMachine(machine('a'));
+        const again = await publish(s, 'a');
+        assert.ok(again.outcome === 'created');
+        assert.equal(again.version.version, 1);
+      });
+
+      it('records the version and alias an execution started with, and lists executions by them', async () => {
+        const s = await fresh();
+        const v1 = `${smArn('a')}:1`;
+        const prod = `${smArn('a')}:PROD`;
+        await s.createExecution(newExecution('a', 'plain', T0), started());
+        await s.createExecution(
+          { ...newExecution('a', 'byVersion', T0 + 1), stateMachineVersionArn: v1 },
+          started(),
+        );
+        for (let i = 0; i < 3; i++) {
+          await s.createExecution(
+            {
+              ...newExecution('a', `byAlias${i}`, T0 + 2 + i),
+              stateMachineVersionArn: v1,
+              stateMachineAliasArn: prod,
+            },
+            started(),
+          );
+        }
+        const got = await s.getExecution(exArn('a', 'byAlias0'));
+        assert.equal(got?.stateMachineArn, smArn('a'));
+        assert.equal(got?.stateMachineVersionArn, v1);
+        assert.equal(got?.stateMachineAliasArn, prod);
+        const plain = await s.getExecution(exArn('a', 'plain'));
+        assert.equal(plain?.stateMachineVersionArn, undefined);
+        assert.equal(plain?.stateMachineAliasArn, undefined);
+        const names = async (q: {
+          stateMachineArn: string;
+          by?: 'version' | 'alias';
+          status?: ExecutionStatus;
+        }) => (await all((p) => s.listExecutions({ ...q, ...p }), 2)).map((e) => e.name);
+        assert.deepEqual(await names({ stateMachineArn: smArn('a') }), [
+          'byAlias2',
+          'byAlias1',
+          'byAlias0',
+          'byVersion',
+          'plain',
+        ]);
+        assert.deepEqual(await names({ stateMachineArn: v1, by: 'version' }), [
+          'byAlias2',
+          'byAlias1',
+          'byAlias0',
+          'byVersion',
+        ]);
+        assert.deepEqual(await names({ stateMachineArn: prod, by: 'alias' }), [
+          'byAlias2',
+          'byAlias1',
+          'byAlias0',
+        ]);
+        assert.deepEqual(await names({ stateMachineArn: prod, by: 'alias', status: 'SUCCEEDED' }), []);
+        assert.deepEqual(await names({ stateMachineArn: v1, by: 'version', status: 'RUNNING' }), [
+          'byAlias2',
+          'byAlias1',
+          'byAlias0',
+          'byVersion',
+        ]);
+        const listed = await s.listExecutions({ stateMachineArn: prod, by: 'alias', limit: 1 });
+        assert.equal(listed.items[0]?.stateMachineAliasArn, prod);
+        assert.equal(listed.items[0]?.stateMachineVersionArn, v1);
+        await assert.rejects(
+          s.listExecutions({ stateMachineArn: v1, by: 'version', limit: 1, nextToken: listed.nextToken }),
+          InvalidPageToken,
+        );
+      });
+    });
+
     describe('activities and tags', () => {
       it('creates, gets, lists, deletes activities', async () => {
         const s = await fresh();

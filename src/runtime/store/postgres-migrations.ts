@@ -123,4 +123,59 @@ CREATE INDEX leases_by_node ON leases (node_id);
 ALTER TABLE states ADD COLUMN fixed text;
 `,
   },
+  {
+    version: 3,
+    description:
+      'state machine versions and aliases; executions record the version and alias they started with',
+    sql: `
+-- The last version number handed out: numbers are never reused, even after a version is deleted.
+ALTER TABLE state_machines ADD COLUMN last_version integer NOT NULL DEFAULT 0;
+
+-- Immutable snapshots of a revision; arn is <state machine arn>:<version>.
+CREATE TABLE state_machine_versions (
+  arn               text COLLATE "C" PRIMARY KEY,
+  state_machine_arn text COLLATE "C" NOT NULL,
+  version           integer NOT NULL,
+  type              text NOT NULL,
+  definition_id     text NOT NULL,
+  role_arn          text NOT NULL,
+  revision_id       text COLLATE "C" NOT NULL,
+  description       text,
+  creation_date     bigint NOT NULL,
+  options           text NOT NULL
+);
+-- ListStateMachineVersions, newest first; and "was this revision published already?".
+CREATE UNIQUE INDEX state_machine_versions_by_machine ON state_machine_versions (state_machine_arn, version);
+CREATE INDEX state_machine_versions_by_revision ON state_machine_versions (state_machine_arn, revision_id);
+
+-- arn is <state machine arn>:<name>.
+CREATE TABLE state_machine_aliases (
+  arn               text COLLATE "C" PRIMARY KEY,
+  state_machine_arn text COLLATE "C" NOT NULL,
+  name              text NOT NULL,
+  description       text,
+  creation_date     bigint NOT NULL,
+  update_date       bigint NOT NULL
+);
+CREATE INDEX state_machine_aliases_by_machine ON state_machine_aliases (state_machine_arn, creation_date, arn);
+
+-- An alias's one or two routes; indexed by version so that deleting a version finds its aliases.
+CREATE TABLE alias_routes (
+  alias_arn   text COLLATE "C" NOT NULL,
+  position    integer NOT NULL,
+  version_arn text COLLATE "C" NOT NULL,
+  weight      integer NOT NULL,
+  PRIMARY KEY (alias_arn, position)
+);
+CREATE INDEX alias_routes_by_version ON alias_routes (version_arn);
+
+-- NULL for executions started with the unqualified ARN; ListExecutions by version or alias.
+ALTER TABLE executions ADD COLUMN state_machine_version_arn text COLLATE "C";
+ALTER TABLE executions ADD COLUMN state_machine_alias_arn text COLLATE "C";
+CREATE INDEX executions_by_version ON executions (state_machine_version_arn, start_date, id)
+  WHERE state_machine_version_arn IS NOT NULL;
+CREATE INDEX executions_by_alias ON executions (state_machine_alias_arn, start_date, id)
+  WHERE state_machine_alias_arn IS NOT NULL;
+`,
+  },
 ];

@@ -105,6 +105,7 @@ if (unreachable !== undefined) {
       const pinned: Record<number, string> = {
         1: '735ed9605c87aeb4817882cc428e9e2be17b88e8b9921d3810311d7adbf7eeab',
         2: '8dd1b77e3c5090d35e895f7dfce122b42a46227708c353fc4f5629a4ae456d44',
+        3: 'a46d511d5eac9d15f430923cfb733757ead7edf59fc3216f525a1687902ac743',
       };
       for (const m of migrations) {
         const sum = migrationChecksum(m.sql);

@@ -12,20 +12,26 @@ import pg from 'pg';
 import type { ExecutionStatus, HistoryEvent } from '../../interpreter/types.js';
 import { migrations } from './postgres-migrations.js';
 import {
+  ALIAS_SELECT_POSTGRES,
   EXECUTION_COLUMNS,
   SM_COLUMNS,
   TASK_COLUMNS,
   TOP,
+  VERSION_COLUMNS,
   definitionIdOf,
   limitOf,
   paginate,
+  toAlias,
   toStateMachine,
   toSummary,
   toTask,
+  toVersion,
+  type AliasRow,
   type ExecutionFullRow,
   type ExecutionRow,
   type StateMachineRow,
   type TaskRowRaw,
+  type VersionRow,
 } from './rows.js';
 import {
   StoreConflict,
@@ -33,6 +39,8 @@ import {
   decodePageToken,
   encodePageToken,
   type ActivityRecord,
+  type AliasRoute,
+  type AliasWriteResult,
   type CommitOutcome,
   type CreateResult,
   type ExecutionRecord,
@@ -41,7 +49,10 @@ import {
   type NewExecution,
   type Page,
   type PageRequest,
+  type PublishVersionResult,
+  type StateMachineAliasRecord,
   type StateMachineRecord,
+  type StateMachineVersionRecord,
   type StepChanges,
   type StepWrite,
   type Store,
@@ -299,7 +310,202 @@ export class PostgresStore implements Store, LeaseStore {
   deleteStateMachine(arn: string): Promise<boolean> {
     return this.tx(async (c) => {
       await c.query('DELETE FROM tags WHERE resource_arn = $1', [arn]);
+      await c.query(
+        'DELETE FROM alias_routes WHERE alias_arn IN (SELECT arn FROM state_machine_aliases WHERE state_machine_arn = $1)',
+        [arn],
+      );
+      await c.query('DELETE FROM state_machine_aliases WHERE state_machine_arn = $1', [arn]);
+      await c.query('DELETE FROM state_machine_versions WHERE state_machine_arn = $1', [arn]);
       return ((await c.query('DELETE FROM state_machines WHERE arn = $1', [arn])).rowCount ?? 0) > 0;
+    });
+  }
+
+  // ---- versions and aliases ------------------------------------------------------------------
+
+  publishStateMachineVersion(
+    stateMachineArn: string,
+    p: {
+      expectedRevisionId?: string | undefined;
+      description?: string | undefined;
+      creationDate: number;
+      maxVersions: number;
+    },
+  ): Promise<PublishVersionResult> {
+    return this.tx(async (c): Promise<PublishVersionResult> => {
+      // FOR UPDATE: concurrent publishes of one machine queue here, so numbers are handed out once.
+      const sm = (
+        await c.query<{ revision_id: string; last_version: number }>(
+          'SELECT revision_id, last_version FROM state_machines WHERE arn = $1 FOR UPDATE',
+          [stateMachineArn],
+        )
+      ).rows[0];
+      if (sm === undefined) return { outcome: 'missing' };
+      if (p.expectedRevisionId !== undefined && p.expectedRevisionId !== sm.revision_id)
+        return { outcome: 'conflict', revisionId: sm.revision_id };
+      const existing = (
+        await c.query<VersionRow>(
+          `SELECT ${VERSION_COLUMNS} FROM state_machine_versions v JOIN definitions d ON d.id = v.definition_id
+           WHERE v.state_machine_arn = $1 AND v.revision_id = $2 ORDER BY v.version DESC LIMIT 1`,
+          [stateMachineArn, sm.revision_id],
+        )
+      ).rows[0];
+      if (existing !== undefined) return { outcome: 'existing', version: toVersion(existing) };
+      const count = (
+        await c.query<{ n: number }>(
+          'SELECT count(*)::integer AS n FROM state_machine_versions WHERE state_machine_arn = $1',
+          [stateMachineArn],
+        )
+      ).rows[0]!.n;
+      if (count >= p.maxVersions) return { outcome: 'limit' };
+      const n = sm.last_version + 1;
+      const arn = `${stateMachineArn}:${n}`;
+      await c.query('UPDATE state_machines SET last_version = $1 WHERE arn = $2', [n, stateMachineArn]);
+      await c.query(
+        `INSERT INTO state_machine_versions (arn, state_machine_arn, version, type, definition_id, role_arn,
+           revision_id, description, creation_date, options)
+         SELECT $1, arn, $2, type, definition_id, role_arn, revision_id, $3, $4, options
+         FROM state_machines WHERE arn = $5`,
+        [arn, n, p.description ?? null, p.creationDate, stateMachineArn],
+      );
+      return { outcome: 'created', version: (await versionOf(c, arn))! };
+    });
+  }
+
+  getStateMachineVersion(versionArn: string): Promise<StateMachineVersionRecord | undefined> {
+    return this.read((c) => versionOf(c, versionArn));
+  }
+
+  listStateMachineVersions(
+    query: { stateMachineArn: string } & PageRequest,
+  ): Promise<Page<StateMachineVersionRecord>> {
+    return this.read(async (c) => {
+      const limit = limitOf(query);
+      const before =
+        query.nextToken === undefined
+          ? 2 ** 31 - 1
+          : (decodePageToken(query.nextToken, 'ver', query.stateMachineArn, 'n')[0] as number);
+      const rows = (
+        await c.query<VersionRow>(
+          `SELECT ${VERSION_COLUMNS} FROM state_machine_versions v JOIN definitions d ON d.id = v.definition_id
+           WHERE v.state_machine_arn = $1 AND v.version < $2 ORDER BY v.version DESC LIMIT $3`,
+          // version is an integer column: keep the bound in its range.
+          [query.stateMachineArn, Math.min(before, 2 ** 31 - 1), limit + 1],
+        )
+      ).rows;
+      return paginate(rows, query, toVersion, (r) =>
+        encodePageToken('ver', query.stateMachineArn, [r.version]),
+      );
+    });
+  }
+
+  deleteStateMachineVersion(
+    versionArn: string,
+  ): Promise<{ outcome: 'deleted' } | { outcome: 'referenced'; aliasNames: string[] }> {
+    return this.tx(async (c) => {
+      // The version row locked first: an alias created meanwhile waits, then finds it gone.
+      await c.query('SELECT 1 FROM state_machine_versions WHERE arn = $1 FOR UPDATE', [versionArn]);
+      const names = (
+        await c.query<{ name: string }>(
+          `SELECT a.name FROM alias_routes r JOIN state_machine_aliases a ON a.arn = r.alias_arn
+           WHERE r.version_arn = $1 ORDER BY a.name`,
+          [versionArn],
+        )
+      ).rows.map((r) => r.name);
+      if (names.length > 0) return { outcome: 'referenced' as const, aliasNames: names };
+      await c.query('DELETE FROM state_machine_versions WHERE arn = $1', [versionArn]);
+      return { outcome: 'deleted' as const };
+    });
+  }
+
+  createStateMachineAlias(alias: StateMachineAliasRecord, maxAliases: number): Promise<AliasWriteResult> {
+    return this.tx(async (c): Promise<AliasWriteResult> => {
+      // The machine's row serialises alias writes of one machine (the count and the name check).
+      await c.query('SELECT 1 FROM state_machines WHERE arn = $1 FOR UPDATE', [alias.stateMachineArn]);
+      const existing = await aliasOf(c, alias.arn);
+      if (existing !== undefined) return { outcome: 'exists', existing };
+      const missing = await missingVersion(c, alias.routingConfiguration);
+      if (missing !== undefined) return { outcome: 'versionMissing', versionArn: missing };
+      const count = (
+        await c.query<{ n: number }>(
+          'SELECT count(*)::integer AS n FROM state_machine_aliases WHERE state_machine_arn = $1',
+          [alias.stateMachineArn],
+        )
+      ).rows[0]!.n;
+      if (count >= maxAliases) return { outcome: 'limit' };
+      await c.query(
+        `INSERT INTO state_machine_aliases (arn, state_machine_arn, name, description, creation_date, update_date)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [
+          alias.arn,
+          alias.stateMachineArn,
+          alias.name,
+          alias.description ?? null,
+          alias.creationDate,
+          alias.updateDate,
+        ],
+      );
+      await putRoutes(c, alias.arn, alias.routingConfiguration);
+      return { outcome: 'created' };
+    });
+  }
+
+  getStateMachineAlias(aliasArn: string): Promise<StateMachineAliasRecord | undefined> {
+    return this.read((c) => aliasOf(c, aliasArn));
+  }
+
+  updateStateMachineAlias(
+    aliasArn: string,
+    change: {
+      description?: string | undefined;
+      routingConfiguration?: AliasRoute[] | undefined;
+      updateDate: number;
+    },
+  ): Promise<AliasWriteResult> {
+    return this.tx(async (c): Promise<AliasWriteResult> => {
+      const found = await c.query('SELECT 1 FROM state_machine_aliases WHERE arn = $1 FOR UPDATE', [
+        aliasArn,
+      ]);
+      if (found.rowCount === 0) return { outcome: 'missing' };
+      if (change.routingConfiguration !== undefined) {
+        const missing = await missingVersion(c, change.routingConfiguration);
+        if (missing !== undefined) return { outcome: 'versionMissing', versionArn: missing };
+        await c.query('DELETE FROM alias_routes WHERE alias_arn = $1', [aliasArn]);
+        await putRoutes(c, aliasArn, change.routingConfiguration);
+      }
+      await c.query(
+        'UPDATE state_machine_aliases SET description = coalesce($1, description), update_date = $2 WHERE arn = $3',
+        [change.description ?? null, change.updateDate, aliasArn],
+      );
+      return { outcome: 'updated' };
+    });
+  }
+
+  deleteStateMachineAlias(aliasArn: string): Promise<boolean> {
+    return this.tx(async (c) => {
+      await c.query('DELETE FROM alias_routes WHERE alias_arn = $1', [aliasArn]);
+      return (
+        ((await c.query('DELETE FROM state_machine_aliases WHERE arn = $1', [aliasArn])).rowCount ?? 0) > 0
+      );
+    });
+  }
+
+  listStateMachineAliases(
+    query: { stateMachineArn: string; versionArn?: string | undefined } & PageRequest,
+  ): Promise<Page<StateMachineAliasRecord>> {
+    return this.read(async (c) => {
+      const limit = limitOf(query);
+      const scope = `${query.stateMachineArn}|${query.versionArn ?? ''}`;
+      const [date, arn] =
+        query.nextToken === undefined ? [-1, ''] : decodePageToken(query.nextToken, 'alias', scope, 'ns');
+      const rows = (
+        await c.query<AliasRow>(
+          `${ALIAS_SELECT_POSTGRES} WHERE a.state_machine_arn = $1
+           AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM alias_routes r WHERE r.alias_arn = a.arn AND r.version_arn = $2))
+           AND (a.creation_date, a.arn) > ($3, $4) ORDER BY a.creation_date, a.arn LIMIT $5`,
+          [query.stateMachineArn, query.versionArn ?? null, date, arn, limit + 1],
+        )
+      ).rows;
+      return paginate(rows, query, toAlias, (r) => encodePageToken('alias', scope, [r.creation_date, r.arn]));
     });
   }
 
@@ -358,23 +564,34 @@ export class PostgresStore implements Store, LeaseStore {
   }
 
   listExecutions(
-    query: { stateMachineArn: string; status?: ExecutionStatus | undefined } & PageRequest,
+    query: {
+      stateMachineArn: string;
+      status?: ExecutionStatus | undefined;
+      by?: 'version' | 'alias' | undefined;
+    } & PageRequest,
   ): Promise<Page<ExecutionSummary>> {
     return this.read(async (c) => {
       const limit = limitOf(query);
-      const scope = `${query.stateMachineArn}|${query.status ?? ''}`;
+      const scope = `${query.stateMachineArn}|${query.status ?? ''}|${query.by ?? ''}`;
       const [date, id] =
         query.nextToken === undefined ? [TOP, TOP] : decodePageToken(query.nextToken, 'ex', scope, 'nn');
+      // A fixed column name per `by`, never the caller's text.
+      const column =
+        query.by === 'version'
+          ? 'state_machine_version_arn'
+          : query.by === 'alias'
+            ? 'state_machine_alias_arn'
+            : 'state_machine_arn';
       // Row comparison against the index's trailing columns: a backward index scan, no sort.
       const rows = (
         query.status === undefined
           ? await c.query<ExecutionRow>(
-              `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = $1
+              `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${column} = $1
                AND (start_date, id) < ($2, $3) ORDER BY start_date DESC, id DESC LIMIT $4`,
               [query.stateMachineArn, date, id, limit + 1],
             )
           : await c.query<ExecutionRow>(
-              `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE state_machine_arn = $1 AND status = $2
+              `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE ${column} = $1 AND status = $2
                AND (start_date, id) < ($3, $4) ORDER BY start_date DESC, id DESC LIMIT $5`,
               [query.stateMachineArn, query.status, date, id, limit + 1],
             )
@@ -907,11 +1124,12 @@ WITH d AS (
   INSERT INTO definitions (id, text) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (id) DO NOTHING),
 x AS (
   INSERT INTO executions (arn, state_machine_arn, name, definition_id, status, start_date, stop_date,
-    input, output, error, cause)
-  SELECT arn, sm, name, def, status, start_date, stop_date, input, output, error, cause
+    input, output, error, cause, state_machine_version_arn, state_machine_alias_arn)
+  SELECT arn, sm, name, def, status, start_date, stop_date, input, output, error, cause, ver, alias
   FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
-    $10::text[], $11::text[], $12::text[], $13::text[])
-    WITH ORDINALITY AS u(arn, sm, name, def, status, start_date, stop_date, input, output, error, cause, ord)
+    $10::text[], $11::text[], $12::text[], $13::text[], $16::text[], $17::text[])
+    WITH ORDINALITY AS u(arn, sm, name, def, status, start_date, stop_date, input, output, error, cause,
+      ver, alias, ord)
   ORDER BY ord
   ON CONFLICT (arn) DO NOTHING RETURNING id, arn),
 st AS (
@@ -1030,6 +1248,8 @@ async function applyRoundFast(
         textArray(col((e) => e.w.cause ?? null)),
         textArray(col((e) => e.state)),
         textArray(col((_, x) => x.fixed ?? null)),
+        col((_, x) => x.stateMachineVersionArn ?? null),
+        col((_, x) => x.stateMachineAliasArn ?? null),
       ],
     });
     // An ARN another node created meanwhile is not returned (ON CONFLICT): a conflict.
@@ -1148,11 +1368,12 @@ async function applyRound(c: Queryable, entries: readonly Entry[], outcomes: Com
     // ON CONFLICT: an ARN created meanwhile by another node is a conflict, not an error.
     const inserted = await c.query<{ id: number; arn: string }>(
       `INSERT INTO executions (arn, state_machine_arn, name, definition_id, status, start_date, stop_date,
-         input, output, error, cause)
-       SELECT arn, sm, name, def, status, start_date, stop_date, input, output, error, cause
+         input, output, error, cause, state_machine_version_arn, state_machine_alias_arn)
+       SELECT arn, sm, name, def, status, start_date, stop_date, input, output, error, cause, ver, alias
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[],
-         $8::text[], $9::text[], $10::text[], $11::text[])
-         WITH ORDINALITY AS u(arn, sm, name, def, status, start_date, stop_date, input, output, error, cause, ord)
+         $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[])
+         WITH ORDINALITY AS u(arn, sm, name, def, status, start_date, stop_date, input, output, error, cause,
+           ver, alias, ord)
        ORDER BY ord
        ON CONFLICT (arn) DO NOTHING RETURNING id, arn`,
       [
@@ -1167,6 +1388,8 @@ async function applyRound(c: Queryable, entries: readonly Entry[], outcomes: Com
         col((e) => e.w.output ?? null),
         col((e) => e.w.error ?? null),
         col((e) => e.w.cause ?? null),
+        col((_, x) => x.stateMachineVersionArn ?? null),
+        col((_, x) => x.stateMachineAliasArn ?? null),
       ],
     );
     const ids = new Map(inserted.rows.map((r) => [r.arn, r.id]));
@@ -1318,6 +1541,49 @@ async function stateMachineOf(c: Queryable, arn: string): Promise<StateMachineRe
     )
   ).rows[0];
   return r === undefined ? undefined : toStateMachine(r);
+}
+
+async function versionOf(c: Queryable, arn: string): Promise<StateMachineVersionRecord | undefined> {
+  const r = (
+    await c.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM state_machine_versions v JOIN definitions d ON d.id = v.definition_id
+       WHERE v.arn = $1`,
+      [arn],
+    )
+  ).rows[0];
+  return r === undefined ? undefined : toVersion(r);
+}
+
+async function aliasOf(c: Queryable, arn: string): Promise<StateMachineAliasRecord | undefined> {
+  const r = (await c.query<AliasRow>(`${ALIAS_SELECT_POSTGRES} WHERE a.arn = $1`, [arn])).rows[0];
+  return r === undefined ? undefined : toAlias(r);
+}
+
+/** The first routed version that does not exist (locked FOR SHARE: it cannot be deleted meanwhile). */
+async function missingVersion(c: Queryable, routes: readonly AliasRoute[]): Promise<string | undefined> {
+  const arns = routes.map((r) => r.stateMachineVersionArn);
+  const found = new Set(
+    (
+      await c.query<{ arn: string }>(
+        'SELECT arn FROM state_machine_versions WHERE arn = ANY($1::text[]) ORDER BY arn FOR SHARE',
+        [arns],
+      )
+    ).rows.map((r) => r.arn),
+  );
+  return arns.find((a) => !found.has(a));
+}
+
+async function putRoutes(c: Queryable, aliasArn: string, routes: readonly AliasRoute[]): Promise<void> {
+  await c.query(
+    `INSERT INTO alias_routes (alias_arn, position, version_arn, weight)
+     SELECT $1, * FROM unnest($2::integer[], $3::text[], $4::integer[])`,
+    [
+      aliasArn,
+      routes.map((_, i) => i),
+      routes.map((r) => r.stateMachineVersionArn),
+      routes.map((r) => r.weight),
+    ],
+  );
 }
 
 async function activityOf(c: Queryable, arn: string): Promise<ActivityRecord | undefined> {

@@ -114,4 +114,59 @@ CREATE TABLE tags (
 ALTER TABLE states ADD COLUMN fixed TEXT;
 `,
   },
+  {
+    version: 3,
+    description:
+      'state machine versions and aliases; executions record the version and alias they started with',
+    sql: `
+-- The last version number handed out: numbers are never reused, even after a version is deleted.
+ALTER TABLE state_machines ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+
+-- Immutable snapshots of a revision; arn is <state machine arn>:<version>.
+CREATE TABLE state_machine_versions (
+  arn               TEXT PRIMARY KEY,
+  state_machine_arn TEXT NOT NULL,
+  version           INTEGER NOT NULL,
+  type              TEXT NOT NULL,
+  definition_id     TEXT NOT NULL,
+  role_arn          TEXT NOT NULL,
+  revision_id       TEXT NOT NULL,
+  description       TEXT,
+  creation_date     INTEGER NOT NULL,
+  options           TEXT NOT NULL
+) WITHOUT ROWID;
+-- ListStateMachineVersions, newest first; and "was this revision published already?".
+CREATE UNIQUE INDEX state_machine_versions_by_machine ON state_machine_versions (state_machine_arn, version);
+CREATE INDEX state_machine_versions_by_revision ON state_machine_versions (state_machine_arn, revision_id);
+
+-- arn is <state machine arn>:<name>.
+CREATE TABLE state_machine_aliases (
+  arn               TEXT PRIMARY KEY,
+  state_machine_arn TEXT NOT NULL,
+  name              TEXT NOT NULL,
+  description       TEXT,
+  creation_date     INTEGER NOT NULL,
+  update_date       INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX state_machine_aliases_by_machine ON state_machine_aliases (state_machine_arn, creation_date, arn);
+
+-- An alias's one or two routes; indexed by version so that deleting a version finds its aliases.
+CREATE TABLE alias_routes (
+  alias_arn   TEXT NOT NULL,
+  position    INTEGER NOT NULL,
+  version_arn TEXT NOT NULL,
+  weight      INTEGER NOT NULL,
+  PRIMARY KEY (alias_arn, position)
+) WITHOUT ROWID;
+CREATE INDEX alias_routes_by_version ON alias_routes (version_arn);
+
+-- NULL for executions started with the unqualified ARN; ListExecutions by version or alias.
+ALTER TABLE executions ADD COLUMN state_machine_version_arn TEXT;
+ALTER TABLE executions ADD COLUMN state_machine_alias_arn TEXT;
+CREATE INDEX executions_by_version ON executions (state_machine_version_arn, start_date DESC, id DESC)
+  WHERE state_machine_version_arn IS NOT NULL;
+CREATE INDEX executions_by_alias ON executions (state_machine_alias_arn, start_date DESC, id DESC)
+  WHERE state_machine_alias_arn IS NOT NULL;
+`,
+  },
 ];

@@ -8,19 +8,29 @@ import Database from 'better-sqlite3';
 
 import type { ExecutionStatus } from '../../interpreter/types.js';
 import {
+  ALIAS_SELECT_SQLITE,
   SM_COLUMNS,
   TASK_COLUMNS,
+  VERSION_COLUMNS,
   definitionIdOf,
+  toAlias,
   toStateMachine,
   toTask,
+  toVersion,
+  type AliasRow,
   type StateMachineRow,
   type TaskRowRaw,
+  type VersionRow,
 } from './rows.js';
 import type {
   ActivityRecord,
+  AliasRoute,
+  AliasWriteResult,
   CommitOutcome,
   CreateResult,
   NewExecution,
+  PublishVersionResult,
+  StateMachineAliasRecord,
   StateMachineRecord,
   StepWrite,
   Tag,
@@ -182,7 +192,99 @@ export class SqliteWriter {
   deleteStateMachine(arn: string): boolean {
     return this.tx(() => {
       this.s.deleteTags.run(arn);
+      this.s.deleteRoutesOfMachine.run(arn);
+      this.s.deleteAliasesOfMachine.run(arn);
+      this.s.deleteVersionsOfMachine.run(arn);
       return this.s.deleteStateMachine.run(arn).changes > 0;
+    });
+  }
+
+  publishStateMachineVersion(
+    stateMachineArn: string,
+    p: {
+      expectedRevisionId?: string | undefined;
+      description?: string | undefined;
+      creationDate: number;
+      maxVersions: number;
+    },
+  ): PublishVersionResult {
+    return this.tx(() => {
+      const sm = this.s.smForPublish.get(stateMachineArn) as
+        { revision_id: string; last_version: number } | undefined;
+      if (sm === undefined) return { outcome: 'missing' };
+      if (p.expectedRevisionId !== undefined && p.expectedRevisionId !== sm.revision_id)
+        return { outcome: 'conflict', revisionId: sm.revision_id };
+      const existing = this.s.versionOfRevision.get(stateMachineArn, sm.revision_id) as
+        VersionRow | undefined;
+      if (existing !== undefined) return { outcome: 'existing', version: toVersion(existing) };
+      const count = (this.s.countVersions.get(stateMachineArn) as { n: number }).n;
+      if (count >= p.maxVersions) return { outcome: 'limit' };
+      const n = sm.last_version + 1;
+      const arn = `${stateMachineArn}:${n}`;
+      this.s.bumpVersion.run(n, stateMachineArn);
+      this.s.insertVersion.run(arn, n, p.description ?? null, p.creationDate, stateMachineArn);
+      return { outcome: 'created', version: toVersion(this.s.getVersion.get(arn) as VersionRow) };
+    });
+  }
+
+  deleteStateMachineVersion(
+    versionArn: string,
+  ): { outcome: 'deleted' } | { outcome: 'referenced'; aliasNames: string[] } {
+    return this.tx(() => {
+      const names = (this.s.aliasesOfVersion.all(versionArn) as { name: string }[]).map((r) => r.name);
+      if (names.length > 0) return { outcome: 'referenced', aliasNames: names };
+      this.s.deleteVersion.run(versionArn);
+      return { outcome: 'deleted' };
+    });
+  }
+
+  createStateMachineAlias(alias: StateMachineAliasRecord, maxAliases: number): AliasWriteResult {
+    return this.tx(() => {
+      const existing = this.s.getAlias.get(alias.arn) as AliasRow | undefined;
+      if (existing !== undefined) return { outcome: 'exists', existing: toAlias(existing) };
+      const missing = this.missingVersion(alias.routingConfiguration);
+      if (missing !== undefined) return { outcome: 'versionMissing', versionArn: missing };
+      const count = (this.s.countAliases.get(alias.stateMachineArn) as { n: number }).n;
+      if (count >= maxAliases) return { outcome: 'limit' };
+      this.s.insertAlias.run(
+        alias.arn,
+        alias.stateMachineArn,
+        alias.name,
+        alias.description ?? null,
+        alias.creationDate,
+        alias.updateDate,
+      );
+      this.putRoutes(alias.arn, alias.routingConfiguration);
+      return { outcome: 'created' };
+    });
+  }
+
+  updateStateMachineAlias(
+    aliasArn: string,
+    change: {
+      description?: string | undefined;
+      routingConfiguration?: AliasRoute[] | undefined;
+      updateDate: number;
+    },
+  ): AliasWriteResult {
+    return this.tx(() => {
+      if (this.s.getAlias.get(aliasArn) === undefined) return { outcome: 'missing' };
+      if (change.routingConfiguration !== undefined) {
+        const missing = this.missingVersion(change.routingConfiguration);
+        if (missing !== undefined) return { outcome: 'versionMissing', versionArn: missing };
+        this.s.deleteRoutes.run(aliasArn);
+        this.putRoutes(aliasArn, change.routingConfiguration);
+      }
+      if (change.description !== undefined) this.s.setAliasDescription.run(change.description, aliasArn);
+      this.s.setAliasUpdateDate.run(change.updateDate, aliasArn);
+      return { outcome: 'updated' };
+    });
+  }
+
+  deleteStateMachineAlias(aliasArn: string): boolean {
+    return this.tx(() => {
+      this.s.deleteRoutes.run(aliasArn);
+      return this.s.deleteAlias.run(aliasArn).changes > 0;
     });
   }
 
@@ -247,6 +349,8 @@ export class SqliteWriter {
         c.executionArn,
         c.stateMachineArn,
         c.name,
+        c.stateMachineVersionArn ?? null,
+        c.stateMachineAliasArn ?? null,
         this.putDefinition(c.definition),
         w.status,
         c.startDate,
@@ -305,6 +409,15 @@ export class SqliteWriter {
     return id;
   }
 
+  private missingVersion(routes: readonly AliasRoute[]): string | undefined {
+    return routes.find((r) => this.s.versionExists.get(r.stateMachineVersionArn) === undefined)
+      ?.stateMachineVersionArn;
+  }
+
+  private putRoutes(aliasArn: string, routes: readonly AliasRoute[]): void {
+    routes.forEach((r, i) => this.s.insertRoute.run(aliasArn, i, r.stateMachineVersionArn, r.weight));
+  }
+
   private putTags(arn: string, tags: readonly Tag[]): void {
     for (const t of tags) this.s.upsertTag.run(arn, t.key, t.value);
   }
@@ -316,6 +429,11 @@ export type WriterMethod =
   | 'createStateMachine'
   | 'updateStateMachine'
   | 'deleteStateMachine'
+  | 'publishStateMachineVersion'
+  | 'deleteStateMachineVersion'
+  | 'createStateMachineAlias'
+  | 'updateStateMachineAlias'
+  | 'deleteStateMachineAlias'
   | 'createActivity'
   | 'deleteActivity'
   | 'claimActivityTask'
@@ -337,9 +455,43 @@ function prepareWrites(db: Database.Database) {
       options = ? WHERE arn = ? AND revision_id = ?`),
     deleteStateMachine: p('DELETE FROM state_machines WHERE arn = ?'),
 
-    insertExecution:
-      p(`INSERT INTO executions (arn, state_machine_arn, name, definition_id, status, start_date,
-      stop_date, input, output, error, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    smForPublish: p('SELECT revision_id, last_version FROM state_machines WHERE arn = ?'),
+    versionOfRevision: p(`SELECT ${VERSION_COLUMNS} FROM state_machine_versions v
+      JOIN definitions d ON d.id = v.definition_id
+      WHERE v.state_machine_arn = ? AND v.revision_id = ? ORDER BY v.version DESC LIMIT 1`),
+    countVersions: p('SELECT count(*) AS n FROM state_machine_versions WHERE state_machine_arn = ?'),
+    bumpVersion: p('UPDATE state_machines SET last_version = ? WHERE arn = ?'),
+    // The snapshot copies the machine's row as it stands inside this transaction.
+    insertVersion:
+      p(`INSERT INTO state_machine_versions (arn, state_machine_arn, version, type, definition_id,
+      role_arn, revision_id, description, creation_date, options)
+      SELECT ?, arn, ?, type, definition_id, role_arn, revision_id, ?, ?, options
+      FROM state_machines WHERE arn = ?`),
+    getVersion: p(`SELECT ${VERSION_COLUMNS} FROM state_machine_versions v
+      JOIN definitions d ON d.id = v.definition_id WHERE v.arn = ?`),
+    versionExists: p('SELECT 1 FROM state_machine_versions WHERE arn = ?'),
+    deleteVersion: p('DELETE FROM state_machine_versions WHERE arn = ?'),
+    deleteVersionsOfMachine: p('DELETE FROM state_machine_versions WHERE state_machine_arn = ?'),
+    aliasesOfVersion: p(`SELECT a.name FROM alias_routes r JOIN state_machine_aliases a ON a.arn = r.alias_arn
+      WHERE r.version_arn = ? ORDER BY a.name`),
+
+    getAlias: p(`${ALIAS_SELECT_SQLITE} WHERE a.arn = ?`),
+    countAliases: p('SELECT count(*) AS n FROM state_machine_aliases WHERE state_machine_arn = ?'),
+    insertAlias:
+      p(`INSERT INTO state_machine_aliases (arn, state_machine_arn, name, description, creation_date,
+      update_date) VALUES (?, ?, ?, ?, ?, ?)`),
+    setAliasDescription: p('UPDATE state_machine_aliases SET description = ? WHERE arn = ?'),
+    setAliasUpdateDate: p('UPDATE state_machine_aliases SET update_date = ? WHERE arn = ?'),
+    deleteAlias: p('DELETE FROM state_machine_aliases WHERE arn = ?'),
+    deleteAliasesOfMachine: p('DELETE FROM state_machine_aliases WHERE state_machine_arn = ?'),
+    insertRoute: p('INSERT INTO alias_routes (alias_arn, position, version_arn, weight) VALUES (?, ?, ?, ?)'),
+    deleteRoutes: p('DELETE FROM alias_routes WHERE alias_arn = ?'),
+    deleteRoutesOfMachine: p(`DELETE FROM alias_routes WHERE alias_arn IN
+      (SELECT arn FROM state_machine_aliases WHERE state_machine_arn = ?)`),
+
+    insertExecution: p(`INSERT INTO executions (arn, state_machine_arn, name, state_machine_version_arn,
+      state_machine_alias_arn, definition_id, status, start_date, stop_date, input, output, error, cause)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertState: p('INSERT INTO states (execution_id, version, state, fixed) VALUES (?, 1, ?, ?)'),
     executionId: p('SELECT id FROM executions WHERE arn = ?'),
     updateState: p(
@@ -393,6 +545,16 @@ export function callWriter(w: SqliteWriter, c: WriterCall): unknown {
       return w.updateStateMachine(...c.args);
     case 'deleteStateMachine':
       return w.deleteStateMachine(...c.args);
+    case 'publishStateMachineVersion':
+      return w.publishStateMachineVersion(...c.args);
+    case 'deleteStateMachineVersion':
+      return w.deleteStateMachineVersion(...c.args);
+    case 'createStateMachineAlias':
+      return w.createStateMachineAlias(...c.args);
+    case 'updateStateMachineAlias':
+      return w.updateStateMachineAlias(...c.args);
+    case 'deleteStateMachineAlias':
+      return w.deleteStateMachineAlias(...c.args);
     case 'createActivity':
       return w.createActivity(...c.args);
     case 'deleteActivity':

@@ -51,6 +51,7 @@ describe('sqlite store', () => {
     const pinned: Record<number, string> = {
       1: 'fb66100810035e9e6f51edaf7c666e4f9b63dcea6c09776e4c149c04e756084a',
       2: 'c94b17592600dab30b9b6e5e6f3fe94accd79a9df06fec3b4c3ed1660f03252f',
+      3: '30fce965fcd51367cb35f926e999c3e9f138033187103f668d8377e624ef4f29',
     };
     for (const m of migrations) {
       const sum = createHash('sha256').update(m.sql).digest('hex');

@@ -24,19 +24,25 @@ import {
   type WriterMethod,
 } from './sqlite-writer.js';
 import {
+  ALIAS_SELECT_SQLITE,
   EXECUTION_COLUMNS,
   SM_COLUMNS,
   TASK_COLUMNS,
   TOP,
+  VERSION_COLUMNS,
   limitOf,
   paginate,
+  toAlias,
   toStateMachine,
   toSummary,
   toTask,
+  toVersion,
+  type AliasRow,
   type ExecutionFullRow,
   type ExecutionRow,
   type StateMachineRow,
   type TaskRowRaw,
+  type VersionRow,
 } from './rows.js';
 import {
   StoreConflict,
@@ -44,6 +50,8 @@ import {
   decodePageToken,
   encodePageToken,
   type ActivityRecord,
+  type AliasRoute,
+  type AliasWriteResult,
   type CommitOutcome,
   type CreateResult,
   type ExecutionRecord,
@@ -52,7 +60,10 @@ import {
   type NewExecution,
   type Page,
   type PageRequest,
+  type PublishVersionResult,
+  type StateMachineAliasRecord,
   type StateMachineRecord,
+  type StateMachineVersionRecord,
   type StepChanges,
   type StepWrite,
   type Store,
@@ -254,6 +265,91 @@ export class SqliteStore implements Store {
     return attempt(() => (this.s.getDefinition.get(definitionId) as { text: string } | undefined)?.text);
   }
 
+  // ---- versions and aliases ------------------------------------------------------------------
+
+  publishStateMachineVersion(
+    stateMachineArn: string,
+    p: {
+      expectedRevisionId?: string | undefined;
+      description?: string | undefined;
+      creationDate: number;
+      maxVersions: number;
+    },
+  ): Promise<PublishVersionResult> {
+    return this.writer.call('publishStateMachineVersion', stateMachineArn, p);
+  }
+
+  getStateMachineVersion(versionArn: string): Promise<StateMachineVersionRecord | undefined> {
+    return attempt(() => {
+      const r = this.s.getVersion.get(versionArn) as VersionRow | undefined;
+      return r === undefined ? undefined : toVersion(r);
+    });
+  }
+
+  listStateMachineVersions(
+    query: { stateMachineArn: string } & PageRequest,
+  ): Promise<Page<StateMachineVersionRecord>> {
+    return attempt(() => {
+      const before =
+        query.nextToken === undefined
+          ? TOP
+          : (decodePageToken(query.nextToken, 'ver', query.stateMachineArn, 'n')[0] as number);
+      const rows = this.s.listVersions.all(query.stateMachineArn, before, limitOf(query) + 1) as VersionRow[];
+      return paginate(rows, query, toVersion, (r) =>
+        encodePageToken('ver', query.stateMachineArn, [r.version]),
+      );
+    });
+  }
+
+  deleteStateMachineVersion(
+    versionArn: string,
+  ): Promise<{ outcome: 'deleted' } | { outcome: 'referenced'; aliasNames: string[] }> {
+    return this.writer.call('deleteStateMachineVersion', versionArn);
+  }
+
+  createStateMachineAlias(alias: StateMachineAliasRecord, maxAliases: number): Promise<AliasWriteResult> {
+    return this.writer.call('createStateMachineAlias', alias, maxAliases);
+  }
+
+  getStateMachineAlias(aliasArn: string): Promise<StateMachineAliasRecord | undefined> {
+    return attempt(() => {
+      const r = this.s.getAlias.get(aliasArn) as AliasRow | undefined;
+      return r === undefined ? undefined : toAlias(r);
+    });
+  }
+
+  updateStateMachineAlias(
+    aliasArn: string,
+    change: {
+      description?: string | undefined;
+      routingConfiguration?: AliasRoute[] | undefined;
+      updateDate: number;
+    },
+  ): Promise<AliasWriteResult> {
+    return this.writer.call('updateStateMachineAlias', aliasArn, change);
+  }
+
+  deleteStateMachineAlias(aliasArn: string): Promise<boolean> {
+    return this.writer.call('deleteStateMachineAlias', aliasArn);
+  }
+
+  listStateMachineAliases(
+    query: { stateMachineArn: string; versionArn?: string | undefined } & PageRequest,
+  ): Promise<Page<StateMachineAliasRecord>> {
+    return attempt(() => {
+      const scope = `${query.stateMachineArn}|${query.versionArn ?? ''}`;
+      const [date, arn] =
+        query.nextToken === undefined ? [-1, ''] : decodePageToken(query.nextToken, 'alias', scope, 'ns');
+      const limit = limitOf(query) + 1;
+      const rows = (
+        query.versionArn === undefined
+          ? this.s.listAliases.all(query.stateMachineArn, date, arn, limit)
+          : this.s.listAliasesOfVersion.all(query.stateMachineArn, query.versionArn, date, arn, limit)
+      ) as AliasRow[];
+      return paginate(rows, query, toAlias, (r) => encodePageToken('alias', scope, [r.creation_date, r.arn]));
+    });
+  }
+
   // ---- executions ----------------------------------------------------------------------------
 
   async createExecution(exec: NewExecution, first: StepChanges): Promise<CreateResult<ExecutionRecord>> {
@@ -280,17 +376,23 @@ export class SqliteStore implements Store {
   }
 
   listExecutions(
-    query: { stateMachineArn: string; status?: ExecutionStatus | undefined } & PageRequest,
+    query: {
+      stateMachineArn: string;
+      status?: ExecutionStatus | undefined;
+      by?: 'version' | 'alias' | undefined;
+    } & PageRequest,
   ): Promise<Page<ExecutionSummary>> {
     return attempt(() => {
-      const scope = `${query.stateMachineArn}|${query.status ?? ''}`;
+      const scope = `${query.stateMachineArn}|${query.status ?? ''}|${query.by ?? ''}`;
       const [date, id] =
         query.nextToken === undefined ? [TOP, TOP] : decodePageToken(query.nextToken, 'ex', scope, 'nn');
       const limit = limitOf(query) + 1;
+      const by = query.by ?? 'machine';
+      const stmts = this.s.listExecutionsBy[by];
       const rows = (
         query.status === undefined
-          ? this.s.listExecutions.all(query.stateMachineArn, date, id, limit)
-          : this.s.listExecutionsByStatus.all(query.stateMachineArn, query.status, date, id, limit)
+          ? stmts.all.all(query.stateMachineArn, date, id, limit)
+          : stmts.status.all(query.stateMachineArn, query.status, date, id, limit)
       ) as ExecutionRow[];
       return paginate(rows, query, toSummary, (r) => encodePageToken('ex', scope, [r.start_date, r.id]));
     });
@@ -502,11 +604,37 @@ function prepare(db: Database.Database) {
     executionId: p('SELECT id FROM executions WHERE arn = ?'),
     getExecution: p(`SELECT ${EXECUTION_COLUMNS}, definition_id, input, output, error, cause FROM executions
       WHERE arn = ?`),
-    listExecutions: p(`SELECT ${EXECUTION_COLUMNS} FROM executions
-      WHERE state_machine_arn = ? AND (start_date, id) < (?, ?) ORDER BY start_date DESC, id DESC LIMIT ?`),
-    listExecutionsByStatus: p(`SELECT ${EXECUTION_COLUMNS} FROM executions
-      WHERE state_machine_arn = ? AND status = ? AND (start_date, id) < (?, ?)
-      ORDER BY start_date DESC, id DESC LIMIT ?`),
+    // By state machine, version or alias; each served by its index (status filtered on the way).
+    listExecutionsBy: Object.fromEntries(
+      (
+        [
+          ['machine', 'state_machine_arn'],
+          ['version', 'state_machine_version_arn'],
+          ['alias', 'state_machine_alias_arn'],
+        ] as const
+      ).map(([by, column]) => [
+        by,
+        {
+          all: p(`SELECT ${EXECUTION_COLUMNS} FROM executions
+            WHERE ${column} = ? AND (start_date, id) < (?, ?) ORDER BY start_date DESC, id DESC LIMIT ?`),
+          status: p(`SELECT ${EXECUTION_COLUMNS} FROM executions
+            WHERE ${column} = ? AND status = ? AND (start_date, id) < (?, ?)
+            ORDER BY start_date DESC, id DESC LIMIT ?`),
+        },
+      ]),
+    ) as Record<'machine' | 'version' | 'alias', { all: Database.Statement; status: Database.Statement }>,
+
+    getVersion: p(`SELECT ${VERSION_COLUMNS} FROM state_machine_versions v
+      JOIN definitions d ON d.id = v.definition_id WHERE v.arn = ?`),
+    listVersions: p(`SELECT ${VERSION_COLUMNS} FROM state_machine_versions v
+      JOIN definitions d ON d.id = v.definition_id
+      WHERE v.state_machine_arn = ? AND v.version < ? ORDER BY v.version DESC LIMIT ?`),
+    getAlias: p(`${ALIAS_SELECT_SQLITE} WHERE a.arn = ?`),
+    listAliases: p(`${ALIAS_SELECT_SQLITE} WHERE a.state_machine_arn = ? AND (a.creation_date, a.arn) > (?, ?)
+      ORDER BY a.creation_date, a.arn LIMIT ?`),
+    listAliasesOfVersion: p(`${ALIAS_SELECT_SQLITE} WHERE a.state_machine_arn = ?
+      AND EXISTS (SELECT 1 FROM alias_routes r WHERE r.alias_arn = a.arn AND r.version_arn = ?)
+      AND (a.creation_date, a.arn) > (?, ?) ORDER BY a.creation_date, a.arn LIMIT ?`),
     listRunning: p(`SELECT id, arn FROM executions WHERE status = 'RUNNING' AND id > ? ORDER BY id LIMIT ?`),
     loadState: p(`SELECT s.state, s.fixed, s.version, e.definition_id, e.input FROM executions e
       JOIN states s ON s.execution_id = e.id WHERE e.arn = ?`),

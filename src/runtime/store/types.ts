@@ -51,6 +51,57 @@ export interface Tag {
   value: string;
 }
 
+/**
+ * A published version of a state machine: an immutable snapshot of one revision. `arn` is
+ * `<stateMachineArn>:<version>`; version numbers grow per state machine and are never reused.
+ */
+export interface StateMachineVersionRecord {
+  arn: string;
+  stateMachineArn: string;
+  version: number;
+  type: 'STANDARD' | 'EXPRESS';
+  definition: string;
+  roleArn: string;
+  /** The revision it was published from. */
+  revisionId: string;
+  description?: string;
+  creationDate: number;
+  /** As `StateMachineRecord.options` at that revision. */
+  options: JsonObject;
+}
+
+/** Outcome of `publishStateMachineVersion`. */
+export type PublishVersionResult =
+  /** `existing`: the current revision was published already; that version is returned. */
+  | { outcome: 'created' | 'existing'; version: StateMachineVersionRecord }
+  /** `conflict`: the revision is not `expectedRevisionId`; `limit`: `maxVersions` versions exist. */
+  | { outcome: 'missing' | 'conflict' | 'limit'; revisionId?: string };
+
+/** One route of an alias: a version and the percentage of starts it receives. */
+export interface AliasRoute {
+  stateMachineVersionArn: string;
+  weight: number;
+}
+
+export interface StateMachineAliasRecord {
+  /** `<stateMachineArn>:<name>`. */
+  arn: string;
+  stateMachineArn: string;
+  name: string;
+  description?: string;
+  /** One or two routes, in the order given. */
+  routingConfiguration: AliasRoute[];
+  creationDate: number;
+  updateDate: number;
+}
+
+/** Outcome of creating or updating an alias; `versionMissing` names a route's version that does not exist. */
+export type AliasWriteResult =
+  | { outcome: 'created' | 'updated' }
+  | { outcome: 'exists'; existing: StateMachineAliasRecord }
+  | { outcome: 'missing' | 'limit' }
+  | { outcome: 'versionMissing'; versionArn: string };
+
 /** What ListExecutions shows. */
 export interface ExecutionSummary {
   executionArn: string;
@@ -59,6 +110,10 @@ export interface ExecutionSummary {
   status: ExecutionStatus;
   startDate: number;
   stopDate?: number;
+  /** The version it was started with (directly or through an alias). */
+  stateMachineVersionArn?: string;
+  /** The alias it was started through. */
+  stateMachineAliasArn?: string;
 }
 
 /** What DescribeExecution shows, plus the pinned definition. */
@@ -82,6 +137,9 @@ export interface NewExecution {
   startDate: number;
   /** Definition text; stored once per distinct text (content-addressed). */
   definition: string;
+  /** Set when started with a version ARN or through an alias (`stateMachineArn` stays unqualified). */
+  stateMachineVersionArn?: string | undefined;
+  stateMachineAliasArn?: string | undefined;
   /**
    * JSON text of the parts of the state that never change after the start, kept once beside it
    * instead of in every state write (`loadState` returns it as `fixed`). Optional: a store
@@ -191,10 +249,59 @@ export interface Store {
     sm: StateMachineRecord,
     expectedRevisionId: string,
   ): Promise<'updated' | 'missing' | 'conflict'>;
-  /** Deletes it and its tags; its executions and their pinned definitions stay. */
+  /** Deletes it, its tags, versions and aliases; its executions and their pinned definitions stay. */
   deleteStateMachine(arn: string): Promise<boolean>;
   listStateMachines(page: PageRequest): Promise<Page<StateMachineRecord>>;
   getDefinition(definitionId: string): Promise<string | undefined>;
+
+  // ---- versions (newest first) and aliases (oldest first) ----
+  /**
+   * Snapshots the machine's current revision as its next version, atomically: `missing` if the
+   * machine does not exist, `conflict` if its revision is not `expectedRevisionId` (when given),
+   * `existing` if that revision was published already, `limit` if `maxVersions` versions exist.
+   */
+  publishStateMachineVersion(
+    stateMachineArn: string,
+    p: {
+      expectedRevisionId?: string | undefined;
+      description?: string | undefined;
+      creationDate: number;
+      maxVersions: number;
+    },
+  ): Promise<PublishVersionResult>;
+  getStateMachineVersion(versionArn: string): Promise<StateMachineVersionRecord | undefined>;
+  /** Highest version number first. */
+  listStateMachineVersions(
+    query: { stateMachineArn: string } & PageRequest,
+  ): Promise<Page<StateMachineVersionRecord>>;
+  /**
+   * `referenced` (nothing deleted) names the aliases that route to the version; deleting a
+   * missing version is `deleted` too (AWS answers it as a success).
+   */
+  deleteStateMachineVersion(
+    versionArn: string,
+  ): Promise<{ outcome: 'deleted' } | { outcome: 'referenced'; aliasNames: string[] }>;
+  /**
+   * Creates an alias of `alias.stateMachineArn` if every routed version exists and fewer than
+   * `maxAliases` aliases do: `created`, `exists` (the name is taken: the stored one),
+   * `versionMissing` or `limit`.
+   */
+  createStateMachineAlias(alias: StateMachineAliasRecord, maxAliases: number): Promise<AliasWriteResult>;
+  getStateMachineAlias(aliasArn: string): Promise<StateMachineAliasRecord | undefined>;
+  /** Changes what is given: `updated`, `missing` or `versionMissing`. */
+  updateStateMachineAlias(
+    aliasArn: string,
+    change: {
+      description?: string | undefined;
+      routingConfiguration?: AliasRoute[] | undefined;
+      updateDate: number;
+    },
+  ): Promise<AliasWriteResult>;
+  deleteStateMachineAlias(aliasArn: string): Promise<boolean>;
+  /** Oldest first; with `versionArn`, only the aliases that route to that version. */
+  listStateMachineAliases(
+    query: { stateMachineArn: string; versionArn?: string | undefined } & PageRequest,
+  ): Promise<Page<StateMachineAliasRecord>>;
 
   // ---- executions ----
   /**
@@ -204,9 +311,16 @@ export interface Store {
    */
   createExecution(exec: NewExecution, first: StepChanges): Promise<CreateResult<ExecutionRecord>>;
   getExecution(executionArn: string): Promise<ExecutionRecord | undefined>;
-  /** Newest first (start date, then creation order). */
+  /**
+   * Newest first (start date, then creation order). `by: 'version'` (`'alias'`): `stateMachineArn`
+   * is a version (alias) ARN, and the executions started with it are listed.
+   */
   listExecutions(
-    query: { stateMachineArn: string; status?: ExecutionStatus | undefined } & PageRequest,
+    query: {
+      stateMachineArn: string;
+      status?: ExecutionStatus | undefined;
+      by?: 'version' | 'alias' | undefined;
+    } & PageRequest,
   ): Promise<Page<ExecutionSummary>>;
   /** ARNs of RUNNING executions, in creation order; for recovery checks. */
   listRunningExecutions(page: PageRequest): Promise<Page<string>>;
