@@ -77,6 +77,10 @@ export function startExecution(
       input,
       inputDetails: { truncated: false },
       roleArn: init.roleArn,
+      ...(init.stateMachineAliasArn !== undefined ? { stateMachineAliasArn: init.stateMachineAliasArn } : {}),
+      ...(init.stateMachineVersionArn !== undefined
+        ? { stateMachineVersionArn: init.stateMachineVersionArn }
+        : {}),
     },
   });
   // TimeoutSeconds, or AWS's maximum duration when it comes first: one timer either way.

@@ -28,6 +28,9 @@ export interface ExecutionInit {
   name: string;
   stateMachineName: string;
   roleArn: string;
+  /** Started with a version ARN or through an alias: ExecutionStarted names them, as on AWS. */
+  stateMachineVersionArn?: string | undefined;
+  stateMachineAliasArn?: string | undefined;
   input: JsonValue;
   /** Record history events (false skips building them, e.g. for fire-and-forget Express runs). */
   recordHistory: boolean;

@@ -80,6 +80,7 @@ export const ApiErrors = {
   InvalidSignatureException: 'InvalidSignatureException',
   MissingAuthenticationTokenException: 'MissingAuthenticationTokenException',
   ExecutionNotRedrivable: 'ExecutionNotRedrivable',
+  ServiceQuotaExceededException: 'ServiceQuotaExceededException',
 } as const;
 
 export type ApiErrorCode = (typeof ApiErrors)[keyof typeof ApiErrors];

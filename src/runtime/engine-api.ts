@@ -35,7 +35,10 @@ export interface StateMachineDescription {
   creationDate: number;
   loggingConfiguration: JsonObject;
   tracingConfiguration: JsonObject;
-  revisionId: string;
+  /** Absent for a machine's first revision (never updated), as on AWS. */
+  revisionId?: string | undefined;
+  /** A version's description (DescribeStateMachine on a version ARN). */
+  description?: string | undefined;
 }
 
 export interface UpdateStateMachineInput {
@@ -44,6 +47,22 @@ export interface UpdateStateMachineInput {
   roleArn?: string | undefined;
   loggingConfiguration?: JsonObject | undefined;
   tracingConfiguration?: JsonObject | undefined;
+  publish?: boolean | undefined;
+  versionDescription?: string | undefined;
+}
+
+export interface RoutingConfigurationItem {
+  stateMachineVersionArn: string;
+  weight: number;
+}
+
+export interface StateMachineAliasDescription {
+  stateMachineAliasArn: string;
+  name: string;
+  description?: string | undefined;
+  routingConfiguration: RoutingConfigurationItem[];
+  creationDate: number;
+  updateDate: number;
 }
 
 export interface StartExecutionInput {
@@ -64,6 +83,10 @@ export interface ExecutionDescription {
   output?: string | undefined;
   error?: string | undefined;
   cause?: string | undefined;
+  /** The version it ran: started with a version ARN or through an alias. */
+  stateMachineVersionArn?: string | undefined;
+  /** The alias it was started through. */
+  stateMachineAliasArn?: string | undefined;
   /** Standard executions (DescribeExecution): always 0, Stepwise does not redrive yet. */
   redriveCount?: number | undefined;
   redriveStatus?: 'REDRIVABLE' | 'NOT_REDRIVABLE' | 'REDRIVABLE_BY_MAP_RUN' | undefined;
@@ -82,6 +105,8 @@ export interface ExecutionListItem {
   status: ExecutionStatus;
   startDate: number;
   stopDate?: number | undefined;
+  stateMachineVersionArn?: string | undefined;
+  stateMachineAliasArn?: string | undefined;
 }
 
 export interface Paged<T> {
@@ -116,11 +141,44 @@ export interface StepFunctionsEngine {
   readonly region: string;
   readonly account: string;
 
+  /** `stateMachineVersionArn` when `publish` is set. */
   createStateMachine(
     input: CreateStateMachineInput,
-  ): Promise<{ stateMachineArn: string; creationDate: number }>;
+  ): Promise<{ stateMachineArn: string; creationDate: number; stateMachineVersionArn?: string | undefined }>;
+  /** Also answers a version ARN with that version. */
   describeStateMachine(stateMachineArn: string): Promise<StateMachineDescription>;
-  updateStateMachine(input: UpdateStateMachineInput): Promise<{ updateDate: number; revisionId: string }>;
+  updateStateMachine(input: UpdateStateMachineInput): Promise<{
+    updateDate: number;
+    revisionId?: string | undefined;
+    stateMachineVersionArn?: string | undefined;
+  }>;
+  /** Publishes the current revision (or returns the version already published from it). */
+  publishStateMachineVersion(input: {
+    stateMachineArn: string;
+    revisionId?: string | undefined;
+    description?: string | undefined;
+  }): Promise<{ stateMachineVersionArn: string; creationDate: number }>;
+  /** Newest first. */
+  listStateMachineVersions(
+    input: PageInput & { stateMachineArn: string },
+  ): Promise<Paged<{ stateMachineVersionArn: string; creationDate: number }>>;
+  deleteStateMachineVersion(stateMachineVersionArn: string): Promise<void>;
+  createStateMachineAlias(input: {
+    name: string;
+    description?: string | undefined;
+    routingConfiguration: RoutingConfigurationItem[];
+  }): Promise<{ stateMachineAliasArn: string; creationDate: number }>;
+  describeStateMachineAlias(stateMachineAliasArn: string): Promise<StateMachineAliasDescription>;
+  updateStateMachineAlias(input: {
+    stateMachineAliasArn: string;
+    description?: string | undefined;
+    routingConfiguration?: RoutingConfigurationItem[] | undefined;
+  }): Promise<{ updateDate: number }>;
+  deleteStateMachineAlias(stateMachineAliasArn: string): Promise<void>;
+  /** Oldest first (as AWS answers); a version ARN lists the aliases that route to it. */
+  listStateMachineAliases(
+    input: PageInput & { stateMachineArn: string },
+  ): Promise<Paged<{ stateMachineAliasArn: string; creationDate: number }>>;
   deleteStateMachine(stateMachineArn: string): Promise<void>;
   listStateMachines(
     page: PageInput,

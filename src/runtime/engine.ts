@@ -49,7 +49,9 @@ import type {
   HistoryInput,
   PageInput,
   Paged,
+  RoutingConfigurationItem,
   StartExecutionInput,
+  StateMachineAliasDescription,
   StateMachineDescription,
   StateMachineType,
   StepFunctionsEngine,
@@ -65,8 +67,11 @@ import {
   InvalidPageToken,
   isIdempotentStart,
   type LoadedState,
+  type AliasRoute,
   type NewTask,
+  type StateMachineAliasRecord,
   type StateMachineRecord,
+  type StateMachineVersionRecord,
   type StepWrite,
   type Store,
 } from './store/types.js';
@@ -118,6 +123,14 @@ export interface EngineOptions {
    * none.
    */
   executionLogs?: ExecutionLogSink | null;
+  /**
+   * Picks an alias's version for each start (a number in [0, 1), as `Math.random`, the default);
+   * injectable so that tests can route deterministically.
+   */
+  routingRandom?: () => number;
+  /** AWS's quotas: versions (1,000) and aliases (100) per state machine. */
+  maxVersionsPerStateMachine?: number;
+  maxAliasesPerStateMachine?: number;
 }
 
 const DEFAULT_REGION = 'us-east-1';
@@ -128,6 +141,11 @@ const ACTIVITY_POLL_MS = 60_000;
 const EXPRESS_LIMIT_MS = 5 * 60_000;
 /** How long a state machine's logging settings are reused before they are read again. */
 const LOG_CONFIG_TTL_MS = 10_000;
+const MAX_VERSIONS = 1000;
+const MAX_ALIASES = 100;
+/** AWS's words for a version or alias that is not there. */
+const NO_SUCH_RESOURCE = 'Request references a resource that does not exist.';
+const ALIAS_NAME = /^(?=.*[a-zA-Z_\-.])[a-zA-Z0-9_\-.]+$/;
 const INTERRUPTED_CAUSE =
   'Stepwise restarted while this task was running, so its outcome is unknown; the attempt is recorded as failed.';
 
@@ -277,6 +295,74 @@ function parseArn(arn: unknown, kind: string): { region: string; account: string
   return { region: p[3]!, account: p[4]!, rest: p.slice(6) };
 }
 
+/**
+ * A state machine ARN and what qualifies it: `arn:…:stateMachine:<name>[:<qualifier>]`, where an
+ * all-digit qualifier is a version number and any other an alias name (AWS's convention: an alias
+ * name cannot be an integer). InvalidArn for anything else.
+ */
+function smTarget(arn: unknown): { base: string; name: string; version?: number; alias?: string } {
+  parseArn(arn, 'stateMachine');
+  const p = (arn as string).split(':');
+  const name = p[6] ?? '';
+  const base = p.slice(0, 7).join(':');
+  if (p.length === 7) return { base, name };
+  const q = p[7] ?? '';
+  if (p.length > 8 || q === '' || name === '')
+    throw new ServiceError(ApiErrors.InvalidArn, `Invalid Arn: '${String(arn)}'`);
+  return /^\d+$/.test(q) ? { base, name, version: Number(q) } : { base, name, alias: q };
+}
+
+function noSuchMachine(arn: string): ServiceError {
+  return new ServiceError(ApiErrors.StateMachineDoesNotExist, `State Machine Does Not Exist: '${arn}'`);
+}
+
+function noSuchResource(arn: string): ServiceError {
+  return new ServiceError(ApiErrors.ResourceNotFound, NO_SUCH_RESOURCE, { resourceName: arn });
+}
+
+function routingError(message: string): ServiceError {
+  return new ServiceError(ApiErrors.ValidationException, message, {
+    reason: 'INVALID_ROUTING_CONFIGURATION',
+  });
+}
+
+/**
+ * A routing configuration as AWS checks it: version ARNs (in AWS's words when they are not),
+ * distinct, of one state machine, weights summing to 100. Returns that state machine's ARN.
+ */
+function checkRouting(routes: readonly RoutingConfigurationItem[]): string {
+  const arns = routes.map((r) => r.stateMachineVersionArn);
+  const targets = arns.map((a) => {
+    try {
+      return smTarget(a);
+    } catch {
+      return undefined;
+    }
+  });
+  if (routes.length < 1 || routes.length > 2 || targets.some((t) => t?.version === undefined))
+    throw routingError(
+      `Routing configuration must contain state machine version ARNs. Received: [${arns.join(', ')}]`,
+    );
+  if (new Set(arns).size !== arns.length)
+    throw routingError(
+      `Routing configuration must contain distinct state machine version ARNs. Received: [${arns.join(', ')}]`,
+    );
+  const bases = new Set(targets.map((t) => t?.base));
+  if (bases.size !== 1)
+    throw routingError(
+      `Routing configuration must contain versions of the same state machine. Received: [${arns.join(', ')}]`,
+    );
+  const weights = routes.map((r) => r.weight);
+  if (
+    weights.some((w) => !Number.isInteger(w) || w < 0 || w > 100) ||
+    weights.reduce((a, b) => a + b, 0) !== 100
+  )
+    throw routingError(
+      `Sum of routing configuration weights must equal 100. Received: [${weights.join(', ')}]`,
+    );
+  return [...bases][0]!;
+}
+
 function pageSize(maxResults: number | undefined): number {
   if (maxResults === undefined || maxResults === 0) return 100;
   if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 1000) {
@@ -313,6 +399,17 @@ async function paged<T>(f: () => Promise<T>): Promise<T> {
     return await f();
   } catch (e) {
     if (e instanceof InvalidPageToken) throw new ServiceError(ApiErrors.ValidationException, 'Invalid Token');
+    throw e;
+  }
+}
+
+/** Like `paged`, for the operations whose documented answer to a bad token is InvalidToken. */
+async function pagedToken<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof InvalidPageToken)
+      throw new ServiceError(ApiErrors.InvalidToken, "Invalid Token: 'Invalid token'");
     throw e;
   }
 }
@@ -422,6 +519,9 @@ export class Engine implements StepFunctionsEngine {
   private readonly logConfigs = new Map<string, { settings: LogSettings | undefined; at: number }>();
   /** `.sync` jobs of pass-through integrations being started or polled. */
   private readonly jobs: SyncJobs;
+  private readonly routingRandom: () => number;
+  private readonly maxVersions: number;
+  private readonly maxAliases: number;
 
   private constructor(store: Store, options: EngineOptions) {
     this.store = store;
@@ -450,6 +550,9 @@ export class Engine implements StepFunctionsEngine {
     this.maxEvents = options.maxHistoryEvents ?? 25_000;
     this.maxDurationMs = options.maxExecutionMs ?? MAX_EXECUTION_MS;
     this.shared = sharedStore(store);
+    this.routingRandom = options.routingRandom ?? Math.random;
+    this.maxVersions = options.maxVersionsPerStateMachine ?? MAX_VERSIONS;
+    this.maxAliases = options.maxAliasesPerStateMachine ?? MAX_ALIASES;
     this.nodeId = options.nodeId ?? randomUUID();
     this.leaseTtl = options.leaseTtlMs ?? 10_000;
     this.logSink =
@@ -570,7 +673,8 @@ export class Engine implements StepFunctionsEngine {
 
   /** The compiled definition of a state machine's current revision (validated when it was created). */
   private forStart(sm: StateMachineRecord): CompiledDefinition {
-    const key = `${sm.arn}@${sm.revisionId}`;
+    // A machine's first revision has no id (''): its creation date tells a re-created machine apart.
+    const key = `${sm.arn}@${sm.creationDate}@${sm.revisionId}`;
     let def = this.definitions.get(key);
     if (def === undefined) {
       def = this.compile(sm.definition, sm.type);
@@ -592,7 +696,7 @@ export class Engine implements StepFunctionsEngine {
 
   private describe(sm: StateMachineRecord): StateMachineDescription {
     const opts = sm.options;
-    return {
+    const d: StateMachineDescription = {
       stateMachineArn: sm.arn,
       name: sm.name,
       status: 'ACTIVE',
@@ -606,8 +710,43 @@ export class Engine implements StepFunctionsEngine {
       tracingConfiguration: isJsonObject(opts.tracingConfiguration ?? null)
         ? (opts.tracingConfiguration as JsonObject)
         : { enabled: false },
-      revisionId: sm.revisionId,
     };
+    if (sm.revisionId !== '') d.revisionId = sm.revisionId;
+    return d;
+  }
+
+  /** A version as the record of the machine at that revision (what a start of it runs). */
+  private versionAsMachine(v: StateMachineVersionRecord): StateMachineRecord {
+    return {
+      arn: v.stateMachineArn,
+      name: v.stateMachineArn.split(':')[6] ?? '',
+      type: v.type,
+      definition: v.definition,
+      roleArn: v.roleArn,
+      revisionId: v.revisionId,
+      creationDate: v.creationDate,
+      options: v.options,
+    };
+  }
+
+  /**
+   * What a start with `arn` runs: the machine's current revision (unqualified ARN), a version, or
+   * the version an alias picks by weight. StateMachineDoesNotExist names the ARN as given.
+   */
+  private async startTarget(
+    arn: string,
+  ): Promise<{ sm: StateMachineRecord; versionArn?: string; aliasArn?: string }> {
+    const t = smTarget(arn);
+    if (t.version === undefined && t.alias === undefined) return { sm: await this.stateMachine(arn) };
+    let versionArn = arn;
+    if (t.alias !== undefined) {
+      const alias = await this.store.getStateMachineAlias(arn);
+      if (alias === undefined) throw noSuchMachine(arn);
+      versionArn = pickRoute(alias.routingConfiguration, this.routingRandom());
+    }
+    const v = await this.store.getStateMachineVersion(versionArn);
+    if (v === undefined) throw noSuchMachine(arn);
+    return { sm: this.versionAsMachine(v), versionArn, ...(t.alias !== undefined ? { aliasArn: arn } : {}) };
   }
 
   private async stateMachine(arn: string): Promise<StateMachineRecord> {
@@ -620,8 +759,9 @@ export class Engine implements StepFunctionsEngine {
 
   async createStateMachine(
     input: CreateStateMachineInput,
-  ): Promise<{ stateMachineArn: string; creationDate: number }> {
+  ): Promise<{ stateMachineArn: string; creationDate: number; stateMachineVersionArn?: string }> {
     const name = checkName(input.name);
+    checkVersionDescription(input.publish, input.versionDescription);
     const type = input.type ?? 'STANDARD';
     if (type !== 'STANDARD' && type !== 'EXPRESS') {
       throw new ServiceError(
@@ -638,7 +778,8 @@ export class Engine implements StepFunctionsEngine {
       type,
       definition: input.definition,
       roleArn: input.roleArn,
-      revisionId: randomUUID(),
+      // AWS gives the first revision no id ('' here; PublishStateMachineVersion calls it INITIAL).
+      revisionId: '',
       creationDate: Date.now(),
       options: {
         ...(input.loggingConfiguration ? { loggingConfiguration: input.loggingConfiguration } : {}),
@@ -652,20 +793,262 @@ export class Engine implements StepFunctionsEngine {
         res.existing.definition === record.definition &&
         res.existing.roleArn === record.roleArn &&
         res.existing.type === record.type;
-      // AWS: creating the same machine again is idempotent; a different one conflicts.
-      if (same) return { stateMachineArn: arn, creationDate: res.existing.creationDate };
+      // AWS: creating the same machine again is idempotent; a different one conflicts. Its check
+      // includes publish and versionDescription: a repeated publish answers the version the first
+      // create published, if that is what the machine still has.
+      if (same && !input.publish) return { stateMachineArn: arn, creationDate: res.existing.creationDate };
+      if (same && res.existing.revisionId === '') {
+        const published = (
+          await this.store.listStateMachineVersions({ stateMachineArn: arn, limit: 1 })
+        ).items.find((v) => v.revisionId === '' && v.description === input.versionDescription);
+        if (published)
+          return {
+            stateMachineArn: arn,
+            creationDate: res.existing.creationDate,
+            stateMachineVersionArn: published.arn,
+          };
+      }
       throw new ServiceError(ApiErrors.StateMachineAlreadyExists, `State Machine Already Exists: '${arn}'`);
     }
-    return { stateMachineArn: arn, creationDate: record.creationDate };
+    if (!input.publish) return { stateMachineArn: arn, creationDate: record.creationDate };
+    const v = await this.publish(arn, '', input.versionDescription);
+    return { stateMachineArn: arn, creationDate: record.creationDate, stateMachineVersionArn: v.arn };
+  }
+
+  /** Publishes the current revision if it is still `expectedRevisionId` ('' = the first). */
+  private async publish(
+    arn: string,
+    expectedRevisionId: string | undefined,
+    description: string | undefined,
+    shownRevisionId = expectedRevisionId,
+  ): Promise<StateMachineVersionRecord> {
+    const res = await this.store.publishStateMachineVersion(arn, {
+      expectedRevisionId,
+      description,
+      creationDate: Date.now(),
+      maxVersions: this.maxVersions,
+    });
+    switch (res.outcome) {
+      case 'created':
+      case 'existing':
+        return res.version;
+      case 'missing':
+        throw noSuchMachine(arn);
+      case 'conflict':
+        throw new ServiceError(
+          ApiErrors.ConflictException,
+          `Failed to publish the State Machine version for revision ${shownRevisionId || 'INITIAL'}. ` +
+            `The current State Machine revision is ${res.revisionId || 'INITIAL'}.`,
+        );
+      case 'limit':
+        throw new ServiceError(
+          ApiErrors.ServiceQuotaExceededException,
+          `The maximum number of versions (${this.maxVersions}) of state machine '${arn}' has been reached: ` +
+            'delete unused versions with DeleteStateMachineVersion',
+        );
+    }
   }
 
   async describeStateMachine(arn: string): Promise<StateMachineDescription> {
-    return this.describe(await this.stateMachine(arn));
+    const t = smTarget(arn);
+    if (t.alias !== undefined) throw noSuchMachine(arn);
+    if (t.version === undefined) return this.describe(await this.stateMachine(arn));
+    const v = await this.store.getStateMachineVersion(arn);
+    if (v === undefined) throw noSuchMachine(arn);
+    // A version answers as the machine at that revision, under its own ARN, with its description.
+    const d = { ...this.describe(this.versionAsMachine(v)), stateMachineArn: v.arn };
+    if (v.description !== undefined) d.description = v.description;
+    return d;
+  }
+
+  async publishStateMachineVersion(input: {
+    stateMachineArn: string;
+    revisionId?: string | undefined;
+    description?: string | undefined;
+  }): Promise<{ stateMachineVersionArn: string; creationDate: number }> {
+    const t = smTarget(input.stateMachineArn);
+    if (t.version !== undefined || t.alias !== undefined) throw noSuchMachine(input.stateMachineArn);
+    const expected = input.revisionId === 'INITIAL' ? '' : input.revisionId;
+    const v = await this.publish(input.stateMachineArn, expected, input.description, input.revisionId);
+    return { stateMachineVersionArn: v.arn, creationDate: v.creationDate };
+  }
+
+  async listStateMachineVersions(
+    input: PageInput & { stateMachineArn: string },
+  ): Promise<Paged<{ stateMachineVersionArn: string; creationDate: number }>> {
+    const t = smTarget(input.stateMachineArn);
+    if (t.version !== undefined || t.alias !== undefined)
+      throw new ServiceError(ApiErrors.InvalidArn, `Invalid Arn: '${input.stateMachineArn}'`);
+    // AWS documents no StateMachineDoesNotExist here: an unknown machine has no versions.
+    const res = await pagedToken(() =>
+      this.store.listStateMachineVersions({
+        stateMachineArn: input.stateMachineArn,
+        limit: pageSize(input.maxResults),
+        nextToken: input.nextToken,
+      }),
+    );
+    return {
+      items: res.items.map((v) => ({ stateMachineVersionArn: v.arn, creationDate: v.creationDate })),
+      nextToken: res.nextToken,
+    };
+  }
+
+  async deleteStateMachineVersion(stateMachineVersionArn: string): Promise<void> {
+    if (smTarget(stateMachineVersionArn).version === undefined)
+      throw new ServiceError(ApiErrors.InvalidArn, `Invalid Arn: '${stateMachineVersionArn}'`);
+    const res = await this.store.deleteStateMachineVersion(stateMachineVersionArn);
+    if (res.outcome === 'referenced') {
+      throw new ServiceError(
+        ApiErrors.ConflictException,
+        'Version to be deleted must not be referenced by an alias. ' +
+          `Current list of aliases referencing this version: [${res.aliasNames.join(', ')}]`,
+      );
+    }
+  }
+
+  // ---- aliases -----------------------------------------------------------------------------
+
+  private aliasOut(a: StateMachineAliasRecord): StateMachineAliasDescription {
+    const d: StateMachineAliasDescription = {
+      stateMachineAliasArn: a.arn,
+      name: a.name,
+      routingConfiguration: a.routingConfiguration.map((r) => ({ ...r })),
+      creationDate: a.creationDate,
+      updateDate: a.updateDate,
+    };
+    if (a.description !== undefined) d.description = a.description;
+    return d;
+  }
+
+  async createStateMachineAlias(input: {
+    name: string;
+    description?: string | undefined;
+    routingConfiguration: RoutingConfigurationItem[];
+  }): Promise<{ stateMachineAliasArn: string; creationDate: number }> {
+    if (typeof input.name !== 'string' || input.name.length > 80 || !ALIAS_NAME.test(input.name))
+      throw new ServiceError(ApiErrors.ValidationException, `Invalid alias name: '${String(input.name)}'`);
+    const routes = input.routingConfiguration.map((r) => ({
+      stateMachineVersionArn: r.stateMachineVersionArn,
+      weight: r.weight,
+    }));
+    const base = checkRouting(routes);
+    const now = Date.now();
+    const record: StateMachineAliasRecord = {
+      arn: `${base}:${input.name}`,
+      stateMachineArn: base,
+      name: input.name,
+      routingConfiguration: routes,
+      creationDate: now,
+      updateDate: now,
+      ...(input.description !== undefined ? { description: input.description } : {}),
+    };
+    const res = await this.store.createStateMachineAlias(record, this.maxAliases);
+    switch (res.outcome) {
+      case 'exists': {
+        // AWS: idempotent on name, description and routing configuration.
+        const e = res.existing;
+        if (e.description === record.description && sameRoutes(e.routingConfiguration, routes))
+          return { stateMachineAliasArn: e.arn, creationDate: e.creationDate };
+        throw new ServiceError(
+          ApiErrors.ConflictException,
+          'Failed to create alias because an alias with the same name and a different routing configuration already exists.',
+        );
+      }
+      case 'versionMissing':
+        throw noSuchResource(res.versionArn);
+      case 'limit':
+        throw new ServiceError(
+          ApiErrors.ServiceQuotaExceededException,
+          `The maximum number of aliases (${this.maxAliases}) of state machine '${base}' has been reached: ` +
+            'delete unused aliases with DeleteStateMachineAlias',
+        );
+      case 'missing':
+        throw noSuchResource(base);
+      case 'created':
+      case 'updated':
+        return { stateMachineAliasArn: record.arn, creationDate: record.creationDate };
+    }
+  }
+
+  private aliasTarget(arn: string): void {
+    if (smTarget(arn).alias === undefined)
+      throw new ServiceError(ApiErrors.InvalidArn, `Invalid Arn: '${arn}'`);
+  }
+
+  async describeStateMachineAlias(stateMachineAliasArn: string): Promise<StateMachineAliasDescription> {
+    this.aliasTarget(stateMachineAliasArn);
+    const a = await this.store.getStateMachineAlias(stateMachineAliasArn);
+    if (a === undefined) throw noSuchResource(stateMachineAliasArn);
+    return this.aliasOut(a);
+  }
+
+  async updateStateMachineAlias(input: {
+    stateMachineAliasArn: string;
+    description?: string | undefined;
+    routingConfiguration?: RoutingConfigurationItem[] | undefined;
+  }): Promise<{ updateDate: number }> {
+    this.aliasTarget(input.stateMachineAliasArn);
+    if (input.description === undefined && input.routingConfiguration === undefined) {
+      throw new ServiceError(
+        ApiErrors.ValidationException,
+        'Either the description or the routingConfiguration must be specified',
+        { reason: 'MISSING_REQUIRED_PARAMETER' },
+      );
+    }
+    let routes: RoutingConfigurationItem[] | undefined;
+    if (input.routingConfiguration !== undefined) {
+      routes = input.routingConfiguration.map((r) => ({
+        stateMachineVersionArn: r.stateMachineVersionArn,
+        weight: r.weight,
+      }));
+      // The versions must be the alias's own machine's.
+      if (checkRouting(routes) !== smTarget(input.stateMachineAliasArn).base)
+        throw noSuchResource(routes[0]!.stateMachineVersionArn);
+    }
+    const updateDate = Date.now();
+    const res = await this.store.updateStateMachineAlias(input.stateMachineAliasArn, {
+      description: input.description,
+      routingConfiguration: routes,
+      updateDate,
+    });
+    if (res.outcome === 'missing') throw noSuchResource(input.stateMachineAliasArn);
+    if (res.outcome === 'versionMissing') throw noSuchResource(res.versionArn);
+    return { updateDate };
+  }
+
+  async deleteStateMachineAlias(stateMachineAliasArn: string): Promise<void> {
+    this.aliasTarget(stateMachineAliasArn);
+    // AWS answers the deletion of an alias that is not there as a success.
+    await this.store.deleteStateMachineAlias(stateMachineAliasArn);
+  }
+
+  async listStateMachineAliases(
+    input: PageInput & { stateMachineArn: string },
+  ): Promise<Paged<{ stateMachineAliasArn: string; creationDate: number }>> {
+    const t = smTarget(input.stateMachineArn);
+    if (t.alias !== undefined)
+      throw new ServiceError(ApiErrors.InvalidArn, `Invalid Arn: '${input.stateMachineArn}'`);
+    if (t.version === undefined) await this.stateMachine(input.stateMachineArn);
+    else if ((await this.store.getStateMachineVersion(input.stateMachineArn)) === undefined)
+      throw noSuchResource(input.stateMachineArn);
+    const res = await pagedToken(() =>
+      this.store.listStateMachineAliases({
+        stateMachineArn: t.base,
+        versionArn: t.version !== undefined ? input.stateMachineArn : undefined,
+        limit: pageSize(input.maxResults),
+        nextToken: input.nextToken,
+      }),
+    );
+    return {
+      items: res.items.map((a) => ({ stateMachineAliasArn: a.arn, creationDate: a.creationDate })),
+      nextToken: res.nextToken,
+    };
   }
 
   async updateStateMachine(
     input: UpdateStateMachineInput,
-  ): Promise<{ updateDate: number; revisionId: string }> {
+  ): Promise<{ updateDate: number; revisionId?: string; stateMachineVersionArn?: string }> {
+    checkVersionDescription(input.publish, input.versionDescription);
     const sm = await this.stateMachine(input.stateMachineArn);
     if (
       input.definition === undefined &&
@@ -690,13 +1073,26 @@ export class Engine implements StepFunctionsEngine {
         ...(input.tracingConfiguration ? { tracingConfiguration: input.tracingConfiguration } : {}),
       },
     };
-    const res = await this.store.updateStateMachine(next, sm.revisionId);
-    this.logConfigs.delete(sm.arn);
-    if (res === 'missing')
-      throw new ServiceError(ApiErrors.StateMachineDoesNotExist, `State Machine Does Not Exist: '${sm.arn}'`);
-    if (res === 'conflict')
-      throw new ServiceError(ApiErrors.ConflictException, 'The state machine was updated concurrently');
-    return { updateDate: Date.now(), revisionId: next.revisionId };
+    const updateDate = Date.now();
+    // AWS makes no new revision of an update that changes nothing (a publish then answers the
+    // version already published from the current one).
+    const unchanged =
+      next.definition === sm.definition &&
+      next.roleArn === sm.roleArn &&
+      JSON.stringify(next.options) === JSON.stringify(sm.options);
+    const revisionId = unchanged ? sm.revisionId : next.revisionId;
+    if (!unchanged) {
+      const res = await this.store.updateStateMachine(next, sm.revisionId);
+      this.logConfigs.delete(sm.arn);
+      if (res === 'missing') throw noSuchMachine(sm.arn);
+      if (res === 'conflict')
+        throw new ServiceError(ApiErrors.ConflictException, 'The state machine was updated concurrently');
+    }
+    const out: { updateDate: number; revisionId?: string; stateMachineVersionArn?: string } = { updateDate };
+    if (revisionId !== '') out.revisionId = revisionId;
+    if (input.publish)
+      out.stateMachineVersionArn = (await this.publish(sm.arn, revisionId, input.versionDescription)).arn;
+    return out;
   }
 
   async deleteStateMachine(arn: string): Promise<void> {
@@ -726,7 +1122,14 @@ export class Engine implements StepFunctionsEngine {
     executionArn: string,
   ): Promise<StateMachineDescription & { updateDate: number }> {
     const exec = await this.execution(executionArn);
-    const sm = await this.store.getStateMachine(exec.stateMachineArn);
+    // An execution of a version is described by that version (its role, logging, revision).
+    const version =
+      exec.stateMachineVersionArn === undefined
+        ? undefined
+        : await this.store.getStateMachineVersion(exec.stateMachineVersionArn);
+    const sm = version
+      ? this.versionAsMachine(version)
+      : await this.store.getStateMachine(exec.stateMachineArn);
     const definition = (await this.store.getDefinition(exec.definitionId)) ?? sm?.definition ?? '';
     const name = exec.stateMachineArn.split(':')[6] ?? '';
     const base: StateMachineRecord = sm ?? {
@@ -773,7 +1176,7 @@ export class Engine implements StepFunctionsEngine {
   async startExecution(input: StartExecutionInput): Promise<{ executionArn: string; startDate: number }> {
     // `<stateMachineArn>#<TestCase>` selects a mocked test case (Step Functions Local's convention).
     const [smArn, testCase] = splitTestCase(input.stateMachineArn);
-    const sm = await this.stateMachine(smArn);
+    const { sm, versionArn, aliasArn } = await this.startTarget(smArn);
     const name = checkName(input.name ?? randomUUID());
     const inputText = input.input ?? '{}';
     const value = this.parseInput(inputText);
@@ -791,6 +1194,8 @@ export class Engine implements StepFunctionsEngine {
       name,
       stateMachineName: sm.name,
       roleArn: sm.roleArn,
+      ...(versionArn !== undefined ? { stateMachineVersionArn: versionArn } : {}),
+      ...(aliasArn !== undefined ? { stateMachineAliasArn: aliasArn } : {}),
       input: value,
       recordHistory: true,
       maxHistoryEvents: this.maxEvents,
@@ -880,6 +1285,8 @@ export class Engine implements StepFunctionsEngine {
         input: inputText,
         startDate: state.startTime,
         definition: sm.definition,
+        stateMachineVersionArn: init.stateMachineVersionArn,
+        stateMachineAliasArn: init.stateMachineAliasArn,
         fixed: JSON.stringify(state.init),
       },
       ...(fencingToken !== undefined ? { fencingToken } : {}),
@@ -916,7 +1323,7 @@ export class Engine implements StepFunctionsEngine {
   }
 
   async startSyncExecution(input: StartExecutionInput): Promise<SyncExecutionResult> {
-    const sm = await this.stateMachine(input.stateMachineArn);
+    const { sm } = await this.startTarget(input.stateMachineArn);
     if (sm.type !== 'EXPRESS') {
       throw new ServiceError(
         ApiErrors.StateMachineTypeNotSupported,
@@ -973,6 +1380,8 @@ export class Engine implements StepFunctionsEngine {
       input: e.input,
     };
     if (e.stopDate !== undefined) d.stopDate = e.stopDate;
+    if (e.stateMachineVersionArn !== undefined) d.stateMachineVersionArn = e.stateMachineVersionArn;
+    if (e.stateMachineAliasArn !== undefined) d.stateMachineAliasArn = e.stateMachineAliasArn;
     if (e.output !== undefined) d.output = e.output;
     if (e.error !== undefined) d.error = e.error;
     if (e.cause !== undefined) d.cause = e.cause;
@@ -995,10 +1404,20 @@ export class Engine implements StepFunctionsEngine {
   async listExecutions(
     input: PageInput & { stateMachineArn: string; statusFilter?: ExecutionStatus | undefined },
   ): Promise<Paged<ExecutionListItem>> {
-    await this.stateMachine(input.stateMachineArn);
+    // A version or alias ARN lists the executions started with it (AWS: ResourceNotFound if it is not there).
+    const t = smTarget(input.stateMachineArn);
+    const by = t.version !== undefined ? 'version' : t.alias !== undefined ? 'alias' : undefined;
+    if (by === undefined) await this.stateMachine(input.stateMachineArn);
+    else if (
+      (by === 'version'
+        ? await this.store.getStateMachineVersion(input.stateMachineArn)
+        : await this.store.getStateMachineAlias(input.stateMachineArn)) === undefined
+    )
+      throw noSuchResource(input.stateMachineArn);
     const res = await paged(() =>
       this.store.listExecutions({
         stateMachineArn: input.stateMachineArn,
+        by,
         status: input.statusFilter,
         limit: pageSize(input.maxResults),
         nextToken: input.nextToken,
@@ -1974,3 +2393,33 @@ function restoredState(loaded: LoadedState): ExecutionState {
 }
 
 export type { StepFunctionsEngine };
+
+/** AWS: a version description needs `publish`. */
+function checkVersionDescription(publish: boolean | undefined, description: string | undefined): void {
+  if (description !== undefined && !publish)
+    throw new ServiceError(
+      ApiErrors.ValidationException,
+      'Version description can only be set when publish is true',
+    );
+}
+
+/** The route that `r` (in [0, 1)) falls in, the routes' weights being percentages summing to 100. */
+export function pickRoute(routes: readonly AliasRoute[], r: number): string {
+  let at = r * 100;
+  for (const route of routes) {
+    if (at < route.weight) return route.stateMachineVersionArn;
+    at -= route.weight;
+  }
+  // Only reached through rounding at the very top: the last route with any weight.
+  return (
+    [...routes].reverse().find((x) => x.weight > 0)?.stateMachineVersionArn ??
+    routes[0]!.stateMachineVersionArn
+  );
+}
+
+function sameRoutes(a: readonly AliasRoute[], b: readonly AliasRoute[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((x, i) => x.stateMachineVersionArn === b[i]?.stateMachineVersionArn && x.weight === b[i]?.weight)
+  );
+}

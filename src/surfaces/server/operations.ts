@@ -8,6 +8,7 @@ import { validateDefinitionText } from '../../language/validate.js';
 import type { JsonObject } from '../../language/json.js';
 import type {
   ExecutionDescription,
+  RoutingConfigurationItem,
   StateMachineDescription,
   StateMachineType,
   StepFunctionsEngine,
@@ -55,6 +56,19 @@ const int = (b: Body, k: string): number | undefined => b[k] as number | undefin
 const bool = (b: Body, k: string): boolean | undefined => b[k] as boolean | undefined;
 const obj = (b: Body, k: string): JsonObject | undefined => b[k] as JsonObject | undefined;
 const tagList = (b: Body, k: string): TagInput[] | undefined => b[k] as TagInput[] | undefined;
+const routing = (b: Body, k: string): RoutingConfigurationItem[] | undefined =>
+  b[k] as RoutingConfigurationItem[] | undefined;
+
+const versionDescription = { type: 'string', max: 256, sensitive: true } as const;
+const aliasDescription = { type: 'string', max: 256, sensitive: true } as const;
+/** AWS's CharacterRestrictedName: a letter, `_`, `-` or `.` somewhere, so never an integer (a version). */
+const aliasName = {
+  type: 'string',
+  required: true,
+  min: 1,
+  max: 80,
+  pattern: '^(?=.*[a-zA-Z_\\-\\.])[a-zA-Z0-9_\\-\\.]+$',
+} as const;
 
 function pageOf(b: Body): { maxResults?: number; nextToken?: string } {
   const out: { maxResults?: number; nextToken?: string } = {};
@@ -138,7 +152,11 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
         publish: bool(b, 'publish'),
         versionDescription: str(b, 'versionDescription'),
       });
-      return { stateMachineArn: r.stateMachineArn, creationDate: seconds(r.creationDate) };
+      return {
+        stateMachineArn: r.stateMachineArn,
+        creationDate: seconds(r.creationDate),
+        stateMachineVersionArn: r.stateMachineVersionArn,
+      };
     },
   },
 
@@ -173,8 +191,117 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
         roleArn,
         loggingConfiguration: obj(b, 'loggingConfiguration'),
         tracingConfiguration: obj(b, 'tracingConfiguration'),
+        publish: bool(b, 'publish'),
+        versionDescription: str(b, 'versionDescription'),
       });
-      return { updateDate: seconds(r.updateDate), revisionId: r.revisionId };
+      return {
+        updateDate: seconds(r.updateDate),
+        revisionId: r.revisionId,
+        stateMachineVersionArn: r.stateMachineVersionArn,
+      };
+    },
+  },
+
+  PublishStateMachineVersion: {
+    shape: { stateMachineArn: arn, revisionId: { type: 'string' }, description: versionDescription },
+    async run(engine, b) {
+      checkArn(req(b, 'stateMachineArn'), 'stateMachine');
+      const r = await engine.publishStateMachineVersion({
+        stateMachineArn: req(b, 'stateMachineArn'),
+        revisionId: str(b, 'revisionId'),
+        description: str(b, 'description'),
+      });
+      return { stateMachineVersionArn: r.stateMachineVersionArn, creationDate: seconds(r.creationDate) };
+    },
+  },
+
+  ListStateMachineVersions: {
+    shape: { stateMachineArn: arn, ...page },
+    async run(engine, b) {
+      checkArn(req(b, 'stateMachineArn'), 'stateMachine');
+      const r = await engine.listStateMachineVersions({
+        ...pageOf(b),
+        stateMachineArn: req(b, 'stateMachineArn'),
+      });
+      return {
+        stateMachineVersions: r.items.map((v) => ({ ...v, creationDate: seconds(v.creationDate) })),
+        nextToken: r.nextToken,
+      };
+    },
+  },
+
+  DeleteStateMachineVersion: {
+    shape: { stateMachineVersionArn: { type: 'string', required: true, min: 1, max: 2000 } },
+    async run(engine, b) {
+      checkArn(req(b, 'stateMachineVersionArn'), 'stateMachine');
+      await engine.deleteStateMachineVersion(req(b, 'stateMachineVersionArn'));
+      return {};
+    },
+  },
+
+  CreateStateMachineAlias: {
+    shape: {
+      name: aliasName,
+      description: aliasDescription,
+      routingConfiguration: { type: 'routing', required: true },
+    },
+    async run(engine, b) {
+      const r = await engine.createStateMachineAlias({
+        name: req(b, 'name'),
+        description: str(b, 'description'),
+        routingConfiguration: routing(b, 'routingConfiguration') ?? [],
+      });
+      return { stateMachineAliasArn: r.stateMachineAliasArn, creationDate: seconds(r.creationDate) };
+    },
+  },
+
+  DescribeStateMachineAlias: {
+    shape: { stateMachineAliasArn: arn },
+    async run(engine, b) {
+      checkArn(req(b, 'stateMachineAliasArn'), 'stateMachine');
+      const r = await engine.describeStateMachineAlias(req(b, 'stateMachineAliasArn'));
+      return { ...r, creationDate: seconds(r.creationDate), updateDate: seconds(r.updateDate) };
+    },
+  },
+
+  UpdateStateMachineAlias: {
+    shape: {
+      stateMachineAliasArn: arn,
+      description: aliasDescription,
+      routingConfiguration: { type: 'routing' },
+    },
+    async run(engine, b) {
+      checkArn(req(b, 'stateMachineAliasArn'), 'stateMachine');
+      const r = await engine.updateStateMachineAlias({
+        stateMachineAliasArn: req(b, 'stateMachineAliasArn'),
+        description: str(b, 'description'),
+        routingConfiguration: routing(b, 'routingConfiguration'),
+      });
+      return { updateDate: seconds(r.updateDate) };
+    },
+  },
+
+  DeleteStateMachineAlias: {
+    shape: { stateMachineAliasArn: arn },
+    async run(engine, b) {
+      checkArn(req(b, 'stateMachineAliasArn'), 'stateMachine');
+      await engine.deleteStateMachineAlias(req(b, 'stateMachineAliasArn'));
+      return {};
+    },
+  },
+
+  ListStateMachineAliases: {
+    shape: { stateMachineArn: arn, ...page },
+    async run(engine, b) {
+      checkArn(req(b, 'stateMachineArn'), 'stateMachine');
+      const r = await engine.listStateMachineAliases({
+        ...pageOf(b),
+        stateMachineArn: req(b, 'stateMachineArn'),
+      });
+      return {
+        stateMachineAliases: r.items.map((a) => ({ ...a, creationDate: seconds(a.creationDate) })),
+        nextToken: r.nextToken,
+      };
     },
   },
 

@@ -39,8 +39,15 @@ export function frontendError(code: string, message: string, status = 400): Wire
   return new WireError(status, code, message, {}, FRONTEND_NS);
 }
 
+/** The HTTP status AWS's model gives an error (400 unless listed). */
+const ERROR_STATUS: Readonly<Record<string, number>> = {
+  ConflictException: 409,
+  ServiceQuotaExceededException: 402,
+  ResourceNotFound: 404,
+};
+
 export function fromServiceError(e: ServiceError): WireError {
-  return new WireError(400, e.code, e.message, e.extra);
+  return new WireError(ERROR_STATUS[e.code] ?? 400, e.code, e.message, e.extra);
 }
 
 /** Epoch milliseconds (the engine's dates) to the wire's epoch seconds. */
@@ -59,12 +66,16 @@ export type Member =
       min?: number;
       max?: number;
       values?: readonly string[];
+      /** A regular expression the whole value must match (shown in AWS's message as written). */
+      pattern?: string;
       sensitive?: boolean;
     }
   | { type: 'integer'; required?: boolean; min?: number; max?: number }
   | { type: 'boolean'; required?: boolean }
   | { type: 'structure'; required?: boolean }
   | { type: 'tags'; required?: boolean }
+  /** A routing configuration: 1–2 items of `stateMachineVersionArn` and `weight`. */
+  | { type: 'routing'; required?: boolean }
   | { type: 'strings'; required?: boolean; itemMin?: number; itemMax?: number };
 
 export type Shape = Readonly<Record<string, Member>>;
@@ -111,6 +122,11 @@ function memberProblems(v: unknown, name: string, m: Member): string[] {
           violation(v, name, `Member must satisfy enum value set: [${m.values.join(', ')}]`, sensitive),
         ];
       }
+      if (m.pattern !== undefined && !new RegExp(m.pattern, 'u').test(v)) {
+        return [
+          violation(v, name, `Member must satisfy regular expression pattern: ${m.pattern}`, sensitive),
+        ];
+      }
       return [];
     }
     case 'integer': {
@@ -141,6 +157,41 @@ function memberProblems(v: unknown, name: string, m: Member): string[] {
           }),
         );
       });
+      return out;
+    }
+    case 'routing': {
+      if (!Array.isArray(v)) return [violation(v, name, 'Member must be a list', false)];
+      const out: string[] = [];
+      v.forEach((item, i) => {
+        const at = `${name}.${i + 1}.member`;
+        if (!isPlainObject(item)) {
+          out.push(violation(item, at, 'Member must be a structure', false));
+          return;
+        }
+        const arnValue = item.stateMachineVersionArn;
+        if (arnValue === undefined || arnValue === null)
+          out.push(violation(null, `${at}.stateMachineVersionArn`, 'Member must not be null', false));
+        else
+          out.push(
+            ...memberProblems(arnValue, `${at}.stateMachineVersionArn`, { type: 'string', min: 1, max: 256 }),
+          );
+        if (item.weight === undefined || item.weight === null)
+          out.push(violation(null, `${at}.weight`, 'Member must not be null', false));
+        else out.push(...memberProblems(item.weight, `${at}.weight`, { type: 'integer', min: 0, max: 100 }));
+      });
+      if (v.length < 1 || v.length > 2) {
+        // AWS shows the list as its Java model prints it.
+        const shown = v.map((item) =>
+          isPlainObject(item)
+            ? `RoutingConfigurationListItem(stateMachineVersionArn=${String(item.stateMachineVersionArn)}, weight=${String(item.weight)})`
+            : JSON.stringify(item),
+        );
+        out.push(
+          `Value '[${shown.join(', ')}]' at '${name}' failed to satisfy constraint: Member must have length ${
+            v.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 2'
+          }`,
+        );
+      }
       return out;
     }
     case 'tags': {
