@@ -515,7 +515,7 @@ export class Engine implements StepFunctionsEngine {
   private leaseTimer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private readonly logSink: ExecutionLogSink | undefined;
-  /** Logging settings by state machine ARN, re-read after a while (another node may update them). */
+  /** Logging settings by state machine (or version) ARN, re-read after a while (another node may update them). */
   private readonly logConfigs = new Map<string, { settings: LogSettings | undefined; at: number }>();
   /** `.sync` jobs of pass-through integrations being started or polled. */
   private readonly jobs: SyncJobs;
@@ -1605,7 +1605,11 @@ export class Engine implements StepFunctionsEngine {
     if (this.logSink === undefined) return undefined;
     const cached = this.logConfigs.get(stateMachineArn);
     if (cached !== undefined && Date.now() - cached.at < LOG_CONFIG_TTL_MS) return cached.settings;
-    const sm = await this.store.getStateMachine(stateMachineArn);
+    // A version's executions log as the version says (its logging is part of the snapshot).
+    const sm =
+      smTarget(stateMachineArn).version !== undefined
+        ? await this.store.getStateMachineVersion(stateMachineArn)
+        : await this.store.getStateMachine(stateMachineArn);
     const settings = logSettings(sm?.options.loggingConfiguration);
     if (this.logConfigs.size > 1000) this.logConfigs.clear();
     this.logConfigs.set(stateMachineArn, { settings, at: Date.now() });
@@ -1658,7 +1662,7 @@ export class Engine implements StepFunctionsEngine {
             running: new Map(),
             done: [],
             fencingToken: token,
-            log: await this.logSettingsFor(state.init.stateMachineArn),
+            log: await this.logSettingsFor(state.init.stateMachineVersionArn ?? state.init.stateMachineArn),
           };
         } catch (e) {
           // A lease kept after a failed load would be renewed for ever with nobody running the

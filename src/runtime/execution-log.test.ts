@@ -397,6 +397,40 @@ describe('the engine writes log records', () => {
     });
   });
 
+  it("an execution of a version logs as the version's snapshot says, also after it waited", async () => {
+    await withEngine(async (engine, sink) => {
+      const waiting = { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 1, End: true } } };
+      const sm = await machine(engine, 'versioned', waiting, 'STANDARD', logging('ALL'));
+      const { stateMachineVersionArn } = await engine.publishStateMachineVersion({ stateMachineArn: sm });
+      await engine.updateStateMachine({ stateMachineArn: sm, loggingConfiguration: { level: 'OFF' } });
+      // The Wait evicts the execution; its timer reloads it, and logging is read again then.
+      const { executionArn } = await engine.startExecution({ stateMachineArn: stateMachineVersionArn });
+      let status = 'RUNNING';
+      for (let i = 0; i < 500 && status === 'RUNNING'; i++) {
+        status = (await engine.describeExecution(executionArn)).status;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(status, 'SUCCEEDED');
+      for (let i = 0; i < 100 && sink.records().at(-1)?.type !== 'ExecutionSucceeded'; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(
+        sink.records().map((x) => x.type),
+        ['ExecutionStarted', 'WaitStateEntered', 'WaitStateExited', 'ExecutionSucceeded'],
+      );
+      const latest = await engine.startExecution({ stateMachineArn: sm });
+      for (
+        let i = 0;
+        i < 500 && (await engine.describeExecution(latest.executionArn)).status === 'RUNNING';
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 10));
+      assert.ok(
+        sink.records().every((x) => x.execution_arn === executionArn),
+        'the latest revision logs nothing',
+      );
+    });
+  });
+
   it('by default writes a JSON-lines file per log group under <dataDir>/logs', async () => {
     const dataDir = tempDir();
     const engine = await Engine.open({ dataDir, waitScale: 0, functions });
