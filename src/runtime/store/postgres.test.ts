@@ -187,7 +187,17 @@ if (unreachable !== undefined) {
           `SELECT seq FROM tasks WHERE activity_arn = 'a' AND status = 'queued' ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED`,
         );
         assert.match(queue, /tasks_queue/);
-        for (const p of [list, byStatus, timers, queue]) assert.doesNotMatch(p, /Sort/);
+        const byVersion = await plan(`SELECT id FROM executions WHERE state_machine_version_arn = 'a:1'
+          AND (start_date, id) < (1, 1) ORDER BY start_date DESC, id DESC LIMIT 10`);
+        assert.match(byVersion, /Index (Only )?Scan Backward using executions_by_version /);
+        const byAlias = await plan(`SELECT id FROM executions WHERE state_machine_alias_arn = 'a:P'
+          AND status = 'RUNNING' AND (start_date, id) < (1, 1) ORDER BY start_date DESC, id DESC LIMIT 10`);
+        assert.match(byAlias, /Index Scan Backward using executions_by_alias /);
+        const versions = await plan(`SELECT version FROM state_machine_versions WHERE state_machine_arn = 'a'
+          AND version < 5 ORDER BY version DESC LIMIT 10`);
+        assert.match(versions, /state_machine_versions_by_machine/);
+        for (const p of [list, byStatus, timers, queue, byVersion, byAlias, versions])
+          assert.doesNotMatch(p, /Sort/);
       } finally {
         await c.end();
       }

@@ -309,6 +309,8 @@ export class PostgresStore implements Store, LeaseStore {
 
   deleteStateMachine(arn: string): Promise<boolean> {
     return this.tx(async (c) => {
+      // The machine's row first, as publishing and alias writes take it: they queue, not deadlock.
+      await c.query('SELECT 1 FROM state_machines WHERE arn = $1 FOR UPDATE', [arn]);
       await c.query('DELETE FROM tags WHERE resource_arn = $1', [arn]);
       await c.query(
         'DELETE FROM alias_routes WHERE alias_arn IN (SELECT arn FROM state_machine_aliases WHERE state_machine_arn = $1)',

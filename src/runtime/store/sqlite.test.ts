@@ -145,7 +145,33 @@ describe('sqlite store', () => {
       'a',
     );
     assert.match(queue, /tasks_queue/);
-    for (const p of [list, byStatus, timers, queue]) assert.doesNotMatch(p, /TEMP B-TREE/);
+    // By version or alias (ListExecutions on a qualified ARN): their partial indexes.
+    const byVersion = plan(
+      `SELECT id FROM executions WHERE state_machine_version_arn = ? AND status = ? AND (start_date, id) < (?, ?)
+       ORDER BY start_date DESC, id DESC LIMIT 10`,
+      'a:1',
+      'RUNNING',
+      1,
+      1,
+    );
+    assert.match(byVersion, /executions_by_version/);
+    const byAlias = plan(
+      `SELECT id FROM executions WHERE state_machine_alias_arn = ? AND (start_date, id) < (?, ?)
+       ORDER BY start_date DESC, id DESC LIMIT 10`,
+      'a:PROD',
+      1,
+      1,
+    );
+    assert.match(byAlias, /executions_by_alias/);
+    const versions = plan(
+      `SELECT version FROM state_machine_versions WHERE state_machine_arn = ? AND version < ?
+       ORDER BY version DESC LIMIT 10`,
+      'a',
+      5,
+    );
+    assert.match(versions, /state_machine_versions_by_machine/);
+    for (const p of [list, byStatus, timers, queue, byVersion, byAlias, versions])
+      assert.doesNotMatch(p, /TEMP B-TREE/);
     db.close();
   });
 
