@@ -812,7 +812,14 @@ export class Engine implements StepFunctionsEngine {
           if (isIdempotentStart(existing, inputText)) return { executionArn, startDate: existing.startDate };
           break;
         }
-        if (waited >= NAME_IN_FLIGHT_WAIT_MS) break;
+        if (waited >= NAME_IN_FLIGHT_WAIT_MS) {
+          // No execution has the name (yet): the node holding it is slow, or died mid-start and
+          // its lease runs out within the lease TTL. A conflict would be false; this is retryable.
+          throw new ServiceError(
+            ApiErrors.ServiceUnavailable,
+            `Another node is starting the execution '${executionArn}'; retry the request.`,
+          );
+        }
         await new Promise((r) => setTimeout(r, NAME_IN_FLIGHT_POLL_MS));
       }
       throw new ServiceError(ApiErrors.ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);

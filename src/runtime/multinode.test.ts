@@ -369,6 +369,36 @@ if (unreachable !== undefined) {
   );
 
   it(
+    'a name another node holds without an execution is retryable (ServiceUnavailable), not a conflict',
+    { timeout: 60_000 },
+    async () => {
+      const schema = `stepwise_multinode_held_${randomBytes(4).toString('hex')}`;
+      const s1 = await openPostgresStore({ connectionString: ADMIN_URL, schema });
+      const n1 = await Engine.open({ store: s1, nodeId: 'n1', leaseTtlMs: 2_000 });
+      try {
+        const { stateMachineArn } = await n1.createStateMachine({
+          name: 'held',
+          definition: JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }),
+          roleArn: ROLE,
+        });
+        // A node died between taking the new name's lease and committing the execution.
+        const arn = 'arn:aws:states:us-east-1:123456789012:execution:held:once';
+        assert.notEqual(await s1.acquireLease(arn, 'dead-node', 1_500), undefined);
+        await assert.rejects(
+          n1.startExecution({ stateMachineArn, name: 'once', input: '{}' }),
+          (e: unknown) => e instanceof ServiceError && e.code === 'ServiceUnavailable',
+        );
+        await sleep(1_600);
+        const { executionArn } = await n1.startExecution({ stateMachineArn, name: 'once', input: '{}' });
+        assert.equal(executionArn, arn);
+      } finally {
+        await n1.close();
+        await admin(ADMIN_URL, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      }
+    },
+  );
+
+  it(
     'the same start through two nodes at once is idempotent, not a conflict',
     { timeout: 60_000 },
     async () => {
@@ -654,8 +684,9 @@ if (unreachable !== undefined) {
           stats.startedVia[n.id]!++;
           return;
         } catch (e) {
-          // The same name and input is an idempotent start, so this only happens when a
-          // start whose answer we lost left the name's lease behind without an execution.
+          // The same name and input is an idempotent start while the execution runs: a conflict
+          // means the execution exists and has ended (a start whose answer we lost). A name held
+          // without an execution answers 503, which onSomeNode retries.
           if (!(e instanceof SFNServiceException && e.name === 'ExecutionAlreadyExists')) throw e;
           const exists = await onSomeNode(i + 1, (n) =>
             n.client.send(new DescribeExecutionCommand({ executionArn: arnOf(i) })).then(
@@ -668,8 +699,7 @@ if (unreachable !== undefined) {
           );
           if (exists) return;
           stats.phantomConflicts++;
-          if (Date.now() > deadline) throw e;
-          await sleep(500);
+          throw new Error(`ExecutionAlreadyExists for exec-${i}, which does not exist`, { cause: e });
         }
       }
     }
