@@ -1636,3 +1636,31 @@ describe('JSON round trip of the execution state', () => {
     assert.equal(Object.keys(copy.tasks).length, 2);
   });
 });
+
+/** A distributed Map over numbers whose child fails (`Boom`, `two`) on 2, one failure tolerated. */
+const failTwo = (extra: JsonObject = {}): JsonObject =>
+  machine({
+    M: {
+      Type: 'Map',
+      ToleratedFailureCount: 1,
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED' },
+        ...machine({
+          C: { Type: 'Choice', Choices: [{ Variable: '$', NumericEquals: 2, Next: 'F' }], Default: 'P' },
+          F: { Type: 'Fail', Error: 'Boom', Cause: 'two' },
+          P: { Type: 'Pass', End: true },
+        }),
+      },
+      End: true,
+      ...extra,
+    },
+  });
+
+describe('distributed Map: tolerated failures', () => {
+  it('a child that fails at once within the tolerance does not stop the others from starting', () => {
+    const h = new Harness(failTwo());
+    h.start([1, 2, 3]);
+    assert.equal(h.st.status, 'SUCCEEDED');
+    assert.equal(JSON.stringify(h.st.output), '[1,null,3]');
+  });
+});

@@ -637,7 +637,8 @@ export class Run implements StepContext {
     const state = this.stateOf(parent);
     progress.pumping = true;
     while (
-      progress.failure === undefined &&
+      // A tolerated failure does not stop the other children from starting.
+      (progress.failure === undefined || this.tolerated(parent)) &&
       progress.nextIndex < progress.items.length &&
       (progress.maxConcurrency === 0 || progress.running < progress.maxConcurrency) &&
       this.st.status === 'RUNNING'
