@@ -1328,7 +1328,10 @@ export class Run implements StepContext {
     this.continueFrame(frame);
   }
 
-  /** The map run failed before any child ran: MapRunFailed, then the state's Retry/Catch. */
+  /**
+   * The map run failed (its items could not be read, its results not written, or its children
+   * failed before a write): MapRunFailed, then the state's Retry/Catch.
+   */
   private mapRunFailed(
     frame: Frame,
     state: State,
