@@ -67,9 +67,17 @@ export type Outcome =
       lateFailure: { error: string; cause: string } | undefined;
       /** Items read by an ItemReader: MapStateStarted (this event) and MapRunStarted are recorded. */
       startedEventId?: number | undefined;
+      /** A distributed Map's ResultWriter exports to S3 with these parameters (`Bucket`, `Prefix`). */
+      writeTo?: JsonValue | undefined;
     }
   /** A distributed Map reads its items first (ItemReader): `params` is the reader's request. */
-  | { kind: 'readItems'; params: JsonValue; maxItems: number | undefined; batch: ItemBatchPlan | undefined };
+  | {
+      kind: 'readItems';
+      params: JsonValue;
+      maxItems: number | undefined;
+      batch: ItemBatchPlan | undefined;
+      writeTo: JsonValue | undefined;
+    };
 
 export type MaybeOutcome = Outcome | Promise<Outcome>;
 type Maybe<T> = T | Promise<T>;
@@ -614,9 +622,31 @@ function map(scope: Scope, state: MapState): MaybeOutcome {
   if (!Array.isArray(items))
     throw scope.fail(`Map state input must be an array but was: ${JSON.stringify(items)}`);
   const list = items;
-  return then(batchPlan(scope, state, effective), (batch) =>
-    mapChildren(scope, state, effective, list, batch),
+  return then(
+    all<unknown>([batchPlan(scope, state, effective), writerParams(scope, state, effective)]),
+    ([batch, writeTo]) =>
+      mapChildren(
+        scope,
+        state,
+        effective,
+        list,
+        batch as ItemBatchPlan | undefined,
+        undefined,
+        writeTo as JsonValue | undefined,
+      ),
   );
+}
+
+/**
+ * A distributed Map's ResultWriter `Parameters`/`Arguments`, evaluated when the Map is entered
+ * (like the ItemReader's); undefined when the results are not exported to S3.
+ */
+function writerParams(scope: Scope, state: MapState, input: JsonValue): Maybe<JsonValue | undefined> {
+  const w = state.resultWriter;
+  if (w?.resource === undefined || state.mode !== 'DISTRIBUTED') return undefined;
+  if (state.queryLanguage === 'JSONata')
+    return w.arguments === undefined ? {} : scope.jsonata(w.arguments, scope.bindings(input));
+  return w.parameters === undefined ? {} : scope.evaluate(w.parameters, input);
 }
 
 /** The children of a JSONPath Map: ItemSelector per item, then batches (ItemBatcher). */
@@ -627,6 +657,7 @@ function mapChildren(
   items: JsonValue[],
   batch: ItemBatchPlan | undefined,
   startedEventId?: number,
+  writeTo?: JsonValue,
 ): Outcome {
   const maxConcurrency = (scope.number(state.maxConcurrency, effective, true) as number | undefined) ?? 0;
   const selector = state.itemSelector;
@@ -645,7 +676,7 @@ function mapChildren(
     ReturnType<typeof tolerance>,
     Promise<unknown>
   >;
-  return { kind: 'children', items: children, childInputs, maxConcurrency, ...t, startedEventId };
+  return { kind: 'children', items: children, childInputs, maxConcurrency, ...t, startedEventId, writeTo };
 }
 
 /** ItemBatcher's values, evaluated when the Map state is entered. */
@@ -691,12 +722,18 @@ function readItems(scope: Scope, state: MapState, input: JsonValue): MaybeOutcom
         ? {}
         : scope.evaluate(reader.parameters, input);
   return then(
-    all<unknown>([params, scope.number(reader.maxItems, input, true), batchPlan(scope, state, input)]),
-    ([p, maxItems, batch]) => ({
+    all<unknown>([
+      params,
+      scope.number(reader.maxItems, input, true),
+      batchPlan(scope, state, input),
+      writerParams(scope, state, input),
+    ]),
+    ([p, maxItems, batch, writeTo]) => ({
       kind: 'readItems' as const,
       params: p as JsonValue,
       maxItems: maxItems as number | undefined,
       batch: batch as ItemBatchPlan | undefined,
+      writeTo: writeTo as JsonValue | undefined,
     }),
   );
 }
@@ -709,11 +746,12 @@ export function mapReadItems(
   items: JsonValue[],
   batch: ItemBatchPlan | undefined,
   startedEventId: number,
+  writeTo: JsonValue | undefined,
 ): MaybeOutcome {
   const scope = new Scope(ctx, frame, state);
   if (state.queryLanguage === 'JSONata')
-    return settle(mapChildrenJsonata(scope, state, frame.input, items, batch, startedEventId));
-  return mapChildren(scope, state, scope.inputPath(), items, batch, startedEventId);
+    return settle(mapChildrenJsonata(scope, state, frame.input, items, batch, startedEventId, writeTo));
+  return mapChildren(scope, state, scope.inputPath(), items, batch, startedEventId, writeTo);
 }
 
 // ---- JSONata states --------------------------------------------------------------------
@@ -901,8 +939,18 @@ function mapJsonata(scope: Scope, state: MapState): MaybeOutcome {
         );
       throw scope.fail(`Map state input must be an array but was: ${JSON.stringify(items)}`);
     }
-    return then(batchPlan(scope, state, input), (batch) =>
-      mapChildrenJsonata(scope, state, input, items, batch),
+    return then(
+      all<unknown>([batchPlan(scope, state, input), writerParams(scope, state, input)]),
+      ([batch, w]) =>
+        mapChildrenJsonata(
+          scope,
+          state,
+          input,
+          items,
+          batch as ItemBatchPlan | undefined,
+          undefined,
+          w as JsonValue | undefined,
+        ),
     );
   });
 }
@@ -915,6 +963,7 @@ function mapChildrenJsonata(
   items: JsonValue[],
   batch: ItemBatchPlan | undefined,
   startedEventId?: number,
+  writeTo?: JsonValue,
 ): MaybeOutcome {
   const selector = state.itemSelector;
   // One item after the other: evaluations that ran side by side would share jsonata's time bound.
@@ -954,6 +1003,7 @@ function mapChildrenJsonata(
           lateFailure: { error: string; cause: string } | undefined;
         }),
         startedEventId,
+        writeTo,
       }),
     );
   });

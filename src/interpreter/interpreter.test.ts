@@ -1636,3 +1636,78 @@ describe('JSON round trip of the execution state', () => {
     assert.equal(Object.keys(copy.tasks).length, 2);
   });
 });
+
+/** A distributed Map over numbers whose child fails (`Boom`, `two`) on 2, one failure tolerated. */
+const failTwo = (extra: JsonObject = {}): JsonObject =>
+  machine({
+    M: {
+      Type: 'Map',
+      ToleratedFailureCount: 1,
+      ItemProcessor: {
+        ProcessorConfig: { Mode: 'DISTRIBUTED' },
+        ...machine({
+          C: { Type: 'Choice', Choices: [{ Variable: '$', NumericEquals: 2, Next: 'F' }], Default: 'P' },
+          F: { Type: 'Fail', Error: 'Boom', Cause: 'two' },
+          P: { Type: 'Pass', End: true },
+        }),
+      },
+      End: true,
+      ...extra,
+    },
+  });
+
+describe('distributed Map: tolerated failures', () => {
+  it('a child that fails at once within the tolerance does not stop the others from starting', () => {
+    const h = new Harness(failTwo());
+    h.start([1, 2, 3]);
+    assert.equal(h.st.status, 'SUCCEEDED');
+    assert.equal(JSON.stringify(h.st.output), '[1,null,3]');
+  });
+});
+
+describe('distributed Map: ResultWriter', () => {
+  it('builds the result files itself, then waits for the write; its failure is States.ResultWriterFailed', () => {
+    const writer = {
+      ResultWriter: { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: 'b', Prefix: 'p' } },
+    };
+    const h = new Harness(failTwo(writer), true);
+    h.start([1, 2, 3]);
+    const task = h.task();
+    assert.equal(task.resultWriter, true);
+    const runArn = details(eventOf(h, 'MapRunStarted'), 'mapRunStartedEventDetails').mapRunArn as string;
+    const dir = `p/${runArn.split(':').pop()}/`;
+    const input = task.input as { Bucket: string; Objects: { Key: string; Body: string }[] };
+    assert.equal(input.Bucket, 'b');
+    assert.deepEqual(
+      input.Objects.map((o) => o.Key),
+      [`${dir}FAILED_0.json`, `${dir}SUCCEEDED_0.json`, `${dir}manifest.json`],
+    );
+    const failed = JSON.parse(input.Objects[0]!.Body) as JsonObject[];
+    assert.deepEqual([failed[0]!.Error, failed[0]!.Cause, failed[0]!.Status], ['Boom', 'two', 'FAILED']);
+    assert.deepEqual(JSON.parse(input.Objects[2]!.Body), {
+      DestinationBucket: 'b',
+      MapRunArn: runArn,
+      ResultFiles: {
+        FAILED: [{ Key: `${dir}FAILED_0.json`, Size: Buffer.byteLength(input.Objects[0]!.Body) }],
+        PENDING: [],
+        SUCCEEDED: [{ Key: `${dir}SUCCEEDED_0.json`, Size: Buffer.byteLength(input.Objects[1]!.Body) }],
+      },
+    });
+    // Nothing is recorded while the write runs.
+    assert.equal(h.lastEvent().type, 'MapRunStarted');
+    complete(h, task.taskId, null);
+    assert.equal(h.st.status, 'SUCCEEDED');
+    assert.deepEqual(h.st.output, {
+      MapRunArn: runArn,
+      ResultWriterDetails: { Bucket: 'b', Key: `${dir}manifest.json` },
+    });
+
+    const broken = new Harness(failTwo(writer));
+    broken.start([1, 2, 3]);
+    failTask(broken, broken.task().taskId, 'S3.NoSuchBucketException', 'no bucket');
+    assert.equal(broken.st.status, 'FAILED');
+    assert.equal(broken.st.error, StatesErrors.ResultWriterFailed);
+    assert.equal(broken.st.cause, 'no bucket');
+    assert.deepEqual(broken.types().slice(-3), ['MapRunFailed', 'MapStateFailed', 'ExecutionFailed']);
+  });
+});

@@ -22,6 +22,7 @@ import type {
   InterpreterEnv,
   StepResult,
   TaskRequest,
+  ChildProgress,
 } from './types.js';
 import {
   catchState,
@@ -32,6 +33,7 @@ import {
   type Outcome,
 } from './evaluators.js';
 import { itemsFromReader, maxItemsProblem } from './item-reader.js';
+import { resultExport, transformedResults, type ChildResult } from './result-writer.js';
 import { findCatcher, findRetrier, retryDelayMs } from './errors.js';
 import {
   hasTaskToken,
@@ -584,6 +586,7 @@ export class Run implements StepContext {
     progress.running--;
     progress.done++;
     progress.results[frame.index] = output;
+    this.childRunEnded(progress, frame.index, 'SUCCEEDED', undefined, undefined);
     if (progress.distributed || parent.silent) {
       // Child executions: nothing in this history.
     } else if (parentState.type === 'Map') {
@@ -615,6 +618,7 @@ export class Run implements StepContext {
     delete progress.active[frame.index];
     progress.running--;
     progress.failed++;
+    this.childRunEnded(progress, frame.index, 'FAILED', error, cause);
     if (progress.distributed || parent.silent) {
       // Child executions: nothing in this history.
     } else {
@@ -641,7 +645,8 @@ export class Run implements StepContext {
     const state = this.stateOf(parent);
     progress.pumping = true;
     while (
-      progress.failure === undefined &&
+      // A tolerated failure does not stop the other children from starting.
+      (progress.failure === undefined || this.tolerated(parent)) &&
       progress.nextIndex < progress.items.length &&
       (progress.maxConcurrency === 0 || progress.running < progress.maxConcurrency) &&
       this.st.status === 'RUNNING'
@@ -660,6 +665,9 @@ export class Run implements StepContext {
           undefined,
           this.childScope(parent, progress.distributed),
         );
+        if (progress.runs !== undefined) {
+          progress.runs[index] = { name: this.env.uuid(), start: this.env.now(), status: 'RUNNING' };
+        }
         if (progress.distributed || parent.silent) {
           child.silent = true;
         } else {
@@ -702,6 +710,8 @@ export class Run implements StepContext {
           error = StatesErrors.ExceedToleratedFailureThreshold;
           cause = 'The specified tolerated failure threshold was exceeded';
         }
+        // The results of a failed map run are written too (FAILED and PENDING files included).
+        if (state.type === 'Map' && this.startResultWrite(parent, state, progress, { error, cause })) return;
         this.emit(parent, 'MapRunFailed', { mapRunFailedEventDetails: errorDetails(error, cause) });
       } else {
         parent.lastEventId = progress.lastChildEventId;
@@ -718,8 +728,15 @@ export class Run implements StepContext {
     }
     if (progress.running > 0) return;
     parent.children = undefined;
+    let results: JsonValue = progress.results;
+    if (state.type === 'Map' && progress.runs !== undefined) {
+      if (this.startResultWrite(parent, state, progress, undefined)) return;
+      // WriterConfig without an export: the transformed results are the Map's.
+      if (state.resultWriter !== undefined)
+        results = transformedResults(state.resultWriter, childResults(progress), parent.mapRunArn ?? '');
+    }
     // The quota applies to the gathered results too, before ResultSelector/ResultPath.
-    if (this.oversize(progress.results)) {
+    if (this.oversize(results)) {
       const cause = dataLimitCause(state.name, 'result');
       if (progress.distributed) {
         this.emit(parent, 'MapRunFailed', {
@@ -736,13 +753,94 @@ export class Run implements StepContext {
     if (progress.distributed) {
       progress.lastEndEventId = this.emit(parent, 'MapRunSucceeded');
     }
+    this.childrenSucceeded(parent, state, progress.lastEndEventId, results);
+  }
+
+  /** A Map/Parallel's children are done and `results` is its result: Succeeded, then on. */
+  private childrenSucceeded(parent: Frame, state: State, lastEndEventId: number, results: JsonValue): void {
     // The Succeeded event does not move the chain: the Exited event links to the same event.
-    const prev = progress.lastEndEventId;
-    if (!parent.silent) this.emitExecution(`${state.type}StateSucceeded`, prev);
-    parent.lastEventId = prev;
+    if (!parent.silent) this.emitExecution(`${state.type}StateSucceeded`, lastEndEventId);
+    parent.lastEventId = lastEndEventId;
     parent.phase = 'ready';
-    this.resolve(parent, state, 'complete', () => completeState(this, parent, state, progress.results));
+    this.resolve(parent, state, 'complete', () => completeState(this, parent, state, results));
     this.continueFrame(parent);
+  }
+
+  /** Records the end of a distributed Map's child run (when its ResultWriter needs it). */
+  private childRunEnded(
+    progress: ChildProgress,
+    index: number,
+    status: 'SUCCEEDED' | 'FAILED' | 'ABORTED',
+    error: string | undefined,
+    cause: string | undefined,
+  ): void {
+    const run = progress.runs?.[index];
+    if (run === undefined) return;
+    run.status = status;
+    run.stop = this.env.now();
+    if (error !== undefined) run.error = error;
+    if (cause !== undefined) run.cause = cause;
+  }
+
+  /**
+   * A distributed Map exporting its results to S3: the files are built here and a
+   * `resultWriter` task puts them (durable like any task); `onResultsWritten` continues. False
+   * when there is nothing to export. A map run that failed (`failure`) keeps its error.
+   */
+  private startResultWrite(
+    parent: Frame,
+    state: Extract<State, { type: 'Map' }>,
+    progress: ChildProgress,
+    failure: { error: string | undefined; cause: string | undefined } | undefined,
+  ): boolean {
+    const spec = state.resultWriter;
+    if (spec?.resource === undefined || progress.runs === undefined || !progress.distributed) return false;
+    const built = resultExport(spec, progress.writeTo ?? {}, childResults(progress), parent.mapRunArn ?? '');
+    parent.children = undefined;
+    if (!built.ok) {
+      this.mapRunFailed(
+        parent,
+        state,
+        failure?.error ?? StatesErrors.ResultWriterFailed,
+        failure?.cause ?? built.cause,
+      );
+      this.continueFrame(parent);
+      return true;
+    }
+    const request: TaskRequest = {
+      taskId: this.nextTaskId(parent),
+      resource: spec.resource,
+      input: built.export.request,
+      timeoutSeconds: undefined,
+      heartbeatSeconds: undefined,
+      taskToken: undefined,
+      stateName: state.name,
+      resultWriter: true,
+    };
+    parent.resultWrite = { request, output: built.export.output, failure };
+    this.invokeTask(parent, { kind: 'invokeTask', task: request });
+    return true;
+  }
+
+  /** The ResultWriter's write ended (`failure`: it failed with this cause). */
+  private onResultsWritten(
+    frame: Frame,
+    state: Extract<State, { type: 'Map' }>,
+    failure: string | undefined,
+  ): void {
+    const wait = frame.resultWrite;
+    frame.resultWrite = undefined;
+    if (wait === undefined) return;
+    frame.phase = 'ready';
+    if (wait.failure !== undefined) {
+      this.mapRunFailed(frame, state, wait.failure.error, wait.failure.cause);
+    } else if (failure !== undefined) {
+      this.mapRunFailed(frame, state, StatesErrors.ResultWriterFailed, failure);
+    } else {
+      this.childrenSucceeded(frame, state, this.emit(frame, 'MapRunSucceeded'), wait.output);
+      return;
+    }
+    this.continueFrame(frame);
   }
 
   /** Whether a Map's failures stay within its tolerated failure threshold. */
@@ -766,6 +864,7 @@ export class Run implements StepContext {
       const child = this.st.frames[childId];
       if (child === undefined) continue;
       this.abortFrame(child);
+      this.childRunEnded(progress, child.index, 'ABORTED', undefined, undefined);
       if (state.type === 'Map' && !progress.distributed && !parent.silent) {
         this.emitExecution('MapIterationAborted', child.lastEventId, {
           mapIterationAbortedEventDetails: { name: state.name, index: child.index },
@@ -885,7 +984,8 @@ export class Run implements StepContext {
     if (frame === undefined) return;
     const state = this.stateOf(frame);
     if (state.type === 'Map') {
-      this.onItemsRead(frame, state, output, undefined);
+      if (frame.resultWrite !== undefined) this.onResultsWritten(frame, state, undefined);
+      else this.onItemsRead(frame, state, output, undefined);
       return;
     }
     if (state.type !== 'Task') return;
@@ -950,7 +1050,8 @@ export class Run implements StepContext {
     if (frame === undefined) return;
     const state = this.stateOf(frame);
     if (state.type === 'Map') {
-      this.onItemsRead(frame, state, null, cause ?? error);
+      if (frame.resultWrite !== undefined) this.onResultsWritten(frame, state, cause ?? error);
+      else this.onItemsRead(frame, state, null, cause ?? error);
       return;
     }
     if (state.type !== 'Task') return;
@@ -1164,6 +1265,8 @@ export class Run implements StepContext {
       `${st.init.stateMachineName}/${label ?? this.env.uuid()}:${this.env.uuid()}`,
     ].join(':');
     this.emit(frame, 'MapRunStarted', { mapRunStartedEventDetails: { mapRunArn } });
+    // The ResultWriter's files and result name the map run.
+    if (state.type === 'Map' && state.resultWriter !== undefined) frame.mapRunArn = mapRunArn;
   }
 
   /**
@@ -1185,7 +1288,7 @@ export class Run implements StepContext {
       this.mapRunFailed(frame, state, StatesErrors.ItemReaderFailed, problem);
       return;
     }
-    frame.itemRead = { maxItems: o.maxItems, batch: o.batch, startedEventId };
+    frame.itemRead = { maxItems: o.maxItems, batch: o.batch, startedEventId, writeTo: o.writeTo };
     this.invokeTask(frame, {
       kind: 'invokeTask',
       task: {
@@ -1221,14 +1324,22 @@ export class Run implements StepContext {
     } else {
       const items = read.items;
       this.resolve(frame, state, 'attempt', () =>
-        mapReadItems(this, frame, state, items, plan.batch, plan.startedEventId),
+        mapReadItems(this, frame, state, items, plan.batch, plan.startedEventId, plan.writeTo),
       );
     }
     this.continueFrame(frame);
   }
 
-  /** The map run failed before any child ran: MapRunFailed, then the state's Retry/Catch. */
-  private mapRunFailed(frame: Frame, state: State, error: string, cause: string): void {
+  /**
+   * The map run failed (its items could not be read, its results not written, or its children
+   * failed before a write): MapRunFailed, then the state's Retry/Catch.
+   */
+  private mapRunFailed(
+    frame: Frame,
+    state: State,
+    error: string | undefined,
+    cause: string | undefined,
+  ): void {
     this.emit(frame, 'MapRunFailed', { mapRunFailedEventDetails: errorDetails(error, cause) });
     frame.phase = 'ready';
     this.handleFailure(frame, state, error, cause, 'MapStateFailed');
@@ -1278,6 +1389,10 @@ export class Run implements StepContext {
       failure: undefined,
       pumping: false,
     };
+    if (distributed && state.type === 'Map' && state.resultWriter !== undefined) {
+      frame.children.runs = {};
+      if (start.writeTo !== undefined) frame.children.writeTo = start.writeTo;
+    }
     this.pumpChildren(frame);
   }
 }
@@ -1309,4 +1424,13 @@ const MAX_EXECUTION_VARIABLE_BYTES = 10 * 1024 * 1024;
 
 function utf8Bytes(text: string): number {
   return Buffer.byteLength(text);
+}
+
+/** A map run's children as its ResultWriter sees them, in item order. */
+function childResults(progress: ChildProgress): ChildResult[] {
+  return progress.items.map((item, i) => ({
+    run: progress.runs?.[i],
+    input: progress.childInputs?.[i] ?? item,
+    output: progress.results[i],
+  }));
 }

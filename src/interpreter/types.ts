@@ -84,6 +84,12 @@ export interface TaskRequest {
    * `taskSucceeded` / `taskFailed` like a task's. Mocks do not apply.
    */
   itemReader?: true | undefined;
+  /**
+   * A distributed Map's ResultWriter writes the map run's result files (`resource` is
+   * `arn:aws:states:::s3:putObject`, `input` is `{Bucket, Objects: [{Key, Body}]}`, the manifest
+   * last); the outcome comes back as `taskSucceeded` / `taskFailed`. Mocks do not apply.
+   */
+  resultWriter?: true | undefined;
 }
 
 export type Command =
@@ -155,6 +161,31 @@ export interface ChildProgress {
   failure: { error: string | undefined; cause: string | undefined } | undefined;
   /** Set while the parent is starting children, so completions do not re-enter it. */
   pumping: boolean;
+  /** A distributed Map with a ResultWriter: each child run, by index (the result files need them). */
+  runs?: Record<number, ChildRun> | undefined;
+  /** Its ResultWriter's `Parameters`/`Arguments` as evaluated on entry (absent: no S3 export). */
+  writeTo?: JsonValue | undefined;
+}
+
+/** A distributed Map's child run, as its ResultWriter records it. */
+export interface ChildRun {
+  /** The child execution's name (a UUID). */
+  name: string;
+  start: number;
+  stop?: number | undefined;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  error?: string | undefined;
+  cause?: string | undefined;
+}
+
+/** A distributed Map writing its results: what to do once the write is done. */
+export interface ResultWriteWait {
+  /** The write request (kept so that a node that adopts the execution can send it again). */
+  request: TaskRequest;
+  /** The Map's result once written: `{MapRunArn, ResultWriterDetails: {Bucket, Key}}`. */
+  output: JsonValue;
+  /** The map run had failed already (the results are written all the same): its error stands. */
+  failure: { error: string | undefined; cause: string | undefined } | undefined;
 }
 
 /** ItemBatcher values, resolved when the Map state is entered. */
@@ -172,6 +203,8 @@ export interface ItemReadPlan {
   batch: ItemBatchPlan | undefined;
   /** The MapStateStarted event. */
   startedEventId: number;
+  /** The ResultWriter's evaluated `Parameters`/`Arguments` (S3 export only). */
+  writeTo?: JsonValue | undefined;
 }
 
 /**
@@ -224,6 +257,10 @@ export interface Frame {
   silent: boolean;
   /** Set while a distributed Map's ItemReader reads (the frame is in the 'task' phase). */
   itemRead?: ItemReadPlan | undefined;
+  /** A distributed Map's map run ARN, kept when its ResultWriter needs it. */
+  mapRunArn?: string | undefined;
+  /** Set while a distributed Map's ResultWriter writes (the frame is in the 'task' phase). */
+  resultWrite?: ResultWriteWait | undefined;
 }
 
 export interface ExecutionState {

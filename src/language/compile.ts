@@ -27,6 +27,7 @@ import type {
   FilterPath,
   ItemBatcherSpec,
   ItemReaderSpec,
+  ResultWriterSpec,
   Machine,
   NumberSource,
   QueryLanguage,
@@ -281,6 +282,41 @@ function itemReaderSpec(json: JsonObject, pointer: string, ql: QueryLanguage): I
       csvDelimiter,
     },
     maxItems: jsonata ? jsonataNumber(cfgJson, 'MaxItems', cp, 0) : numberSource(cfgJson, 'MaxItems', cp, 0),
+  };
+}
+
+/** `ResultWriter` of a distributed Map: Resource and Parameters, WriterConfig, or all three. */
+function resultWriterSpec(
+  json: JsonObject,
+  pointer: string,
+  ql: QueryLanguage,
+): ResultWriterSpec | undefined {
+  const w = getOwn(json, 'ResultWriter');
+  if (w === undefined) return undefined;
+  const p = ptr(pointer, 'ResultWriter');
+  if (!isJsonObject(w)) fail(`'ResultWriter' must be an object`, p);
+  const resource = str(w, 'Resource', p);
+  const cfg = getOwn(w, 'WriterConfig');
+  const cp = ptr(p, 'WriterConfig');
+  if (cfg !== undefined && !isJsonObject(cfg)) fail(`'WriterConfig' must be an object`, cp);
+  if (resource === undefined && cfg === undefined)
+    fail(`'ResultWriter' needs 'Resource' and its parameters, 'WriterConfig', or all three`, p);
+  // AWS's defaults: NONE when exporting to S3 without WriterConfig (and, assumed, when WriterConfig
+  // leaves it out); COMPACT is what a Map returns without any ResultWriter.
+  const transformation =
+    (cfg && str(cfg, 'Transformation', cp)) ?? (resource === undefined ? 'COMPACT' : 'NONE');
+  if (transformation !== 'NONE' && transformation !== 'COMPACT' && transformation !== 'FLATTEN')
+    fail(`'Transformation' must be one of NONE, COMPACT, FLATTEN`, ptr(cp, 'Transformation'));
+  const outputType = (cfg && str(cfg, 'OutputType', cp)) ?? 'JSON';
+  if (outputType !== 'JSON' && outputType !== 'JSONL')
+    fail(`'OutputType' must be one of JSON, JSONL`, ptr(cp, 'OutputType'));
+  const jsonata = ql === 'JSONata';
+  return {
+    resource,
+    parameters: jsonata ? undefined : payload(w, 'Parameters', p),
+    arguments: jsonata ? jsonataField(w, 'Arguments', p) : undefined,
+    transformation,
+    outputType,
   };
 }
 
@@ -549,6 +585,7 @@ class Compiler {
           label: str(json, 'Label', p),
           itemReader: itemReaderSpec(json, p, ql),
           itemBatcher: itemBatcherSpec(json, p, ql),
+          resultWriter: resultWriterSpec(json, p, ql),
         };
       }
       default: {

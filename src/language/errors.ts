@@ -80,6 +80,8 @@ export const ApiErrors = {
   InvalidSignatureException: 'InvalidSignatureException',
   MissingAuthenticationTokenException: 'MissingAuthenticationTokenException',
   ExecutionNotRedrivable: 'ExecutionNotRedrivable',
+  /** A transient condition (HTTP 503): clients, the AWS SDK included, retry it. */
+  ServiceUnavailable: 'ServiceUnavailable',
   ServiceQuotaExceededException: 'ServiceQuotaExceededException',
 } as const;
 

@@ -179,6 +179,22 @@ export interface MapState extends StateBase {
   itemReader: ItemReaderSpec | undefined;
   /** `ItemBatcher` (distributed Map): each child gets a batch `{Items, BatchInput}`. */
   itemBatcher: ItemBatcherSpec | undefined;
+  /** `ResultWriter` (distributed Map): the children's results go to S3 and/or are transformed. */
+  resultWriter: ResultWriterSpec | undefined;
+}
+
+/** `ResultWriter` of a distributed Map. */
+export interface ResultWriterSpec {
+  /** `arn:aws:states:::s3:putObject`; undefined: WriterConfig only, the results stay in the output. */
+  resource: string | undefined;
+  /** JSONPath `Parameters` (`Bucket`, `Prefix`). */
+  parameters: CompiledPayload | undefined;
+  /** JSONata `Arguments`. */
+  arguments: CompiledJsonataTemplate | undefined;
+  /** `WriterConfig.Transformation`; without WriterConfig NONE when exporting to S3. */
+  transformation: 'NONE' | 'COMPACT' | 'FLATTEN';
+  /** `WriterConfig.OutputType`: the result files hold a JSON array or JSON Lines. */
+  outputType: 'JSON' | 'JSONL';
 }
 
 /** `ItemReader.ReaderConfig`, as plain data (the interpreter parses the object with it). */

@@ -139,6 +139,7 @@ export class LocalTaskDispatcher implements TaskDispatcher {
     context: DispatchContext | undefined,
   ): Promise<TaskOutcome> {
     if (task.itemReader) return this.readItems(task, signal, context);
+    if (task.resultWriter) return this.writeResults(task, signal, context);
     const mocked = this.mockedOutcome(task, context);
     if (mocked) return Promise.resolve(mocked);
     const r = parseResource(task.resource);
@@ -251,6 +252,61 @@ export class LocalTaskDispatcher implements TaskDispatcher {
       params = { ...params, ContinuationToken: token };
     }
     return { ok: true, output: { Contents: contents } };
+  }
+
+  /**
+   * A distributed Map's ResultWriter: puts the result files, then the manifest, with S3
+   * PutObject through pass-through to AWS. Putting the same keys again writes the same bodies,
+   * so a write cut short can simply be sent again.
+   */
+  private async writeResults(
+    task: TaskRequest,
+    signal: SignalSource,
+    context: DispatchContext | undefined,
+  ): Promise<TaskOutcome> {
+    const r = parseResource(task.resource);
+    if (
+      r.kind !== 'service' ||
+      r.resourceType !== 's3' ||
+      r.action !== 'putObject' ||
+      r.pattern !== 'request'
+    ) {
+      return {
+        ok: false,
+        error: StatesErrors.ResultWriterFailed,
+        cause: `Stepwise cannot write Map results with '${task.resource}': a ResultWriter writes with arn:aws:states:::s3:putObject.`,
+      };
+    }
+    if (this.aws === undefined) {
+      return {
+        ok: false,
+        error: StatesErrors.ResultWriterFailed,
+        cause: `Stepwise cannot write the Map's results with '${task.resource}': the ResultWriter needs pass-through to AWS, which is not configured (start 'stepwise serve' with --aws or --aws-config <file>, or pass 'aws' to Engine.open).`,
+      };
+    }
+    const input = isJsonObject(task.input) ? task.input : {};
+    const bucket = getOwn(input, 'Bucket');
+    const objects = getOwn(input, 'Objects');
+    for (const o of Array.isArray(objects) ? objects : []) {
+      if (!isJsonObject(o)) continue;
+      const put = await this.aws.invoke(
+        {
+          resourceType: 'aws-sdk:s3',
+          action: 'putObject',
+          resource: task.resource,
+          region: r.region,
+          parameters: {
+            Bucket: bucket ?? null,
+            Key: getOwn(o, 'Key') ?? null,
+            Body: getOwn(o, 'Body') ?? null,
+          },
+        },
+        signal,
+        { executionArn: context?.executionArn, stateMachineArn: context?.stateMachineArn },
+      );
+      if (!put.ok) return put;
+    }
+    return { ok: true, output: null };
   }
 
   // ---- the run-a-job pattern (.sync) of pass-through integrations, for runtimes that record

@@ -1217,7 +1217,14 @@ export class Engine implements StepFunctionsEngine {
           if (isIdempotentStart(existing, inputText)) return { executionArn, startDate: existing.startDate };
           break;
         }
-        if (waited >= NAME_IN_FLIGHT_WAIT_MS) break;
+        if (waited >= NAME_IN_FLIGHT_WAIT_MS) {
+          // No execution has the name (yet): the node holding it is slow, or died mid-start and
+          // its lease runs out within the lease TTL. A conflict would be false; this is retryable.
+          throw new ServiceError(
+            ApiErrors.ServiceUnavailable,
+            `Another node is starting the execution '${executionArn}'; retry the request.`,
+          );
+        }
         await new Promise((r) => setTimeout(r, NAME_IN_FLIGHT_POLL_MS));
       }
       throw new ServiceError(ApiErrors.ExecutionAlreadyExists, `Execution Already Exists: '${executionArn}'`);
@@ -2142,7 +2149,7 @@ export class Engine implements StepFunctionsEngine {
     // resource (callbacks, .sync, activities and nested executions too), as in Step Functions
     // Local. Asked here, once; the dispatcher then gets no test case and does not ask again.
     const testCase = live.state.init.testCase;
-    if (testCase !== undefined && task.itemReader !== true) {
+    if (testCase !== undefined && task.itemReader !== true && task.resultWriter !== true) {
       const mocked = this.dispatcher.mockedOutcome(task, { ...context, testCase });
       if (mocked !== undefined) {
         this.deliver(
@@ -2306,6 +2313,18 @@ export class Engine implements StepFunctionsEngine {
       const frame = live.state.frames[frameId];
       if (frame === undefined || live.running.has(taskId)) continue;
       const state = live.def.machines[frame.machineId]?.states.get(frame.stateName);
+      if (state?.type === 'Map') {
+        // A distributed Map's S3 work: a result write is sent again, an item read is failed.
+        if (frame.resultWrite !== undefined) this.rewrite(live.arn, frame.resultWrite.request);
+        else
+          live.queue.push({
+            type: 'taskFailed',
+            taskId,
+            error: 'States.TaskFailed',
+            cause: INTERRUPTED_CAUSE,
+          });
+        continue;
+      }
       if (state?.type !== 'Task') continue;
       const r = parseResource(state.resource);
       if (
@@ -2332,6 +2351,31 @@ export class Engine implements StepFunctionsEngine {
   }
 
   /**
+   * A distributed Map's result write that was under way when its process stopped: it is sent
+   * again (the same objects, so the same files), and its outcome delivered as a task's.
+   */
+  private rewrite(arn: string, task: TaskRequest): void {
+    const parts = arn.split(':');
+    const stateMachineArn = [...parts.slice(0, 5), 'stateMachine', parts[6] ?? ''].join(':');
+    this.dispatcher.dispatch(task, new AbortController().signal, { executionArn: arn, stateMachineArn }).then(
+      (outcome) =>
+        this.deliver(
+          arn,
+          outcome.ok
+            ? { type: 'taskSucceeded', taskId: task.taskId, output: outcome.output }
+            : { type: 'taskFailed', taskId: task.taskId, error: outcome.error, cause: outcome.cause },
+        ),
+      (e: unknown) =>
+        this.deliver(arn, {
+          type: 'taskFailed',
+          taskId: task.taskId,
+          error: 'States.TaskFailed',
+          cause: e instanceof Error ? e.message : String(e),
+        }),
+    );
+  }
+
+  /**
    * After a restart: a local task that was running has an unknown outcome. Its attempt is
    * failed with a recorded cause, so the state's Retry (or Catch) decides what happens next;
    * nothing runs twice silently. Callback and activity tasks keep waiting for their token.
@@ -2351,6 +2395,10 @@ export class Engine implements StepFunctionsEngine {
           const smName = target.smArn.split(':')[6] ?? '';
           const childArn = `arn:aws:states:${this.region}:${this.account}:execution:${smName}:${target.name}`;
           this.watchChild(childArn, t.executionArn, t.taskId, r.pattern);
+          continue;
+        }
+        if (t.request.resultWriter === true) {
+          this.rewrite(t.executionArn, t.request);
           continue;
         }
         if (this.dispatcher.syncJob(t.request.resource)) {

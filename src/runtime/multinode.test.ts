@@ -17,6 +17,8 @@ import assert from 'node:assert/strict';
 import { checkHistory, type CheckedEvent, type HistoryTally } from './testing/history-check.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,9 +38,11 @@ import {
 import pg from 'pg';
 
 import { ServiceError } from '../language/errors.js';
+import type { JsonObject } from '../language/json.js';
 import { Engine } from './engine.js';
 import { functionsFromMap } from './functions.js';
 import { openPostgresStore } from './store/postgres.js';
+import { AwsStandIn } from './testing/aws-standins.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'stepwise.js');
@@ -58,6 +62,8 @@ const LAMBDA = 'arn:aws:lambda:us-east-1:123456789012:function:';
 /** Waits run 100× faster, as the issue asks (the Wait state below lasts 100 s of virtual time). */
 const WAIT_SCALE = Number(process.env.STEPWISE_MULTINODE_WAIT_SCALE ?? 0.01);
 
+/** Credentials the AWS stand-in accepts (it checks signatures, not identities). */
+const S3_CREDENTIALS = { accessKeyId: 'AKIDSTEPWISETESTKEY1', secretAccessKey: 'stepwise-test-secret' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function probe(): Promise<string | undefined> {
@@ -369,6 +375,36 @@ if (unreachable !== undefined) {
   );
 
   it(
+    'a name another node holds without an execution is retryable (ServiceUnavailable), not a conflict',
+    { timeout: 60_000 },
+    async () => {
+      const schema = `stepwise_multinode_held_${randomBytes(4).toString('hex')}`;
+      const s1 = await openPostgresStore({ connectionString: ADMIN_URL, schema });
+      const n1 = await Engine.open({ store: s1, nodeId: 'n1', leaseTtlMs: 2_000 });
+      try {
+        const { stateMachineArn } = await n1.createStateMachine({
+          name: 'held',
+          definition: JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }),
+          roleArn: ROLE,
+        });
+        // A node died between taking the new name's lease and committing the execution.
+        const arn = 'arn:aws:states:us-east-1:123456789012:execution:held:once';
+        assert.notEqual(await s1.acquireLease(arn, 'dead-node', 1_500), undefined);
+        await assert.rejects(
+          n1.startExecution({ stateMachineArn, name: 'once', input: '{}' }),
+          (e: unknown) => e instanceof ServiceError && e.code === 'ServiceUnavailable',
+        );
+        await sleep(1_600);
+        const { executionArn } = await n1.startExecution({ stateMachineArn, name: 'once', input: '{}' });
+        assert.equal(executionArn, arn);
+      } finally {
+        await n1.close();
+        await admin(ADMIN_URL, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      }
+    },
+  );
+
+  it(
     'the same start through two nodes at once is idempotent, not a conflict',
     { timeout: 60_000 },
     async () => {
@@ -470,6 +506,136 @@ if (unreachable !== undefined) {
         await n1.close();
         await n2.close();
         await admin(ADMIN_URL, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+      }
+    },
+  );
+
+  /**
+   * Node 2 starts `definition` with S3 that never answers and "dies" while its S3 call waits;
+   * node 1 (S3: the stand-in) adopts the execution. Returns its end, as node 1 sees it.
+   */
+  async function adoptedS3Work(
+    name: string,
+    definition: JsonObject,
+    input: string,
+    s3: AwsStandIn,
+  ): Promise<{
+    status: string;
+    output?: string | undefined;
+    error?: string | undefined;
+    cause?: string | undefined;
+  }> {
+    const schema = `stepwise_multinode_s3_${randomBytes(4).toString('hex')}`;
+    const s1 = await openPostgresStore({ connectionString: ADMIN_URL, schema });
+    const s2 = await openPostgresStore({ connectionString: ADMIN_URL, schema });
+    let received = 0;
+    const hanging = createServer(() => void received++);
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    const aws = (endpoint: string) => ({ endpoint, credentials: S3_CREDENTIALS, maxAttempts: 1 });
+    const dead = Object.create(s2) as typeof s2;
+    dead.renewLeases = () => Promise.resolve([]);
+    dead.releaseLease = () => Promise.resolve(false);
+    dead.listUnleasedExecutions = () => Promise.resolve([]);
+    const n2 = await Engine.open({
+      store: dead,
+      nodeId: 'n2',
+      leaseTtlMs: 600,
+      aws: aws(`http://127.0.0.1:${(hanging.address() as AddressInfo).port}`),
+    });
+    let n1: Engine | undefined;
+    try {
+      const { stateMachineArn } = await n2.createStateMachine({
+        name,
+        definition: JSON.stringify(definition),
+        roleArn: ROLE,
+      });
+      const { executionArn } = await n2.startExecution({ stateMachineArn, input });
+      for (const until = Date.now() + 10_000; received === 0 && Date.now() < until;) await sleep(10);
+      assert.ok(received > 0, 'node 2 called S3');
+      n1 = await Engine.open({ store: s1, nodeId: 'n1', leaseTtlMs: 600, aws: aws(s3.url) });
+      let d = await n1.describeExecution(executionArn);
+      for (const until = Date.now() + 15_000; d.status === 'RUNNING' && Date.now() < until; await sleep(50))
+        d = await n1.describeExecution(executionArn);
+      return d;
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((r) => hanging.close(r));
+      await n1?.close();
+      await n2.close();
+      await admin(ADMIN_URL, (c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+    }
+  }
+
+  /** A distributed Map of Pass children with these fields. */
+  const s3Map = (fields: JsonObject): JsonObject => ({
+    StartAt: 'M',
+    States: {
+      M: {
+        Type: 'Map',
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'DISTRIBUTED' },
+          StartAt: 'P',
+          States: { P: { Type: 'Pass', End: true } },
+        },
+        End: true,
+        ...fields,
+      },
+    },
+  });
+
+  it(
+    "a distributed Map's result write that a dead node left under way is sent again by the adopting node",
+    { timeout: 60_000 },
+    async () => {
+      const s3 = new AwsStandIn({ account: '123456789012' });
+      await s3.start();
+      try {
+        s3.createBucket('results');
+        const d = await adoptedS3Work(
+          'write-after-death',
+          s3Map({
+            ResultWriter: {
+              Resource: 'arn:aws:states:::s3:putObject',
+              Parameters: { Bucket: 'results', Prefix: 'adopted' },
+            },
+          }),
+          '[1,2]',
+          s3,
+        );
+        assert.equal(d.status, 'SUCCEEDED', d.cause);
+        const key = (JSON.parse(d.output ?? '{}') as { ResultWriterDetails: { Key: string } })
+          .ResultWriterDetails.Key;
+        assert.match(s3.objectText('results', key) ?? '', /"SUCCEEDED":\[\{"Key":"adopted\//);
+      } finally {
+        await s3.stop();
+      }
+    },
+  );
+
+  it(
+    "a distributed Map's item read that a dead node left under way fails as interrupted on the adopting node",
+    { timeout: 60_000 },
+    async () => {
+      const s3 = new AwsStandIn({ account: '123456789012' });
+      await s3.start();
+      try {
+        const d = await adoptedS3Work(
+          'read-after-death',
+          s3Map({
+            ItemReader: {
+              Resource: 'arn:aws:states:::s3:getObject',
+              ReaderConfig: { InputType: 'JSON' },
+              Parameters: { Bucket: 'data', Key: 'items.json' },
+            },
+          }),
+          '{}',
+          s3,
+        );
+        assert.equal(d.status, 'FAILED');
+        assert.equal(d.error, 'States.ItemReaderFailed');
+        assert.match(d.cause ?? '', /restarted/);
+      } finally {
+        await s3.stop();
       }
     },
   );
@@ -654,8 +820,9 @@ if (unreachable !== undefined) {
           stats.startedVia[n.id]!++;
           return;
         } catch (e) {
-          // The same name and input is an idempotent start, so this only happens when a
-          // start whose answer we lost left the name's lease behind without an execution.
+          // The same name and input is an idempotent start while the execution runs: a conflict
+          // means the execution exists and has ended (a start whose answer we lost). A name held
+          // without an execution answers 503, which onSomeNode retries.
           if (!(e instanceof SFNServiceException && e.name === 'ExecutionAlreadyExists')) throw e;
           const exists = await onSomeNode(i + 1, (n) =>
             n.client.send(new DescribeExecutionCommand({ executionArn: arnOf(i) })).then(
@@ -668,8 +835,7 @@ if (unreachable !== undefined) {
           );
           if (exists) return;
           stats.phantomConflicts++;
-          if (Date.now() > deadline) throw e;
-          await sleep(500);
+          throw new Error(`ExecutionAlreadyExists for exec-${i}, which does not exist`, { cause: e });
         }
       }
     }

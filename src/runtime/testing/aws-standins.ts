@@ -353,6 +353,15 @@ export class AwsStandIn {
     });
   }
 
+  /** An object's body as text (undefined when there is none), and a bucket's keys in order. */
+  objectText(bucket: string, key: string): string | undefined {
+    return this.buckets.get(bucket)?.get(key)?.body.toString('utf8');
+  }
+
+  keys(bucket: string, prefix = ''): string[] {
+    return [...(this.buckets.get(bucket)?.keys() ?? [])].filter((k) => k.startsWith(prefix)).sort();
+  }
+
   /** A Lambda function: its handler's result is the payload; a throw is an unhandled error. */
   addFunction(name: string, handler: (event: unknown) => unknown): void {
     this.functions.set(name, handler);

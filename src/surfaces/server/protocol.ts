@@ -2,7 +2,7 @@
  * The AWS JSON 1.0 wire protocol of Step Functions: error bodies, the request shape checks that
  * AWS's front end ("coral") applies before the service sees a request, and date conversion.
  */
-import { ServiceError } from '../../language/errors.js';
+import { ApiErrors, ServiceError } from '../../language/errors.js';
 
 export const JSON_CONTENT_TYPE = 'application/x-amz-json-1.0';
 export const TARGET_PREFIX = 'AWSStepFunctions.';
@@ -47,6 +47,8 @@ const ERROR_STATUS: Readonly<Record<string, number>> = {
 };
 
 export function fromServiceError(e: ServiceError): WireError {
+  // AWS's common errors: ServiceUnavailable is a 503 of the service front end, which SDKs retry.
+  if (e.code === ApiErrors.ServiceUnavailable) return frontendError(e.code, e.message, 503);
   return new WireError(ERROR_STATUS[e.code] ?? 400, e.code, e.message, e.extra);
 }
 
