@@ -49,6 +49,7 @@ import {
   type NewExecution,
   type Page,
   type PageRequest,
+  type PublishVersionRequest,
   type PublishVersionResult,
   type StateMachineAliasRecord,
   type StateMachineRecord,
@@ -326,12 +327,7 @@ export class PostgresStore implements Store, LeaseStore {
 
   publishStateMachineVersion(
     stateMachineArn: string,
-    p: {
-      expectedRevisionId?: string | undefined;
-      description?: string | undefined;
-      creationDate: number;
-      maxVersions: number;
-    },
+    p: PublishVersionRequest,
   ): Promise<PublishVersionResult> {
     return this.tx(async (c): Promise<PublishVersionResult> => {
       // FOR UPDATE: concurrent publishes of one machine queue here, so numbers are handed out once.

@@ -29,6 +29,7 @@ import type {
   CommitOutcome,
   CreateResult,
   NewExecution,
+  PublishVersionRequest,
   PublishVersionResult,
   StateMachineAliasRecord,
   StateMachineRecord,
@@ -199,15 +200,7 @@ export class SqliteWriter {
     });
   }
 
-  publishStateMachineVersion(
-    stateMachineArn: string,
-    p: {
-      expectedRevisionId?: string | undefined;
-      description?: string | undefined;
-      creationDate: number;
-      maxVersions: number;
-    },
-  ): PublishVersionResult {
+  publishStateMachineVersion(stateMachineArn: string, p: PublishVersionRequest): PublishVersionResult {
     return this.tx(() => {
       const sm = this.s.smForPublish.get(stateMachineArn) as
         { revision_id: string; last_version: number } | undefined;

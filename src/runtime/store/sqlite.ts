@@ -60,6 +60,7 @@ import {
   type NewExecution,
   type Page,
   type PageRequest,
+  type PublishVersionRequest,
   type PublishVersionResult,
   type StateMachineAliasRecord,
   type StateMachineRecord,
@@ -269,12 +270,7 @@ export class SqliteStore implements Store {
 
   publishStateMachineVersion(
     stateMachineArn: string,
-    p: {
-      expectedRevisionId?: string | undefined;
-      description?: string | undefined;
-      creationDate: number;
-      maxVersions: number;
-    },
+    p: PublishVersionRequest,
   ): Promise<PublishVersionResult> {
     return this.writer.call('publishStateMachineVersion', stateMachineArn, p);
   }

@@ -229,6 +229,14 @@ export interface LoadedState {
   input: string;
 }
 
+/** What PublishStateMachineVersion asks of the store (also for `publish` on create and update). */
+export interface PublishVersionRequest {
+  expectedRevisionId?: string | undefined;
+  description?: string | undefined;
+  creationDate: number;
+  maxVersions: number;
+}
+
 export interface Store {
   close(): Promise<void>;
   /**
@@ -262,12 +270,7 @@ export interface Store {
    */
   publishStateMachineVersion(
     stateMachineArn: string,
-    p: {
-      expectedRevisionId?: string | undefined;
-      description?: string | undefined;
-      creationDate: number;
-      maxVersions: number;
-    },
+    p: PublishVersionRequest,
   ): Promise<PublishVersionResult>;
   getStateMachineVersion(versionArn: string): Promise<StateMachineVersionRecord | undefined>;
   /** Highest version number first. */
