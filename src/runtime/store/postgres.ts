@@ -49,6 +49,8 @@ import {
   type NewExecution,
   type Page,
   type PageRequest,
+  type AliasChange,
+  type DeleteVersionResult,
   type PublishVersionRequest,
   type PublishVersionResult,
   type StateMachineAliasRecord,
@@ -396,9 +398,7 @@ export class PostgresStore implements Store, LeaseStore {
     });
   }
 
-  deleteStateMachineVersion(
-    versionArn: string,
-  ): Promise<{ outcome: 'deleted' } | { outcome: 'referenced'; aliasNames: string[] }> {
+  deleteStateMachineVersion(versionArn: string): Promise<DeleteVersionResult> {
     return this.tx(async (c) => {
       // The version row locked first: an alias created meanwhile waits, then finds it gone.
       await c.query('SELECT 1 FROM state_machine_versions WHERE arn = $1 FOR UPDATE', [versionArn]);
@@ -451,14 +451,7 @@ export class PostgresStore implements Store, LeaseStore {
     return this.read((c) => aliasOf(c, aliasArn));
   }
 
-  updateStateMachineAlias(
-    aliasArn: string,
-    change: {
-      description?: string | undefined;
-      routingConfiguration?: AliasRoute[] | undefined;
-      updateDate: number;
-    },
-  ): Promise<AliasWriteResult> {
+  updateStateMachineAlias(aliasArn: string, change: AliasChange): Promise<AliasWriteResult> {
     return this.tx(async (c): Promise<AliasWriteResult> => {
       const found = await c.query('SELECT 1 FROM state_machine_aliases WHERE arn = $1 FOR UPDATE', [
         aliasArn,
@@ -568,7 +561,7 @@ export class PostgresStore implements Store, LeaseStore {
       by?: 'version' | 'alias' | undefined;
     } & PageRequest,
   ): Promise<Page<ExecutionSummary>> {
-    return this.read(async (c) => {
+    return this.indexWalk(async (c) => {
       const limit = limitOf(query);
       const scope = `${query.stateMachineArn}|${query.status ?? ''}|${query.by ?? ''}`;
       const [date, id] =
@@ -948,6 +941,19 @@ export class PostgresStore implements Store, LeaseStore {
    * A read on a pooled connection, retried once if the connection turned out dead (the server
    * restarted, or dropped it): reads are idempotent, and the retry gets a fresh connection.
    */
+  /**
+   * A read that must walk its index in order, never sort: the planner is told so. With stale
+   * statistics (a table just filled, before autovacuum's ANALYZE) it otherwise picked a bitmap
+   * scan of every row of the machine plus a sort for each page of ListExecutions: 60-150 ms a
+   * page at 100,000 executions instead of under 1 ms.
+   */
+  private indexWalk<T>(fn: (c: Queryable) => Promise<T>): Promise<T> {
+    return this.tx(async (c) => {
+      await c.query('SET LOCAL enable_sort = off');
+      return fn(c);
+    });
+  }
+
   private async read<T>(fn: (c: Queryable) => Promise<T>): Promise<T> {
     try {
       return await fn(this.pool);
