@@ -27,19 +27,23 @@ export interface BedrockTask {
   region?: string | undefined;
   parameters: JsonValue;
   waitForTaskToken?: boolean | undefined;
+  /** The state's `Credentials` role: the S3 and Bedrock calls are made as it. */
+  roleArn?: string | undefined;
 }
+
+/** An optimized call's answer (`AwsPassThrough.callOptimized`, which declares it by this type). */
+export type OptimizedCallResult =
+  | { ok: true; output: JsonObject; metadata: JsonObject }
+  | { ok: false; outcome: TaskOutcome; transport: boolean };
 
 export interface OptimizedCaller {
   callOptimized(
-    task: Pick<BedrockTask, 'resource' | 'region'>,
+    task: Pick<BedrockTask, 'resource' | 'region' | 'roleArn'>,
     service: string,
     action: string,
     input: JsonObject,
     signal: SignalSource,
-  ): Promise<
-    | { ok: true; output: JsonObject; metadata: JsonObject }
-    | { ok: false; outcome: TaskOutcome; transport: boolean }
-  >;
+  ): Promise<OptimizedCallResult>;
 }
 
 /** The state's members that InvokeModel takes as they are (PascalCase; casing.ts lowers them). */

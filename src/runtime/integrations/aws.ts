@@ -21,7 +21,7 @@ import { parse as parseYaml } from 'yaml';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
 import { StatesErrors } from '../../language/errors.js';
 import { MAX_PAYLOAD_BYTES, dataLimit, type SignalSource, type TaskOutcome } from '../functions.js';
-import { invokeBedrockModel } from './aws-bedrock.js';
+import { invokeBedrockModel, type OptimizedCaller, type OptimizedCallResult } from './aws-bedrock.js';
 import { EksKubernetes } from './aws-eks-k8s.js';
 import { casingOf, toServiceCase, toStatesCase } from './casing.js';
 
@@ -694,7 +694,7 @@ export interface AwsTask {
  * Sends pass-through tasks with the AWS SDK. One client per service and region, created on first
  * use; `close()` releases their connections.
  */
-export class AwsPassThrough {
+export class AwsPassThrough implements OptimizedCaller {
   private readonly services = new Map<string, Promise<LoadedService>>();
   /** Credential providers of the roles tasks named (`Credentials`), by role ARN. */
   private readonly roles = new Map<string, () => Promise<AwsCredentials>>();
@@ -792,10 +792,7 @@ export class AwsPassThrough {
     action: string,
     input: JsonObject,
     signal: SignalSource,
-  ): Promise<
-    | { ok: true; output: JsonObject; metadata: JsonObject }
-    | { ok: false; outcome: TaskOutcome; transport: boolean }
-  > {
+  ): Promise<OptimizedCallResult> {
     const casing = casingOf(service);
     const sent = casing ? toServiceCase(input, casing) : input;
     const r = await this.call(task, OPTIMIZED[service], service, action, sent, signal);

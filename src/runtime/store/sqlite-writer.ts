@@ -29,6 +29,8 @@ import type {
   CommitOutcome,
   CreateResult,
   NewExecution,
+  AliasChange,
+  DeleteVersionResult,
   PublishVersionRequest,
   PublishVersionResult,
   StateMachineAliasRecord,
@@ -220,9 +222,7 @@ export class SqliteWriter {
     });
   }
 
-  deleteStateMachineVersion(
-    versionArn: string,
-  ): { outcome: 'deleted' } | { outcome: 'referenced'; aliasNames: string[] } {
+  deleteStateMachineVersion(versionArn: string): DeleteVersionResult {
     return this.tx(() => {
       const names = (this.s.aliasesOfVersion.all(versionArn) as { name: string }[]).map((r) => r.name);
       if (names.length > 0) return { outcome: 'referenced', aliasNames: names };
@@ -252,14 +252,7 @@ export class SqliteWriter {
     });
   }
 
-  updateStateMachineAlias(
-    aliasArn: string,
-    change: {
-      description?: string | undefined;
-      routingConfiguration?: AliasRoute[] | undefined;
-      updateDate: number;
-    },
-  ): AliasWriteResult {
+  updateStateMachineAlias(aliasArn: string, change: AliasChange): AliasWriteResult {
     return this.tx(() => {
       if (this.s.getAlias.get(aliasArn) === undefined) return { outcome: 'missing' };
       if (change.routingConfiguration !== undefined) {

@@ -50,7 +50,6 @@ import {
   decodePageToken,
   encodePageToken,
   type ActivityRecord,
-  type AliasRoute,
   type AliasWriteResult,
   type CommitOutcome,
   type CreateResult,
@@ -60,6 +59,8 @@ import {
   type NewExecution,
   type Page,
   type PageRequest,
+  type AliasChange,
+  type DeleteVersionResult,
   type PublishVersionRequest,
   type PublishVersionResult,
   type StateMachineAliasRecord,
@@ -297,9 +298,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  deleteStateMachineVersion(
-    versionArn: string,
-  ): Promise<{ outcome: 'deleted' } | { outcome: 'referenced'; aliasNames: string[] }> {
+  deleteStateMachineVersion(versionArn: string): Promise<DeleteVersionResult> {
     return this.writer.call('deleteStateMachineVersion', versionArn);
   }
 
@@ -314,14 +313,7 @@ export class SqliteStore implements Store {
     });
   }
 
-  updateStateMachineAlias(
-    aliasArn: string,
-    change: {
-      description?: string | undefined;
-      routingConfiguration?: AliasRoute[] | undefined;
-      updateDate: number;
-    },
-  ): Promise<AliasWriteResult> {
+  updateStateMachineAlias(aliasArn: string, change: AliasChange): Promise<AliasWriteResult> {
     return this.writer.call('updateStateMachineAlias', aliasArn, change);
   }
 

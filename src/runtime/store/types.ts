@@ -229,6 +229,16 @@ export interface LoadedState {
   input: string;
 }
 
+/** What UpdateStateMachineAlias changes (only what is given). */
+export interface AliasChange {
+  description?: string | undefined;
+  routingConfiguration?: AliasRoute[] | undefined;
+  updateDate: number;
+}
+
+/** A version is deleted, or kept because aliases route to it. */
+export type DeleteVersionResult = { outcome: 'deleted' } | { outcome: 'referenced'; aliasNames: string[] };
+
 /** What PublishStateMachineVersion asks of the store (also for `publish` on create and update). */
 export interface PublishVersionRequest {
   expectedRevisionId?: string | undefined;
@@ -281,9 +291,7 @@ export interface Store {
    * `referenced` (nothing deleted) names the aliases that route to the version; deleting a
    * missing version is `deleted` too (AWS answers it as a success).
    */
-  deleteStateMachineVersion(
-    versionArn: string,
-  ): Promise<{ outcome: 'deleted' } | { outcome: 'referenced'; aliasNames: string[] }>;
+  deleteStateMachineVersion(versionArn: string): Promise<DeleteVersionResult>;
   /**
    * Creates an alias of `alias.stateMachineArn` if every routed version exists and fewer than
    * `maxAliases` aliases do: `created`, `exists` (the name is taken: the stored one),
@@ -292,14 +300,7 @@ export interface Store {
   createStateMachineAlias(alias: StateMachineAliasRecord, maxAliases: number): Promise<AliasWriteResult>;
   getStateMachineAlias(aliasArn: string): Promise<StateMachineAliasRecord | undefined>;
   /** Changes what is given: `updated`, `missing` or `versionMissing`. */
-  updateStateMachineAlias(
-    aliasArn: string,
-    change: {
-      description?: string | undefined;
-      routingConfiguration?: AliasRoute[] | undefined;
-      updateDate: number;
-    },
-  ): Promise<AliasWriteResult>;
+  updateStateMachineAlias(aliasArn: string, change: AliasChange): Promise<AliasWriteResult>;
   deleteStateMachineAlias(aliasArn: string): Promise<boolean>;
   /** Oldest first; with `versionArn`, only the aliases that route to that version. */
   listStateMachineAliases(
