@@ -25,7 +25,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StandInError, asStandInError, parseBody, record, sendJson, text } from './aws-standins-wire.js';
+import {
+  StandInError,
+  answerJson11,
+  asStandInError,
+  parseBody,
+  record,
+  sendJson,
+  text,
+} from './aws-standins-wire.js';
 
 /**
  * What the module needs from the stand-in that hosts it (an interface here, not an import of
@@ -151,55 +159,24 @@ export class EksCodeBuildEmrStandIn {
       );
     if (batchOp) {
       log('codebuild', batchOp[1]!);
-      try {
-        sendJson(res, 200, 'application/x-amz-json-1.1', this.codeBuild(batchOp[1]!, parseBody(body)), true);
-      } catch (e) {
-        const err = asStandInError(e);
-        sendJson(
-          res,
-          err.status,
-          'application/x-amz-json-1.1',
-          { __type: err.code, message: err.message },
-          true,
-        );
-      }
-      return true;
+      return answerJson11(res, 'message', () => this.codeBuild(batchOp[1]!, parseBody(body)), true);
     }
     const emrOp =
-      /^ElasticMapReduce\.(SetTerminationProtection|ListInstanceFleets|ModifyInstanceFleet|ListInstanceGroups|ModifyInstanceGroups)$/.exec(
+      /^ElasticMapReduce\.(SetTerminationProtection|ListInstanceFleets|ModifyInstanceFleet|ListInstanceGroups|ModifyInstanceGroups|TerminateJobFlows)$/.exec(
         target,
       );
     if (emrOp) {
-      log('emr', emrOp[1]!);
-      try {
-        sendJson(res, 200, 'application/x-amz-json-1.1', this.emrInstances(emrOp[1]!, parseBody(body)), true);
-      } catch (e) {
-        const err = asStandInError(e);
-        sendJson(
-          res,
-          err.status,
-          'application/x-amz-json-1.1',
-          { __type: err.code, Message: err.message },
-          true,
-        );
-      }
-      return true;
-    }
-    if (target === 'ElasticMapReduce.TerminateJobFlows') {
-      log('emr', 'TerminateJobFlows');
-      try {
-        sendJson(res, 200, 'application/x-amz-json-1.1', this.terminateJobFlows(parseBody(body)), true);
-      } catch (e) {
-        const err = asStandInError(e);
-        sendJson(
-          res,
-          err.status,
-          'application/x-amz-json-1.1',
-          { __type: err.code, Message: err.message },
-          true,
-        );
-      }
-      return true;
+      const op = emrOp[1]!;
+      log('emr', op);
+      return answerJson11(
+        res,
+        'Message',
+        () =>
+          op === 'TerminateJobFlows'
+            ? this.terminateJobFlows(parseBody(body))
+            : this.emrInstances(op, parseBody(body)),
+        true,
+      );
     }
     // The stand-in answers DescribeCluster; a cluster being terminated moves on first.
     if (target === 'ElasticMapReduce.DescribeCluster')

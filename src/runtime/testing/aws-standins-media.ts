@@ -22,7 +22,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StandInError, asStandInError, parseBody, record, sendJson, text } from './aws-standins-wire.js';
+import {
+  StandInError,
+  answerJson11,
+  asStandInError,
+  parseBody,
+  record,
+  sendJson,
+  text,
+} from './aws-standins-wire.js';
 
 /**
  * What the module needs from the stand-in that hosts it (an interface here, not an import of
@@ -118,13 +126,7 @@ export class MediaStandIn {
     const labeling = /^SageMaker\.(Create|Describe|Stop)LabelingJob$/.exec(target);
     if (labeling) {
       log('sagemaker', `${labeling[1]!}LabelingJob`);
-      try {
-        sendJson(res, 200, 'application/x-amz-json-1.1', this.labeling(labeling[1]!, parseBody(body)));
-      } catch (e) {
-        const err = asStandInError(e);
-        sendJson(res, err.status, 'application/x-amz-json-1.1', { __type: err.code, Message: err.message });
-      }
-      return true;
+      return answerJson11(res, 'Message', () => this.labeling(labeling[1]!, parseBody(body)));
     }
     // Bedrock Runtime signs with the scope `bedrock` too; its body is the model's, not the API's.
     if (

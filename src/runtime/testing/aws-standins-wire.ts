@@ -56,3 +56,23 @@ export function sendJson(
   if (withCrc32) res.setHeader('x-amz-crc32', String(crc32(body)));
   res.end(body);
 }
+
+/**
+ * Answers an AWS JSON 1.1 call with what `answer` returns, or with its error as
+ * `{__type, <messageKey>}` (services differ in the key's casing). Returns true: the call is served.
+ */
+export function answerJson11(
+  res: ServerResponse,
+  messageKey: 'message' | 'Message',
+  answer: () => unknown,
+  withCrc32 = false,
+): true {
+  const type = 'application/x-amz-json-1.1';
+  try {
+    sendJson(res, 200, type, answer(), withCrc32);
+  } catch (e) {
+    const err = asStandInError(e);
+    sendJson(res, err.status, type, { __type: err.code, [messageKey]: err.message }, withCrc32);
+  }
+  return true;
+}
