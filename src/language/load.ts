@@ -2,10 +2,10 @@
  * Loading definitions from text: JSON or YAML, with SAM-style DefinitionSubstitutions
  * (`${Name}` placeholders replaced from a map).
  */
-import { parse as parseYaml } from 'yaml';
 import { DefinitionError } from './errors.js';
 import type { JsonObject, JsonValue } from './json.js';
 import { setOwn } from './json.js';
+import { parseYaml } from './yaml.js';
 
 export type DefinitionFormat = 'json' | 'yaml';
 

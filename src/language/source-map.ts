@@ -5,7 +5,7 @@
  * positions come from the `yaml` package's nodes and LineCounter.
  */
 import type { Alias, Document, Node, ScalarTag, CollectionTag } from 'yaml';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, YAMLMap, YAMLSeq } from 'yaml';
+import { yamlModule } from './yaml.js';
 import type { JsonObject, JsonValue } from './json.js';
 import { setOwn } from './json.js';
 
@@ -264,13 +264,18 @@ const CFN_TAGS: Readonly<Record<string, string>> = {
 };
 
 /** Custom tags that let the three node kinds carry a CloudFormation tag; values stay plain. */
-export const CFN_YAML_TAGS: (ScalarTag | CollectionTag)[] = Object.keys(CFN_TAGS).flatMap((tag) => [
-  { tag, resolve: (s: string) => s },
-  { tag, collection: 'seq', nodeClass: YAMLSeq },
-  { tag, collection: 'map', nodeClass: YAMLMap },
-]);
+let cfnYamlTags: (ScalarTag | CollectionTag)[] | undefined;
+function cfnTags(): (ScalarTag | CollectionTag)[] {
+  const { YAMLMap, YAMLSeq } = yamlModule();
+  return (cfnYamlTags ??= Object.keys(CFN_TAGS).flatMap((tag) => [
+    { tag, resolve: (s: string) => s },
+    { tag, collection: 'seq', nodeClass: YAMLSeq },
+    { tag, collection: 'map', nodeClass: YAMLMap },
+  ]));
+}
 
 class YamlWalker {
+  private readonly y = yamlModule();
   readonly offsets = new Map<string, number>();
   readonly blocks = new Map<string, BlockString>();
   constructor(
@@ -282,7 +287,7 @@ class YamlWalker {
   value(node: unknown, pointer: string, depth: number, keyOffset?: number): JsonValue {
     if (depth > MAX_DEPTH) throw new Error(`nesting deeper than ${MAX_DEPTH} levels`);
     let n = node as Node | Alias | null | undefined;
-    if (isAlias(n)) n = n.resolve(this.doc);
+    if (this.y.isAlias(n)) n = n.resolve(this.doc);
     const start = keyOffset ?? n?.range?.[0] ?? 0;
     if (!this.offsets.has(pointer)) this.offsets.set(pointer, start);
     if (n === null || n === undefined) return null;
@@ -301,22 +306,22 @@ class YamlWalker {
   plain(n: Node, pointer: string, depth: number, keyOffset?: number): JsonValue {
     if (keyOffset !== undefined && !this.offsets.has(pointer)) this.offsets.set(pointer, keyOffset);
     else if (!this.offsets.has(pointer)) this.offsets.set(pointer, n.range?.[0] ?? 0);
-    if (isMap(n)) {
+    if (this.y.isMap(n)) {
       const out: JsonObject = {};
       for (const item of n.items) {
-        if (!isPair(item)) continue;
+        if (!this.y.isPair(item)) continue;
         const k = item.key as Node | null;
-        const keyValue = isScalar(k) ? k.value : k === null ? '' : this.value(k, pointer, depth + 1);
+        const keyValue = this.y.isScalar(k) ? k.value : k === null ? '' : this.value(k, pointer, depth + 1);
         const key = typeof keyValue === 'string' ? keyValue : (JSON.stringify(keyValue) ?? String(keyValue));
         const child = `${pointer}/${esc(key)}`;
         setOwn(out, key, this.value(item.value, child, depth + 1, k?.range?.[0]));
       }
       return out;
     }
-    if (isSeq(n)) {
+    if (this.y.isSeq(n)) {
       return n.items.map((x, i) => this.value(x, `${pointer}/${i}`, depth + 1));
     }
-    if (isScalar(n)) {
+    if (this.y.isScalar(n)) {
       const v = n.value;
       if (typeof v === 'string') {
         if (n.type === 'BLOCK_LITERAL' && n.range) this.recordBlock(pointer, n.range[0]);
@@ -356,13 +361,14 @@ export interface YamlParseOptions {
 /** Parses YAML text (1.2 core schema: `Yes`/`No` stay strings) with positions. */
 export function parseYamlWithPositions(text: string, options: YamlParseOptions = {}): SourceMap {
   const index = new LineIndex(text);
+  const { LineCounter, parseDocument } = yamlModule();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     schema: 'core',
     merge: false,
     lineCounter,
     prettyErrors: false,
-    ...(options.cloudFormationTags ? { customTags: CFN_YAML_TAGS } : {}),
+    ...(options.cloudFormationTags ? { customTags: cfnTags() } : {}),
   });
   const err = doc.errors[0];
   if (err) {

@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../../language/yaml.js';
 import { isJsonObject, type JsonObject, type JsonValue } from '../../language/json.js';
 import { StatesErrors } from '../../language/errors.js';
 import { MAX_PAYLOAD_BYTES, dataLimit, type SignalSource, type TaskOutcome } from '../functions.js';

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../../language/yaml.js';
 import { isJsonObject } from '../../language/json.js';
 import {
   functionsFromMap,

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../../language/yaml.js';
 import { StatesErrors } from '../../language/errors.js';
 import type { JsonObject, JsonValue } from '../../language/json.js';
 import { getOwn, isJsonObject } from '../../language/json.js';

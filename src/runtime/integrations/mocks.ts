@@ -4,7 +4,7 @@
  * responses; each response lists what the 0th, 1st, … call of that state returns or throws.
  */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../../language/yaml.js';
 import { StatesErrors } from '../../language/errors.js';
 import type { JsonObject, JsonValue } from '../../language/json.js';
 import { cloneJson, isJsonObject } from '../../language/json.js';

@@ -7,7 +7,8 @@
  * fencing tokens (`LeaseStore`) and LISTEN/NOTIFY wake-ups.
  */
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 
 import type { ExecutionStatus, HistoryEvent } from '../../interpreter/types.js';
 import { migrations } from './postgres-migrations.js';
@@ -63,6 +64,12 @@ import {
   type TaskRow,
   type TimerRow,
 } from './types.js';
+
+let loadedPg: typeof pg | undefined;
+/** `pg`, loaded when a PostgreSQL store is opened: importing Stepwise must not load it. */
+function pgLib(): typeof pg {
+  return (loadedPg ??= createRequire(import.meta.url)('pg') as typeof pg);
+}
 
 export const POSTGRES_SCHEMA_VERSION = migrations[migrations.length - 1]?.version ?? 0;
 
@@ -176,10 +183,10 @@ export class PostgresStore implements Store, LeaseStore {
     if (this.workChannel !== null) checkChannel(this.workChannel);
     this.wakeWithinMs = options.wakeWithinMs ?? 5000;
     this.commitsInFlight = Math.max(1, Math.min(4, (options.poolSize ?? 10) >> 2));
-    const types = new pg.TypeOverrides();
+    const types = new (pgLib().TypeOverrides)();
     // bigint columns hold epoch ms and row ids: safe integers, wanted as numbers.
-    types.setTypeParser(pg.types.builtins.INT8, (v: string) => Number(v));
-    this.pool = new pg.Pool({
+    types.setTypeParser(pgLib().types.builtins.INT8, (v: string) => Number(v));
+    this.pool = new (pgLib().Pool)({
       connectionString: options.connectionString,
       max: options.poolSize ?? 10,
       idleTimeoutMillis: 10_000,
@@ -1615,16 +1622,16 @@ const TX_ATTEMPTS = 6;
 
 /** deadlock_detected (40P01) and serialization_failure (40001): the transaction may be retried. */
 function isRetryableTxError(e: unknown): boolean {
-  return e instanceof pg.DatabaseError && (e.code === '40P01' || e.code === '40001');
+  return e instanceof pgLib().DatabaseError && (e.code === '40P01' || e.code === '40001');
 }
 
 function isUniqueViolation(e: unknown): boolean {
-  return e instanceof pg.DatabaseError && e.code === '23505';
+  return e instanceof pgLib().DatabaseError && e.code === '23505';
 }
 
 /** The connection, not the statement, failed: server restart, terminated backend, network. */
 export function isConnectionError(e: unknown): boolean {
-  if (e instanceof pg.DatabaseError) {
+  if (e instanceof pgLib().DatabaseError) {
     const code = e.code ?? '';
     return code.startsWith('08') || code.startsWith('57P');
   }
@@ -1681,7 +1688,7 @@ class Listener {
     // A scheduled reconnect may find that `add` connected meanwhile: one client only.
     if (this.client !== undefined) return Promise.resolve();
     this.connecting ??= (async () => {
-      const c = new pg.Client(this.config);
+      const c = new (pgLib().Client)(this.config);
       c.on('error', () => this.lost(c));
       c.on('end', () => this.lost(c));
       c.on('notification', (n) => {

@@ -4,7 +4,8 @@
  * work then overlaps the interpreter's on the second core) or inline on the main connection.
  * Arguments and results are plain data, so the same methods serve both through `postMessage`.
  */
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 
 import type { ExecutionStatus } from '../../interpreter/types.js';
 import {
@@ -94,9 +95,13 @@ export function encodeWrites(writes: readonly StepWrite[]): EncodedWrite[] {
   });
 }
 
+let loadedSqlite: typeof Database | undefined;
+
 /** Opens a connection with the store's settings. */
 export function openConnection(path: string, synchronous: 'FULL' | 'NORMAL'): Database.Database {
-  const db = new Database(path);
+  // better-sqlite3 is loaded when a store is opened: importing Stepwise must not load it.
+  loadedSqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  const db = new loadedSqlite(path);
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
@@ -109,7 +114,12 @@ export function openConnection(path: string, synchronous: 'FULL' | 'NORMAL'): Da
 }
 
 function isConstraintError(e: unknown): boolean {
-  return e instanceof Database.SqliteError && e.code.startsWith('SQLITE_CONSTRAINT');
+  // A connection is open (so the module is loaded) whenever a statement can fail.
+  return (
+    loadedSqlite !== undefined &&
+    e instanceof loadedSqlite.SqliteError &&
+    e.code.startsWith('SQLITE_CONSTRAINT')
+  );
 }
 
 export class SqliteWriter {
