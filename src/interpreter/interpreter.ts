@@ -74,17 +74,26 @@ export function startExecution(
     nextScopeId: 2,
   };
   const run = new Run(def, state, env);
-  run.emitExecution('ExecutionStarted', 0, {
-    executionStartedEventDetails: {
-      input,
-      inputDetails: { truncated: false },
-      roleArn: init.roleArn,
-      ...(init.stateMachineAliasArn !== undefined ? { stateMachineAliasArn: init.stateMachineAliasArn } : {}),
-      ...(init.stateMachineVersionArn !== undefined
-        ? { stateMachineVersionArn: init.stateMachineVersionArn }
-        : {}),
-    },
-  });
+  run.emitExecution(
+    'ExecutionStarted',
+    0,
+    // Built only when recorded: a run without history makes no event objects at all.
+    init.recordHistory
+      ? {
+          executionStartedEventDetails: {
+            input,
+            inputDetails: { truncated: false },
+            roleArn: init.roleArn,
+            ...(init.stateMachineAliasArn !== undefined
+              ? { stateMachineAliasArn: init.stateMachineAliasArn }
+              : {}),
+            ...(init.stateMachineVersionArn !== undefined
+              ? { stateMachineVersionArn: init.stateMachineVersionArn }
+              : {}),
+          },
+        }
+      : undefined,
+  );
   // TimeoutSeconds, or AWS's maximum duration when it comes first: one timer either way.
   let timeoutMs = def.timeoutSeconds === undefined ? undefined : def.timeoutSeconds * 1000;
   const max = init.maxDurationMs;
@@ -315,7 +324,14 @@ export class Run implements StepContext {
     // A callback, activity or .sync attempt gets its token first: Parameters may read `$$.Task.Token`.
     frame.taskToken =
       state.type === 'Task' && hasTaskToken(state) ? (this.env.token ?? defaultToken(this.env))() : undefined;
-    this.resolve(frame, state, 'attempt', () => evaluateState(this, frame, state));
+    // No closure here (the other callers of `resolve` are rare): this runs for every state.
+    let outcome: MaybeOutcome;
+    try {
+      outcome = evaluateState(this, frame, state);
+    } catch (e) {
+      outcome = failedOutcome(e);
+    }
+    this.settle(frame, state, 'attempt', outcome);
   }
 
   /**
@@ -332,9 +348,18 @@ export class Run implements StepContext {
     try {
       outcome = evaluate();
     } catch (e) {
-      if (!(e instanceof StatesRuntimeError)) throw e;
-      outcome = { kind: 'fail', error: e.error, cause: e.causeText, location: e.location };
+      outcome = failedOutcome(e);
     }
+    this.settle(frame, state, purpose, outcome);
+  }
+
+  /** Applies an evaluation's outcome now, or parks the frame until a pending one settles. */
+  private settle(
+    frame: Frame,
+    state: State,
+    purpose: NonNullable<Frame['evalPurpose']>,
+    outcome: MaybeOutcome,
+  ): void {
     if (outcome instanceof Promise) {
       frame.phase = 'evaluating';
       frame.evalPurpose = purpose;
@@ -1412,6 +1437,12 @@ function errorDetails(error: string | undefined, cause: string | undefined): Jso
   if (error !== undefined) d.error = error;
   if (cause !== undefined) d.cause = cause;
   return d;
+}
+
+/** A state's own failure as an outcome its Retry/Catch handle; anything else is a bug and rethrown. */
+function failedOutcome(e: unknown): Outcome {
+  if (!(e instanceof StatesRuntimeError)) throw e;
+  return { kind: 'fail', error: e.error, cause: e.causeText, location: e.location };
 }
 
 /** Two UUIDs: 244 random bits, for environments that give no token source. */

@@ -229,6 +229,34 @@ function typeName(v: JsonValue): string {
   return typeof v === 'object' ? 'object' : typeof v;
 }
 
+function stringArg(v: readonly JsonValue[], name: string, i: number): string {
+  const x = v[i]!;
+  if (typeof x !== 'string')
+    fail(`The ${ordinal(i)} argument of ${name} must be a string, got ${typeName(x)}`);
+  return x;
+}
+
+function arrayArg(v: readonly JsonValue[], name: string, i: number): JsonValue[] {
+  const x = v[i]!;
+  if (!Array.isArray(x)) fail(`The ${ordinal(i)} argument of ${name} must be an array, got ${typeName(x)}`);
+  return x;
+}
+
+function integerArg(v: readonly JsonValue[], name: string, i: number): number {
+  const x = v[i]!;
+  if (typeof x !== 'number' || !Number.isInteger(x)) {
+    fail(`The ${ordinal(i)} argument of ${name} must be an integer, got ${JSON.stringify(x)}`);
+  }
+  return x;
+}
+
+function objectArg(v: readonly JsonValue[], name: string, i: number): JsonObject {
+  const x = v[i]!;
+  if (!isJsonObject(x))
+    fail(`The ${ordinal(i)} argument of ${name} must be a JSON object, got ${typeName(x)}`);
+  return x;
+}
+
 class Evaluator {
   constructor(
     readonly env: IntrinsicEnv,
@@ -257,35 +285,14 @@ class Evaluator {
   call(c: Arg & { t: 'call' }): JsonValue {
     const name = c.name;
     if (name === 'States.Format') return this.format(c.args);
-    const v = c.args.map((a) => this.arg(a));
-    const str = (i: number): string => {
-      const x = v[i]!;
-      if (typeof x !== 'string')
-        fail(`The ${ordinal(i)} argument of ${name} must be a string, got ${typeName(x)}`);
-      return x;
-    };
-    const arr = (i: number): JsonValue[] => {
-      const x = v[i]!;
-      if (!Array.isArray(x))
-        fail(`The ${ordinal(i)} argument of ${name} must be an array, got ${typeName(x)}`);
-      return x;
-    };
-    const int = (i: number): number => {
-      const x = v[i]!;
-      if (typeof x !== 'number' || !Number.isInteger(x)) {
-        fail(`The ${ordinal(i)} argument of ${name} must be an integer, got ${JSON.stringify(x)}`);
-      }
-      return x;
-    };
-    const obj = (i: number): JsonObject => {
-      const x = v[i]!;
-      if (!isJsonObject(x))
-        fail(`The ${ordinal(i)} argument of ${name} must be a JSON object, got ${typeName(x)}`);
-      return x;
-    };
+    // Arguments and their checks without a closure per call: a Pass state's intrinsic runs on every
+    // transition, most of them before the JIT has looked at this code.
+    const args = c.args;
+    const v: JsonValue[] = new Array<JsonValue>(args.length);
+    for (let i = 0; i < args.length; i++) v[i] = this.arg(args[i]!);
     switch (name) {
       case 'States.StringToJson': {
-        const s = str(0);
+        const s = stringArg(v, name, 0);
         // Jackson reads blank text as no value, which AWS returns as null (recorded case).
         if (s.trim() === '') return null;
         try {
@@ -299,22 +306,22 @@ class Evaluator {
       case 'States.Array':
         return v;
       case 'States.ArrayPartition': {
-        const a = arr(0);
-        const size = int(1);
+        const a = arrayArg(v, name, 0);
+        const size = integerArg(v, name, 1);
         if (size <= 0) fail(`The chunk size of States.ArrayPartition must be greater than 0, got ${size}`);
         const out: JsonValue[] = [];
         for (let i = 0; i < a.length; i += size) out.push(a.slice(i, i + size));
         return out;
       }
       case 'States.ArrayContains': {
-        const a = arr(0);
+        const a = arrayArg(v, name, 0);
         const x = v[1]!;
         return a.some((e) => jsonEquals(e, x));
       }
       case 'States.ArrayRange': {
-        const start = int(0);
-        const end = int(1);
-        const step = int(2);
+        const start = integerArg(v, name, 0);
+        const end = integerArg(v, name, 1);
+        const step = integerArg(v, name, 2);
         if (step === 0) fail('The step of States.ArrayRange must not be 0');
         const count = (end - start) / step < 0 ? 0 : Math.floor((end - start) / step) + 1;
         if (count > MAX_RANGE_ITEMS) {
@@ -325,22 +332,22 @@ class Evaluator {
         return out;
       }
       case 'States.ArrayGetItem': {
-        const a = arr(0);
-        const i = int(1);
+        const a = arrayArg(v, name, 0);
+        const i = integerArg(v, name, 1);
         if (i < 0 || i >= a.length) {
           fail(`The index ${i} is out of bounds for States.ArrayGetItem on an array of length ${a.length}`);
         }
         return a[i]!;
       }
       case 'States.ArrayLength':
-        return arr(0).length;
+        return arrayArg(v, name, 0).length;
       case 'States.ArrayUnique': {
         const out: JsonValue[] = [];
-        for (const e of arr(0)) if (!out.some((o) => jsonEquals(o, e))) out.push(e);
+        for (const e of arrayArg(v, name, 0)) if (!out.some((o) => jsonEquals(o, e))) out.push(e);
         return out;
       }
       case 'States.Base64Encode': {
-        const s = str(0);
+        const s = stringArg(v, name, 0);
         if (s.length > MAX_ENCODE_CHARS) {
           fail(
             `The input of States.Base64Encode must be at most ${MAX_ENCODE_CHARS} characters, got ${s.length}`,
@@ -349,7 +356,7 @@ class Evaluator {
         return Buffer.from(s, 'utf8').toString('base64');
       }
       case 'States.Base64Decode': {
-        const s = str(0);
+        const s = stringArg(v, name, 0);
         if (s.length > MAX_ENCODE_CHARS) {
           fail(
             `The input of States.Base64Decode must be at most ${MAX_ENCODE_CHARS} characters, got ${s.length}`,
@@ -361,8 +368,8 @@ class Evaluator {
         return Buffer.from(s, 'base64').toString('utf8');
       }
       case 'States.Hash': {
-        const data = str(0);
-        const algorithm = str(1);
+        const data = stringArg(v, name, 0);
+        const algorithm = stringArg(v, name, 1);
         if (data.length > MAX_HASH_CHARS) {
           fail(`The input of States.Hash must be at most ${MAX_HASH_CHARS} characters, got ${data.length}`);
         }
@@ -375,8 +382,8 @@ class Evaluator {
         return createHash(algo).update(data, 'utf8').digest('hex');
       }
       case 'States.JsonMerge': {
-        const a = obj(0);
-        const b = obj(1);
+        const a = objectArg(v, name, 0);
+        const b = objectArg(v, name, 1);
         const deep = v[2]!;
         if (typeof deep !== 'boolean') fail(`The third argument of States.JsonMerge must be a boolean`);
         if (deep) fail('States.JsonMerge supports only a shallow merge: the third argument must be false');
@@ -395,8 +402,8 @@ class Evaluator {
       }
       case 'States.StringSplit': {
         // Java StringTokenizer: every character of the delimiter splits; empty tokens dropped.
-        const s = str(0);
-        const delims = new Set(str(1));
+        const s = stringArg(v, name, 0);
+        const delims = new Set(stringArg(v, name, 1));
         const out: string[] = [];
         let cur = '';
         for (const ch of s) {

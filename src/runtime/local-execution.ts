@@ -173,10 +173,15 @@ class LocalExecution {
   }
 
   private shutdown(): void {
-    for (const t of this.timers.values()) if (t.handle) clearTimeout(t.handle);
-    this.timers.clear();
-    for (const t of this.tasks.values()) this.cancel(t);
-    this.tasks.clear();
+    // Most runs end with nothing pending: no iterators to make then.
+    if (this.timers.size > 0) {
+      for (const t of this.timers.values()) if (t.handle) clearTimeout(t.handle);
+      this.timers.clear();
+    }
+    if (this.tasks.size > 0) {
+      for (const t of this.tasks.values()) this.cancel(t);
+      this.tasks.clear();
+    }
   }
 
   private skipToNextTimer(): void {

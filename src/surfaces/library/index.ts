@@ -16,7 +16,11 @@ import { LocalTaskDispatcher } from '../../runtime/dispatcher.js';
 import type { AwsPassThroughOptions } from '../../runtime/integrations/aws.js';
 import type { HttpTaskOptions } from '../../runtime/integrations/http.js';
 import { functionsFromMap, type FunctionProvider, type LambdaHandler } from '../../runtime/functions.js';
-import { runLocalExecution } from '../../runtime/local-execution.js';
+import {
+  runLocalExecution,
+  type LocalExecutionOptions,
+  type LocalExecutionResult,
+} from '../../runtime/local-execution.js';
 import { toWireEvent, type WireHistoryEvent } from './wire.js';
 
 export { DefinitionError };
@@ -245,7 +249,11 @@ export class StateMachine {
           aws: options.aws,
           http: options.http,
         });
-    const { state, events } = await runLocalExecution(
+    const local: LocalExecutionOptions = { dispatcher };
+    if (options.waitScale !== undefined) local.waitScale = options.waitScale;
+    if (options.signal) local.signal = options.signal;
+    if (options.random) local.random = options.random;
+    const running = runLocalExecution(
       this.compiled,
       {
         executionArn,
@@ -256,13 +264,15 @@ export class StateMachine {
         input,
         recordHistory: record,
       },
-      {
-        dispatcher,
-        ...(options.waitScale !== undefined ? { waitScale: options.waitScale } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.random ? { random: options.random } : {}),
-      },
-    ).finally(() => (shared ? undefined : dispatcher.close()));
+      local,
+    );
+    let ran: LocalExecutionResult;
+    try {
+      ran = await running;
+    } finally {
+      if (!shared) await dispatcher.close();
+    }
+    const { state, events } = ran;
     const status = state.status === 'RUNNING' ? 'FAILED' : state.status;
     return makeResult(status, executionArn, this.arn, state, record ? events.map(toWireEvent) : undefined);
   }
