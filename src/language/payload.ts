@@ -61,7 +61,7 @@ function compileDynamic(key: string, text: JsonValue, pointer: string): Node {
       if (e instanceof DefinitionError) throw invalidValue(key, pointer);
       throw e;
     }
-    return (env) => fn.evaluate(env);
+    return fn.evaluate;
   }
   if (!text.startsWith('$')) throw invalidValue(key, pointer);
   let path;
@@ -88,21 +88,37 @@ function compileNode(v: JsonValue, pointer: string): Node {
   }
   if (Array.isArray(v)) {
     const items = v.map((x, i) => compileNode(x, `${pointer}/${i}`));
-    return (env) => items.map((f) => f(env));
+    return (env) => {
+      const out: JsonValue[] = new Array<JsonValue>(items.length);
+      for (let i = 0; i < items.length; i++) out[i] = items[i]!(env);
+      return out;
+    };
   }
   const obj = v as JsonObject;
-  const entries: { key: string; node: Node }[] = [];
+  const keys: string[] = [];
+  const nodes: Node[] = [];
   for (const k of Object.keys(obj)) {
     const value = obj[k]!;
     if (k.endsWith('.$')) {
-      entries.push({ key: k.slice(0, -2), node: compileDynamic(k, value, pointer) });
+      keys.push(k.slice(0, -2));
+      nodes.push(compileDynamic(k, value, pointer));
     } else {
-      entries.push({ key: k, node: compileNode(value, `${pointer}/${escapePointer(k)}`) });
+      keys.push(k);
+      nodes.push(compileNode(value, `${pointer}/${escapePointer(k)}`));
     }
+  }
+  // Plain assignment unless a key is `__proto__` (which only setOwn makes an own key): this
+  // runs for every Parameters of every state.
+  if (keys.includes('__proto__')) {
+    return (env) => {
+      const out: JsonObject = {};
+      for (let i = 0; i < keys.length; i++) setOwn(out, keys[i]!, nodes[i]!(env));
+      return out;
+    };
   }
   return (env) => {
     const out: JsonObject = {};
-    for (const e of entries) setOwn(out, e.key, e.node(env));
+    for (let i = 0; i < keys.length; i++) out[keys[i]!] = nodes[i]!(env);
     return out;
   };
 }
