@@ -322,6 +322,34 @@ describe('compileReferencePath', () => {
     assert.deepEqual(input, { a: [{ v: 1 }, { v: 2 }] });
   });
 
+  it('counts negative indices from the end, and goes through arrays of arrays', () => {
+    const input = {
+      a: [
+        [1, 2],
+        [3, { b: 4 }],
+      ],
+    };
+    assert.deepEqual(compileReferencePath('$.a[-1][-1].c').assign(input, 5), {
+      a: [
+        [1, 2],
+        [3, { b: 4, c: 5 }],
+      ],
+    });
+    assert.deepEqual(compileReferencePath('$.a[0][1]').assign(input, 'x'), {
+      a: [
+        [1, 'x'],
+        [3, { b: 4 }],
+      ],
+    });
+    assert.deepEqual(input, {
+      a: [
+        [1, 2],
+        [3, { b: 4 }],
+      ],
+    });
+    assert.throws(() => compileReferencePath('$.a[-3]').assign(input, 1), ReferencePathError);
+  });
+
   it('throws ReferencePathError when writing through a non-object', () => {
     const cases: [string, JsonValue][] = [
       ['$.a.b', { a: 'string' }],
