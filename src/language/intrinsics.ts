@@ -21,7 +21,8 @@ export interface CompiledIntrinsic {
   readonly source: string;
   /** The function called at the top level, e.g. `States.Format`. */
   readonly name: string;
-  evaluate(env: IntrinsicEnv): JsonValue;
+  /** A plain function (no `this`): payload templates call it directly. */
+  readonly evaluate: (env: IntrinsicEnv) => JsonValue;
 }
 
 type Arg =

@@ -115,13 +115,12 @@ class SucceededResult {
     stopDate: Date,
     value: JsonValue,
   ) {
-    const self = this as { -readonly [K in keyof SucceededResult]: SucceededResult[K] };
-    self.status = 'SUCCEEDED';
-    self.executionArn = executionArn;
-    self.stateMachineArn = stateMachineArn;
-    self.startDate = startDate;
-    self.stopDate = stopDate;
-    self.outputValue = value;
+    this.status = 'SUCCEEDED';
+    this.executionArn = executionArn;
+    this.stateMachineArn = stateMachineArn;
+    this.startDate = startDate;
+    this.stopDate = stopDate;
+    this.outputValue = value;
     Object.defineProperty(this, 'output', SucceededResult.#output);
   }
 }
@@ -253,22 +252,21 @@ export class StateMachine {
     if (options.waitScale !== undefined) local.waitScale = options.waitScale;
     if (options.signal) local.signal = options.signal;
     if (options.random) local.random = options.random;
-    const running = runLocalExecution(
-      this.compiled,
-      {
-        executionArn,
-        stateMachineArn: this.arn,
-        name,
-        stateMachineName: this.name,
-        roleArn: options.roleArn ?? this.defaultRoleArn,
-        input,
-        recordHistory: record,
-      },
-      local,
-    );
     let ran: LocalExecutionResult;
     try {
-      ran = await running;
+      ran = await runLocalExecution(
+        this.compiled,
+        {
+          executionArn,
+          stateMachineArn: this.arn,
+          name,
+          stateMachineName: this.name,
+          roleArn: options.roleArn ?? this.defaultRoleArn,
+          input,
+          recordHistory: record,
+        },
+        local,
+      );
     } finally {
       if (!shared) await dispatcher.close();
     }
