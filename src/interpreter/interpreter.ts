@@ -47,6 +47,12 @@ import {
 import { formatTimestamp, runtimeFailure } from './context.js';
 import { dataLimitCause, payloadOverLimit } from './payload-limit.js';
 
+/**
+ * The empty retry counts and timer list every state starts with, shared (frames replace these
+ * arrays rather than change them): two allocations fewer per state.
+ */
+const NONE: readonly never[] = Object.freeze([]);
+
 /** Builds the initial state and runs the execution until it waits for something. */
 export function startExecution(
   def: CompiledDefinition,
@@ -258,11 +264,11 @@ export class Run implements StepContext {
       enteredEventId: 0,
       enteredTime: 0,
       lastEventId: 0,
-      retryCounts: [],
+      retryCounts: NONE,
       retryCount: 0,
       phase: 'ready',
       taskId: undefined,
-      timerIds: [],
+      timerIds: NONE,
       mapItem,
       children: undefined,
       taskInput: undefined,
@@ -302,7 +308,7 @@ export class Run implements StepContext {
         return;
       }
       const state = this.stateOf(frame);
-      frame.retryCounts = [];
+      frame.retryCounts = NONE;
       frame.retryCount = 0;
       frame.enteredTime = this.env.now();
       frame.enteredPrevEventId = frame.lastEventId;
@@ -553,7 +559,9 @@ export class Run implements StepContext {
         const retrier = state.retry[r]!;
         const attempts = frame.retryCounts[r] ?? 0;
         if (attempts < retrier.maxAttempts) {
-          frame.retryCounts[r] = attempts + 1;
+          const counts = frame.retryCounts.slice();
+          counts[r] = attempts + 1;
+          frame.retryCounts = counts;
           frame.retryCount++;
           const delay = retryDelayMs(retrier, attempts, this.env.random);
           const timerId = `retry-${frame.id}-${this.st.nextTaskSeq++}`;
@@ -935,7 +943,7 @@ export class Run implements StepContext {
     // A late evaluation result for this frame must be ignored.
     frame.evalToken++;
     for (const t of frame.timerIds) this.cancelTimer(t);
-    frame.timerIds = [];
+    frame.timerIds = NONE;
     if (frame.taskId !== undefined) {
       if (this.st.tasks[frame.taskId] !== undefined) {
         delete this.st.tasks[frame.taskId];
@@ -1000,7 +1008,7 @@ export class Run implements StepContext {
     if (frame === undefined || frame.taskId !== taskId || frame.phase !== 'task') return undefined;
     frame.taskId = undefined;
     for (const t of frame.timerIds) this.cancelTimer(t);
-    frame.timerIds = [];
+    frame.timerIds = NONE;
     return frame;
   }
 
@@ -1131,7 +1139,7 @@ export class Run implements StepContext {
         this.commands.push({ kind: 'cancelTask', taskId: purpose.taskId });
         frame.taskId = undefined;
         for (const t of frame.timerIds) this.cancelTimer(t);
-        frame.timerIds = [];
+        frame.timerIds = NONE;
         // AWS records a callback's missed heartbeat as States.Timeout; an activity's as
         // States.HeartbeatTimeout.
         const error =

@@ -226,8 +226,8 @@ export interface Frame {
   enteredTime: number;
   /** The last history event of this frame: the next one links to it. */
   lastEventId: number;
-  /** Attempts per retrier of the current state. */
-  retryCounts: number[];
+  /** Attempts per retrier of the current state (replaced, never changed in place: may be shared). */
+  retryCounts: readonly number[];
   /** Total retries of the current state (`$$.State.RetryCount`). */
   retryCount: number;
   phase: 'ready' | 'evaluating' | 'task' | 'wait' | 'retryWait' | 'children' | 'paused' | 'done';
@@ -240,7 +240,8 @@ export interface Frame {
   /** The variable scope the frame reads and assigns. */
   scopeId: number;
   taskId: string | undefined;
-  timerIds: string[];
+  /** Replaced, never changed in place (the empty one is shared). */
+  timerIds: readonly string[];
   /** `$$.Map.Item` for frames that run a Map iteration. */
   mapItem: { Index: number; Value: JsonValue } | undefined;
   children: ChildProgress | undefined;
