@@ -1186,6 +1186,22 @@ describe('Parallel', () => {
       Recover: { Type: 'Pass', End: true },
     });
 
+  it('branches share the root variable scope when the definition has no Assign, and get their own when it has one', () => {
+    const plain = new Harness(parallelDef());
+    plain.start({ x: 1 });
+    assert.equal(plain.tasks.size, 2);
+    assert.deepEqual(Object.keys(plain.st.scopes), ['1']);
+    const withAssign = new Harness(parallelDef({ Assign: { v: 1 } }));
+    withAssign.start({ x: 1 });
+    assert.equal(withAssign.tasks.size, 2);
+    assert.equal(Object.keys(withAssign.st.scopes).length, 3);
+    const [a, b] = [...withAssign.tasks.values()];
+    complete(withAssign, a!.taskId, 'a');
+    complete(withAssign, b!.taskId, 'b');
+    assert.deepEqual(withAssign.st.output, ['a', 'b']);
+    assert.deepEqual(Object.keys(withAssign.st.scopes), ['1'], 'branch scopes are dropped with the branches');
+  });
+
   it('collects the branch results in branch order', () => {
     const h = new Harness(parallelDef());
     h.start({ x: 1 });

@@ -645,5 +645,14 @@ export function compileDefinition(def: JsonValue): CompiledDefinition {
     comment: str(def, 'Comment', ''),
     timeoutSeconds: int(def, 'TimeoutSeconds', '', 1),
     source: def,
+    assigns: hasKey(def, 'Assign'),
   };
+}
+
+/** Whether `key` is a key anywhere in `v`. */
+function hasKey(v: JsonValue, key: string): boolean {
+  if (Array.isArray(v)) return v.some((x) => hasKey(x, key));
+  if (!isJsonObject(v)) return false;
+  for (const k of Object.keys(v)) if (k === key || hasKey(v[k]!, key)) return true;
+  return false;
 }

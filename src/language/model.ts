@@ -247,4 +247,9 @@ export interface CompiledDefinition {
   timeoutSeconds: number | undefined;
   /** The definition as parsed JSON. */
   source: JsonValue;
+  /**
+   * Whether any `Assign` appears (conservatively: any key named `Assign`, data included). Without
+   * one no variable is ever set, so branches and iterations need no scopes of their own.
+   */
+  assigns: boolean;
 }
