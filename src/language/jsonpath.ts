@@ -765,21 +765,26 @@ export function compileReferencePath(source: string): CompiledReferencePath {
   const fail = (): never => {
     throw new ReferencePathError(`cannot write to '${source}' in the input`, source);
   };
+  const last = steps.length - 1;
+  // Only a `__proto__` key needs setOwn (a plain store would change the prototype).
+  const protoKey = steps.includes('__proto__');
   const put = (node: JsonValue | undefined, i: number, value: JsonValue): JsonValue => {
-    if (i === steps.length) return value;
     const s = steps[i]!;
     if (typeof s === 'string') {
       if (node === undefined) node = {};
       if (!isJsonObject(node)) return fail();
       const copy = copyObject(node);
-      setOwn(copy, s, put(getOwn(node, s), i + 1, value));
+      // The last step's old value is not read: it is replaced.
+      const v = i === last ? value : put(getOwn(node, s), i + 1, value);
+      if (protoKey) setOwn(copy, s, v);
+      else copy[s] = v;
       return copy;
     }
     if (!Array.isArray(node)) return fail();
     const idx = s < 0 ? node.length + s : s;
     if (idx < 0 || idx >= node.length) return fail();
     const copy = node.slice();
-    copy[idx] = put(node[idx], i + 1, value);
+    copy[idx] = i === last ? value : put(node[idx], i + 1, value);
     return copy;
   };
   return {
