@@ -1287,6 +1287,20 @@ describe('error matching in the interpreter', () => {
     assert.match(h.st.cause ?? '', /'T'/);
   });
 
+  it('a Pass with only Result and ResultPath places the result, and fails the execution when it cannot', () => {
+    const def = machine({
+      P: { Type: 'Pass', Result: { r: 1 }, ResultPath: '$.a.b', Next: 'Q' },
+      Q: { Type: 'Pass', ResultPath: '$.copy', End: true },
+    });
+    const ok = new Harness(def);
+    ok.start({ a: { k: 0 } });
+    assert.deepEqual(ok.st.output, { a: { k: 0, b: { r: 1 } }, copy: { a: { k: 0, b: { r: 1 } } } });
+    const bad = new Harness(def);
+    bad.start({ a: 'scalar' });
+    assert.equal(bad.st.status, 'FAILED');
+    assert.equal(bad.st.error, StatesErrors.ResultPathMatchFailure);
+  });
+
   it('States.ALL catches States.ResultPathMatchFailure', () => {
     const h = new Harness(
       machine({

@@ -423,14 +423,23 @@ class Compiler {
     const number = (key: string, min: number, integer = true) =>
       jsonata ? jsonataNumber(json, key, p, min, integer) : numberSource(json, key, p, min, integer);
     switch (type) {
-      case 'Pass':
+      case 'Pass': {
+        const parameters = payload(json, 'Parameters', p);
+        const result = getOwn(json, 'Result');
         return {
           ...base,
           type,
-          parameters: payload(json, 'Parameters', p),
-          result: getOwn(json, 'Result'),
+          parameters,
+          result,
           resultPath: resultPath(json, 'ResultPath', p),
+          placesOnly:
+            base.queryLanguage === 'JSONPath' &&
+            base.inputPath === undefined &&
+            base.outputPath === undefined &&
+            base.assign === undefined &&
+            (result !== undefined || parameters === undefined),
         };
+      }
       case 'Task': {
         const resource = str(json, 'Resource', p);
         if (resource === undefined) fail(`'Resource' is required`, p);

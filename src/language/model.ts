@@ -72,6 +72,11 @@ export interface PassState extends StateBase {
   parameters: CompiledPayload | undefined;
   result: JsonValue | undefined;
   resultPath: ResultPathSpec;
+  /**
+   * A JSONPath Pass that only places its `Result` (or its input) with ResultPath: no InputPath,
+   * OutputPath, Parameters (or Result beside them) or Assign. It needs no evaluation scope.
+   */
+  placesOnly: boolean;
 }
 
 export interface TaskState extends StateBase {
