@@ -658,10 +658,20 @@ export function compileDefinition(def: JsonValue): CompiledDefinition {
   };
 }
 
-/** Whether `key` is a key anywhere in `v`. */
+/** Whether `key` is a key anywhere in `v` (a loop, not a recursion: data may nest deeply). */
 function hasKey(v: JsonValue, key: string): boolean {
-  if (Array.isArray(v)) return v.some((x) => hasKey(x, key));
-  if (!isJsonObject(v)) return false;
-  for (const k of Object.keys(v)) if (k === key || hasKey(v[k]!, key)) return true;
+  const stack: JsonValue[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (Array.isArray(x)) {
+      for (const e of x) if (e !== null && typeof e === 'object') stack.push(e);
+    } else if (isJsonObject(x)) {
+      for (const k of Object.keys(x)) {
+        if (k === key) return true;
+        const e = x[k]!;
+        if (e !== null && typeof e === 'object') stack.push(e);
+      }
+    }
+  }
   return false;
 }

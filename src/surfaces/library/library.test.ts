@@ -345,6 +345,14 @@ describe('hostile and large input', () => {
     }).run({ input: nested(100) });
     assert.equal(r.output, 'true');
   });
+
+  it('a definition object holding deeply nested data compiles (compiling walks it without recursion)', () => {
+    const sm = StateMachine.fromDefinition({
+      StartAt: 'P',
+      States: { P: { Type: 'Pass', Result: nested(50_000), End: true } },
+    });
+    assert.equal(sm.compiled.assigns, false);
+  });
 });
 
 describe('abort', () => {
