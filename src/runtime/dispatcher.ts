@@ -1,5 +1,5 @@
 /** Task dispatch: turns a TaskRequest from the interpreter into a call to whatever serves its resource. */
-import type { TaskRequest } from '../interpreter/types.js';
+import type { InputEvent, TaskRequest } from '../interpreter/types.js';
 import { StatesErrors } from '../language/errors.js';
 import { getOwn, isJsonObject, type JsonObject, type JsonValue } from '../language/json.js';
 import { parseResource, type ResourceInfo } from '../language/resources.js';
@@ -69,6 +69,23 @@ function jobTask(task: TaskRequest): SyncJobTask {
     region: r.kind === 'service' ? r.region : undefined,
     parameters: task.input,
     roleArn: task.roleArn,
+  };
+}
+
+/** The interpreter event that reports a task's outcome. */
+export function outcomeEvent(taskId: string, outcome: TaskOutcome): InputEvent {
+  return outcome.ok
+    ? { type: 'taskSucceeded', taskId, output: outcome.output }
+    : { type: 'taskFailed', taskId, error: outcome.error, cause: outcome.cause };
+}
+
+/** The interpreter event for a task whose dispatch threw: States.TaskFailed with the message. */
+export function thrownEvent(taskId: string, e: unknown): InputEvent {
+  return {
+    type: 'taskFailed',
+    taskId,
+    error: 'States.TaskFailed',
+    cause: e instanceof Error ? e.message : String(e),
   };
 }
 

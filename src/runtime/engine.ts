@@ -31,7 +31,7 @@ import { loadDefinition } from '../language/load.js';
 import { formatDiagnostic, validateDefinitionText } from '../language/validate.js';
 import type { CompiledDefinition } from '../language/model.js';
 import { parseResource } from '../language/resources.js';
-import { LocalTaskDispatcher } from './dispatcher.js';
+import { LocalTaskDispatcher, outcomeEvent, thrownEvent } from './dispatcher.js';
 import {
   fileLogSink,
   logRecords,
@@ -1877,12 +1877,7 @@ export class Engine implements StepFunctionsEngine {
           if (this.dispatcher.aws) {
             // Other actions go to AWS Step Functions itself.
             const o = await this.dispatcher.dispatch(task, () => new AbortController().signal);
-            this.deliver(
-              parentArn,
-              o.ok
-                ? { type: 'taskSucceeded', taskId: task.taskId, output: o.output }
-                : { type: 'taskFailed', taskId: task.taskId, error: o.error, cause: o.cause },
-            );
+            this.deliver(parentArn, outcomeEvent(task.taskId, o));
             return;
           }
           this.deliver(parentArn, {
@@ -2152,12 +2147,7 @@ export class Engine implements StepFunctionsEngine {
     if (testCase !== undefined && task.itemReader !== true && task.resultWriter !== true) {
       const mocked = this.dispatcher.mockedOutcome(task, { ...context, testCase });
       if (mocked !== undefined) {
-        this.deliver(
-          live.arn,
-          mocked.ok
-            ? { type: 'taskSucceeded', taskId: task.taskId, output: mocked.output }
-            : { type: 'taskFailed', taskId: task.taskId, error: mocked.error, cause: mocked.cause },
-        );
+        this.deliver(live.arn, outcomeEvent(task.taskId, mocked));
         return;
       }
     }
@@ -2193,21 +2183,16 @@ export class Engine implements StepFunctionsEngine {
       (outcome) => {
         if (!live.running.has(task.taskId)) return;
         live.running.delete(task.taskId);
-        let event: InputEvent;
-        if (!outcome.ok)
-          event = { type: 'taskFailed', taskId: task.taskId, error: outcome.error, cause: outcome.cause };
-        else if (callback) event = { type: 'taskSubmitted', taskId: task.taskId, output: outcome.output };
-        else event = { type: 'taskSucceeded', taskId: task.taskId, output: outcome.output };
-        this.deliver(live.arn, event);
+        this.deliver(
+          live.arn,
+          callback && outcome.ok
+            ? { type: 'taskSubmitted', taskId: task.taskId, output: outcome.output }
+            : outcomeEvent(task.taskId, outcome),
+        );
       },
       (e: unknown) => {
         live.running.delete(task.taskId);
-        this.deliver(live.arn, {
-          type: 'taskFailed',
-          taskId: task.taskId,
-          error: 'States.TaskFailed',
-          cause: e instanceof Error ? e.message : String(e),
-        });
+        this.deliver(live.arn, thrownEvent(task.taskId, e));
       },
     );
     if (callback) {
@@ -2358,20 +2343,8 @@ export class Engine implements StepFunctionsEngine {
     const parts = arn.split(':');
     const stateMachineArn = [...parts.slice(0, 5), 'stateMachine', parts[6] ?? ''].join(':');
     this.dispatcher.dispatch(task, new AbortController().signal, { executionArn: arn, stateMachineArn }).then(
-      (outcome) =>
-        this.deliver(
-          arn,
-          outcome.ok
-            ? { type: 'taskSucceeded', taskId: task.taskId, output: outcome.output }
-            : { type: 'taskFailed', taskId: task.taskId, error: outcome.error, cause: outcome.cause },
-        ),
-      (e: unknown) =>
-        this.deliver(arn, {
-          type: 'taskFailed',
-          taskId: task.taskId,
-          error: 'States.TaskFailed',
-          cause: e instanceof Error ? e.message : String(e),
-        }),
+      (outcome) => this.deliver(arn, outcomeEvent(task.taskId, outcome)),
+      (e: unknown) => this.deliver(arn, thrownEvent(task.taskId, e)),
     );
   }
 

@@ -15,7 +15,7 @@ import type {
   StepResult,
 } from '../interpreter/types.js';
 import type { CompiledDefinition } from '../language/model.js';
-import type { TaskDispatcher } from './dispatcher.js';
+import { outcomeEvent, thrownEvent, type TaskDispatcher } from './dispatcher.js';
 
 export interface LocalExecutionOptions {
   dispatcher: TaskDispatcher;
@@ -225,21 +225,12 @@ class LocalExecution {
           (outcome) => {
             if (this.tasks.get(taskId) !== task) return;
             this.tasks.delete(taskId);
-            this.deliver(
-              outcome.ok
-                ? { type: 'taskSucceeded', taskId, output: outcome.output }
-                : { type: 'taskFailed', taskId, error: outcome.error, cause: outcome.cause },
-            );
+            this.deliver(outcomeEvent(taskId, outcome));
           },
           (err: unknown) => {
             if (this.tasks.get(taskId) !== task) return;
             this.tasks.delete(taskId);
-            this.deliver({
-              type: 'taskFailed',
-              taskId,
-              error: 'States.TaskFailed',
-              cause: err instanceof Error ? err.message : String(err),
-            });
+            this.deliver(thrownEvent(taskId, err));
           },
         );
         return;

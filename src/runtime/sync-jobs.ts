@@ -8,7 +8,7 @@
  */
 import type { ExecutionState, InputEvent, TaskRequest } from '../interpreter/types.js';
 import type { JsonValue } from '../language/json.js';
-import type { LocalTaskDispatcher } from './dispatcher.js';
+import { outcomeEvent, thrownEvent, type LocalTaskDispatcher } from './dispatcher.js';
 import type { SyncJob } from './integrations/aws-sync.js';
 import type { Store } from './store/types.js';
 
@@ -142,19 +142,9 @@ export class SyncJobs {
       .then(
         (outcome) => {
           if (outcome === undefined) return;
-          settle(
-            outcome.ok
-              ? { type: 'taskSucceeded', taskId, output: outcome.output }
-              : { type: 'taskFailed', taskId, error: outcome.error, cause: outcome.cause },
-          );
+          settle(outcomeEvent(taskId, outcome));
         },
-        (e: unknown) =>
-          settle({
-            type: 'taskFailed',
-            taskId,
-            error: 'States.TaskFailed',
-            cause: e instanceof Error ? e.message : String(e),
-          }),
+        (e: unknown) => settle(thrownEvent(taskId, e)),
       );
   }
 }

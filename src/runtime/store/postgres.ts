@@ -26,7 +26,9 @@ import {
   toStateMachine,
   toSummary,
   toTask,
+  toLoadedState,
   toVersion,
+  type LoadedStateRow,
   type AliasRow,
   type ExecutionFullRow,
   type ExecutionRow,
@@ -621,26 +623,13 @@ export class PostgresStore implements Store, LeaseStore {
   loadState(executionArn: string): Promise<LoadedState | undefined> {
     return this.read(async (c) => {
       const r = (
-        await c.query<{
-          state: string;
-          fixed: string | null;
-          version: number;
-          definition_id: string;
-          input: string;
-        }>(
+        await c.query<LoadedStateRow>(
           `SELECT s.state, s.fixed, s.version, e.definition_id, e.input FROM executions e
            JOIN states s ON s.execution_id = e.id WHERE e.arn = $1`,
           [executionArn],
         )
       ).rows[0];
-      if (r === undefined) return undefined;
-      return {
-        state: JSON.parse(r.state) as unknown,
-        version: r.version,
-        definitionId: r.definition_id,
-        fixed: r.fixed === null ? undefined : (JSON.parse(r.fixed) as unknown),
-        input: r.input,
-      };
+      return r === undefined ? undefined : toLoadedState(r);
     });
   }
 

@@ -8,6 +8,7 @@ import type { ExecutionStatus, TaskRequest } from '../../interpreter/types.js';
 import type { JsonObject } from '../../language/json.js';
 import type {
   ExecutionSummary,
+  LoadedState,
   Page,
   PageRequest,
   StateMachineAliasRecord,
@@ -172,6 +173,25 @@ export function toSummary(r: ExecutionRow): ExecutionSummary {
   if (r.state_machine_version_arn !== null) s.stateMachineVersionArn = r.state_machine_version_arn;
   if (r.state_machine_alias_arn !== null) s.stateMachineAliasArn = r.state_machine_alias_arn;
   return s;
+}
+
+/** A `states` row joined with its execution's definition id and input. */
+export interface LoadedStateRow {
+  state: string;
+  fixed: string | null;
+  version: number;
+  definition_id: string;
+  input: string;
+}
+
+export function toLoadedState(r: LoadedStateRow): LoadedState {
+  return {
+    state: JSON.parse(r.state) as unknown,
+    version: r.version,
+    definitionId: r.definition_id,
+    fixed: r.fixed === null ? undefined : (JSON.parse(r.fixed) as unknown),
+    input: r.input,
+  };
 }
 
 export function toStateMachine(r: StateMachineRow): StateMachineRecord {

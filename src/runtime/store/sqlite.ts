@@ -36,7 +36,9 @@ import {
   toStateMachine,
   toSummary,
   toTask,
+  toLoadedState,
   toVersion,
+  type LoadedStateRow,
   type AliasRow,
   type ExecutionFullRow,
   type ExecutionRow,
@@ -402,17 +404,8 @@ export class SqliteStore implements Store {
 
   loadState(executionArn: string): Promise<LoadedState | undefined> {
     return attempt(() => {
-      const r = this.s.loadState.get(executionArn) as
-        | { state: string; fixed: string | null; version: number; definition_id: string; input: string }
-        | undefined;
-      if (r === undefined) return undefined;
-      return {
-        state: JSON.parse(r.state) as unknown,
-        version: r.version,
-        definitionId: r.definition_id,
-        fixed: r.fixed === null ? undefined : (JSON.parse(r.fixed) as unknown),
-        input: r.input,
-      };
+      const r = this.s.loadState.get(executionArn) as LoadedStateRow | undefined;
+      return r === undefined ? undefined : toLoadedState(r);
     });
   }
 
