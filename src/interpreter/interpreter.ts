@@ -1239,7 +1239,7 @@ export class Run implements StepContext {
       for (const [type, details] of scheduledEvents(
         state,
         scheduled,
-        this.st.init.executionArn.split(':')[3] ?? '',
+        arnField(this.st.init.executionArn, 3),
       )) {
         this.emit(frame, type, details);
       }
@@ -1283,7 +1283,7 @@ export class Run implements StepContext {
         taskId,
       });
     }
-    frame.timerIds = timers;
+    frame.timerIds = timers.length === 0 ? NONE : timers;
   }
 
   /** Puts a frame to sleep in a Wait state until `dueTime`. */
@@ -1448,6 +1448,17 @@ const EXITED = Object.fromEntries(STATE_TYPES.map((t) => [t, `${t}StateExited`])
   State['type'],
   string
 >;
+
+/** The `n`th colon-separated field of an ARN (3: the region), without splitting the whole ARN. */
+function arnField(arn: string, n: number): string {
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    start = arn.indexOf(':', start) + 1;
+    if (start === 0) return '';
+  }
+  const end = arn.indexOf(':', start);
+  return end < 0 ? arn.slice(start) : arn.slice(start, end);
+}
 
 function errorDetails(error: string | undefined, cause: string | undefined): JsonObject {
   const d: JsonObject = {};

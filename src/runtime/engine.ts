@@ -414,6 +414,14 @@ async function pagedToken<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A submitted step: its commit, and what is carried out once it lands. */
+interface Stepped {
+  committed: Promise<boolean>;
+  commands: Command[];
+  /** The stored events, for execution logs (when the execution is logged). */
+  logged: readonly HistoryEvent[] | undefined;
+}
+
 /**
  * Batches writes of many executions into one store transaction (group commit). With
  * `maxInFlight` > 1 the next batch is sent before the previous one is acknowledged: a store that
@@ -422,7 +430,11 @@ async function pagedToken<T>(f: () => Promise<T>): Promise<T> {
  * execution's writes.
  */
 class Committer {
-  private pending: { write: StepWrite; resolve: (ok: boolean) => void; reject: (e: Error) => void }[] = [];
+  private pending: {
+    write: StepWrite | undefined;
+    resolve: (ok: boolean) => void;
+    reject: (e: Error) => void;
+  }[] = [];
   private scheduled = false;
   private inFlight = 0;
 
@@ -466,7 +478,14 @@ class Committer {
       const batch = this.pending;
       this.pending = [];
       this.inFlight++;
-      this.store.commit(batch.map((b) => b.write)).then(
+      const writes: StepWrite[] = [];
+      for (const b of batch) {
+        writes.push(b.write!);
+        // The store has what it needs once `commit` returns (SQLite has serialised it): the
+        // batch keeps only its resolvers while the commit is under way.
+        b.write = undefined;
+      }
+      this.store.commit(writes).then(
         (outcomes) => {
           batch.forEach((b, i) => b.resolve(outcomes[i] === 'ok'));
           this.done();
@@ -1699,6 +1718,13 @@ export class Engine implements StepFunctionsEngine {
         .catch((e: unknown) => this.report(arn, e));
       return;
     }
+    // Most events are for an execution in memory: no load to wait for.
+    const live = this.live.get(arn);
+    if (live !== undefined) {
+      live.queue.push(event);
+      void this.process(live).catch((e: unknown) => this.report(arn, e));
+      return;
+    }
     void this.deliverAndWait(arn, event, false).catch((e: unknown) => this.report(arn, e));
   }
 
@@ -1742,42 +1768,65 @@ export class Engine implements StepFunctionsEngine {
   }
 
   /** Applies queued events one by one: step, settle, commit, then effects. */
+  /**
+   * Applies the next queued event and submits its write: the commit's promise, the commands to
+   * carry out once it lands, and the stored events when the execution is logged. Undefined when
+   * the step changed nothing.
+   */
+  private stepOnce(live: Live): Stepped | undefined | Promise<Stepped | undefined> {
+    const event = live.queue.shift()!;
+    const state = live.state;
+    const before = { timers: Object.keys(state.timers), tasks: Object.keys(state.tasks) };
+    const settled = this.settle(live.def, state, step(live.def, state, event, this.env));
+    return settled instanceof Promise
+      ? settled.then((r) => this.submitStep(live, before, r))
+      : this.submitStep(live, before, settled);
+  }
+
+  private submitStep(
+    live: Live,
+    before: { timers: readonly string[]; tasks: readonly string[] },
+    { events, commands }: StepResult,
+  ): Stepped | undefined {
+    if (events.length === 0 && commands.length === 0) return undefined;
+    const state = live.state;
+    const write: StepWrite & { fencingToken?: number } = this.changes(
+      state,
+      before,
+      events,
+      commands,
+      live.arn,
+      live.version,
+    );
+    // With several nodes, the store refuses a write whose lease was taken over.
+    if (live.fencingToken !== undefined) write.fencingToken = live.fencingToken;
+    const logged = live.log !== undefined ? write.events : undefined;
+    return { committed: this.committer.submit(write), commands, logged };
+  }
+
   private async process(live: Live): Promise<void> {
     if (live.busy) return;
     live.busy = true;
     try {
       for (;;) {
-        const event = live.queue.shift();
-        if (event === undefined || live.state.status !== 'RUNNING') break;
-        const state = live.state;
+        if (live.queue.length === 0 || live.state.status !== 'RUNNING') break;
         // Definitions without activities (most) cost no extra turn of the step loop.
         if (this.shared && activitiesOf(live.def).length > 0) await this.refreshActivities(live.def);
-        const before = { timers: Object.keys(state.timers), tasks: Object.keys(state.tasks) };
-        const { events, commands } = await this.settle(
-          live.def,
-          state,
-          step(live.def, state, event, this.env),
-        );
-        if (events.length === 0 && commands.length === 0) continue;
-
-        const write: StepWrite & { fencingToken?: number } = this.changes(
-          state,
-          before,
-          events,
-          commands,
-          live.arn,
-          live.version,
-        );
-        // With several nodes, the store refuses a write whose lease was taken over.
-        if (live.fencingToken !== undefined) write.fencingToken = live.fencingToken;
-        const ok = await this.committer.submit(write);
+        const next = this.stepOnce(live);
+        const stepped = next instanceof Promise ? await next : next;
+        if (stepped === undefined) continue;
+        // Only the commands (and the events, when logged) are held while the commit is under way:
+        // with a thousand executions in flight, whatever a step keeps until then outlives young
+        // GCs and is copied and promoted (measured: most of the engine thread's GC time).
+        const { commands, logged } = stepped;
+        const ok = await stepped.committed;
         if (!ok) {
           // Someone else wrote this execution: our copy is stale.
           this.evict(live);
           return;
         }
         live.version++;
-        if (live.log !== undefined) this.writeLog(live, write.events);
+        if (logged !== undefined) this.writeLog(live, logged);
         this.effects(live, commands);
       }
     } catch (e) {
@@ -2006,13 +2055,21 @@ export class Engine implements StepFunctionsEngine {
   }
 
   /** Runs JSONata evaluations to their end before anything is committed (transitions stay atomic). */
-  private async settle(
+  private settle(
+    def: CompiledDefinition,
+    state: ExecutionState,
+    first: StepResult,
+  ): StepResult | Promise<StepResult> {
+    // Most steps await nothing: no copies, and no turn of the event loop, then.
+    if (!first.commands.some((c) => c.kind === 'await')) return first;
+    return this.settleAwaits(def, state, first);
+  }
+
+  private async settleAwaits(
     def: CompiledDefinition,
     state: ExecutionState,
     first: StepResult,
   ): Promise<StepResult> {
-    // Most steps await nothing: no copies then.
-    if (!first.commands.some((c) => c.kind === 'await')) return first;
     const events = [...first.events];
     const commands: Command[] = [];
     let pending = first.commands;
