@@ -6,7 +6,7 @@
 //     are all started (target < 500 MB), and that they cost rows, not memory (none stays in the
 //     engine's memory; two timer rows each: the Wait, and the one-year execution limit).
 //   npm run build && node --expose-gc bench/durable.mjs [--executions 1000] [--tasks 10] [--writer thread|inline]
-//                                                       [--parked 100000] [--no-memory] [--json]
+//                                                       [--parked 100000] [--no-memory] [--no-throughput] [--json]
 import { parseArgs } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ const { values: opts } = parseArgs({
     parked: { type: 'string', default: '100000' },
     'start-concurrency': { type: 'string', default: '1000' },
     'no-memory': { type: 'boolean', default: false },
+    'no-throughput': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     writer: { type: 'string', default: 'thread' },
@@ -52,7 +53,7 @@ async function untilNoneRunning(engine, stateMachineArn) {
 }
 
 // ---- 1. throughput ------------------------------------------------------------------------
-{
+if (!opts['no-throughput']) {
   const n = Number(opts.executions);
   const tasks = Number(opts.tasks);
   const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-durable-'));

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -28,6 +28,9 @@ const { values: opts } = parseArgs({
     scale: { type: 'string', default: '1' }, // passed to bench.mjs: more executions, less noise
     'memory-iterations': { type: 'string', default: '100000' },
     'no-memory': { type: 'boolean', default: false },
+    'no-express': { type: 'boolean', default: false },
+    'no-durable': { type: 'boolean', default: false },
+    parked: { type: 'string', default: '100000' },
     harness: { type: 'string', default: join(HERE, '..', '..', 'shared', 'bench') },
     'timeout-s': { type: 'string', default: '300' },
     out: { type: 'string' },
@@ -38,7 +41,8 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   console.error(
     'usage: node bench/run.mjs [--workloads a,b] [--reps N] [--json] [--concurrency N] [--scale K]\n' +
-      '       [--memory-iterations N] [--no-memory] [--harness DIR] [--timeout-s S] [--out FILE.jsonl]',
+      '       [--memory-iterations N] [--no-memory] [--no-express] [--no-durable] [--parked N]\n' +
+      '       [--harness DIR] [--timeout-s S] [--out FILE.jsonl]',
   );
   process.exit(0);
 }
@@ -46,7 +50,16 @@ if (opts.help) {
 const ENGINES = [
   { id: 'stepwise', label: 'Stepwise', adapter: join(HERE, 'adapters', 'stepwise.mjs') },
   { id: 'als', label: 'ALS', adapter: join(HERE, 'adapters', 'aws-local-stepfunctions.mjs') },
+  // The Express path: the engine's StartSyncExecution, in process (shared JSONPath workloads only).
+  ...(opts['no-express']
+    ? []
+    : [{ id: 'express', label: 'Express', adapter: join(HERE, 'adapters', 'stepwise-express.mjs') }]),
 ];
+/** The Express path's target over ALS (the durable runtime issue: "at least 20x"). */
+const EXPRESS_TARGET = 20;
+/** Durable transitions/s on SQLite, 1,000 concurrent 10-task chains; RSS of parked executions. */
+const DURABLE_TARGET = 25_000;
+const PARKED_TARGET_MB = 500;
 // Throughput targets for Stepwise / ALS: pass-chain is the pure interpreter loop. The JSONata
 // pass-chain is held to 10x ALS's JSONPath pass-chain; the other JSONata variants are reported
 // without a target.
@@ -175,6 +188,30 @@ if (!opts['no-memory']) {
   appendFileSync(outFile, JSON.stringify(memory) + '\n');
 }
 
+// Durable figures (bench/durable.mjs): throughput once per rep, then the parked executions once.
+const durable = [];
+let parked = null;
+if (!opts['no-durable']) {
+  const script = join(HERE, 'durable.mjs');
+  for (let r = 0; r < reps; r++) {
+    const rec = runChild(['--expose-gc', script, '--no-memory', '--json'], { check: 'durable' });
+    const t = rec.throughput;
+    log(
+      `durable SQLite rep ${r + 1}/${reps}: ` +
+        (t ? `${fmt(t.stateTransitionsPerSec)} transitions/s, load ${loadavg()[0].toFixed(2)}` : rec.error),
+    );
+    appendFileSync(outFile, JSON.stringify({ check: 'durable', rep: r + 1, ...rec }) + '\n');
+    if (t) durable.push(t);
+  }
+  log(`durable: ${opts.parked} executions parked in a Wait state`);
+  const rec = runChild(['--expose-gc', script, '--no-throughput', '--parked', opts.parked, '--json'], {
+    check: 'parked',
+  });
+  appendFileSync(outFile, JSON.stringify({ check: 'parked', ...rec }) + '\n');
+  parked = rec.memory ?? { error: rec.error ?? 'no result' };
+}
+const durableRate = durable.length ? median(durable.map((t) => t.stateTransitionsPerSec)) : null;
+
 // Summarise: medians over the successful reps of each job x engine.
 const rows = jobs.map((job) => {
   const perEngine = Object.fromEntries(
@@ -188,13 +225,17 @@ const rows = jobs.map((job) => {
   const ratio = sw.ok && als.ok ? sw.transitionsPerSec / als.transitionsPerSec : null;
   const target = targetFor(job.workload);
   const result = ratio === null ? 'ERROR' : target === null ? 'INFO' : ratio >= target ? 'PASS' : 'MISS';
-  return { job, perEngine, ratio, target, result };
+  const ex = perEngine.express;
+  const expressRatio = ex?.ok && als.ok ? ex.transitionsPerSec / als.transitionsPerSec : null;
+  return { job, perEngine, ratio, target, result, expressRatio };
 });
 
 if (opts.json) {
-  for (const { job, perEngine, ratio, target, result } of rows) {
+  for (const { job, perEngine, ratio, target, result, expressRatio } of rows) {
     for (const e of ENGINES) {
       const s = perEngine[e.id];
+      if (e.id === 'express' && !job.runs.express) continue;
+      const express = e.id === 'express';
       console.log(
         JSON.stringify({
           workload: job.label,
@@ -211,20 +252,44 @@ if (opts.json) {
           correct: s.correct,
           ...(s.checkError ? { checkError: s.checkError } : {}),
           maxRssMB: s.maxRssMB,
-          ratio: ratio === null ? null : round(ratio, 2), // Stepwise / ALS, same on both lines
-          target,
-          result,
+          // Stepwise / ALS (same on both lines); on the Express line, Express / ALS.
+          ratio: express
+            ? expressRatio === null
+              ? null
+              : round(expressRatio, 2)
+            : ratio === null
+              ? null
+              : round(ratio, 2),
+          target: express ? EXPRESS_TARGET : target,
+          result: express ? verdict(expressRatio, EXPRESS_TARGET) : result,
         }),
       );
     }
   }
   if (memory) console.log(JSON.stringify(memory));
+  if (durable.length) {
+    console.log(
+      JSON.stringify({
+        check: 'durable',
+        engine: 'stepwise',
+        transitionsPerSec: durableRate,
+        transitionsPerSecMin: Math.min(...durable.map((t) => t.stateTransitionsPerSec)),
+        transitionsPerSecMax: Math.max(...durable.map((t) => t.stateTransitionsPerSec)),
+        reps: durable.length,
+        target: DURABLE_TARGET,
+        result: durableRate >= DURABLE_TARGET ? 'PASS' : 'MISS',
+      }),
+    );
+  }
+  if (parked) console.log(JSON.stringify({ check: 'parked', engine: 'stepwise', ...parked }));
 } else {
   printTable();
 }
 
 const failed =
   rows.some((r) => r.result === 'ERROR' || ENGINES.some((e) => r.perEngine[e.id].correct === false)) ||
+  (!opts['no-durable'] &&
+    (durable.length < reps || durable.some((t) => t.sampleWrong > 0) || parked?.error)) ||
   (memory !== null && (memory.status !== 'SUCCEEDED' || memory.correct !== true));
 process.exit(failed ? 1 : 0);
 
@@ -290,9 +355,36 @@ function printTable() {
         'so its column is its figure for the JSONPath workload named in brackets.',
     );
   }
+  const expressRows = rows.filter((r) => r.job.runs.express);
+  if (expressRows.length) {
+    const eh = ['workload', 'Express tr/s', 'ALS tr/s', 'ratio', 'target', 'result'];
+    const eb = expressRows.map(({ job, perEngine: p, expressRatio }) => [
+      job.label,
+      tps(p.express),
+      tps(p.als),
+      expressRatio === null ? '-' : `${expressRatio.toFixed(expressRatio < 1 ? 2 : 1)}x`,
+      `${EXPRESS_TARGET}x`,
+      // A run that fails (map-10k's output is over AWS's payload quota) has no ratio; why is below.
+      expressRatio === null ? '-' : verdict(expressRatio, EXPRESS_TARGET),
+    ]);
+    const ew = eh.map((h, i) => Math.max(h.length, ...eb.map((row) => row[i].length)));
+    const el = (cells) =>
+      '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(ew[i]) : c.padStart(ew[i]))).join(' | ') + ' |';
+    console.log(
+      '\nThe Express path (adapters/stepwise-express.mjs: Engine.startSyncExecution on an EXPRESS state ' +
+        'machine, in process, JSON text in and out), same runs:\n',
+    );
+    console.log(el(eh));
+    console.log(
+      '|' + ew.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|',
+    );
+    for (const row of eb) console.log(el(row));
+  }
+
   for (const { job, perEngine } of rows) {
     for (const e of ENGINES) {
       const s = perEngine[e.id];
+      if (e.id === 'express' && !job.runs.express) continue;
       if (s.error) console.log(`  ${job.label} / ${e.label}: ${s.error}`);
       if (s.checkError) console.log(`  ${job.label} / ${e.label} output mismatch: ${s.checkError}`);
     }
@@ -318,6 +410,32 @@ function printTable() {
       );
     }
   }
+
+  if (durable.length) {
+    const rates = durable.map((t) => t.stateTransitionsPerSec);
+    const wrong = durable.reduce((n, t) => n + t.sampleWrong, 0);
+    console.log(
+      `\nDurable (bench/durable.mjs, SQLite, ${fmt(durable[0].executions)} concurrent ${durable[0].tasksPerExecution}-task ` +
+        `chains, ${durable.length} rep(s)): median ${fmt(durableRate)} transitions/s (${fmt(Math.min(...rates))}-` +
+        `${fmt(Math.max(...rates))}); target ${fmt(DURABLE_TARGET)}: ${durableRate >= DURABLE_TARGET ? 'PASS' : 'MISS'}` +
+        `${wrong ? `; ${wrong} WRONG outputs in the samples` : ''}`,
+    );
+  } else if (!opts['no-durable']) {
+    console.log('\nDurable: error (no throughput figure; see the raw records)');
+  }
+  if (parked) {
+    console.log(
+      parked.error
+        ? `Parked executions: error: ${parked.error}`
+        : `Parked executions (${fmt(parked.parked)} in a Wait state): RSS ${parked.rssAfterStartMB} MB once all ` +
+            `started, ${parked.rssAfterGcMB} MB after GC, ${fmt(parked.startsPerSec)} starts/s; target < ` +
+            `${PARKED_TARGET_MB} MB: ${parked.rssAfterStartMB < PARKED_TARGET_MB ? 'PASS' : 'MISS'}`,
+    );
+  }
+}
+
+function verdict(ratio, target) {
+  return ratio === null ? 'ERROR' : ratio >= target ? 'PASS' : 'MISS';
 }
 
 function median(xs) {

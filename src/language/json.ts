@@ -101,6 +101,7 @@ const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
  * matters (a limit), measure exactly when the bound is above it.
  */
 export function jsonSizeBound(v: JsonValue): number {
+  measuring = true;
   if (typeof v === 'string') return stringSizeBound(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v).length : 4;
   if (typeof v === 'boolean') return v ? 4 : 5;
@@ -115,22 +116,70 @@ export function jsonSizeBound(v: JsonValue): number {
     return n;
   }
   n = 2;
+  // Remembering a bound costs a WeakMap entry (and the GC's work on it): worth it only for a value
+  // whose measure walked many entries. A few fields are cheaper to measure again.
+  const before = walked;
   if (Array.isArray(v)) {
+    walked += v.length;
     for (let i = 0; i < v.length; i++) {
       const x = v[i];
       n += (i > 0 ? 1 : 0) + (x === undefined ? 4 : jsonSizeBound(x));
     }
   } else {
     let first = true;
-    for (const k of Object.keys(v)) {
+    const keys = Object.keys(v);
+    walked += keys.length;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       const x = v[k];
       if (x === undefined) continue;
       n += (first ? 0 : 1) + stringSizeBound(k) + 1 + jsonSizeBound(x);
       first = false;
     }
   }
-  sizeBounds.set(v, n);
+  if (walked - before > SMALL) sizeBounds.set(v, n);
   return n;
+}
+
+/** Entries walked by `jsonSizeBound` (for its decision to remember a bound). */
+let walked = 0;
+
+/** Entries a measure may walk before its bound is worth remembering. */
+const SMALL = 16;
+
+/**
+ * Whether anything measures sizes (the engine enforces the payload quota; the library does not):
+ * until then, copies made by a ResultPath need not derive their bounds.
+ */
+let measuring = false;
+
+/**
+ * Records the bound of `copy`, which is `source` with `key` (a property name, or an array index)
+ * set to `value`, from the bound of `source` when that is known: a ResultPath that adds a field
+ * to a large object then costs no walk of its other fields when the output is measured. Bounds
+ * taken from original text are not derived from (a field's share of that text is not its bound).
+ */
+export function deriveSizeBound(
+  source: JsonObject | JsonValue[],
+  copy: JsonObject | JsonValue[],
+  key: string | number,
+  value: JsonValue,
+): void {
+  if (!measuring) return;
+  const old = sizeBounds.get(source);
+  if (old === undefined || originalText.has(source)) return;
+  let n: number;
+  if (Array.isArray(source)) {
+    const prev = source[key as number];
+    n = old - (prev === undefined ? 4 : jsonSizeBound(prev)) + jsonSizeBound(value);
+  } else {
+    const prev = Object.prototype.hasOwnProperty.call(source, key) ? source[key as string] : undefined;
+    n =
+      prev !== undefined
+        ? old - jsonSizeBound(prev) + jsonSizeBound(value)
+        : old + (old > 2 ? 1 : 0) + stringSizeBound(key as string) + 1 + jsonSizeBound(value);
+  }
+  sizeBounds.set(copy, n);
 }
 
 function stringSizeBound(s: string): number {

@@ -139,6 +139,8 @@ const DEFAULT_ACCOUNT = '123456789012';
 const TIMER_HORIZON_MS = 2_000;
 const ACTIVITY_POLL_MS = 60_000;
 const EXPRESS_LIMIT_MS = 5 * 60_000;
+/** How long a start may use a state machine row it read (see `startMachines`). */
+const START_MACHINE_TTL_MS = 1000;
 /** How long a state machine's logging settings are reused before they are read again. */
 const LOG_CONFIG_TTL_MS = 10_000;
 const MAX_VERSIONS = 1000;
@@ -519,6 +521,13 @@ export class Engine implements StepFunctionsEngine {
   private readonly live = new Map<string, Live>();
   private readonly loading = new Map<string, Promise<Live | undefined>>();
   private readonly definitions = new Map<string, CompiledDefinition>();
+  /**
+   * State machines as starts last read them, when this engine is the store's only node: a start
+   * otherwise reads its machine's row, definition text included, every time (a tenth of an
+   * Express run). This engine's updates and deletes drop an entry at once; the expiry is a safety
+   * net (AWS documents UpdateStateMachine as eventually consistent for starts that follow it).
+   */
+  private readonly startMachines = new Map<string, { sm: StateMachineRecord; until: number }>();
   /** Timers armed in memory, by `executionArn \n timerId`. */
   private readonly armed = new Map<string, NodeJS.Timeout>();
   private readonly activityWaiters = new Map<string, Set<() => void>>();
@@ -756,7 +765,7 @@ export class Engine implements StepFunctionsEngine {
     arn: string,
   ): Promise<{ sm: StateMachineRecord; versionArn?: string; aliasArn?: string }> {
     const t = smTarget(arn);
-    if (t.version === undefined && t.alias === undefined) return { sm: await this.stateMachine(arn) };
+    if (t.version === undefined && t.alias === undefined) return { sm: await this.machineForStart(arn) };
     let versionArn = arn;
     if (t.alias !== undefined) {
       const alias = await this.store.getStateMachineAlias(arn);
@@ -766,6 +775,17 @@ export class Engine implements StepFunctionsEngine {
     const v = await this.store.getStateMachineVersion(versionArn);
     if (v === undefined) throw noSuchMachine(arn);
     return { sm: this.versionAsMachine(v), versionArn, ...(t.alias !== undefined ? { aliasArn: arn } : {}) };
+  }
+
+  private async machineForStart(arn: string): Promise<StateMachineRecord> {
+    if (this.shared) return this.stateMachine(arn);
+    const now = Date.now();
+    const hit = this.startMachines.get(arn);
+    if (hit !== undefined && hit.until > now) return hit.sm;
+    const sm = await this.stateMachine(arn);
+    if (this.startMachines.size >= 1000) this.startMachines.clear();
+    this.startMachines.set(arn, { sm, until: now + START_MACHINE_TTL_MS });
+    return sm;
   }
 
   private async stateMachine(arn: string): Promise<StateMachineRecord> {
@@ -1103,6 +1123,7 @@ export class Engine implements StepFunctionsEngine {
     if (!unchanged) {
       const res = await this.store.updateStateMachine(next, sm.revisionId);
       this.logConfigs.delete(sm.arn);
+      this.startMachines.delete(sm.arn);
       if (res === 'missing') throw noSuchMachine(sm.arn);
       if (res === 'conflict')
         throw new ServiceError(ApiErrors.ConflictException, 'The state machine was updated concurrently');
@@ -1118,6 +1139,7 @@ export class Engine implements StepFunctionsEngine {
     parseArn(arn, 'stateMachine');
     await this.store.deleteStateMachine(arn);
     this.logConfigs.delete(arn);
+    this.startMachines.delete(arn);
   }
 
   async listStateMachines(
@@ -1323,7 +1345,6 @@ export class Engine implements StepFunctionsEngine {
   private async runExpress(sm: StateMachineRecord, executionArn: string, name: string, input: JsonValue) {
     // Compiled once per state machine revision, not validated again on every start.
     const def = this.forStart(sm);
-    const signal = AbortSignal.timeout(EXPRESS_LIMIT_MS);
     // Express executions keep no history: with logging, their events become log records.
     const sink = this.logSink;
     const log = sink ? logSettings(sm.options.loggingConfiguration) : undefined;
@@ -1344,7 +1365,12 @@ export class Engine implements StepFunctionsEngine {
         recordHistory: log !== undefined,
         maxPayloadBytes: MAX_PAYLOAD_BYTES,
       },
-      { dispatcher: this.dispatcher, waitScale: this.scale, signal, ...(onEvents ? { onEvents } : {}) },
+      {
+        dispatcher: this.dispatcher,
+        waitScale: this.scale,
+        timeLimitMs: EXPRESS_LIMIT_MS,
+        ...(onEvents ? { onEvents } : {}),
+      },
     );
   }
 

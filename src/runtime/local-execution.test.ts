@@ -240,6 +240,44 @@ describe('tasks', () => {
   });
 });
 
+describe('time limit', () => {
+  it('stops an execution that runs past timeLimitMs (ABORTED) and aborts its running task', async () => {
+    let aborted = false;
+    const started = Date.now();
+    const { state } = await run(
+      { StartAt: 'T', States: { T: { Type: 'Task', Resource: FN, End: true } } },
+      {},
+      {
+        timeLimitMs: 50,
+        dispatcher: dispatcher(async (_task, signal) => {
+          aborted = (await untilAborted(signal())) === 'aborted';
+          return { ok: true, output: 'late' };
+        }),
+      },
+    );
+    assert.equal(state.status, 'ABORTED');
+    assert.ok(Date.now() - started >= 45, 'not before the limit');
+    for (let i = 0; i < 100 && !aborted; i++) await sleep(5);
+    assert.ok(aborted);
+  });
+
+  it('does not stop an execution that ends within timeLimitMs', async () => {
+    const { state } = await run(
+      { StartAt: 'T', States: { T: { Type: 'Task', Resource: FN, End: true } } },
+      {},
+      {
+        timeLimitMs: 2000,
+        dispatcher: dispatcher(async () => {
+          await sleep(10);
+          return { ok: true, output: 'done' };
+        }),
+      },
+    );
+    assert.equal(state.status, 'SUCCEEDED');
+    assert.equal(state.output, 'done');
+  });
+});
+
 describe('task signals', () => {
   it('a signal asked for after the task was cancelled is already aborted', async () => {
     let late: AbortSignal | undefined;

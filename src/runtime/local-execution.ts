@@ -28,6 +28,11 @@ export interface LocalExecutionOptions {
   uuid?: () => string;
   /** Stops the execution (ABORTED) when aborted. */
   signal?: AbortSignal;
+  /**
+   * Stops the execution (ABORTED) once it has run this long in real time (Express's five
+   * minutes). The timer is armed only when the execution first waits: most runs never need one.
+   */
+  timeLimitMs?: number;
   /** Called with each step's history events as they happen (with `recordHistory`). */
   onEvents?: (events: HistoryEvent[]) => void;
 }
@@ -67,6 +72,7 @@ class LocalExecution {
   private state: ExecutionState | undefined;
   private draining = false;
   private skipScheduled = false;
+  private limitTimer: NodeJS.Timeout | undefined;
   private finish: ((r: LocalExecutionResult) => void) | undefined;
   private fail: ((e: Error) => void) | undefined;
 
@@ -160,6 +166,15 @@ class LocalExecution {
     } finally {
       this.draining = false;
     }
+    const limit = this.options.timeLimitMs;
+    if (limit !== undefined && this.limitTimer === undefined) {
+      this.limitTimer = setTimeout(
+        () => this.deliver({ type: 'stop', error: undefined, cause: undefined }),
+        Math.max(0, this.origin + limit - Date.now()),
+      );
+      // Like AbortSignal.timeout: the limit alone does not keep the process alive.
+      this.limitTimer.unref();
+    }
     // Idle with waits pending and no task running: in skip mode, jump to the next timer. This
     // goes through the macrotask queue so that tasks settling right now are seen first.
     if (this.scale === 0 && this.tasks.size === 0 && this.timers.size > 0 && !this.skipScheduled) {
@@ -173,6 +188,7 @@ class LocalExecution {
   }
 
   private shutdown(): void {
+    if (this.limitTimer !== undefined) clearTimeout(this.limitTimer);
     // Most runs end with nothing pending: no iterators to make then.
     if (this.timers.size > 0) {
       for (const t of this.timers.values()) if (t.handle) clearTimeout(t.handle);
