@@ -328,11 +328,8 @@ function settle(o: MaybeOutcome): MaybeOutcome {
 
 /** Enters (or retries) the frame's current state. */
 export function evaluateState(ctx: StepContext, frame: Frame, state: State): MaybeOutcome {
-  if (state.type === 'Pass' && state.placesOnly) {
-    // What `pass` computes when InputPath, Parameters, Assign and OutputPath are absent.
-    const result = state.result !== undefined ? state.result : frame.input;
-    return next(state, applyResultPath(state.resultPath, frame.input, result), undefined);
-  }
+  // A Pass that only places its Result (`placesOnly`) is applied by the interpreter itself
+  // (`Run.attempt`); `pass` below gives the same output for it.
   const scope = new Scope(ctx, frame, state);
   const ata = state.queryLanguage === 'JSONata';
   switch (state.type) {

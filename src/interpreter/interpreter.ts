@@ -33,6 +33,7 @@ import {
   type Outcome,
 } from './evaluators.js';
 import { itemsFromReader, maxItemsProblem } from './item-reader.js';
+import { applyResultPath } from './io.js';
 import { resultExport, transformedResults, type ChildResult } from './result-writer.js';
 import { findCatcher, findRetrier, retryDelayMs } from './errors.js';
 import {
@@ -160,6 +161,8 @@ export class Run implements StepContext {
   private readonly record: boolean;
 
   readonly env: InterpreterEnv;
+  /** The instant of this call (`env.now()`), for the per-state paths. */
+  private readonly now: number;
 
   constructor(
     readonly def: CompiledDefinition,
@@ -169,6 +172,7 @@ export class Run implements StepContext {
     this.record = st.init.recordHistory;
     // One call happens at one instant: read the clock once (it is called per state otherwise).
     const now = env.now();
+    this.now = now;
     this.env = { ...env, now: () => now };
   }
 
@@ -181,7 +185,7 @@ export class Run implements StepContext {
   private push(type: string, previousEventId: number, details: Record<string, unknown> | undefined): number {
     const id = ++this.st.lastEventId;
     if (this.record) {
-      const e: HistoryEvent = { id, previousEventId, timestamp: this.env.now(), type };
+      const e: HistoryEvent = { id, previousEventId, timestamp: this.now, type };
       if (details) Object.assign(e, details);
       this.events.push(e);
     }
@@ -310,7 +314,7 @@ export class Run implements StepContext {
       const state = this.stateOf(frame);
       frame.retryCounts = NONE;
       frame.retryCount = 0;
-      frame.enteredTime = this.env.now();
+      frame.enteredTime = this.now;
       frame.enteredPrevEventId = frame.lastEventId;
       frame.enteredEventId = this.record
         ? this.emit(frame, ENTERED[state.type], {
@@ -327,6 +331,24 @@ export class Run implements StepContext {
 
   /** Evaluates the frame's current state (first attempt or a retry) and applies the outcome. */
   attempt(frame: Frame, state: State): void {
+    if (state.type === 'Pass' && state.placesOnly) {
+      // What `evaluateState` does for this Pass, without the outcome object and the calls that
+      // carry it (a Pass of this kind is a tenth of a Parallel or Map branch's transitions).
+      frame.taskToken = undefined;
+      let output: JsonValue;
+      try {
+        output = applyResultPath(
+          state.resultPath,
+          frame.input,
+          state.result !== undefined ? state.result : frame.input,
+        );
+      } catch (e) {
+        this.apply(frame, state, failedOutcome(e));
+        return;
+      }
+      this.exitState(frame, state, output, state.next, undefined);
+      return;
+    }
     // A callback, activity or .sync attempt gets its token first: Parameters may read `$$.Task.Token`.
     frame.taskToken =
       state.type === 'Task' && hasTaskToken(state) ? (this.env.token ?? defaultToken(this.env))() : undefined;

@@ -101,7 +101,7 @@ const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
  * matters (a limit), measure exactly when the bound is above it.
  */
 export function jsonSizeBound(v: JsonValue): number {
-  measuring = true;
+  measuringSizes = true;
   if (typeof v === 'string') return stringSizeBound(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v).length : 4;
   if (typeof v === 'boolean') return v ? 4 : 5;
@@ -149,15 +149,18 @@ const SMALL = 16;
 
 /**
  * Whether anything measures sizes (the engine enforces the payload quota; the library does not):
- * until then, copies made by a ResultPath need not derive their bounds.
+ * until then, copies made by a ResultPath need not derive their bounds. Exported (a live binding)
+ * so that callers test it before calling `deriveSizeBound`: a call per ResultPath showed in the
+ * library's figures.
  */
-let measuring = false;
+export let measuringSizes = false;
 
 /**
  * Records the bound of `copy`, which is `source` with `key` (a property name, or an array index)
  * set to `value`, from the bound of `source` when that is known: a ResultPath that adds a field
  * to a large object then costs no walk of its other fields when the output is measured. Bounds
  * taken from original text are not derived from (a field's share of that text is not its bound).
+ * Call it only when `measuringSizes`.
  */
 export function deriveSizeBound(
   source: JsonObject | JsonValue[],
@@ -165,7 +168,6 @@ export function deriveSizeBound(
   key: string | number,
   value: JsonValue,
 ): void {
-  if (!measuring) return;
   const old = sizeBounds.get(source);
   if (old === undefined || originalText.has(source)) return;
   let n: number;

@@ -3,7 +3,7 @@
  * form that is cheap to evaluate. Plain `$.a.b[0]` chains compile to an array of keys/indices.
  */
 import type { JsonObject, JsonValue } from './json.js';
-import { deriveSizeBound, getOwn, isJsonObject, jsonEquals, setOwn } from './json.js';
+import { deriveSizeBound, getOwn, isJsonObject, jsonEquals, measuringSizes, setOwn } from './json.js';
 
 /** Where a path starts: `$` the state input, `$$` the context object, `$name` a workflow variable. */
 export type PathRoot = { kind: 'input' } | { kind: 'context' } | { kind: 'variable'; name: string };
@@ -778,7 +778,7 @@ export function compileReferencePath(source: string): CompiledReferencePath {
       const v = i === last ? value : put(getOwn(node, s), i + 1, value);
       if (protoKey) setOwn(copy, s, v);
       else copy[s] = v;
-      deriveSizeBound(node, copy, s, v);
+      if (measuringSizes) deriveSizeBound(node, copy, s, v);
       return copy;
     }
     if (!Array.isArray(node)) return fail();
@@ -787,7 +787,7 @@ export function compileReferencePath(source: string): CompiledReferencePath {
     const copy = node.slice();
     const v = i === last ? value : put(node[idx], i + 1, value);
     copy[idx] = v;
-    deriveSizeBound(node, copy, idx, v);
+    if (measuringSizes) deriveSizeBound(node, copy, idx, v);
     return copy;
   };
   return {
