@@ -1793,7 +1793,6 @@ export class Engine implements StepFunctionsEngine {
     process.emitWarning(`stepwise: execution ${arn}: ${e instanceof Error ? e.message : String(e)}`);
   }
 
-  /** Applies queued events one by one: step, settle, commit, then effects. */
   /**
    * Applies the next queued event and submits its write: the commit's promise, the commands to
    * carry out once it lands, and the stored events when the execution is logged. Undefined when
@@ -1830,6 +1829,7 @@ export class Engine implements StepFunctionsEngine {
     return { committed: this.committer.submit(write), commands, logged };
   }
 
+  /** Applies queued events one by one: step, settle, commit, then effects. */
   private async process(live: Live): Promise<void> {
     if (live.busy) return;
     live.busy = true;
