@@ -62,6 +62,7 @@ import type {
 import { MAX_PAYLOAD_BYTES, type FunctionProvider, type TaskOutcome } from './functions.js';
 import { runLocalExecution } from './local-execution.js';
 import { MAX_EXECUTION_MS, redriveInfo } from './redrive.js';
+import { definitionIdOf } from './store/rows.js';
 import { openSqliteStore } from './store/sqlite.js';
 import {
   InvalidPageToken,
@@ -521,13 +522,15 @@ export class Engine implements StepFunctionsEngine {
   private readonly live = new Map<string, Live>();
   private readonly loading = new Map<string, Promise<Live | undefined>>();
   private readonly definitions = new Map<string, CompiledDefinition>();
+  /** The store's id (`definitionIdOf`) of the text each definition compiled from at a start. */
+  private readonly definitionIds = new WeakMap<CompiledDefinition, string>();
   /**
    * State machines as starts last read them, when this engine is the store's only node: a start
    * otherwise reads its machine's row, definition text included, every time (a tenth of an
    * Express run). This engine's updates and deletes drop an entry at once; the expiry is a safety
    * net (AWS documents UpdateStateMachine as eventually consistent for starts that follow it).
    */
-  private readonly startMachines = new Map<string, { sm: StateMachineRecord; until: number }>();
+  private readonly startMachines = new Map<string, { sm: Promise<StateMachineRecord>; until: number }>();
   /** Timers armed in memory, by `executionArn \n timerId`. */
   private readonly armed = new Map<string, NodeJS.Timeout>();
   private readonly activityWaiters = new Map<string, Set<() => void>>();
@@ -706,6 +709,9 @@ export class Engine implements StepFunctionsEngine {
     let def = this.definitions.get(key);
     if (def === undefined) {
       def = this.compile(sm.definition, sm.type);
+      // Hashed once per revision, not by the store on every start (a large definition made
+      // starts ten times slower).
+      this.definitionIds.set(def, definitionIdOf(sm.definition));
       if (this.definitions.size > 1000) this.definitions.clear();
       this.definitions.set(key, def);
     }
@@ -777,14 +783,19 @@ export class Engine implements StepFunctionsEngine {
     return { sm: this.versionAsMachine(v), versionArn, ...(t.alias !== undefined ? { aliasArn: arn } : {}) };
   }
 
-  private async machineForStart(arn: string): Promise<StateMachineRecord> {
+  private machineForStart(arn: string): Promise<StateMachineRecord> {
     if (this.shared) return this.stateMachine(arn);
     const now = Date.now();
     const hit = this.startMachines.get(arn);
     if (hit !== undefined && hit.until > now) return hit.sm;
-    const sm = await this.stateMachine(arn);
+    // The read itself is shared: a thousand starts at once read the row once.
+    const sm = this.stateMachine(arn);
     if (this.startMachines.size >= 1000) this.startMachines.clear();
-    this.startMachines.set(arn, { sm, until: now + START_MACHINE_TTL_MS });
+    const entry = { sm, until: now + START_MACHINE_TTL_MS };
+    this.startMachines.set(arn, entry);
+    sm.catch(() => {
+      if (this.startMachines.get(arn) === entry) this.startMachines.delete(arn);
+    });
     return sm;
   }
 
@@ -1333,6 +1344,7 @@ export class Engine implements StepFunctionsEngine {
         input: inputText,
         startDate: state.startTime,
         definition: sm.definition,
+        definitionId: this.definitionIds.get(def),
         stateMachineVersionArn: init.stateMachineVersionArn,
         stateMachineAliasArn: init.stateMachineAliasArn,
         fixed: JSON.stringify(state.init),

@@ -21,6 +21,7 @@ import {
   type StepWrite,
   type Store,
 } from './types.js';
+import { definitionIdOf } from './rows.js';
 
 export interface StoreHarness {
   /** A new, empty store. */
@@ -603,6 +604,46 @@ export function runStoreContract(name: string, harness: StoreHarness): void {
         assert.equal((await s.findTaskByToken('tok-1'))?.taskId, 't1');
         assert.equal(await s.loadState(exArn('a', 'nope')), undefined);
         assert.equal(await s.getExecution(exArn('a', 'nope')), undefined);
+      });
+
+      it('stores a definition named by id once, whichever create carried it', async () => {
+        const s = await fresh();
+        const text =
+          '{"StartAt":"Big","States":{"Big":{"Type":"Pass","Comment":"' +
+          'x'.repeat(5000) +
+          '","End":true}}}';
+        const id = definitionIdOf(text);
+        const byId = (name: string): NewExecution => ({
+          ...newExecution('a', name),
+          definition: text,
+          definitionId: id,
+        });
+        const write = (name: string, create: NewExecution): StepWrite => ({
+          ...started({ name }),
+          executionArn: exArn('a', name),
+          expectedVersion: 0,
+          create,
+        });
+        assert.deepEqual(await s.createExecution(newExecution('a', 'taken'), started({})), { created: true });
+        // The first create naming the definition loses its ARN; the others still find the text,
+        // in this batch (redone write by write: d3 adds one task id twice) and in the next.
+        const twice = [
+          { taskId: 'same', request: request('same') },
+          { taskId: 'same', request: request('same') },
+        ];
+        const batch = await s.commit([
+          write('taken', byId('taken')),
+          write('d1', byId('d1')),
+          write('d2', byId('d2')),
+          { ...write('d3', byId('d3')), tasksAdded: twice },
+        ]);
+        assert.deepEqual(batch, ['conflict', 'ok', 'ok', 'conflict']);
+        assert.deepEqual(await s.commit([write('d4', byId('d4'))]), ['ok']);
+        for (const name of ['d1', 'd2', 'd4']) {
+          const ex = await s.getExecution(exArn('a', name));
+          assert.equal(ex?.definitionId, id, name);
+          assert.equal(await s.getDefinition(id), text, name);
+        }
       });
 
       it('keeps the fixed part written at create beside every later state, and the input', async () => {

@@ -1224,7 +1224,7 @@ async function applyRoundFast(
     creates.sort(byArn);
     const defs = new Map<string, string>();
     const defIds = creates.map((e) => {
-      const id = definitionIdOf(e.w.create!.definition);
+      const id = e.w.create!.definitionId ?? definitionIdOf(e.w.create!.definition);
       defs.set(id, e.w.create!.definition);
       return id;
     });
@@ -1363,6 +1363,7 @@ async function applyRound(c: Queryable, entries: readonly Entry[], outcomes: Com
     const defIds = await putDefinitions(
       c,
       creates.map((e) => e.w.create!.definition),
+      creates.map((e) => e.w.create!.definitionId),
     );
     const col = <T>(f: (e: Entry, c: NewExecution) => T) => creates.map((e) => f(e, e.w.create!));
     // ON CONFLICT: an ARN created meanwhile by another node is a conflict, not an error.
@@ -1506,9 +1507,16 @@ async function applyRound(c: Queryable, entries: readonly Entry[], outcomes: Com
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-/** Stores definition texts (content-addressed); returns their ids, in order. */
-async function putDefinitions(c: Queryable, texts: readonly string[]): Promise<string[]> {
-  const ids = texts.map(definitionIdOf);
+/**
+ * Stores definition texts (content-addressed; each distinct text once per call); returns their
+ * ids, in order. A text whose id is given (`known`) is not hashed.
+ */
+async function putDefinitions(
+  c: Queryable,
+  texts: readonly string[],
+  known: readonly (string | undefined)[] = [],
+): Promise<string[]> {
+  const ids = texts.map((t, i) => known[i] ?? definitionIdOf(t));
   const unique = new Map(ids.map((id, i) => [id, texts[i]!]));
   const sorted = [...unique.keys()].sort();
   await c.query(

@@ -70,8 +70,14 @@ export interface EncodedWrite {
 
 const NONE: readonly never[] = [];
 
-/** Serialises a batch; a value that is not JSON fails the call before anything is written. */
-export function encodeWrites(writes: readonly StepWrite[]): EncodedWrite[] {
+/**
+ * Serialises a batch; a value that is not JSON fails the call before anything is written. A
+ * create that names its definition by id carries the text only if no earlier create of the
+ * batch does and the id is not `held` (stored by an acknowledged commit): the text may be
+ * megabytes, and would otherwise cross to the writer on every start.
+ */
+export function encodeWrites(writes: readonly StepWrite[], held?: ReadonlySet<string>): EncodedWrite[] {
+  const sent = new Set<string>();
   return writes.map((w) => {
     const state = JSON.stringify(w.state) as string | undefined;
     if (state === undefined) throw new TypeError(`state of ${w.executionArn} is not JSON-serialisable`);
@@ -107,7 +113,17 @@ export function encodeWrites(writes: readonly StepWrite[]): EncodedWrite[] {
     if (w.output !== undefined) e.output = w.output;
     if (w.error !== undefined) e.error = w.error;
     if (w.cause !== undefined) e.cause = w.cause;
-    if (w.create !== undefined) e.create = w.create;
+    const c = w.create;
+    if (c !== undefined) {
+      const id = c.definitionId;
+      if (id !== undefined && (held?.has(id) === true || sent.has(id))) {
+        // Held, or carried by an earlier create of this batch (see putBatchDefinitions).
+        e.create = { ...c, definition: '' };
+      } else {
+        if (id !== undefined) sent.add(id);
+        e.create = c;
+      }
+    }
     return e;
   });
 }
@@ -158,7 +174,10 @@ export class SqliteWriter {
   commit(writes: readonly EncodedWrite[]): CommitOutcome[] {
     try {
       // Fast path: version and ARN conflicts are detected before an entry writes anything.
-      return this.tx(() => writes.map((w) => this.apply(w)));
+      return this.tx(() => {
+        this.putBatchDefinitions(writes);
+        return writes.map((w) => this.apply(w));
+      });
     } catch (e) {
       // Rolled back: ids remembered inside the transaction may name rows that do not exist.
       this.ids.clear();
@@ -167,8 +186,9 @@ export class SqliteWriter {
     // An entry broke a unique key midway (a duplicate event id, task id or token): redo the
     // batch with a savepoint per entry, so only that entry is undone.
     try {
-      return this.tx(() =>
-        writes.map((w) => {
+      return this.tx(() => {
+        this.putBatchDefinitions(writes);
+        return writes.map((w) => {
           try {
             return this.applyEntry(w);
           } catch (e) {
@@ -176,8 +196,8 @@ export class SqliteWriter {
             if (isConstraintError(e)) return 'conflict';
             throw e;
           }
-        }),
-      );
+        });
+      });
     } catch (e) {
       this.ids.clear();
       throw e;
@@ -394,7 +414,7 @@ export class SqliteWriter {
         c.name,
         c.stateMachineVersionArn ?? null,
         c.stateMachineAliasArn ?? null,
-        this.putDefinition(c.definition),
+        c.definitionId ?? this.putDefinition(c.definition),
         w.status,
         c.startDate,
         ended ? (w.stopDate ?? null) : null,
@@ -460,6 +480,20 @@ export class SqliteWriter {
     const id = definitionIdOf(text);
     this.s.insertDefinition.run(id, text);
     return id;
+  }
+
+  /**
+   * Stores the definitions the creates of a batch name by id, once each, before any write of
+   * the batch: a create may then come without its text (`encodeWrites`), whichever write of the
+   * batch carried it and whatever becomes of that write.
+   */
+  private putBatchDefinitions(writes: readonly EncodedWrite[]): void {
+    for (const w of writes) {
+      const c = w.create;
+      if (c?.definitionId !== undefined && c.definition !== '') {
+        this.s.insertDefinition.run(c.definitionId, c.definition);
+      }
+    }
   }
 
   private missingVersion(routes: readonly AliasRoute[]): string | undefined {

@@ -211,6 +211,8 @@ function rebuildError(e: { name: string; message: string; code?: string }): Erro
 
 export class SqliteStore implements Store {
   private readonly s: ReturnType<typeof prepare>;
+  /** Ids of definitions this store has committed (a create then sends its id, not its text). */
+  private readonly heldDefinitions = new Set<string>();
   /** A writer thread works while the caller interprets: keep it fed. */
   readonly commitsInFlight: number;
 
@@ -413,11 +415,25 @@ export class SqliteStore implements Store {
     // Serialised here, before the writer sees it: a bad value fails the call cleanly.
     let encoded;
     try {
-      encoded = encodeWrites(writes);
+      encoded = encodeWrites(writes, this.heldDefinitions);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    return this.writer.call('commit', encoded);
+    const committed = this.writer.call('commit', encoded);
+    // Definitions stored by the creates that succeeded are held from now on (never deleted).
+    const created = writes.some((w) => w.create?.definitionId !== undefined);
+    return created
+      ? committed.then((outcomes) => {
+          writes.forEach((w, i) => {
+            const id = w.create?.definitionId;
+            if (id !== undefined && outcomes[i] === 'ok') {
+              if (this.heldDefinitions.size >= 10_000) this.heldDefinitions.clear();
+              this.heldDefinitions.add(id);
+            }
+          });
+          return outcomes;
+        })
+      : committed;
   }
 
   history(

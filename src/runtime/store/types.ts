@@ -137,6 +137,12 @@ export interface NewExecution {
   startDate: number;
   /** Definition text; stored once per distinct text (content-addressed). */
   definition: string;
+  /**
+   * `definitionIdOf(definition)`, when the caller knows it (the engine computes it once per state
+   * machine revision): the store need not hash the text, which for a large definition was most of
+   * a start's cost. The store still stores the text when it does not hold it.
+   */
+  definitionId?: string | undefined;
   /** Set when started with a version ARN or through an alias (`stateMachineArn` stays unqualified). */
   stateMachineVersionArn?: string | undefined;
   stateMachineAliasArn?: string | undefined;
