@@ -43,10 +43,9 @@ import type {
 
 /** A `StepWrite` with its JSON already serialised (on the caller's thread). */
 /**
- * A write as the writer receives it (through `postMessage` when it runs on a thread): JSON texts,
- * and only the fields a write uses. Structured cloning costs per string and per property, so a
- * step's events travel as one text and empty lists are left out (measured: half the cost of
- * sending a batch).
+ * A write as the writer receives it (through `postMessage` when it runs on a thread): JSON texts.
+ * Structured cloning costs per string, so a step's events travel as one text. Every field is
+ * present, so that every write has one shape (the writer's code stays monomorphic).
  */
 export interface EncodedWrite {
   executionArn: string;
@@ -54,17 +53,21 @@ export interface EncodedWrite {
   status: ExecutionStatus;
   state: string;
   /** Event ids, and the events' JSON texts joined by newlines (JSON.stringify writes none). */
-  eventIds?: number[];
-  events?: string;
-  timersSet?: readonly { timerId: string; dueTime: number }[];
-  timersRemoved?: readonly string[];
-  tasksAdded?: { taskId: string; request: string; token: string | null; activityArn: string | null }[];
-  tasksRemoved?: readonly string[];
-  /** Set by the write that closes the execution. */
-  stopDate?: number | undefined;
-  output?: string | undefined;
-  error?: string | undefined;
-  cause?: string | undefined;
+  eventIds: readonly number[];
+  events: string;
+  timersSet: readonly { timerId: string; dueTime: number }[];
+  timersRemoved: readonly string[];
+  tasksAdded: readonly {
+    taskId: string;
+    request: string;
+    token: string | null;
+    activityArn: string | null;
+  }[];
+  tasksRemoved: readonly string[];
+  stopDate: number | null;
+  output: string | null;
+  error: string | null;
+  cause: string | null;
   create?: NewExecution | undefined;
 }
 
@@ -81,38 +84,42 @@ export function encodeWrites(writes: readonly StepWrite[], held?: ReadonlySet<st
   return writes.map((w) => {
     const state = JSON.stringify(w.state) as string | undefined;
     if (state === undefined) throw new TypeError(`state of ${w.executionArn} is not JSON-serialisable`);
+    const events = w.events ?? NONE;
+    let ids: readonly number[] = NONE;
+    let text = '';
+    if (events.length > 0) {
+      const a: number[] = new Array<number>(events.length);
+      for (let i = 0; i < events.length; i++) {
+        a[i] = events[i]!.id;
+        text += (i > 0 ? '\n' : '') + JSON.stringify(events[i]);
+      }
+      ids = a;
+    }
+    const added = w.tasksAdded ?? NONE;
     const e: EncodedWrite = {
       executionArn: w.executionArn,
       expectedVersion: w.expectedVersion,
       status: w.status,
       state,
+      eventIds: ids,
+      events: text,
+      timersSet: w.timersSet ?? NONE,
+      timersRemoved: w.timersRemoved ?? NONE,
+      tasksAdded:
+        added.length === 0
+          ? NONE
+          : added.map((t) => ({
+              taskId: t.taskId,
+              request: JSON.stringify(t.request),
+              token: t.token ?? null,
+              activityArn: t.activityArn ?? null,
+            })),
+      tasksRemoved: w.tasksRemoved ?? NONE,
+      stopDate: w.stopDate ?? null,
+      output: w.output ?? null,
+      error: w.error ?? null,
+      cause: w.cause ?? null,
     };
-    const events = w.events;
-    if (events !== undefined && events.length > 0) {
-      const ids: number[] = new Array<number>(events.length);
-      let text = '';
-      for (let i = 0; i < events.length; i++) {
-        ids[i] = events[i]!.id;
-        text += (i > 0 ? '\n' : '') + JSON.stringify(events[i]);
-      }
-      e.eventIds = ids;
-      e.events = text;
-    }
-    if (w.timersSet !== undefined && w.timersSet.length > 0) e.timersSet = w.timersSet;
-    if (w.timersRemoved !== undefined && w.timersRemoved.length > 0) e.timersRemoved = w.timersRemoved;
-    if (w.tasksAdded !== undefined && w.tasksAdded.length > 0) {
-      e.tasksAdded = w.tasksAdded.map((t) => ({
-        taskId: t.taskId,
-        request: JSON.stringify(t.request),
-        token: t.token ?? null,
-        activityArn: t.activityArn ?? null,
-      }));
-    }
-    if (w.tasksRemoved !== undefined && w.tasksRemoved.length > 0) e.tasksRemoved = w.tasksRemoved;
-    if (w.stopDate !== undefined) e.stopDate = w.stopDate;
-    if (w.output !== undefined) e.output = w.output;
-    if (w.error !== undefined) e.error = w.error;
-    if (w.cause !== undefined) e.cause = w.cause;
     const c = w.create;
     if (c !== undefined) {
       const id = c.definitionId;
@@ -417,11 +424,11 @@ export class SqliteWriter {
         c.definitionId ?? this.putDefinition(c.definition),
         w.status,
         c.startDate,
-        ended ? (w.stopDate ?? null) : null,
+        ended ? w.stopDate : null,
         c.input,
-        w.output ?? null,
-        w.error ?? null,
-        w.cause ?? null,
+        w.output,
+        w.error,
+        w.cause,
       );
       id = Number(r.lastInsertRowid);
       this.s.insertState.run(id, w.state, c.fixed ?? null);
@@ -435,16 +442,7 @@ export class SqliteWriter {
       // The version check is in the UPDATE: another writer of the file still trips it.
       if (this.s.updateState.run(w.state, id, w.expectedVersion).changes !== 1) return 'conflict';
       // Only the closing write changes the execution row (its version says it is the only one).
-      if (ended) {
-        this.s.updateExecution.run(
-          w.status,
-          w.stopDate ?? null,
-          w.output ?? null,
-          w.error ?? null,
-          w.cause ?? null,
-          id,
-        );
-      }
+      if (ended) this.s.updateExecution.run(w.status, w.stopDate, w.output, w.error, w.cause, id);
     }
     if (w.eventIds !== undefined && w.events !== undefined)
       this.insertEvents(id, w.eventIds, w.events.split('\n'));
@@ -454,10 +452,10 @@ export class SqliteWriter {
       this.s.deleteTasksOf.run(id);
       return 'ok';
     }
-    for (const timerId of w.timersRemoved ?? NONE) this.s.deleteTimer.run(id, timerId);
-    for (const taskId of w.tasksRemoved ?? NONE) this.s.deleteTask.run(id, taskId);
-    for (const t of w.timersSet ?? NONE) this.s.setTimer.run(id, t.timerId, t.dueTime);
-    for (const t of w.tasksAdded ?? NONE) {
+    for (const timerId of w.timersRemoved) this.s.deleteTimer.run(id, timerId);
+    for (const taskId of w.tasksRemoved) this.s.deleteTask.run(id, taskId);
+    for (const t of w.timersSet) this.s.setTimer.run(id, t.timerId, t.dueTime);
+    for (const t of w.tasksAdded) {
       this.s.insertTask.run(
         id,
         t.taskId,
