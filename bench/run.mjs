@@ -416,7 +416,7 @@ function printTable() {
     const wrong = durable.reduce((n, t) => n + t.sampleWrong, 0);
     console.log(
       `\nDurable (bench/durable.mjs, SQLite, ${fmt(durable[0].executions)} concurrent ${durable[0].tasksPerExecution}-task ` +
-        `chains, ${durable.length} rep(s)): median ${fmt(durableRate)} transitions/s (${fmt(Math.min(...rates))}-` +
+        `chains after a warm-up of ${fmt(durable[0].warmup ?? 0)}, ${durable.length} rep(s)): median ${fmt(durableRate)} transitions/s (${fmt(Math.min(...rates))}-` +
         `${fmt(Math.max(...rates))}); target ${fmt(DURABLE_TARGET)}: ${durableRate >= DURABLE_TARGET ? 'PASS' : 'MISS'}` +
         `${wrong ? `; ${wrong} WRONG outputs in the samples` : ''}`,
     );
