@@ -400,6 +400,8 @@ describe('jsonata fast path: differential against jsonata', () => {
       '{"a": 1, "a": 2}',
       '{"1": 1, "b": 2, "0": 3}',
       '{"b": $states.input.missing, "a": 1, "10": 2, "9": 3}',
+      '{"a": 1, "10": $states.input.missing, "b": 2, "9": 3, "c": $states.input.missing}',
+      '{"a": 1, "b": [2], "c": $states.input.missing}',
       '{"__proto__": {"x": 1}, "a": 2}',
       '{"_jsonata_lambda": true}',
       '{$states.input.s: 1}',

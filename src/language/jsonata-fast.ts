@@ -152,7 +152,6 @@ function toNumber(arg: unknown): number | undefined {
 
 /** The symbol jsonata's signature checker gives a value. */
 function symbolOf(v: unknown): string {
-  if (isFunction(v)) return 'f';
   switch (typeof v) {
     case 'string':
       return 's';
@@ -161,11 +160,12 @@ function symbolOf(v: unknown): string {
     case 'boolean':
       return 'b';
     case 'object':
-      return v === null ? 'l' : Array.isArray(v) ? 'a' : 'o';
+      return v === null ? 'l' : isFunction(v) ? 'f' : Array.isArray(v) ? 'a' : 'o';
+    case 'function':
+      return 'f';
     case 'undefined':
     case 'bigint':
     case 'symbol':
-    case 'function':
       return 'm';
   }
 }
@@ -182,7 +182,7 @@ function arrayOf(arg: unknown, t: string): unknown[] | undefined {
   if (arr.length > 0) {
     const first = symbolOf(arr[0]);
     if (first !== t) throw BAIL;
-    for (const x of arr) if (symbolOf(x) !== first) throw BAIL;
+    for (let i = 1; i < arr.length; i++) if (symbolOf(arr[i]) !== first) throw BAIL;
   }
   return arr;
 }
@@ -243,8 +243,7 @@ const FUNCTIONS: Readonly<Record<string, (arg: unknown) => unknown>> = {
     if (arr === undefined) return undefined;
     // An ordinary object, as jsonata builds (so results need no copy, see jsonata.ts); a
     // `__proto__` key, which jsonata's assignment turns into a prototype, stays with jsonata.
-    // Assignment sets `__proto__` as jsonata does (a prototype change): left to jsonata.
-    for (const o of arr) if (Object.hasOwn(o as object, '__proto__')) throw BAIL;
+    for (let i = 0; i < arr.length; i++) if (Object.hasOwn(arr[i] as object, '__proto__')) throw BAIL;
     if (arr.length === 0) return {};
     // A spread clones the first object's shape in one go; the others are assigned onto it.
     const out: Record<string, unknown> = { ...(arr[0] as object) };
@@ -624,20 +623,26 @@ function compileUnary(node: Ast, d: number, c: Compiler): Ev | undefined {
         const template = Object.fromEntries(keys.map((n) => [n, null])) as Record<string, unknown>;
         const count = keys.length;
         return (b) => {
-          const got: unknown[] = new Array(count);
+          const out = { ...template };
           for (let i = 0; i < count; i++) {
             const v = values[i]!(b);
-            if (v === undefined) return sparse(b, i, got);
-            got[i] = v;
+            if (v === undefined) return sparse(b, i, out);
+            out[keys[i]!] = v;
           }
-          const out = { ...template };
-          for (let i = 0; i < count; i++) out[keys[i]!] = got[i];
           return out;
         };
-        function sparse(b: JsonataBindings, from: number, got: unknown[]): Record<string, unknown> {
-          for (let i = from + 1; i < count; i++) got[i] = values[i]!(b);
+        /** The values before `from` are in `partial`; the one at `from` was undefined. */
+        function sparse(
+          b: JsonataBindings,
+          from: number,
+          partial: Record<string, unknown>,
+        ): Record<string, unknown> {
           const out: Record<string, unknown> = {};
-          for (let i = 0; i < count; i++) if (got[i] !== undefined) out[keys[i]!] = got[i];
+          for (let i = 0; i < from; i++) out[keys[i]!] = partial[keys[i]!];
+          for (let i = from + 1; i < count; i++) {
+            const v = values[i]!(b);
+            if (v !== undefined) out[keys[i]!] = v;
+          }
           return out;
         }
       }
