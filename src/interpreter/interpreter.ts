@@ -154,26 +154,43 @@ export function step(
 
 /** One call's worth of work: accumulates events and commands. */
 export class Run implements StepContext {
-  private readonly events: HistoryEvent[] = [];
-  private readonly commands: Command[] = [];
+  // Assigned in the constructor (class fields cost an initializer call per object; one Run is
+  // made per interpreter call).
+  declare readonly def: CompiledDefinition;
+  declare readonly st: ExecutionState;
+  declare private readonly events: HistoryEvent[];
+  declare private readonly commands: Command[];
   /** States one call may run before it yields (see `runFrame`). */
-  private budget = 100_000;
-  private readonly record: boolean;
-
-  readonly env: InterpreterEnv;
+  declare private budget: number;
+  declare private readonly record: boolean;
   /** The instant of this call (`env.now()`), for the per-state paths. */
-  private readonly now: number;
+  declare private readonly now: number;
+  declare private readonly baseEnv: InterpreterEnv;
+  declare private callEnv: InterpreterEnv | undefined;
 
-  constructor(
-    readonly def: CompiledDefinition,
-    readonly st: ExecutionState,
-    env: InterpreterEnv,
-  ) {
+  constructor(def: CompiledDefinition, st: ExecutionState, env: InterpreterEnv) {
+    this.def = def;
+    this.st = st;
+    this.events = [];
+    this.commands = [];
+    this.budget = 100_000;
     this.record = st.init.recordHistory;
     // One call happens at one instant: read the clock once (it is called per state otherwise).
-    const now = env.now();
-    this.now = now;
-    this.env = { ...env, now: () => now };
+    this.now = env.now();
+    this.baseEnv = env;
+    this.callEnv = undefined;
+  }
+
+  /**
+   * The environment with this call's instant as its clock. Made when first asked for: most
+   * calls (a task's result applied, a Pass state) never ask.
+   */
+  get env(): InterpreterEnv {
+    if (this.callEnv === undefined) {
+      const now = this.now;
+      this.callEnv = { ...this.baseEnv, now: () => now };
+    }
+    return this.callEnv;
   }
 
   result(): StepResult {
@@ -308,7 +325,7 @@ export class Run implements StepContext {
         const timerId = `resume-${frame.id}-${this.st.nextTaskSeq++}`;
         frame.phase = 'paused';
         frame.timerIds = [timerId];
-        this.startTimer(timerId, this.env.now(), { kind: 'resume', frameId: frame.id });
+        this.startTimer(timerId, this.now, { kind: 'resume', frameId: frame.id });
         return;
       }
       const state = this.stateOf(frame);
@@ -458,7 +475,7 @@ export class Run implements StepContext {
           this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, tooBig);
           return;
         }
-        this.sleep(frame, Math.max(outcome.due, this.env.now()), outcome.output, outcome.assigned);
+        this.sleep(frame, Math.max(outcome.due, this.now), outcome.output, outcome.assigned);
         return;
       }
       case 'children':
@@ -589,7 +606,7 @@ export class Run implements StepContext {
           const timerId = `retry-${frame.id}-${this.st.nextTaskSeq++}`;
           frame.phase = 'retryWait';
           frame.timerIds = [timerId];
-          this.startTimer(timerId, this.env.now() + delay, { kind: 'retry', frameId: frame.id });
+          this.startTimer(timerId, this.now + delay, { kind: 'retry', frameId: frame.id });
           return;
         }
       }
@@ -725,7 +742,7 @@ export class Run implements StepContext {
           this.childScope(parent, progress.distributed),
         );
         if (progress.runs !== undefined) {
-          progress.runs[index] = { name: this.env.uuid(), start: this.env.now(), status: 'RUNNING' };
+          progress.runs[index] = { name: this.env.uuid(), start: this.now, status: 'RUNNING' };
         }
         if (progress.distributed || parent.silent) {
           child.silent = true;
@@ -838,7 +855,7 @@ export class Run implements StepContext {
     const run = progress.runs?.[index];
     if (run === undefined) return;
     run.status = status;
-    run.stop = this.env.now();
+    run.stop = this.now;
     if (error !== undefined) run.error = error;
     if (cause !== undefined) run.cause = cause;
   }
@@ -1019,7 +1036,7 @@ export class Run implements StepContext {
     st.output = output;
     st.error = error;
     st.cause = cause;
-    st.stopTime = this.env.now();
+    st.stopTime = this.now;
     // Nothing may outlive the execution.
     for (const timerId of Object.keys(st.timers)) this.cancelTimer(timerId);
     for (const taskId of Object.keys(st.tasks)) {
@@ -1102,7 +1119,7 @@ export class Run implements StepContext {
     const id = `heartbeat-${taskId}`;
     if (this.st.timers[id] === undefined) return;
     this.cancelTimer(id);
-    this.startTimer(id, this.env.now() + frame.taskHeartbeatSeconds * 1000, {
+    this.startTimer(id, this.now + frame.taskHeartbeatSeconds * 1000, {
       kind: 'heartbeat',
       frameId: frame.id,
       taskId,
@@ -1288,7 +1305,7 @@ export class Run implements StepContext {
     if (timeoutSeconds !== undefined) {
       const id = `timeout-${taskId}`;
       timers.push(id);
-      this.startTimer(id, this.env.now() + timeoutSeconds * 1000, {
+      this.startTimer(id, this.now + timeoutSeconds * 1000, {
         kind: 'taskTimeout',
         frameId: frame.id,
         taskId,
@@ -1299,7 +1316,7 @@ export class Run implements StepContext {
     if (heartbeatSeconds !== undefined && reportsHeartbeats(state)) {
       const id = `heartbeat-${taskId}`;
       timers.push(id);
-      this.startTimer(id, this.env.now() + heartbeatSeconds * 1000, {
+      this.startTimer(id, this.now + heartbeatSeconds * 1000, {
         kind: 'heartbeat',
         frameId: frame.id,
         taskId,
