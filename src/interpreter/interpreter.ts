@@ -54,6 +54,9 @@ import { dataLimitCause, payloadOverLimit } from './payload-limit.js';
  */
 const NONE: readonly never[] = Object.freeze([]);
 
+/** The variables of a definition that assigns none. */
+const NO_VARIABLES: VariableView = new Map<string, JsonValue>();
+
 /** Builds the initial state and runs the execution until it waits for something. */
 export function startExecution(
   def: CompiledDefinition,
@@ -566,6 +569,8 @@ export class Run implements StepContext {
   }
 
   variables(frame: Frame): VariableView {
+    // Without an Assign anywhere no variable is ever set: no view to build for every state.
+    if (!this.def.assigns) return NO_VARIABLES;
     const chain: JsonObject[] = [];
     for (let id: number | undefined = frame.scopeId; id !== undefined;) {
       const scope: ExecutionState['scopes'][number] | undefined = this.st.scopes[id];
