@@ -1054,6 +1054,19 @@ describe('Engine: history limit and Express machines', () => {
     });
   });
 
+  it('starts right after an update or a delete see it (the start-time row is dropped at once)', async () => {
+    await withEngine({}, {}, async (engine) => {
+      const result = (v: number) => ({ StartAt: 'P', States: { P: { Type: 'Pass', Result: v, End: true } } });
+      const arn = await createMachine(engine, 'fresh', result(1), 'EXPRESS');
+      assert.equal((await engine.startSyncExecution({ stateMachineArn: arn })).output, '1');
+      await engine.updateStateMachine({ stateMachineArn: arn, definition: JSON.stringify(result(2)) });
+      assert.equal((await engine.startSyncExecution({ stateMachineArn: arn })).output, '2');
+      await engine.deleteStateMachine(arn);
+      await rejectsWith(engine.startSyncExecution({ stateMachineArn: arn }), 'StateMachineDoesNotExist');
+      await rejectsWith(engine.startExecution({ stateMachineArn: arn }), 'StateMachineDoesNotExist');
+    });
+  });
+
   it('runs Express machines with StartSyncExecution', async () => {
     const functions: Record<string, LambdaHandler> = {
       inc: (e) => (e as number) + 1,
