@@ -141,7 +141,10 @@ export function jsonSizeBound(v: JsonValue): number {
   return n;
 }
 
-/** Entries walked by `jsonSizeBound` (for its decision to remember a bound). */
+/**
+ * Entries walked by `jsonSizeBound` (for its decision to remember a bound: only differences are
+ * read, so it may grow for ever; past 2^53 it would merely stop bounds being remembered).
+ */
 let walked = 0;
 
 /** Entries a measure may walk before its bound is worth remembering. */
