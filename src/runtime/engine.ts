@@ -433,11 +433,13 @@ interface Stepped {
  * execution's writes.
  */
 class Committer {
-  private pending: {
-    write: StepWrite | undefined;
-    resolve: (ok: boolean) => void;
-    reject: (e: Error) => void;
-  }[] = [];
+  /**
+   * Writes waiting for a batch, and beside them who waits for each. Kept apart so that a batch
+   * sent to the store lets go of its writes (the store has what it needs once `commit` returns;
+   * SQLite has serialised them) and keeps only its waiters until the commit lands.
+   */
+  private writes: StepWrite[] = [];
+  private waiters: { resolve: (ok: boolean) => void; reject: (e: Error) => void }[] = [];
   private scheduled = false;
   private inFlight = 0;
 
@@ -451,14 +453,15 @@ class Committer {
 
   submit(write: StepWrite): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ write, resolve, reject });
-      if (this.pending.length >= Committer.PIPELINED_BATCH && this.mayFlush()) this.flush();
+      this.writes.push(write);
+      this.waiters.push({ resolve, reject });
+      if (this.writes.length >= Committer.PIPELINED_BATCH && this.mayFlush()) this.flush();
       else this.schedule();
     });
   }
 
   private schedule(): void {
-    if (this.scheduled || this.pending.length === 0 || !this.mayFlush()) return;
+    if (this.scheduled || this.writes.length === 0 || !this.mayFlush()) return;
     this.scheduled = true;
     // One turn of the event loop lets the other executions' steps join the batch.
     setImmediate(() => {
@@ -473,29 +476,24 @@ class Committer {
    */
   private mayFlush(): boolean {
     if (this.inFlight === 0) return true;
-    return this.inFlight < this.maxInFlight && this.pending.length >= Committer.PIPELINED_BATCH;
+    return this.inFlight < this.maxInFlight && this.writes.length >= Committer.PIPELINED_BATCH;
   }
 
   private flush(): void {
-    while (this.pending.length > 0 && this.mayFlush()) {
-      const batch = this.pending;
-      this.pending = [];
+    while (this.writes.length > 0 && this.mayFlush()) {
+      const writes = this.writes;
+      const waiters = this.waiters;
+      this.writes = [];
+      this.waiters = [];
       this.inFlight++;
-      const writes: StepWrite[] = [];
-      for (const b of batch) {
-        writes.push(b.write!);
-        // The store has what it needs once `commit` returns (SQLite has serialised it): the
-        // batch keeps only its resolvers while the commit is under way.
-        b.write = undefined;
-      }
       this.store.commit(writes).then(
         (outcomes) => {
-          batch.forEach((b, i) => b.resolve(outcomes[i] === 'ok'));
+          waiters.forEach((w, i) => w.resolve(outcomes[i] === 'ok'));
           this.done();
         },
         (e: unknown) => {
           const err = e instanceof Error ? e : new Error(String(e));
-          for (const b of batch) b.reject(err);
+          for (const w of waiters) w.reject(err);
           this.done();
         },
       );
