@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Engine } from '../../dist/runtime/engine.js';
 import { functionsFromMap } from '../../dist/runtime/functions.js';
 import defaultHandlers from '../../../shared/bench/handlers.mjs';
-import { features as libraryFeatures } from './stepwise.mjs';
+import { features as libraryFeatures, functionsFor } from './stepwise.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
@@ -35,10 +35,7 @@ function engineFor(handlers) {
   if (e === undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'stepwise-bench-express-'));
     dirs.push(dir);
-    // The async wrapper makes every handler return a promise, as a real Lambda client would.
-    const functions = functionsFromMap(
-      Object.fromEntries(Object.keys(handlers).map((name) => [name, async (event) => handlers[name](event)])),
-    );
+    const functions = functionsFromMap(functionsFor(handlers));
     // Express runs write nothing: the store only holds the state machine (no writer thread).
     e = Engine.open({ dataDir: dir, functions, waitScale: 0, storeWriter: 'inline' });
     engines.set(handlers, e);

@@ -26,7 +26,8 @@ export const features = new Set([
 const machines = new WeakMap(); // definition object -> StateMachine (compile once, like a deploy)
 const functionMaps = new WeakMap(); // handlers object -> { NAME: async (event) => ... }
 
-function functionsFor(handlers) {
+/** The shared handlers as Stepwise local functions (one map per handlers object). */
+export function functionsFor(handlers) {
   let fns = functionMaps.get(handlers);
   if (!fns) {
     // Lambda ARNs resolve by function name; the async wrapper makes every handler return a

@@ -1280,11 +1280,7 @@ export class Run implements StepContext {
     if (!this.record) {
       for (let n = scheduledEventCount(state); n > 0; n--) this.skip(frame);
     } else
-      for (const [type, details] of scheduledEvents(
-        state,
-        scheduled,
-        arnField(this.st.init.executionArn, 3),
-      )) {
+      for (const [type, details] of scheduledEvents(state, scheduled, this.st.init.executionArn)) {
         this.emit(frame, type, details);
       }
     const task: TaskRequest = {
@@ -1492,17 +1488,6 @@ const EXITED = Object.fromEntries(STATE_TYPES.map((t) => [t, `${t}StateExited`])
   State['type'],
   string
 >;
-
-/** The `n`th colon-separated field of an ARN (3: the region), without splitting the whole ARN. */
-function arnField(arn: string, n: number): string {
-  let start = 0;
-  for (let i = 0; i < n; i++) {
-    start = arn.indexOf(':', start) + 1;
-    if (start === 0) return '';
-  }
-  const end = arn.indexOf(':', start);
-  return end < 0 ? arn.slice(start) : arn.slice(start, end);
-}
 
 function errorDetails(error: string | undefined, cause: string | undefined): JsonObject {
   const d: JsonObject = {};

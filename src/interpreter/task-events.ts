@@ -62,7 +62,7 @@ export function scheduledEvents(
     heartbeatSeconds: number | undefined;
     roleArn: string | undefined;
   },
-  region: string,
+  executionArn: string,
 ): Ev[] {
   const { params, timeoutSeconds, heartbeatSeconds, roleArn } = scheduled;
   const r = resourceOf(state);
@@ -97,7 +97,8 @@ export function scheduledEvents(
       const d: Record<string, unknown> = {
         resourceType,
         resource,
-        region: (r.kind === 'service' ? r.region : undefined) ?? region,
+        // The execution's region (read here only: a Lambda or activity task records none).
+        region: (r.kind === 'service' ? r.region : undefined) ?? executionArn.split(':')[3] ?? '',
         parameters: params,
       };
       if (timeoutSeconds !== undefined) d.timeoutInSeconds = timeoutSeconds;

@@ -84,7 +84,7 @@ export function thrownEvent(taskId: string, e: unknown): InputEvent {
   return {
     type: 'taskFailed',
     taskId,
-    error: 'States.TaskFailed',
+    error: StatesErrors.TaskFailed,
     cause: e instanceof Error ? e.message : String(e),
   };
 }

@@ -417,6 +417,33 @@ async function pagedToken<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Values read from the store and reused for a while, by key; cleared when `max` keys are held.
+ * A value is held as `{ value }`, so that an undefined value is a hit too.
+ */
+class Recent<V> {
+  private readonly entries = new Map<string, { value: V; until: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 1000,
+  ) {}
+
+  get(key: string, now: number): { value: V } | undefined {
+    const e = this.entries.get(key);
+    return e !== undefined && e.until > now ? e : undefined;
+  }
+
+  set(key: string, value: V, now: number): void {
+    if (this.entries.size >= this.max) this.entries.clear();
+    this.entries.set(key, { value, until: now + this.ttlMs });
+  }
+
+  /** Drops the key; with `value`, only while it still holds that value. */
+  delete(key: string, value?: V): void {
+    if (value === undefined || this.entries.get(key)?.value === value) this.entries.delete(key);
+  }
+}
+
 /** A submitted step: its commit, and what is carried out once it lands. */
 interface Stepped {
   committed: Promise<boolean>;
@@ -528,7 +555,7 @@ export class Engine implements StepFunctionsEngine {
    * Express run). This engine's updates and deletes drop an entry at once; the expiry is a safety
    * net (AWS documents UpdateStateMachine as eventually consistent for starts that follow it).
    */
-  private readonly startMachines = new Map<string, { sm: Promise<StateMachineRecord>; until: number }>();
+  private readonly startMachines = new Recent<Promise<StateMachineRecord>>(START_MACHINE_TTL_MS);
   /** Timers armed in memory, by `executionArn \n timerId`. */
   private readonly armed = new Map<string, NodeJS.Timeout>();
   private readonly activityWaiters = new Map<string, Set<() => void>>();
@@ -545,7 +572,7 @@ export class Engine implements StepFunctionsEngine {
   private unlisten: (() => Promise<void>) | undefined;
   private readonly logSink: ExecutionLogSink | undefined;
   /** Logging settings by state machine (or version) ARN, re-read after a while (another node may update them). */
-  private readonly logConfigs = new Map<string, { settings: LogSettings | undefined; at: number }>();
+  private readonly logConfigs = new Recent<LogSettings | undefined>(LOG_CONFIG_TTL_MS);
   /** `.sync` jobs of pass-through integrations being started or polled. */
   private readonly jobs: SyncJobs;
   private readonly routingRandom: () => number;
@@ -784,16 +811,12 @@ export class Engine implements StepFunctionsEngine {
   private machineForStart(arn: string): Promise<StateMachineRecord> {
     if (this.shared) return this.stateMachine(arn);
     const now = Date.now();
-    const hit = this.startMachines.get(arn);
-    if (hit !== undefined && hit.until > now) return hit.sm;
+    const hit = this.startMachines.get(arn, now);
+    if (hit !== undefined) return hit.value;
     // The read itself is shared: a thousand starts at once read the row once.
     const sm = this.stateMachine(arn);
-    if (this.startMachines.size >= 1000) this.startMachines.clear();
-    const entry = { sm, until: now + START_MACHINE_TTL_MS };
-    this.startMachines.set(arn, entry);
-    sm.catch(() => {
-      if (this.startMachines.get(arn) === entry) this.startMachines.delete(arn);
-    });
+    this.startMachines.set(arn, sm, now);
+    sm.catch(() => this.startMachines.delete(arn, sm));
     return sm;
   }
 
@@ -1665,16 +1688,15 @@ export class Engine implements StepFunctionsEngine {
 
   private async logSettingsFor(stateMachineArn: string): Promise<LogSettings | undefined> {
     if (this.logSink === undefined) return undefined;
-    const cached = this.logConfigs.get(stateMachineArn);
-    if (cached !== undefined && Date.now() - cached.at < LOG_CONFIG_TTL_MS) return cached.settings;
+    const cached = this.logConfigs.get(stateMachineArn, Date.now());
+    if (cached !== undefined) return cached.value;
     // A version's executions log as the version says (its logging is part of the snapshot).
     const sm =
       smTarget(stateMachineArn).version !== undefined
         ? await this.store.getStateMachineVersion(stateMachineArn)
         : await this.store.getStateMachine(stateMachineArn);
     const settings = logSettings(sm?.options.loggingConfiguration);
-    if (this.logConfigs.size > 1000) this.logConfigs.clear();
-    this.logConfigs.set(stateMachineArn, { settings, at: Date.now() });
+    this.logConfigs.set(stateMachineArn, settings, Date.now());
     return settings;
   }
 
