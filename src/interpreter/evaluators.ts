@@ -10,7 +10,7 @@
 import { StatesErrors, StatesRuntimeError } from '../language/errors.js';
 import type { IntrinsicEnv } from '../language/intrinsics.js';
 import type { JsonObject, JsonValue } from '../language/json.js';
-import { getOwn, isJsonObject } from '../language/json.js';
+import { getOwn, isJsonObject, jsonSizeBound } from '../language/json.js';
 import {
   jsonataTypeName,
   jsonataUnexpectedTypeCause,
@@ -23,10 +23,12 @@ import type {
   Catcher,
   ChoiceState,
   FailState,
+  FilterPath,
   MapState,
   NumberSource,
   ParallelState,
   PassState,
+  ResultPathSpec,
   State,
   SucceedState,
   TaskState,
@@ -40,11 +42,19 @@ import type { StepContext, VariableView } from './step-context.js';
 import type { Frame, ItemBatchPlan } from './types.js';
 import { batchItems } from './item-reader.js';
 import { resourceOf } from './task-events.js';
+import { filteredBytes, resultPathBytes } from './payload-limit.js';
 
 export type Outcome =
   /** Exit the state with `output`; go to `next`, or end the (sub-)machine when undefined. */
-  | { kind: 'next'; output: JsonValue; next: string | undefined; assigned: JsonObject | undefined }
-  | { kind: 'succeedMachine'; output: JsonValue }
+  | {
+      kind: 'next';
+      output: JsonValue;
+      next: string | undefined;
+      assigned: JsonObject | undefined;
+      /** A bound of the output's size, when the payload quota is enforced and it was derived. */
+      bytes: number | undefined;
+    }
+  | { kind: 'succeedMachine'; output: JsonValue; bytes: number | undefined }
   | { kind: 'failMachine'; error: string | undefined; cause: string | undefined }
   /** A failure the state's Retry/Catch handles. */
   | { kind: 'fail'; error: string; cause: string | undefined; location?: string | undefined }
@@ -190,6 +200,30 @@ class Scope implements PathScope {
     return applyFilterPath(s.outputPath, value, this);
   }
 
+  // ---- payload size bounds (only while the runtime enforces the quota) ----------------
+
+  /** A bound of the size of what the InputPath (or OutputPath) `spec` makes of the state input. */
+  filteredBytes(spec: FilterPath): number | undefined {
+    const bytes = this.ctx.inputBytes(this.frame);
+    return bytes === undefined ? undefined : filteredBytes(spec, bytes);
+  }
+
+  /**
+   * A bound of the size of the output ResultPath and OutputPath make of `result` and the state
+   * input; `resultBytes`, the result's bound, is measured when not given.
+   */
+  placedBytes(
+    resultPath: ResultPathSpec,
+    outputPath: FilterPath,
+    result: JsonValue,
+    resultBytes: number | undefined,
+  ): number | undefined {
+    const inputBytes = this.ctx.inputBytes(this.frame);
+    if (inputBytes === undefined) return undefined;
+    const placed = resultPathBytes(resultPath, inputBytes, resultBytes ?? jsonSizeBound(result));
+    return filteredBytes(outputPath, placed);
+  }
+
   payload(template: CompiledPayload | undefined, input: JsonValue): JsonValue {
     return template === undefined ? input : this.evaluate(template, input);
   }
@@ -306,8 +340,13 @@ class Scope implements PathScope {
   }
 }
 
-function next(state: State, output: JsonValue, assigned: JsonObject | undefined): Outcome {
-  return { kind: 'next', output, next: state.next, assigned };
+function next(
+  state: State,
+  output: JsonValue,
+  assigned: JsonObject | undefined,
+  bytes: number | undefined = undefined,
+): Outcome {
+  return { kind: 'next', output, next: state.next, assigned, bytes };
 }
 
 function assertNever(x: never): never {
@@ -371,7 +410,8 @@ export function completeState(ctx: StepContext, frame: Frame, state: State, resu
         state.resultSelector === undefined ? result : scope.evaluate(state.resultSelector, result);
       const assigned = scope.assignJsonPath(state.assign, selected);
       const merged = applyResultPath(state.resultPath, frame.input, selected);
-      return next(state, scope.outputPath(merged), assigned);
+      const bytes = scope.placedBytes(state.resultPath, state.outputPath, selected, undefined);
+      return next(state, scope.outputPath(merged), assigned, bytes);
     }
     case 'Pass':
     case 'Choice':
@@ -403,6 +443,7 @@ export function catchState(
         output: o,
         next: catcher.next,
         assigned: a,
+        bytes: undefined,
       })),
     );
   }
@@ -412,6 +453,7 @@ export function catchState(
     output: catchOutput(catcher, frame.input, error, cause),
     next: catcher.next,
     assigned,
+    bytes: undefined,
   };
 }
 
@@ -422,7 +464,10 @@ function pass(scope: Scope, state: PassState): Outcome {
   const result = state.result !== undefined ? state.result : scope.payload(state.parameters, effective);
   const assigned = scope.assignJsonPath(state.assign, result);
   const merged = applyResultPath(state.resultPath, scope.frame.input, result);
-  return next(state, scope.outputPath(merged), assigned);
+  // Without Result or Parameters the result is the effective input, whose bound is known.
+  const passed = result === effective ? scope.filteredBytes(state.inputPath) : undefined;
+  const bytes = scope.placedBytes(state.resultPath, state.outputPath, result, passed);
+  return next(state, scope.outputPath(merged), assigned, bytes);
 }
 
 /** AWS fails a Task naming an activity that does not exist before scheduling anything. */
@@ -486,7 +531,8 @@ function choice(scope: Scope, state: ChoiceState): Outcome {
   }
   if (target === undefined) throw new StatesRuntimeError(StatesErrors.NoChoiceMatched, 'No Matches!');
   const assigned = scope.assignJsonPath(assign, effective);
-  return { kind: 'next', output: scope.outputPath(effective), next: target, assigned };
+  const bytes = filteredBytes(state.outputPath, scope.filteredBytes(state.inputPath));
+  return { kind: 'next', output: scope.outputPath(effective), next: target, assigned, bytes };
 }
 
 function dueFromSeconds(scope: Scope, seconds: number): number {
@@ -552,8 +598,9 @@ function wait(scope: Scope, state: WaitState): Outcome {
   return { kind: 'sleep', due, output: scope.outputPath(effective), assigned };
 }
 
-function succeed(scope: Scope, _state: SucceedState): Outcome {
-  return { kind: 'succeedMachine', output: scope.outputPath(scope.inputPath()) };
+function succeed(scope: Scope, state: SucceedState): Outcome {
+  const bytes = filteredBytes(state.outputPath, scope.filteredBytes(state.inputPath));
+  return { kind: 'succeedMachine', output: scope.outputPath(scope.inputPath()), bytes };
 }
 
 function failState(scope: Scope, state: FailState): Outcome {
@@ -817,6 +864,7 @@ function choiceJsonata(scope: Scope, state: ChoiceState): MaybeOutcome {
         output: o,
         next: target,
         assigned: a,
+        bytes: undefined,
       }));
     }
     const condition = branch.condition;
@@ -836,6 +884,7 @@ function choiceJsonata(scope: Scope, state: ChoiceState): MaybeOutcome {
           output: o,
           next: branch.next,
           assigned: a,
+          bytes: undefined,
         }),
       );
     });
@@ -902,7 +951,7 @@ function waitJsonata(scope: Scope, state: WaitState): MaybeOutcome {
 function succeedJsonata(scope: Scope, state: SucceedState): MaybeOutcome {
   const input = scope.frame.input;
   const out = state.output === undefined ? input : scope.jsonata(state.output, scope.bindings(input));
-  return then(out, (output) => ({ kind: 'succeedMachine' as const, output }));
+  return then(out, (output) => ({ kind: 'succeedMachine' as const, output, bytes: undefined }));
 }
 
 function failJsonata(scope: Scope, state: FailState): MaybeOutcome {

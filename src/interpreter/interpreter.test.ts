@@ -1419,6 +1419,50 @@ describe('payload quota: 256 KiB on every state output, task input and result, b
     assertWellFormed(over.events);
   });
 
+  it('carries a bound from state to state: the first output over the quota fails, wherever it is', () => {
+    // Each state adds ~60 KB; its output is not measured again while the carried bound fits.
+    const states: JsonObject = {};
+    for (let i = 1; i <= 5; i++) {
+      states[`P${i}`] = {
+        Type: 'Pass',
+        Parameters: { 'v.$': '$.big' },
+        ResultPath: `$.c${i}`,
+        ...(i < 5 ? { Next: `P${i + 1}` } : { End: true }),
+      };
+    }
+    for (const roundTrip of [false, true]) {
+      const h = new Harness(machine(states), roundTrip);
+      h.start({ big: text(60_000) }, true, AWS);
+      assert.equal(h.st.status, 'FAILED');
+      assert.equal(h.st.error, DLE);
+      assert.match(h.st.cause ?? '', /'P4' returned a result/);
+      assert.equal(h.types().filter((t) => t === 'PassStateExited').length, 3);
+    }
+  });
+
+  it('a field replaced again and again near the quota: the grown bound is checked, not failed', () => {
+    // The carried bound counts each replaced value again; past the quota the output is measured.
+    const h = new Harness(
+      machine({
+        Loop: {
+          Type: 'Choice',
+          Choices: [{ Variable: '$.c.v', NumericLessThan: 500, Next: 'Add' }],
+          Default: 'Done',
+        },
+        Add: {
+          Type: 'Pass',
+          Parameters: { 'v.$': 'States.MathAdd($.c.v, 1)', 'pad.$': "States.Format('{}', $.c.v)" },
+          ResultPath: '$.c',
+          Next: 'Loop',
+        },
+        Done: { Type: 'Succeed' },
+      }),
+    );
+    h.start({ big: text(LIMIT - 100), c: { v: 0 } }, false, AWS);
+    assert.equal(h.st.status, 'SUCCEEDED');
+    assert.equal(((h.st.output as JsonObject).c as JsonObject).v, 500);
+  });
+
   it('measures parsed input by its own text, and never throws on values nested too deep to walk', () => {
     const spaced = parseJsonKeepingText(`[${' '.repeat(LIMIT)}1]`);
     assert.equal(payloadOverLimit(spaced, LIMIT), LIMIT + 3, 'the text AWS keeps, spaces included');

@@ -9,7 +9,7 @@
  */
 import type { CompiledDefinition, Machine, State } from '../language/model.js';
 import type { JsonObject, JsonValue } from '../language/json.js';
-import { markAggregate, setOwn, stringifyJson } from '../language/json.js';
+import { jsonSizeBound, markAggregate, setOwn, stringifyJson } from '../language/json.js';
 import { StatesErrors, StatesRuntimeError } from '../language/errors.js';
 import type { StepContext, VariableView } from './step-context.js';
 import type {
@@ -46,7 +46,7 @@ import {
   taskEndEvent,
 } from './task-events.js';
 import { formatTimestamp, runtimeFailure } from './context.js';
-import { dataLimitCause, payloadOverLimit } from './payload-limit.js';
+import { dataLimitCause, payloadOverLimit, resultPathBytes } from './payload-limit.js';
 
 /**
  * The empty retry counts and timer list every state starts with, shared (frames replace these
@@ -285,6 +285,7 @@ export class Run implements StepContext {
       index,
       stateName: machine.startAt,
       input,
+      inputBytes: undefined,
       enteredEventId: 0,
       enteredTime: 0,
       lastEventId: 0,
@@ -356,17 +357,23 @@ export class Run implements StepContext {
       // carry it (a Pass of this kind is a tenth of a Parallel or Map branch's transitions).
       frame.taskToken = undefined;
       let output: JsonValue;
+      const result = state.result !== undefined ? state.result : frame.input;
       try {
-        output = applyResultPath(
-          state.resultPath,
-          frame.input,
-          state.result !== undefined ? state.result : frame.input,
-        );
+        output = applyResultPath(state.resultPath, frame.input, result);
       } catch (e) {
         this.apply(frame, state, failedOutcome(e));
         return;
       }
-      this.exitState(frame, state, output, state.next, undefined);
+      const inBytes = this.inputBytes(frame);
+      const bytes =
+        inBytes === undefined
+          ? undefined
+          : resultPathBytes(
+              state.resultPath,
+              inBytes,
+              state.result !== undefined ? jsonSizeBound(state.result) : inBytes,
+            );
+      this.exitState(frame, state, output, state.next, undefined, bytes);
       return;
     }
     // A callback, activity or .sync attempt gets its token first: Parameters may read `$$.Task.Token`.
@@ -437,12 +444,12 @@ export class Run implements StepContext {
           this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, tooBig);
           return;
         }
-        this.exitState(frame, state, outcome.output, outcome.next, outcome.assigned);
+        this.exitState(frame, state, outcome.output, outcome.next, outcome.assigned, outcome.bytes);
         return;
       }
       case 'succeedMachine':
         // Succeed state: exits, then ends its (sub-)machine.
-        this.exitState(frame, state, outcome.output, undefined, undefined);
+        this.exitState(frame, state, outcome.output, undefined, undefined, outcome.bytes);
         return;
       case 'failMachine':
         // Fail state: no exit event; the (sub-)machine fails.
@@ -496,12 +503,18 @@ export class Run implements StepContext {
     output: JsonValue,
     next: string | undefined,
     assigned: JsonObject | undefined,
+    bytes?: number,
   ): void {
-    // AWS's 256 KiB quota on every state's output (and so on the next state's input).
-    if (this.oversize(output)) {
-      const cause = dataLimitCause(state.name, 'result');
-      this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
-      return;
+    // AWS's 256 KiB quota on every state's output (and so on the next state's input). `bytes`,
+    // an upper bound the evaluator derived from the input's, spares measuring the output.
+    const limit = this.st.init.maxPayloadBytes;
+    if (limit !== undefined && !(bytes !== undefined && bytes <= limit)) {
+      if (payloadOverLimit(output, limit) !== undefined) {
+        const cause = dataLimitCause(state.name, 'result');
+        this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
+        return;
+      }
+      bytes = undefined;
     }
     if (assigned !== undefined) this.assign(frame, assigned);
     if (this.record) {
@@ -519,10 +532,16 @@ export class Run implements StepContext {
     if (next !== undefined) {
       frame.stateName = next;
       frame.input = output;
+      frame.inputBytes = bytes;
       frame.phase = 'ready';
     } else {
       this.completeFrame(frame, output);
     }
+  }
+
+  inputBytes(frame: Frame): number | undefined {
+    if (this.st.init.maxPayloadBytes === undefined) return undefined;
+    return (frame.inputBytes ??= jsonSizeBound(frame.input));
   }
 
   /** Whether a payload exceeds AWS's quota, when the runtime asked for it to be enforced. */

@@ -7,6 +7,7 @@
  * the durable engine does, for Standard and Express executions.
  */
 import { jsonSizeBound, stringifyJson, type JsonValue } from '../language/json.js';
+import type { FilterPath, ResultPathSpec } from '../language/model.js';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
@@ -22,6 +23,24 @@ export function payloadOverLimit(v: JsonValue, limit = MAX_PAYLOAD_BYTES): numbe
     if (e instanceof RangeError) return undefined;
     throw e;
   }
+}
+
+/** A bound of the size of what ResultPath makes of an input and a result of at most these sizes. */
+export function resultPathBytes(spec: ResultPathSpec, inputBytes: number, resultBytes: number): number {
+  if (spec === undefined) return resultBytes;
+  if (spec === null) return inputBytes;
+  return spec.placedBytes(inputBytes, resultBytes);
+}
+
+/**
+ * A bound of the size of what InputPath or OutputPath makes of a value of at most `bytes`: the
+ * value, a part of it (bounds cover a part written on its own: see `jsonSizeBound`), or `{}`. A
+ * path that selects a list, or reads `$$` or a variable, has no bound.
+ */
+export function filteredBytes(spec: FilterPath, bytes: number | undefined): number | undefined {
+  if (spec === undefined) return bytes;
+  if (spec === null) return 2;
+  return spec.root.kind === 'input' && spec.definite ? bytes : undefined;
 }
 
 /**

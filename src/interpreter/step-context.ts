@@ -26,4 +26,9 @@ export interface StepContext {
     location?: string,
   ): StatesRuntimeError;
   variables(frame: Frame): VariableView;
+  /**
+   * An upper bound of the size of the frame's input when the runtime enforces the payload quota
+   * (measured the first time it is asked for), or undefined when it does not.
+   */
+  inputBytes(frame: Frame): number | undefined;
 }

@@ -220,6 +220,11 @@ export interface Frame {
   stateName: string;
   /** Raw state input (what StateEntered shows). */
   input: JsonValue;
+  /**
+   * An upper bound of the size of `input`'s JSON text, once known (the payload quota): a state's
+   * output bound follows from it without measuring the output again. Set with `input`.
+   */
+  inputBytes?: number | undefined;
   enteredEventId: number;
   /** The event the StateEntered event linked to (EvaluationFailed links there too). */
   enteredPrevEventId: number;

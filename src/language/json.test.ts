@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { cloneJson, jsonSizeBound, parseJsonKeepingText, type JsonObject, type JsonValue } from './json.js';
+import {
+  cloneJson,
+  jsonSizeBound,
+  parseJsonKeepingText,
+  stringifyJson,
+  type JsonObject,
+  type JsonValue,
+} from './json.js';
 import { compileReferencePath } from './jsonpath.js';
 
 /** What a JSON round trip gives, the reference cloneJson must equal. */
@@ -58,9 +65,8 @@ describe('cloneJson', () => {
   });
 });
 
-describe('jsonSizeBound of ResultPath copies (derived bounds)', () => {
-  /** The bound measured afresh, on a structurally equal value that has no remembered bounds. */
-  const fresh = (v: JsonValue): number => jsonSizeBound(JSON.parse(JSON.stringify(v)) as JsonValue);
+describe('jsonSizeBound and ResultPath size bounds', () => {
+  const exact = (v: JsonValue): number => Buffer.byteLength(stringifyJson(v));
   const wide = (): JsonObject => {
     const o: JsonObject = { list: Array.from({ length: 40 }, (_, i) => ({ i, s: `é${i}` })) };
     for (let i = 0; i < 30; i++) o[`k${i}`] = { n: i, t: 'x'.repeat(i) };
@@ -72,40 +78,50 @@ describe('jsonSizeBound of ResultPath copies (derived bounds)', () => {
     ['replaces a field with a larger value', '$.k3', { big: 'y'.repeat(500) }],
     ['replaces a field with a smaller value', '$.k29', 0],
     ['adds a nested field', '$.k5.inner', [1, 2, 3]],
+    ['adds fields through new objects', '$.new.deeper["quoted \\"key"]', 'v'],
     ['replaces an array element', '$.list[7]', 'ünïcode \u2028 "quoted"'],
     ['replaces the last element by a negative index', '$.list[-1]', null],
     ['adds a field with a non-ASCII name', '$.naïve', true],
+    ['replaces the whole input', '$', { only: 1 }],
   ];
   for (const [what, path, value] of cases) {
-    it(`${what}: the bound equals a fresh measure`, () => {
+    it(`${what}: placedBytes bounds the output`, () => {
       const input = wide();
-      // Measured first, as the engine measures each state's output: the input's bound is known.
-      const before = jsonSizeBound(input);
-      assert.equal(before, fresh(input));
-      const output = compileReferencePath(path).assign(input, value);
-      assert.equal(jsonSizeBound(output), fresh(output));
-      // The input is unchanged, and so is its bound.
-      assert.equal(jsonSizeBound(input), before);
+      const compiled = compileReferencePath(path);
+      const output = compiled.assign(input, value);
+      const bound = compiled.placedBytes(jsonSizeBound(input), jsonSizeBound(value));
+      assert.ok(exact(output) <= bound, `${exact(output)} <= ${bound}`);
+      // Not loose by more than the keys and braces the path may add.
+      assert.ok(bound - exact(output) <= exact(input) + Buffer.byteLength(path) * 2 + 8);
     });
   }
 
-  it('chains of copies stay exact', () => {
-    let v: JsonValue = wide();
-    jsonSizeBound(v);
+  it('a bound carried along 50 copies, never measured again, stays a bound', () => {
+    let v: JsonValue = { steps: {} };
+    let bound = jsonSizeBound(v);
     for (let i = 0; i < 50; i++) {
-      const o = v as JsonObject;
-      v = compileReferencePath(`$.steps.s${i % 7}`).assign(o.steps === undefined ? { ...o, steps: {} } : o, {
-        i,
-      });
-      assert.equal(jsonSizeBound(v), fresh(v));
+      const path = compileReferencePath(`$.steps.s${i % 7}`);
+      const value = { i, text: 'é'.repeat(i) };
+      v = path.assign(v, value);
+      bound = path.placedBytes(bound, jsonSizeBound(value));
+      assert.ok(exact(v) <= bound);
     }
   });
 
-  it('does not derive from a bound taken from original text', () => {
-    // Original text with whitespace: its size is the text's, not the sum of the fields' bounds.
-    const parsed = parseJsonKeepingText(`{ "a" : "x\\n" ,  "pad": [${'1, '.repeat(40)}1] }`) as JsonObject;
-    jsonSizeBound(parsed);
-    const output = compileReferencePath('$.a').assign(parsed, 'y');
-    assert.equal(jsonSizeBound(output), fresh(output));
+  it('bounds a value kept as original text, its parts and what embeds them', () => {
+    const texts = [
+      `{ "a" : "x\\n" ,  "pad": [${'1, '.repeat(40)}1], "n": { "deep": [ 1.50, -0, 0.0000001 ] } }`,
+      // Exponents: written afresh, 1e20 takes 21 digits.
+      `{"big":[1e20,1e20,1e20,1e20,1e20,1e20],"small":1E5,"s":"1e9"}`,
+    ];
+    for (const text of texts) {
+      const parsed = parseJsonKeepingText(text) as JsonObject;
+      const bound = jsonSizeBound(parsed);
+      assert.ok(exact(parsed) <= bound, 'the value as written (its text)');
+      assert.ok(Buffer.byteLength(JSON.stringify(parsed)) <= bound, 'the value written afresh');
+      for (const part of Object.values(parsed)) assert.ok(exact(part) <= bound, 'a part on its own');
+      const embedded: JsonObject = { x: parsed, y: 1 };
+      assert.ok(exact(embedded) <= jsonSizeBound(embedded), 'a value holding it');
+    }
   });
 });

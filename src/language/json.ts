@@ -91,6 +91,8 @@ export function stringifyJson(v: JsonValue, keepText = true): string {
 
 /** Size bounds of objects and arrays already measured: JSON values are never changed once built. */
 const sizeBounds = new WeakMap<object, number>();
+/** A digit then an exponent: a number JSON.stringify may write longer (or a string holding one). */
+const EXPONENT = /[0-9][eE]/;
 /** Characters JSON.stringify escapes (and lone surrogates, written as `\uXXXX`). */
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
@@ -99,9 +101,11 @@ const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
  * for long strings and for short strings of plain characters. Objects and arrays remember their
  * bound, so a value that travels unchanged from state to state is measured once. Where it
  * matters (a limit), measure exactly when the bound is above it.
+ *
+ * It bounds every way the value and its parts are written: with their original texts or afresh,
+ * whole or a part on its own. So the bound of a value bounds that of any part of it.
  */
 export function jsonSizeBound(v: JsonValue): number {
-  measuringSizes = true;
   if (typeof v === 'string') return stringSizeBound(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v).length : 4;
   if (typeof v === 'boolean') return v ? 4 : 5;
@@ -109,8 +113,10 @@ export function jsonSizeBound(v: JsonValue): number {
   let n = sizeBounds.get(v);
   if (n !== undefined) return n;
   const text = originalText.get(v);
-  if (text !== undefined) {
-    // Parsed text that travels unchanged: its own size (no walk, however deep it nests).
+  if (text !== undefined && !EXPONENT.test(text)) {
+    // Parsed text that travels unchanged: its own size (no walk, however deep it nests). Written
+    // afresh, a part takes no more than its share of the text (shorter numbers, no spaces),
+    // unless a number has an exponent: `1e20` is written as 21 digits.
     n = Buffer.byteLength(text);
     sizeBounds.set(v, n);
     return n;
@@ -137,7 +143,9 @@ export function jsonSizeBound(v: JsonValue): number {
       first = false;
     }
   }
-  if (walked - before > SMALL) sizeBounds.set(v, n);
+  // Text with an exponent: the larger of the text and the walk (written afresh).
+  if (text !== undefined) n = Math.max(n, Buffer.byteLength(text));
+  if (walked - before > SMALL || text !== undefined) sizeBounds.set(v, n);
   return n;
 }
 
@@ -149,43 +157,6 @@ let walked = 0;
 
 /** Entries a measure may walk before its bound is worth remembering. */
 const SMALL = 16;
-
-/**
- * Whether anything measures sizes (the engine enforces the payload quota; the library does not):
- * until then, copies made by a ResultPath need not derive their bounds. Exported (a live binding)
- * so that callers test it before calling `deriveSizeBound`: a call per ResultPath showed in the
- * library's figures.
- */
-export let measuringSizes = false;
-
-/**
- * Records the bound of `copy`, which is `source` with `key` (a property name, or an array index)
- * set to `value`, from the bound of `source` when that is known: a ResultPath that adds a field
- * to a large object then costs no walk of its other fields when the output is measured. Bounds
- * taken from original text are not derived from (a field's share of that text is not its bound).
- * Call it only when `measuringSizes`.
- */
-export function deriveSizeBound(
-  source: JsonObject | JsonValue[],
-  copy: JsonObject | JsonValue[],
-  key: string | number,
-  value: JsonValue,
-): void {
-  const old = sizeBounds.get(source);
-  if (old === undefined || originalText.has(source)) return;
-  let n: number;
-  if (Array.isArray(source)) {
-    const prev = source[key as number];
-    n = old - (prev === undefined ? 4 : jsonSizeBound(prev)) + jsonSizeBound(value);
-  } else {
-    const prev = Object.prototype.hasOwnProperty.call(source, key) ? source[key as string] : undefined;
-    n =
-      prev !== undefined
-        ? old - jsonSizeBound(prev) + jsonSizeBound(value)
-        : old + (old > 2 ? 1 : 0) + stringSizeBound(key as string) + 1 + jsonSizeBound(value);
-  }
-  sizeBounds.set(copy, n);
-}
 
 function stringSizeBound(s: string): number {
   if (s.length > 64) {

@@ -3,7 +3,7 @@
  * form that is cheap to evaluate. Plain `$.a.b[0]` chains compile to an array of keys/indices.
  */
 import type { JsonObject, JsonValue } from './json.js';
-import { deriveSizeBound, getOwn, isJsonObject, jsonEquals, measuringSizes, setOwn } from './json.js';
+import { getOwn, isJsonObject, jsonEquals, setOwn } from './json.js';
 
 /** Where a path starts: `$` the state input, `$$` the context object, `$name` a workflow variable. */
 export type PathRoot = { kind: 'input' } | { kind: 'context' } | { kind: 'variable'; name: string };
@@ -717,6 +717,12 @@ export interface CompiledReferencePath {
    * are copied). Throws ReferencePathError when the path cannot be written (e.g. through a scalar).
    */
   assign(root: JsonValue, value: JsonValue): JsonValue;
+  /**
+   * An upper bound of the JSON size of `assign(root, value)` from bounds of the sizes of `root`
+   * and `value`: the value replaces or adds one entry, and each object on the way may be new
+   * (`{}`), with a key, a colon and a comma.
+   */
+  placedBytes(rootBytes: number, valueBytes: number): number;
 }
 
 export class ReferencePathError extends Error {
@@ -766,6 +772,8 @@ export function compileReferencePath(source: string): CompiledReferencePath {
     throw new ReferencePathError(`cannot write to '${source}' in the input`, source);
   };
   const last = steps.length - 1;
+  let keyBytes = 0;
+  for (const s of steps) if (typeof s === 'string') keyBytes += Buffer.byteLength(JSON.stringify(s)) + 4;
   // Only a `__proto__` key needs setOwn (a plain store would change the prototype).
   const protoKey = steps.includes('__proto__');
   const put = (node: JsonValue | undefined, i: number, value: JsonValue): JsonValue => {
@@ -778,7 +786,6 @@ export function compileReferencePath(source: string): CompiledReferencePath {
       const v = i === last ? value : put(getOwn(node, s), i + 1, value);
       if (protoKey) setOwn(copy, s, v);
       else copy[s] = v;
-      if (measuringSizes) deriveSizeBound(node, copy, s, v);
       return copy;
     }
     if (!Array.isArray(node)) return fail();
@@ -787,7 +794,6 @@ export function compileReferencePath(source: string): CompiledReferencePath {
     const copy = node.slice();
     const v = i === last ? value : put(node[idx], i + 1, value);
     copy[idx] = v;
-    if (measuringSizes) deriveSizeBound(node, copy, idx, v);
     return copy;
   };
   return {
@@ -797,6 +803,9 @@ export function compileReferencePath(source: string): CompiledReferencePath {
       // The root itself must be an object or array: ResultPath never replaces a scalar input.
       if (typeof rootValue !== 'object' || rootValue === null) return fail();
       return put(rootValue, 0, value);
+    },
+    placedBytes(rootBytes, valueBytes) {
+      return steps.length === 0 ? valueBytes : rootBytes + valueBytes + keyBytes;
     },
   };
 }
