@@ -10,7 +10,7 @@
 import { StatesErrors, StatesRuntimeError } from '../language/errors.js';
 import type { IntrinsicEnv } from '../language/intrinsics.js';
 import type { JsonObject, JsonValue } from '../language/json.js';
-import { getOwn, isJsonObject, jsonSizeBound } from '../language/json.js';
+import { getOwn, isJsonObject, trySizeBound } from '../language/json.js';
 import {
   jsonataTypeName,
   jsonataUnexpectedTypeCause,
@@ -220,8 +220,9 @@ class Scope implements PathScope {
   ): number | undefined {
     const inputBytes = this.ctx.inputBytes(this.frame);
     if (inputBytes === undefined) return undefined;
-    const placed = resultPathBytes(resultPath, inputBytes, resultBytes ?? jsonSizeBound(result));
-    return filteredBytes(outputPath, placed);
+    const valueBytes = resultBytes ?? trySizeBound(result);
+    if (valueBytes === undefined) return undefined;
+    return filteredBytes(outputPath, resultPathBytes(resultPath, inputBytes, valueBytes));
   }
 
   payload(template: CompiledPayload | undefined, input: JsonValue): JsonValue {
@@ -393,8 +394,17 @@ export function evaluateState(ctx: StepContext, frame: Frame, state: State): May
   }
 }
 
-/** Finishes a Task with its result, or a Parallel/Map with its children's results. */
-export function completeState(ctx: StepContext, frame: Frame, state: State, result: JsonValue): MaybeOutcome {
+/**
+ * Finishes a Task with its result, or a Parallel/Map with its children's results (`resultBytes`:
+ * a bound of their size, when known).
+ */
+export function completeState(
+  ctx: StepContext,
+  frame: Frame,
+  state: State,
+  result: JsonValue,
+  resultBytes?: number,
+): MaybeOutcome {
   const scope = new Scope(ctx, frame, state);
   switch (state.type) {
     case 'Task':
@@ -410,7 +420,12 @@ export function completeState(ctx: StepContext, frame: Frame, state: State, resu
         state.resultSelector === undefined ? result : scope.evaluate(state.resultSelector, result);
       const assigned = scope.assignJsonPath(state.assign, selected);
       const merged = applyResultPath(state.resultPath, frame.input, selected);
-      const bytes = scope.placedBytes(state.resultPath, state.outputPath, selected, undefined);
+      const bytes = scope.placedBytes(
+        state.resultPath,
+        state.outputPath,
+        selected,
+        state.resultSelector === undefined ? resultBytes : undefined,
+      );
       return next(state, scope.outputPath(merged), assigned, bytes);
     }
     case 'Pass':
@@ -465,7 +480,12 @@ function pass(scope: Scope, state: PassState): Outcome {
   const assigned = scope.assignJsonPath(state.assign, result);
   const merged = applyResultPath(state.resultPath, scope.frame.input, result);
   // Without Result or Parameters the result is the effective input, whose bound is known.
-  const passed = result === effective ? scope.filteredBytes(state.inputPath) : undefined;
+  const passed =
+    state.result !== undefined
+      ? state.resultBytes
+      : result === effective
+        ? scope.filteredBytes(state.inputPath)
+        : undefined;
   const bytes = scope.placedBytes(state.resultPath, state.outputPath, result, passed);
   return next(state, scope.outputPath(merged), assigned, bytes);
 }

@@ -1440,6 +1440,48 @@ describe('payload quota: 256 KiB on every state output, task input and result, b
     }
   });
 
+  it('Map and Parallel results carry the bounds of their children: a later state over the quota fails', () => {
+    const copy = (next: string): JsonObject => ({
+      Type: 'Pass',
+      Parameters: { 'v.$': '$.s' },
+      ResultPath: `$.${next.toLowerCase()}`,
+      Next: next,
+    });
+    const adds = {
+      Add1: { ...copy('Add2'), ResultPath: '$.add1' },
+      Add2: { ...copy('Add3'), ResultPath: '$.add2' },
+      Add3: { Type: 'Pass', Parameters: { 'v.$': '$.s' }, ResultPath: '$.add3', End: true },
+    };
+    const branch = machine({ B: { Type: 'Pass', Parameters: { 'v.$': '$.s' }, End: true } });
+    const definitions = [
+      // Two branches of ~50 KB: the Parallel's output is ~150 KB, then each Add adds ~50 KB.
+      machine({
+        Par: { Type: 'Parallel', Branches: [branch, branch], ResultPath: '$.r', Next: 'Add1' },
+        ...adds,
+      }),
+      // Two iterations of ~50 KB each (ItemSelector), through a Pass that keeps its input.
+      machine({
+        Map: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          ItemSelector: { 'v.$': '$.s' },
+          ItemProcessor: machine({ Keep: { Type: 'Pass', End: true } }),
+          ResultPath: '$.r',
+          Next: 'Add1',
+        },
+        ...adds,
+      }),
+    ];
+    for (const definition of definitions) {
+      const h = new Harness(definition);
+      h.start({ s: text(50_000), items: [1, 2] }, true, AWS);
+      assert.equal(h.st.status, 'FAILED');
+      assert.equal(h.st.error, DLE);
+      assert.match(h.st.cause ?? '', /'Add3' returned a result/);
+      assertWellFormed(h.events);
+    }
+  });
+
   it('a field replaced again and again near the quota: the grown bound is checked, not failed', () => {
     // The carried bound counts each replaced value again; past the quota the output is measured.
     const h = new Harness(
@@ -1471,6 +1513,19 @@ describe('payload quota: 256 KiB on every state output, task input and result, b
     for (let i = 0; i < 200_000; i++) deep = [deep];
     assert.equal(payloadOverLimit(deep, LIMIT), undefined);
     assert.equal(payloadOverLimit({ s: text(LIMIT + 1) }, LIMIT), LIMIT + 7);
+  });
+
+  it('an input nested too deep to measure runs through states that carry bounds', () => {
+    let deep: JsonValue = [];
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    const h = new Harness(
+      machine({
+        P: { Type: 'Pass', Result: { ok: true }, ResultPath: '$.r', Next: 'Q' },
+        Q: { Type: 'Pass', Parameters: { 'd.$': '$.deep' }, ResultPath: '$.copy', End: true },
+      }),
+    );
+    h.start({ deep }, false, AWS);
+    assert.equal(h.st.status, 'SUCCEEDED');
   });
 
   it('is not applied unless the runtime asks for it', () => {

@@ -9,7 +9,7 @@
  */
 import type { CompiledDefinition, Machine, State } from '../language/model.js';
 import type { JsonObject, JsonValue } from '../language/json.js';
-import { jsonSizeBound, markAggregate, setOwn, stringifyJson } from '../language/json.js';
+import { markAggregate, setOwn, stringifyJson, trySizeBound } from '../language/json.js';
 import { StatesErrors, StatesRuntimeError } from '../language/errors.js';
 import type { StepContext, VariableView } from './step-context.js';
 import type {
@@ -371,7 +371,7 @@ export class Run implements StepContext {
           : resultPathBytes(
               state.resultPath,
               inBytes,
-              state.result !== undefined ? jsonSizeBound(state.result) : inBytes,
+              state.resultBytes !== undefined ? state.resultBytes : inBytes,
             );
       this.exitState(frame, state, output, state.next, undefined, bytes);
       return;
@@ -535,13 +535,13 @@ export class Run implements StepContext {
       frame.inputBytes = bytes;
       frame.phase = 'ready';
     } else {
-      this.completeFrame(frame, output);
+      this.completeFrame(frame, output, bytes);
     }
   }
 
   inputBytes(frame: Frame): number | undefined {
     if (this.st.init.maxPayloadBytes === undefined) return undefined;
-    return (frame.inputBytes ??= jsonSizeBound(frame.input));
+    return (frame.inputBytes ??= trySizeBound(frame.input));
   }
 
   /** Whether a payload exceeds AWS's quota, when the runtime asked for it to be enforced. */
@@ -666,8 +666,8 @@ export class Run implements StepContext {
     this.failFrame(frame, error, cause);
   }
 
-  /** A frame's machine reached its end with `output`. */
-  completeFrame(frame: Frame, output: JsonValue): void {
+  /** A frame's machine reached its end with `output` (`bytes`: a bound of its size, if known). */
+  completeFrame(frame: Frame, output: JsonValue, bytes: number | undefined): void {
     frame.phase = 'done';
     this.dropFrame(frame);
     if (frame.parentId === undefined) {
@@ -682,6 +682,8 @@ export class Run implements StepContext {
     progress.running--;
     progress.done++;
     progress.results[frame.index] = output;
+    if (progress.resultBytes !== undefined)
+      progress.resultBytes = bytes === undefined ? undefined : progress.resultBytes + bytes + 1;
     this.childRunEnded(progress, frame.index, 'SUCCEEDED', undefined, undefined);
     if (progress.distributed || parent.silent) {
       // Child executions: nothing in this history.
@@ -718,6 +720,7 @@ export class Run implements StepContext {
     delete progress.active[frame.index];
     progress.running--;
     progress.failed++;
+    progress.resultBytes = undefined;
     this.childRunEnded(progress, frame.index, 'FAILED', error, cause);
     if (progress.distributed || parent.silent) {
       // Child executions: nothing in this history.
@@ -788,6 +791,8 @@ export class Run implements StepContext {
         );
         child.lastEventId = progress.startedEventId;
         child.silent = parent.silent;
+        // Branches given the state's own input start with its bound.
+        if (child.input === parent.input) child.inputBytes = parent.inputBytes;
       } else {
         throw new Error(`state ${state.name} has no children`);
       }
@@ -831,14 +836,20 @@ export class Run implements StepContext {
     if (progress.running > 0) return;
     parent.children = undefined;
     let results: JsonValue = progress.results;
+    let resultBytes = progress.resultBytes;
     if (state.type === 'Map' && progress.runs !== undefined) {
       if (this.startResultWrite(parent, state, progress, undefined)) return;
       // WriterConfig without an export: the transformed results are the Map's.
-      if (state.resultWriter !== undefined)
+      if (state.resultWriter !== undefined) {
         results = transformedResults(state.resultWriter, childResults(progress), parent.mapRunArn ?? '');
+        resultBytes = undefined;
+      }
     }
-    // The quota applies to the gathered results too, before ResultSelector/ResultPath.
-    if (this.oversize(results)) {
+    // The quota applies to the gathered results too, before ResultSelector/ResultPath: the
+    // children's bounds added up spare measuring them.
+    const limit = this.st.init.maxPayloadBytes;
+    if (!(resultBytes !== undefined && limit !== undefined && resultBytes <= limit)) resultBytes = undefined;
+    if (resultBytes === undefined && this.oversize(results)) {
       const cause = dataLimitCause(state.name, 'result');
       if (progress.distributed) {
         this.emit(parent, 'MapRunFailed', {
@@ -855,16 +866,22 @@ export class Run implements StepContext {
     if (progress.distributed) {
       progress.lastEndEventId = this.emit(parent, 'MapRunSucceeded');
     }
-    this.childrenSucceeded(parent, state, progress.lastEndEventId, results);
+    this.childrenSucceeded(parent, state, progress.lastEndEventId, results, resultBytes);
   }
 
   /** A Map/Parallel's children are done and `results` is its result: Succeeded, then on. */
-  private childrenSucceeded(parent: Frame, state: State, lastEndEventId: number, results: JsonValue): void {
+  private childrenSucceeded(
+    parent: Frame,
+    state: State,
+    lastEndEventId: number,
+    results: JsonValue,
+    resultBytes: number | undefined,
+  ): void {
     // The Succeeded event does not move the chain: the Exited event links to the same event.
     if (!parent.silent) this.emitExecution(`${state.type}StateSucceeded`, lastEndEventId);
     parent.lastEventId = lastEndEventId;
     parent.phase = 'ready';
-    this.resolve(parent, state, 'complete', () => completeState(this, parent, state, results));
+    this.resolve(parent, state, 'complete', () => completeState(this, parent, state, results, resultBytes));
     this.continueFrame(parent);
   }
 
@@ -939,7 +956,7 @@ export class Run implements StepContext {
     } else if (failure !== undefined) {
       this.mapRunFailed(frame, state, StatesErrors.ResultWriterFailed, failure);
     } else {
-      this.childrenSucceeded(frame, state, this.emit(frame, 'MapRunSucceeded'), wait.output);
+      this.childrenSucceeded(frame, state, this.emit(frame, 'MapRunSucceeded'), wait.output, undefined);
       return;
     }
     this.continueFrame(frame);
@@ -1476,6 +1493,7 @@ export class Run implements StepContext {
       items,
       childInputs,
       results: markAggregate(new Array<JsonValue>(items.length)),
+      resultBytes: this.st.init.maxPayloadBytes !== undefined ? 2 : undefined,
       nextIndex: 0,
       running: 0,
       done: 0,

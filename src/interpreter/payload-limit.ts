@@ -6,23 +6,19 @@
  * when the runtime asks (`ExecutionInit.maxPayloadBytes`), as it does the history event limit:
  * the durable engine does, for Standard and Express executions.
  */
-import { jsonSizeBound, stringifyJson, type JsonValue } from '../language/json.js';
+import { stringifyJson, trySizeBound, type JsonValue } from '../language/json.js';
 import type { FilterPath, ResultPathSpec } from '../language/model.js';
 
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 /** The value's size in bytes when its JSON text exceeds `limit`; `undefined` when it fits. */
 export function payloadOverLimit(v: JsonValue, limit = MAX_PAYLOAD_BYTES): number | undefined {
-  try {
-    // The bound is cheap (remembered per object) and rarely above the limit: measure only then.
-    if (jsonSizeBound(v) <= limit) return undefined;
-    const exact = Buffer.byteLength(stringifyJson(v));
-    return exact > limit ? exact : undefined;
-  } catch (e) {
-    // Nested too deep to walk: JSON.stringify cannot write it either; leave it to what does.
-    if (e instanceof RangeError) return undefined;
-    throw e;
-  }
+  // The bound is cheap (remembered per object) and rarely above the limit: measure only then.
+  // Nested too deep to walk: JSON.stringify cannot write it either; leave it to what does.
+  const bound = trySizeBound(v);
+  if (bound === undefined || bound <= limit) return undefined;
+  const exact = Buffer.byteLength(stringifyJson(v));
+  return exact > limit ? exact : undefined;
 }
 
 /** A bound of the size of what ResultPath makes of an input and a result of at most these sizes. */

@@ -140,6 +140,11 @@ export interface ChildProgress {
   /** Map iteration inputs after ItemSelector, when it differs from the item. */
   childInputs: JsonValue[] | undefined;
   results: JsonValue[];
+  /**
+   * A bound of the size of `results` (the payload quota), added up as children succeed; undefined
+   * when the quota is not enforced or a child's output bound is unknown.
+   */
+  resultBytes?: number | undefined;
   nextIndex: number;
   running: number;
   done: number;

@@ -15,7 +15,7 @@ import {
 } from './fields.js';
 import { compileIntrinsic, isIntrinsicCall } from './intrinsics.js';
 import type { JsonObject, JsonValue } from './json.js';
-import { getOwn, isJsonObject } from './json.js';
+import { getOwn, isJsonObject, trySizeBound } from './json.js';
 import { compilePath, compileReferencePath, PathSyntaxError } from './jsonpath.js';
 import type {
   AssignSpec,
@@ -431,6 +431,7 @@ class Compiler {
           type,
           parameters,
           result,
+          resultBytes: result === undefined ? undefined : trySizeBound(result),
           resultPath: resultPath(json, 'ResultPath', p),
           placesOnly:
             base.queryLanguage === 'JSONPath' &&

@@ -149,6 +149,16 @@ export function jsonSizeBound(v: JsonValue): number {
   return n;
 }
 
+/** `jsonSizeBound`, or undefined for a value nested too deep to walk. */
+export function trySizeBound(v: JsonValue): number | undefined {
+  try {
+    return jsonSizeBound(v);
+  } catch (e) {
+    if (e instanceof RangeError) return undefined;
+    throw e;
+  }
+}
+
 /**
  * Entries walked by `jsonSizeBound` (for its decision to remember a bound: only differences are
  * read, so it may grow for ever; past 2^53 it would merely stop bounds being remembered).

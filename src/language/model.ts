@@ -71,6 +71,8 @@ export interface PassState extends StateBase {
   type: 'Pass';
   parameters: CompiledPayload | undefined;
   result: JsonValue | undefined;
+  /** A bound of the size of `result`'s JSON text (for the payload quota). */
+  resultBytes: number | undefined;
   resultPath: ResultPathSpec;
   /**
    * A JSONPath Pass that only places its `Result` (or its input) with ResultPath: no InputPath,
