@@ -43,8 +43,10 @@ function engineFor(handlers) {
   return e;
 }
 
-/** Runs one execution to completion and returns its output (throws on failure). */
-export async function runExecution(definition, input, { handlers = defaultHandlers } = {}) {
+/** The engine and the machine's ARN once both are set up (later runs need not await them). */
+const ready = new WeakMap(); // definition object -> { handlers, eng, arn }
+
+async function setUp(definition, handlers) {
   const eng = await engineFor(handlers);
   let arn = machines.get(definition);
   if (arn === undefined) {
@@ -58,7 +60,17 @@ export async function runExecution(definition, input, { handlers = defaultHandle
       .then((r) => r.stateMachineArn);
     machines.set(definition, arn);
   }
-  const r = await eng.startSyncExecution({ stateMachineArn: await arn, input: JSON.stringify(input) });
+  const r = { handlers, eng, arn: await arn };
+  ready.set(definition, r);
+  return r;
+}
+
+/** Runs one execution to completion and returns its output (throws on failure). */
+export async function runExecution(definition, input, { handlers = defaultHandlers } = {}) {
+  let target = ready.get(definition);
+  if (target === undefined || target.handlers !== handlers) target = await setUp(definition, handlers);
+  const { eng, arn } = target;
+  const r = await eng.startSyncExecution({ stateMachineArn: arn, input: JSON.stringify(input) });
   if (r.status !== 'SUCCEEDED') {
     throw new Error(`execution ${r.status}: ${r.error ?? ''}${r.cause ? ` - ${r.cause}` : ''}`);
   }

@@ -547,6 +547,8 @@ export class Engine implements StepFunctionsEngine {
   private readonly live = new Map<string, Live>();
   private readonly loading = new Map<string, Promise<Live | undefined>>();
   private readonly definitions = new Map<string, CompiledDefinition>();
+  /** The compiled definition of a state machine row object (starts reuse rows: see below). */
+  private readonly rowDefinitions = new WeakMap<StateMachineRecord, CompiledDefinition>();
   /** The store's id (`definitionIdOf`) of the text each definition compiled from at a start. */
   private readonly definitionIds = new WeakMap<CompiledDefinition, string>();
   /**
@@ -729,6 +731,9 @@ export class Engine implements StepFunctionsEngine {
 
   /** The compiled definition of a state machine's current revision (validated when it was created). */
   private forStart(sm: StateMachineRecord): CompiledDefinition {
+    // A reused row needs no key built for it.
+    const known = this.rowDefinitions.get(sm);
+    if (known !== undefined) return known;
     // A machine's first revision has no id (''): its creation date tells a re-created machine apart.
     const key = `${sm.arn}@${sm.creationDate}@${sm.revisionId}`;
     let def = this.definitions.get(key);
@@ -740,6 +745,7 @@ export class Engine implements StepFunctionsEngine {
       if (this.definitions.size > 1000) this.definitions.clear();
       this.definitions.set(key, def);
     }
+    this.rowDefinitions.set(sm, def);
     return def;
   }
 
@@ -795,6 +801,9 @@ export class Engine implements StepFunctionsEngine {
   private async startTarget(
     arn: string,
   ): Promise<{ sm: StateMachineRecord; versionArn?: string; aliasArn?: string }> {
+    // A row reused from a start of the same ARN: the ARN was checked then.
+    const recent = this.shared ? undefined : this.startMachines.get(arn, Date.now());
+    if (recent !== undefined) return { sm: await recent.value };
     const t = smTarget(arn);
     if (t.version === undefined && t.alias === undefined) return { sm: await this.machineForStart(arn) };
     let versionArn = arn;
