@@ -52,6 +52,7 @@ describe('sqlite store', () => {
       1: 'fb66100810035e9e6f51edaf7c666e4f9b63dcea6c09776e4c149c04e756084a',
       2: 'c94b17592600dab30b9b6e5e6f3fe94accd79a9df06fec3b4c3ed1660f03252f',
       3: '30fce965fcd51367cb35f926e999c3e9f138033187103f668d8377e624ef4f29',
+      4: '941b2e6a2a3522d75ceff5f1324151b69d3d02cb7053ae78cf2af9a6279d2930',
     };
     for (const m of migrations) {
       const sum = createHash('sha256').update(m.sql).digest('hex');
@@ -108,6 +109,60 @@ describe('sqlite store', () => {
         e.message.includes(`schema version ${SQLITE_SCHEMA_VERSION + 1}`) &&
         e.message.includes('upgrade Stepwise'),
     );
+  });
+
+  it('migration 4 keeps in-flight tasks, their order and the activity queue', async () => {
+    // A database as schema 3 left it, with tasks whose numbers have gaps.
+    const dir = tempDir();
+    const path = join(dir, SQLITE_FILE);
+    const db = new Database(path);
+    db.exec(`CREATE TABLE schema_version (
+      version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    for (const m of migrations.filter((x) => x.version <= 3)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_version VALUES (?, ?, 0)').run(m.version, m.description);
+    }
+    const arn = exArn('sm', 'e1');
+    db.prepare(
+      `INSERT INTO executions (id, arn, state_machine_arn, name, definition_id, status, start_date, input)
+      VALUES (1, ?, 'sm', 'e1', 'd', 'RUNNING', 0, '{}')`,
+    ).run(arn);
+    const task =
+      db.prepare(`INSERT INTO tasks (seq, execution_id, task_id, request, status, token, activity_arn)
+      VALUES (?, 1, ?, ?, ?, ?, ?)`);
+    const request = (taskId: string) => JSON.stringify({ taskId, resource: 'r', input: {} });
+    task.run(5, 't5', request('t5'), 'running', null, null);
+    task.run(9, 't9', request('t9'), 'queued', 'token-9', 'arn:activity');
+    db.close();
+
+    const s = await open(dir);
+    try {
+      const listed = await s.listTasks({ limit: 10 });
+      assert.deepEqual(
+        listed.items.map((t) => [t.taskId, t.status]),
+        [
+          ['t5', 'running'],
+          ['t9', 'queued'],
+        ],
+      );
+      assert.equal((await s.findTaskByToken('token-9'))?.taskId, 't9');
+      assert.equal((await s.claimActivityTask('arn:activity', 'worker', 1))?.taskId, 't9');
+    } finally {
+      await s.close();
+    }
+    const after = new Database(path, { readonly: true });
+    const sql = (after.prepare(`SELECT sql FROM sqlite_master WHERE name = 'tasks'`).get() as { sql: string })
+      .sql;
+    assert.doesNotMatch(sql, /AUTOINCREMENT/);
+    const indexes = after.prepare(
+      `SELECT name FROM sqlite_master WHERE tbl_name = 'tasks' AND type = 'index'`,
+    );
+    assert.deepEqual((indexes.all() as { name: string }[]).map((r) => r.name).sort(), [
+      'sqlite_autoindex_tasks_1',
+      'tasks_queue',
+      'tasks_token',
+    ]);
+    after.close();
   });
 
   it('serves ListExecutions, due timers and the activity queue from indexes (no sort)', async () => {
