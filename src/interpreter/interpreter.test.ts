@@ -1620,6 +1620,19 @@ describe('payload quota: 256 KiB on every state output, task input and result, b
     assert.deepEqual(h.types(), ['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed']);
   });
 
+  it('a task given its whole state input is checked by the bound of that input: over the quota, nothing is scheduled', () => {
+    const over = new Harness(machine({ T: lambdaTask() }));
+    over.start({ s: text(LIMIT) }, true, AWS);
+    assert.equal(over.tasks.size, 0);
+    assert.match(over.st.cause ?? '', /'T' has an input with a size exceeding/);
+    // The same input after a state whose output bound was carried: it fits, the task runs.
+    const fits = new Harness(
+      machine({ P: { Type: 'Pass', Result: 1, ResultPath: '$.n', Next: 'T' }, T: lambdaTask() }),
+    );
+    fits.start({ s: text(LIMIT - 100) }, true, AWS);
+    assert.equal(fits.tasks.size, 1);
+  });
+
   it('Parallel results that add up to more than the quota fail the Parallel state (catchable)', () => {
     const branch = (name: string) => machine({ [name]: lambdaTask() });
     const h = new Harness(

@@ -472,7 +472,11 @@ export class Run implements StepContext {
         return;
       case 'schedule':
         if (state.type !== 'Task') throw new Error(`${state.type} states do not run tasks`);
-        if (this.oversize(outcome.params)) {
+        // A task given the state's own input: its bound, known from the previous state, fits.
+        if (
+          !(outcome.params === frame.input && this.fits(this.inputBytes(frame))) &&
+          this.oversize(outcome.params)
+        ) {
           const cause = dataLimitCause(state.name, 'input');
           this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
           return;
@@ -507,9 +511,8 @@ export class Run implements StepContext {
   ): void {
     // AWS's 256 KiB quota on every state's output (and so on the next state's input). `bytes`,
     // an upper bound the evaluator derived from the input's, spares measuring the output.
-    const limit = this.st.init.maxPayloadBytes;
-    if (limit !== undefined && !(bytes !== undefined && bytes <= limit)) {
-      if (payloadOverLimit(output, limit) !== undefined) {
+    if (!this.fits(bytes)) {
+      if (this.oversize(output)) {
         const cause = dataLimitCause(state.name, 'result');
         this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
         return;
@@ -542,6 +545,12 @@ export class Run implements StepContext {
   inputBytes(frame: Frame): number | undefined {
     if (this.st.init.maxPayloadBytes === undefined) return undefined;
     return (frame.inputBytes ??= trySizeBound(frame.input));
+  }
+
+  /** Whether a size bound is within the payload quota. */
+  private fits(bytes: number | undefined): boolean {
+    const limit = this.st.init.maxPayloadBytes;
+    return bytes !== undefined && limit !== undefined && bytes <= limit;
   }
 
   /** Whether a payload exceeds AWS's quota, when the runtime asked for it to be enforced. */
@@ -847,8 +856,7 @@ export class Run implements StepContext {
     }
     // The quota applies to the gathered results too, before ResultSelector/ResultPath: the
     // children's bounds added up spare measuring them.
-    const limit = this.st.init.maxPayloadBytes;
-    if (!(resultBytes !== undefined && limit !== undefined && resultBytes <= limit)) resultBytes = undefined;
+    if (!this.fits(resultBytes)) resultBytes = undefined;
     if (resultBytes === undefined && this.oversize(results)) {
       const cause = dataLimitCause(state.name, 'result');
       if (progress.distributed) {
@@ -1111,22 +1119,27 @@ export class Run implements StepContext {
       return;
     }
     if (state.type !== 'Task') return;
-    if (this.oversize(output)) {
-      // A result over the quota is the task's failure (local functions already report it so).
-      const cause = dataLimitCause(state.name, 'result');
-      this.emit(
-        frame,
-        ...taskEndEvent(state, { kind: 'failed', error: StatesErrors.DataLimitExceeded, cause }),
-      );
-      frame.phase = 'ready';
-      this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
-      this.continueFrame(frame);
-      return;
+    // The result's bound, taken once: it also spares measuring the state's output.
+    let bytes = this.st.init.maxPayloadBytes === undefined ? undefined : trySizeBound(output);
+    if (!this.fits(bytes)) {
+      bytes = undefined;
+      if (this.oversize(output)) {
+        // A result over the quota is the task's failure (local functions already report it so).
+        const cause = dataLimitCause(state.name, 'result');
+        this.emit(
+          frame,
+          ...taskEndEvent(state, { kind: 'failed', error: StatesErrors.DataLimitExceeded, cause }),
+        );
+        frame.phase = 'ready';
+        this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
+        this.continueFrame(frame);
+        return;
+      }
     }
     if (this.record) this.emit(frame, ...taskEndEvent(state, { kind: 'succeeded', output }));
     else this.skip(frame);
     frame.phase = 'ready';
-    this.resolve(frame, state, 'complete', () => completeState(this, frame, state, output));
+    this.resolve(frame, state, 'complete', () => completeState(this, frame, state, output, bytes));
     this.continueFrame(frame);
   }
 
