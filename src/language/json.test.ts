@@ -108,6 +108,17 @@ describe('jsonSizeBound and ResultPath size bounds', () => {
     }
   });
 
+  it('measures numbers exactly: integers around every power of ten, fractions, non-finite', () => {
+    const values: number[] = [0, -0, 0.5, -1.25, 1e-7, 123.456, NaN, Infinity, -Infinity, 2 ** 53 + 2];
+    for (let k = 0; k <= 22; k++) {
+      for (const m of [1, 2, 9, 9.5]) {
+        const p = m * 10 ** k;
+        values.push(p, p - 1, p + 1, -p, -(p - 1));
+      }
+    }
+    for (const v of values) assert.equal(jsonSizeBound(v), JSON.stringify(v).length, String(v));
+  });
+
   it('bounds a value kept as original text, its parts and what embeds them', () => {
     const texts = [
       `{ "a" : "x\\n" ,  "pad": [${'1, '.repeat(40)}1], "n": { "deep": [ 1.50, -0, 0.0000001 ] } }`,
