@@ -42,7 +42,7 @@ import type { StepContext, VariableView } from './step-context.js';
 import type { Frame, ItemBatchPlan } from './types.js';
 import { batchItems } from './item-reader.js';
 import { resourceOf } from './task-events.js';
-import { filteredBytes, resultPathBytes } from './payload-limit.js';
+import { filteredBytes, placedBytes } from './payload-limit.js';
 
 export type Outcome =
   /** Exit the state with `output`; go to `next`, or end the (sub-)machine when undefined. */
@@ -202,10 +202,10 @@ class Scope implements PathScope {
 
   // ---- payload size bounds (only while the runtime enforces the quota) ----------------
 
-  /** A bound of the size of what the InputPath (or OutputPath) `spec` makes of the state input. */
-  filteredBytes(spec: FilterPath): number | undefined {
+  /** A bound of the size of what InputPath (then OutputPath, when given) make of the state input. */
+  filteredBytes(inputPath: FilterPath, outputPath: FilterPath = undefined): number | undefined {
     const bytes = this.ctx.inputBytes(this.frame);
-    return bytes === undefined ? undefined : filteredBytes(spec, bytes);
+    return bytes === undefined ? undefined : filteredBytes(outputPath, filteredBytes(inputPath, bytes));
   }
 
   /**
@@ -222,7 +222,7 @@ class Scope implements PathScope {
     if (inputBytes === undefined) return undefined;
     const valueBytes = resultBytes ?? trySizeBound(result);
     if (valueBytes === undefined) return undefined;
-    return filteredBytes(outputPath, resultPathBytes(resultPath, inputBytes, valueBytes));
+    return placedBytes(resultPath, outputPath, inputBytes, valueBytes);
   }
 
   payload(template: CompiledPayload | undefined, input: JsonValue): JsonValue {
@@ -551,7 +551,7 @@ function choice(scope: Scope, state: ChoiceState): Outcome {
   }
   if (target === undefined) throw new StatesRuntimeError(StatesErrors.NoChoiceMatched, 'No Matches!');
   const assigned = scope.assignJsonPath(assign, effective);
-  const bytes = filteredBytes(state.outputPath, scope.filteredBytes(state.inputPath));
+  const bytes = scope.filteredBytes(state.inputPath, state.outputPath);
   return { kind: 'next', output: scope.outputPath(effective), next: target, assigned, bytes };
 }
 
@@ -619,7 +619,7 @@ function wait(scope: Scope, state: WaitState): Outcome {
 }
 
 function succeed(scope: Scope, state: SucceedState): Outcome {
-  const bytes = filteredBytes(state.outputPath, scope.filteredBytes(state.inputPath));
+  const bytes = scope.filteredBytes(state.inputPath, state.outputPath);
   return { kind: 'succeedMachine', output: scope.outputPath(scope.inputPath()), bytes };
 }
 

@@ -1441,17 +1441,14 @@ describe('payload quota: 256 KiB on every state output, task input and result, b
   });
 
   it('Map and Parallel results carry the bounds of their children: a later state over the quota fails', () => {
-    const copy = (next: string): JsonObject => ({
+    // Each adds a copy of `s` (~50 KB) under its own key.
+    const add = (key: string, next?: string): JsonObject => ({
       Type: 'Pass',
       Parameters: { 'v.$': '$.s' },
-      ResultPath: `$.${next.toLowerCase()}`,
-      Next: next,
+      ResultPath: `$.${key}`,
+      ...(next !== undefined ? { Next: next } : { End: true }),
     });
-    const adds = {
-      Add1: { ...copy('Add2'), ResultPath: '$.add1' },
-      Add2: { ...copy('Add3'), ResultPath: '$.add2' },
-      Add3: { Type: 'Pass', Parameters: { 'v.$': '$.s' }, ResultPath: '$.add3', End: true },
-    };
+    const adds = { Add1: add('add1', 'Add2'), Add2: add('add2', 'Add3'), Add3: add('add3') };
     const branch = machine({ B: { Type: 'Pass', Parameters: { 'v.$': '$.s' }, End: true } });
     const definitions = [
       // Two branches of ~50 KB: the Parallel's output is ~150 KB, then each Add adds ~50 KB.

@@ -46,7 +46,7 @@ import {
   taskEndEvent,
 } from './task-events.js';
 import { formatTimestamp, runtimeFailure } from './context.js';
-import { dataLimitCause, payloadOverLimit, resultPathBytes } from './payload-limit.js';
+import { dataLimitCause, payloadOverLimit, placedBytes } from './payload-limit.js';
 
 /**
  * The empty retry counts and timer list every state starts with, shared (frames replace these
@@ -368,11 +368,7 @@ export class Run implements StepContext {
       const bytes =
         inBytes === undefined
           ? undefined
-          : resultPathBytes(
-              state.resultPath,
-              inBytes,
-              state.resultBytes !== undefined ? state.resultBytes : inBytes,
-            );
+          : placedBytes(state.resultPath, undefined, inBytes, state.resultBytes ?? inBytes);
       this.exitState(frame, state, output, state.next, undefined, bytes);
       return;
     }
@@ -472,10 +468,9 @@ export class Run implements StepContext {
         return;
       case 'schedule':
         if (state.type !== 'Task') throw new Error(`${state.type} states do not run tasks`);
-        // A task given the state's own input: its bound, known from the previous state, fits.
+        // A task given the state's own input has that input's bound, carried from the state before.
         if (
-          !(outcome.params === frame.input && this.fits(this.inputBytes(frame))) &&
-          this.oversize(outcome.params)
+          this.overQuota(outcome.params, outcome.params === frame.input ? this.inputBytes(frame) : undefined)
         ) {
           const cause = dataLimitCause(state.name, 'input');
           this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
@@ -511,14 +506,14 @@ export class Run implements StepContext {
   ): void {
     // AWS's 256 KiB quota on every state's output (and so on the next state's input). `bytes`,
     // an upper bound the evaluator derived from the input's, spares measuring the output.
-    if (!this.fits(bytes)) {
-      if (this.oversize(output)) {
-        const cause = dataLimitCause(state.name, 'result');
-        this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
-        return;
-      }
-      bytes = undefined;
+    if (this.overQuota(output, bytes)) {
+      const cause = dataLimitCause(state.name, 'result');
+      this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
+      return;
     }
+    // A bound over the quota of an output that fits is not carried on: it would be measured again
+    // at every state after; the next state measures the output itself once, if it asks.
+    if (!this.fits(bytes)) bytes = undefined;
     if (assigned !== undefined) this.assign(frame, assigned);
     if (this.record) {
       const details: JsonObject = { name: state.name, output, outputDetails: { truncated: false } };
@@ -547,10 +542,20 @@ export class Run implements StepContext {
     return (frame.inputBytes ??= trySizeBound(frame.input));
   }
 
+  /** A bound of the value's size while the runtime enforces the payload quota. */
+  private measure(v: JsonValue): number | undefined {
+    return this.st.init.maxPayloadBytes === undefined ? undefined : trySizeBound(v);
+  }
+
   /** Whether a size bound is within the payload quota. */
   private fits(bytes: number | undefined): boolean {
     const limit = this.st.init.maxPayloadBytes;
     return bytes !== undefined && limit !== undefined && bytes <= limit;
+  }
+
+  /** Whether `v` is over the quota; a known bound of its size that fits spares measuring it. */
+  private overQuota(v: JsonValue, bytes: number | undefined): boolean {
+    return !this.fits(bytes) && this.oversize(v);
   }
 
   /** Whether a payload exceeds AWS's quota, when the runtime asked for it to be enforced. */
@@ -856,8 +861,7 @@ export class Run implements StepContext {
     }
     // The quota applies to the gathered results too, before ResultSelector/ResultPath: the
     // children's bounds added up spare measuring them.
-    if (!this.fits(resultBytes)) resultBytes = undefined;
-    if (resultBytes === undefined && this.oversize(results)) {
+    if (this.overQuota(results, resultBytes)) {
       const cause = dataLimitCause(state.name, 'result');
       if (progress.distributed) {
         this.emit(parent, 'MapRunFailed', {
@@ -1120,21 +1124,18 @@ export class Run implements StepContext {
     }
     if (state.type !== 'Task') return;
     // The result's bound, taken once: it also spares measuring the state's output.
-    let bytes = this.st.init.maxPayloadBytes === undefined ? undefined : trySizeBound(output);
-    if (!this.fits(bytes)) {
-      bytes = undefined;
-      if (this.oversize(output)) {
-        // A result over the quota is the task's failure (local functions already report it so).
-        const cause = dataLimitCause(state.name, 'result');
-        this.emit(
-          frame,
-          ...taskEndEvent(state, { kind: 'failed', error: StatesErrors.DataLimitExceeded, cause }),
-        );
-        frame.phase = 'ready';
-        this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
-        this.continueFrame(frame);
-        return;
-      }
+    const bytes = this.measure(output);
+    if (this.overQuota(output, bytes)) {
+      // A result over the quota is the task's failure (local functions already report it so).
+      const cause = dataLimitCause(state.name, 'result');
+      this.emit(
+        frame,
+        ...taskEndEvent(state, { kind: 'failed', error: StatesErrors.DataLimitExceeded, cause }),
+      );
+      frame.phase = 'ready';
+      this.handleFailure(frame, state, StatesErrors.DataLimitExceeded, cause);
+      this.continueFrame(frame);
+      return;
     }
     if (this.record) this.emit(frame, ...taskEndEvent(state, { kind: 'succeeded', output }));
     else this.skip(frame);

@@ -21,11 +21,23 @@ export function payloadOverLimit(v: JsonValue, limit = MAX_PAYLOAD_BYTES): numbe
   return exact > limit ? exact : undefined;
 }
 
-/** A bound of the size of what ResultPath makes of an input and a result of at most these sizes. */
-export function resultPathBytes(spec: ResultPathSpec, inputBytes: number, resultBytes: number): number {
-  if (spec === undefined) return resultBytes;
-  if (spec === null) return inputBytes;
-  return spec.placedBytes(inputBytes, resultBytes);
+/**
+ * A bound of the size of the output ResultPath then OutputPath make of an input and a result of
+ * at most these sizes.
+ */
+export function placedBytes(
+  resultPath: ResultPathSpec,
+  outputPath: FilterPath,
+  inputBytes: number,
+  resultBytes: number,
+): number | undefined {
+  const placed =
+    resultPath === undefined
+      ? resultBytes
+      : resultPath === null
+        ? inputBytes
+        : resultPath.placedBytes(inputBytes, resultBytes);
+  return filteredBytes(outputPath, placed);
 }
 
 /**

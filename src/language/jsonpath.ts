@@ -3,7 +3,7 @@
  * form that is cheap to evaluate. Plain `$.a.b[0]` chains compile to an array of keys/indices.
  */
 import type { JsonObject, JsonValue } from './json.js';
-import { getOwn, isJsonObject, jsonEquals, setOwn } from './json.js';
+import { getOwn, isJsonObject, jsonEquals, jsonSizeBound, setOwn } from './json.js';
 
 /** Where a path starts: `$` the state input, `$$` the context object, `$name` a workflow variable. */
 export type PathRoot = { kind: 'input' } | { kind: 'context' } | { kind: 'variable'; name: string };
@@ -773,7 +773,7 @@ export function compileReferencePath(source: string): CompiledReferencePath {
   };
   const last = steps.length - 1;
   let keyBytes = 0;
-  for (const s of steps) if (typeof s === 'string') keyBytes += Buffer.byteLength(JSON.stringify(s)) + 4;
+  for (const s of steps) if (typeof s === 'string') keyBytes += jsonSizeBound(s) + 4;
   // Only a `__proto__` key needs setOwn (a plain store would change the prototype).
   const protoKey = steps.includes('__proto__');
   const put = (node: JsonValue | undefined, i: number, value: JsonValue): JsonValue => {
@@ -792,8 +792,7 @@ export function compileReferencePath(source: string): CompiledReferencePath {
     const idx = s < 0 ? node.length + s : s;
     if (idx < 0 || idx >= node.length) return fail();
     const copy = node.slice();
-    const v = i === last ? value : put(node[idx], i + 1, value);
-    copy[idx] = v;
+    copy[idx] = i === last ? value : put(node[idx], i + 1, value);
     return copy;
   };
   return {

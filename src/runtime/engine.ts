@@ -801,7 +801,7 @@ export class Engine implements StepFunctionsEngine {
   private async startTarget(
     arn: string,
   ): Promise<{ sm: StateMachineRecord; versionArn?: string; aliasArn?: string }> {
-    // A row reused from a start of the same ARN: the ARN was checked then.
+    // A row read by a recent start of the same ARN (see `startMachines`): the ARN was checked then.
     const recent = this.shared ? undefined : this.startMachines.get(arn, Date.now());
     if (recent !== undefined) return { sm: await recent.value };
     const t = smTarget(arn);
@@ -817,14 +817,12 @@ export class Engine implements StepFunctionsEngine {
     return { sm: this.versionAsMachine(v), versionArn, ...(t.alias !== undefined ? { aliasArn: arn } : {}) };
   }
 
+  /** Reads a start's row; on a single node, starts in the next second reuse it (`startTarget`). */
   private machineForStart(arn: string): Promise<StateMachineRecord> {
-    if (this.shared) return this.stateMachine(arn);
-    const now = Date.now();
-    const hit = this.startMachines.get(arn, now);
-    if (hit !== undefined) return hit.value;
-    // The read itself is shared: a thousand starts at once read the row once.
     const sm = this.stateMachine(arn);
-    this.startMachines.set(arn, sm, now);
+    if (this.shared) return sm;
+    // The read itself is shared: a thousand starts at once read the row once.
+    this.startMachines.set(arn, sm, Date.now());
     sm.catch(() => this.startMachines.delete(arn, sm));
     return sm;
   }
